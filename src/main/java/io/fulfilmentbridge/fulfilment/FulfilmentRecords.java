@@ -1,0 +1,192 @@
+package io.fulfilmentbridge.fulfilment;
+
+import io.fulfilmentbridge.webhook.Fulfilment;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.camel.Exchange;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The fulfilments table: one row per fulfilment id, the claim that makes each grant happen at most
+ * once. A delivery claims the id with a lease (state RECEIVED) before applying it; the grant then
+ * moves the row to its final state in the same transaction as its effect, guarded by the lease.
+ * A delivery of an id that is already settled answers what was decided; one that arrives while the
+ * id is being applied waits for that, within the answer deadline.
+ */
+@Component("fulfilmentRecords")
+public class FulfilmentRecords {
+
+    public static final String LEASE = "lease";
+    public static final String ATTEMPT = "attempt";
+    private static final BigDecimal COLUMN_LIMIT = new BigDecimal("1e29");
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
+    private final AnswerDeadline deadline;
+    private final Duration lease;
+
+    public FulfilmentRecords(JdbcTemplate jdbc, TransactionTemplate transaction, AnswerDeadline deadline,
+                             @Value("${bridge.claim-lease:15s}") Duration lease) {
+        this.jdbc = jdbc;
+        this.transaction = transaction;
+        this.deadline = deadline;
+        this.lease = lease;
+    }
+
+    /**
+     * Claims the fulfilment for this delivery, or answers it from what was decided before (sets the
+     * outcome property). Throws {@link RetryLater} when another delivery holds it past the deadline.
+     */
+    public void claim(Fulfilment fulfilment, Exchange exchange) throws InterruptedException {
+        String token = UUID.randomUUID().toString();
+        while (true) {
+            Decision decision = tryClaim(fulfilment, token);
+            if (decision.claimed()) {
+                exchange.setProperty(LEASE, token);
+                exchange.setProperty(ATTEMPT, decision.attempt() + 1);
+                return;
+            }
+            if (decision.outcome() != null) {
+                exchange.setProperty("outcome", decision.outcome());
+                exchange.setProperty("detail", decision.detail());
+                return;
+            }
+            if (deadline.remainingMillis(exchange) < 200) {
+                throw new RetryLater("fulfilment " + fulfilment.id() + " is being applied by another delivery; retry later");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private Decision tryClaim(Fulfilment f, String token) {
+        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp until = Timestamp.from(Instant.now().plus(lease));
+        try {
+            jdbc.update("""
+                    INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, promoter_id, customer_ref,
+                        received_status, state, lease_holder, lease_until, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""",
+                    f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(),
+                    f.status(), token, until, now, now);
+            return Decision.CLAIMED_FIRST;
+        } catch (DuplicateKeyException alreadyThere) {
+            return transaction.execute(tx -> decideExisting(f, token, now, until));
+        }
+    }
+
+    private Decision decideExisting(Fulfilment f, String token, Timestamp now, Timestamp until) {
+        List<Map<String, Object>> rows = jdbc.queryForList("""
+                SELECT state, reason, attempt, payout_reference, lease_until
+                FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", f.id());
+        if (rows.isEmpty()) {
+            return Decision.WAIT;
+        }
+        Map<String, Object> row = rows.get(0);
+        String state = (String) row.get("state");
+        int attempt = ((Number) row.get("attempt")).intValue();
+        switch (state) {
+            case "GRANTED":
+                return Decision.answered("granted", "granted before: nothing applied again");
+            case "PAID":
+                return Decision.answered("granted", "payout paid before (reference " + row.get("payout_reference") + ")");
+            case "QUEUED":
+                return Decision.answered("queued", "payout queued before, not yet paid");
+            case "FAILED":
+                return Decision.answered("parked", String.valueOf(row.get("reason")));
+            case "RECEIVED":
+                Timestamp leaseUntil = (Timestamp) row.get("lease_until");
+                if (leaseUntil != null && leaseUntil.after(now)) {
+                    return Decision.WAIT;
+                }
+                break;
+            default:
+                break;
+        }
+        // Parked, or abandoned by a delivery that crashed: evaluated afresh with this delivery's data.
+        jdbc.update("""
+                UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, promoter_id = ?, customer_ref = ?,
+                    received_status = ?, state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?
+                WHERE fulfilment_id = ?""",
+                f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(), f.status(),
+                token, until, now, f.id());
+        return new Decision(true, attempt, null, null);
+    }
+
+    /** Parks the claimed fulfilment with the reason a person must read; outcome parked. */
+    public void park(Exchange exchange) {
+        Fulfilment f = exchange.getIn().getBody(Fulfilment.class);
+        String reason = exchange.getProperty("parkReason", String.class);
+        int updated = jdbc.update("""
+                UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, updated_at = ?
+                WHERE fulfilment_id = ? AND lease_holder = ?""",
+                cut(reason, 1000), Timestamp.from(Instant.now()), f.id(), exchange.getProperty(LEASE, String.class));
+        requireLease(updated, f.id());
+        exchange.setProperty("outcome", "parked");
+        exchange.setProperty("detail", reason);
+    }
+
+    /** Marks the claimed fulfilment granted; call inside the transaction that applied the grant. */
+    public void markGranted(long fulfilmentId, String leaseToken) {
+        int updated = jdbc.update("""
+                UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?
+                WHERE fulfilment_id = ? AND lease_holder = ?""",
+                Timestamp.from(Instant.now()), fulfilmentId, leaseToken);
+        requireLease(updated, fulfilmentId);
+    }
+
+    /** After a failure, lets the next delivery take the fulfilment over at once instead of waiting out the lease. */
+    public void release(Exchange exchange) {
+        String token = exchange.getProperty(LEASE, String.class);
+        Long id = exchange.getProperty("fulfilmentId", Long.class);
+        if (token == null || id == null) {
+            return;
+        }
+        try {
+            jdbc.update("UPDATE fulfilments SET lease_until = ? WHERE fulfilment_id = ? AND lease_holder = ? AND state = 'RECEIVED'",
+                    Timestamp.from(Instant.now()), id, token);
+        } catch (RuntimeException databaseDown) {
+            // The lease runs out by itself.
+        }
+    }
+
+    static void requireLease(int updated, long fulfilmentId) {
+        if (updated != 1) {
+            throw new RetryLater("fulfilment " + fulfilmentId + " was taken over by another delivery; retry later");
+        }
+    }
+
+    private static String unitColumn(String unit) {
+        return cut(unit, 64);
+    }
+
+    /** The amount as the column holds it; one outside DECIMAL(38, 8) is parked anyway and kept as null. */
+    private static BigDecimal amountColumn(BigDecimal amount) {
+        if (amount.abs().compareTo(COLUMN_LIMIT) >= 0) {
+            return null;
+        }
+        return amount.scale() > 8 ? amount.setScale(8, RoundingMode.DOWN) : amount;
+    }
+
+    private static String cut(String text, int max) {
+        return text == null || text.length() <= max ? text : text.substring(0, max);
+    }
+
+    private record Decision(boolean claimed, int attempt, String outcome, String detail) {
+        static final Decision CLAIMED_FIRST = new Decision(true, 0, null, null);
+        static final Decision WAIT = new Decision(false, 0, null, null);
+
+        static Decision answered(String outcome, String detail) {
+            return new Decision(false, 0, outcome, detail);
+        }
+    }
+}

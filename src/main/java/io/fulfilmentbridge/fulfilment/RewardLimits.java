@@ -1,0 +1,55 @@
+package io.fulfilmentbridge.fulfilment;
+
+import io.fulfilmentbridge.webhook.Fulfilment;
+import java.math.BigDecimal;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * The amounts each unit accepts (contract section 3). Each method answers why the reward must be
+ * parked, or null when the amount is fine.
+ */
+@Component("rewardLimits")
+public class RewardLimits {
+
+    private final BigDecimal maxFreeMonths;
+    private final BigDecimal maxCredits;
+    private final BigDecimal maxCashCents;
+
+    public RewardLimits(@Value("${bridge.limits.free-months:24}") int maxFreeMonths,
+                        @Value("${bridge.limits.credits:100000}") BigDecimal maxCredits,
+                        @Value("${bridge.limits.cash-cents:1000000}") long maxCashCents) {
+        this.maxFreeMonths = BigDecimal.valueOf(maxFreeMonths);
+        this.maxCredits = maxCredits;
+        this.maxCashCents = BigDecimal.valueOf(maxCashCents);
+    }
+
+    public String freeMonths(Fulfilment f) {
+        return whole(f.amount(), maxFreeMonths, "free months");
+    }
+
+    public String credits(Fulfilment f) {
+        BigDecimal amount = f.amount();
+        if (amount.signum() <= 0 || amount.compareTo(maxCredits) > 0) {
+            return "amount out of bounds: " + f.unit() + " must be more than 0 and at most " + maxCredits.toPlainString();
+        }
+        if (amount.stripTrailingZeros().scale() > 4) {
+            return "amount out of bounds: " + f.unit() + " take at most 4 decimals";
+        }
+        return null;
+    }
+
+    public String cash(Fulfilment f) {
+        return whole(f.amount(), maxCashCents, "cash cents");
+    }
+
+    private static String whole(BigDecimal amount, BigDecimal max, String what) {
+        if (amount.signum() <= 0 || amount.compareTo(max) > 0) {
+            return "amount out of bounds: " + what + " must be from 1 to " + max.toPlainString();
+        }
+        if (amount.stripTrailingZeros().scale() > 0) {
+            return "amount out of bounds: " + what + " must be a whole number";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,83 @@
+package io.fulfilmentbridge.payout;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fulfilmentbridge.webhook.Fulfilment;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/** The JSON of the payout queue (contract section 6): the message sent, and the result read back. */
+@Component("payoutMessages")
+public class PayoutMessages {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String currency;
+
+    public PayoutMessages(@Value("${bridge.cash.currency:usd}") String currency) {
+        this.currency = currency;
+    }
+
+    /** One payout attempt, as the payout worker reads it. */
+    public String payout(Fulfilment f, int attempt) throws JsonProcessingException {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("fulfilment_id", f.id());
+        node.put("attempt", attempt);
+        node.put("promoter_id", f.promoterId());
+        if (f.custId() == null) {
+            node.putNull("cust_id");
+        } else {
+            node.put("cust_id", f.custId());
+        }
+        node.put("email", f.email());
+        node.put("amount_cents", f.amount().longValueExact());
+        node.put("currency", currency);
+        node.put("created_at", Instant.now().truncatedTo(ChronoUnit.MILLIS).toString());
+        return JSON.writeValueAsString(node);
+    }
+
+    /** The payout worker's answer; an unreadable one is refused with the reason. */
+    public PayoutResult result(String body) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(body);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new UnreadablePayoutResult("not JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw new UnreadablePayoutResult("not a JSON object");
+        }
+        JsonNode id = node.path("fulfilment_id");
+        JsonNode attempt = node.path("attempt");
+        String status = node.path("status").asText("");
+        if (!id.canConvertToLong() || id.asLong() <= 0 || !attempt.canConvertToInt() || attempt.asInt() <= 0) {
+            throw new UnreadablePayoutResult("fulfilment_id and attempt must be positive integers");
+        }
+        if (!status.equals("paid") && !status.equals("failed")) {
+            throw new UnreadablePayoutResult("status must be paid or failed");
+        }
+        String reference = node.path("reference").isValueNode() ? node.path("reference").asText() : null;
+        return new PayoutResult(id.asLong(), attempt.asInt(), status,
+                reference != null && reference.length() > 255 ? reference.substring(0, 255) : reference);
+    }
+
+    public record PayoutResult(long fulfilmentId, int attempt, String status, String reference) {
+        public long getFulfilmentId() { return fulfilmentId; }
+        public int getAttempt() { return attempt; }
+        public String getStatus() { return status; }
+        public String getReference() { return reference; }
+        public String getFailureReason() {
+            return "payout failed" + (reference == null ? "" : ": " + reference);
+        }
+    }
+
+    public static class UnreadablePayoutResult extends RuntimeException {
+        public UnreadablePayoutResult(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+}

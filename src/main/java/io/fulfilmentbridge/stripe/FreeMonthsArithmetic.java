@@ -1,0 +1,62 @@
+package io.fulfilmentbridge.stripe;
+
+import java.math.BigInteger;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+
+/** The contract's arithmetic for free months (section 4.3), free of Stripe calls so it can be checked alone. */
+public final class FreeMonthsArithmetic {
+
+    private FreeMonthsArithmetic() {
+    }
+
+    /**
+     * trial-extension: N calendar months (UTC, the day clamped to the month's end) after the latest of
+     * now, the current trial end and the items' current period ends, so a paid period is never lost.
+     */
+    public static long trialEnd(long nowEpoch, Long trialEnd, List<Long> periodEnds, int months) {
+        long base = nowEpoch;
+        if (trialEnd != null) {
+            base = Math.max(base, trialEnd);
+        }
+        for (Long end : periodEnds) {
+            if (end != null) {
+                base = Math.max(base, end);
+            }
+        }
+        return Instant.ofEpochSecond(base).atZone(ZoneOffset.UTC).plusMonths(months).toEpochSecond();
+    }
+
+    /** One subscription item's price, as Stripe gives it. */
+    public record PricedItem(long unitAmount, long quantity, String interval, long intervalCount) {
+    }
+
+    /**
+     * balance-credit: N months of the subscription's price in minor units, each item brought to one
+     * month exactly, summed, times N, rounded half up once at the end.
+     */
+    public static long monthsOfPrice(List<PricedItem> items, int months) {
+        // Exact fraction: each item is unit_amount x quantity x perYear / (12 x interval_count).
+        BigInteger numerator = BigInteger.ZERO;
+        BigInteger denominator = BigInteger.ONE;
+        for (PricedItem item : items) {
+            long perYear = switch (item.interval()) {
+                case "month" -> 12;
+                case "year" -> 1;
+                case "week" -> 52;
+                case "day" -> 365;
+                default -> throw new IllegalArgumentException("unknown price interval " + item.interval());
+            };
+            BigInteger itemNumerator = BigInteger.valueOf(item.unitAmount())
+                    .multiply(BigInteger.valueOf(item.quantity()))
+                    .multiply(BigInteger.valueOf(perYear));
+            BigInteger itemDenominator = BigInteger.valueOf(12L * Math.max(1, item.intervalCount()));
+            numerator = numerator.multiply(itemDenominator).add(itemNumerator.multiply(denominator));
+            denominator = denominator.multiply(itemDenominator);
+        }
+        numerator = numerator.multiply(BigInteger.valueOf(months));
+        // Half up: floor((2n + d) / 2d) for a non-negative n.
+        return numerator.shiftLeft(1).add(denominator).divide(denominator.shiftLeft(1)).longValueExact();
+    }
+}

@@ -1,0 +1,175 @@
+package io.fulfilmentbridge.stripe;
+
+import com.stripe.StripeClient;
+import com.stripe.exception.ApiConnectionException;
+import com.stripe.exception.StripeException;
+import com.stripe.model.Customer;
+import com.stripe.model.CustomerBalanceTransaction;
+import com.stripe.model.Subscription;
+import com.stripe.net.RequestOptions;
+import com.stripe.param.CustomerBalanceTransactionCreateParams;
+import com.stripe.param.CustomerBalanceTransactionListParams;
+import com.stripe.param.CustomerListParams;
+import com.stripe.param.CustomerSearchParams;
+import com.stripe.param.SubscriptionListParams;
+import com.stripe.param.SubscriptionRetrieveParams;
+import com.stripe.param.SubscriptionUpdateParams;
+import io.fulfilmentbridge.fulfilment.RetryLater;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+import org.springframework.util.StringUtils;
+
+/**
+ * Every Stripe call the bridge makes (the README lists them as a restricted key's permissions), each
+ * bounded by what is left of the delivery's answer deadline, never retried by the client itself, and
+ * with Stripe's failures sorted as the contract says: 400/402/404 refuse the grant, the rest is a
+ * reason to retry later.
+ */
+@Component
+public class StripeCalls {
+
+    private static final String FULFILMENT_METADATA = "firstpromoter_fulfilment_id";
+
+    private final StripeClient client;
+    private final int connectTimeout;
+    private final int readTimeout;
+    private final String idempotencyKeyPrefix;
+    private final AtomicReference<String> keyRefused = new AtomicReference<>();
+
+    public StripeCalls(@Value("${bridge.stripe.api-key:}") String apiKey,
+                       @Value("${bridge.stripe.api-base:https://api.stripe.com}") String apiBase,
+                       @Value("${bridge.stripe.connect-timeout:2s}") Duration connectTimeout,
+                       @Value("${bridge.stripe.read-timeout:5s}") Duration readTimeout,
+                       @Value("${bridge.stripe.idempotency-key-prefix:fulfilment-}") String idempotencyKeyPrefix) {
+        this.connectTimeout = (int) connectTimeout.toMillis();
+        this.readTimeout = (int) readTimeout.toMillis();
+        this.idempotencyKeyPrefix = idempotencyKeyPrefix;
+        this.client = StringUtils.hasText(apiKey)
+                ? StripeClient.builder()
+                        .setApiKey(apiKey.trim())
+                        .setApiBase(apiBase)
+                        .setMaxNetworkRetries(0)
+                        .setConnectTimeout(this.connectTimeout)
+                        .setReadTimeout(this.readTimeout)
+                        .build()
+                : null;
+    }
+
+    public boolean isConfigured() {
+        return client != null;
+    }
+
+    /** Why the key was refused (401/403) the last time, or null: health reports DOWN while it is set. */
+    public String keyRefused() {
+        return keyRefused.get();
+    }
+
+    public Customer customer(String id, long remainingMillis) {
+        return call("retrieve customer", () -> client.customers().retrieve(id, options(remainingMillis, null)));
+    }
+
+    public List<Customer> customersWithMetadata(String key, String value, long remainingMillis) {
+        String query = "metadata['" + escape(key) + "']:'" + escape(value) + "'";
+        return call("search customers", () -> client.customers().search(
+                CustomerSearchParams.builder().setQuery(query).setLimit(2L).build(),
+                options(remainingMillis, null)).getData());
+    }
+
+    public List<Customer> customersWithEmail(String email, long remainingMillis) {
+        return call("list customers", () -> client.customers().list(
+                CustomerListParams.builder().setEmail(email).setLimit(2L).build(),
+                options(remainingMillis, null)).getData());
+    }
+
+    public List<Subscription> subscriptions(String customerId, long remainingMillis) {
+        return call("list subscriptions", () -> client.subscriptions().list(
+                SubscriptionListParams.builder().setCustomer(customerId)
+                        .setStatus(SubscriptionListParams.Status.ALL).setLimit(100L).build(),
+                options(remainingMillis, null)).getData());
+    }
+
+    public Subscription subscription(String subscriptionId, long remainingMillis) {
+        return call("retrieve subscription", () -> client.subscriptions().retrieve(subscriptionId,
+                SubscriptionRetrieveParams.builder().build(), options(remainingMillis, null)));
+    }
+
+    public void extendTrial(long fulfilmentId, String subscriptionId, long trialEnd, long remainingMillis) {
+        call("update subscription", () -> client.subscriptions().update(subscriptionId,
+                SubscriptionUpdateParams.builder()
+                        .setTrialEnd(trialEnd)
+                        .setProrationBehavior(SubscriptionUpdateParams.ProrationBehavior.NONE)
+                        .putMetadata(FULFILMENT_METADATA, Long.toString(fulfilmentId))
+                        .build(),
+                options(remainingMillis, idempotencyKeyPrefix + fulfilmentId)));
+    }
+
+    public void creditBalance(long fulfilmentId, String customerId, long amount, String currency, int months,
+                              long remainingMillis) {
+        call("create balance transaction", () -> client.customers().balanceTransactions().create(customerId,
+                CustomerBalanceTransactionCreateParams.builder()
+                        .setAmount(-amount)
+                        .setCurrency(currency)
+                        .setDescription("FirstPromoter reward: " + months + " free month" + (months == 1 ? "" : "s"))
+                        .putMetadata(FULFILMENT_METADATA, Long.toString(fulfilmentId))
+                        .build(),
+                options(remainingMillis, idempotencyKeyPrefix + fulfilmentId)));
+    }
+
+    /** Whether the customer's balance already carries this fulfilment's credit. */
+    public boolean hasBalanceCredit(String customerId, long fulfilmentId, long remainingMillis) {
+        List<CustomerBalanceTransaction> transactions = call("list balance transactions",
+                () -> client.customers().balanceTransactions().list(customerId,
+                        CustomerBalanceTransactionListParams.builder().setLimit(100L).build(),
+                        options(remainingMillis, null)).getData());
+        String id = Long.toString(fulfilmentId);
+        return transactions.stream().anyMatch(t -> t.getMetadata() != null && id.equals(t.getMetadata().get(FULFILMENT_METADATA)));
+    }
+
+    /** Stripe's search syntax: ' and \ inside a quoted value are escaped with \. */
+    static String escape(String value) {
+        return value.replace("\\", "\\\\").replace("'", "\\'");
+    }
+
+    private RequestOptions options(long remainingMillis, String idempotencyKey) {
+        if (remainingMillis < 250) {
+            throw new RetryLater("no time left to call Stripe within the answer deadline; retry later");
+        }
+        int budget = (int) Math.min(Integer.MAX_VALUE, remainingMillis - 100);
+        RequestOptions.RequestOptionsBuilder builder = RequestOptions.builder()
+                .setConnectTimeout(Math.min(connectTimeout, budget))
+                .setReadTimeout(Math.min(readTimeout, budget))
+                .setMaxNetworkRetries(0);
+        if (idempotencyKey != null) {
+            builder.setIdempotencyKey(idempotencyKey);
+        }
+        return builder.build();
+    }
+
+    private interface Call<T> {
+        T run() throws StripeException;
+    }
+
+    private <T> T call(String what, Call<T> call) {
+        try {
+            T result = call.run();
+            keyRefused.set(null);
+            return result;
+        } catch (ApiConnectionException e) {
+            throw new RetryLater("Stripe did not answer (" + what + "); retry later");
+        } catch (StripeException e) {
+            Integer status = e.getStatusCode();
+            if (status != null && (status == 401 || status == 403)) {
+                keyRefused.set("Stripe refused the API key (" + status + ")");
+                throw new RetryLater("Stripe refused the API key (" + status + "); retry later");
+            }
+            if (status != null && (status == 400 || status == 402 || status == 404)) {
+                throw new StripeRefused("Stripe refused (" + what + ", " + status + "): "
+                        + (e.getStripeError() != null ? e.getStripeError().getMessage() : e.getMessage()));
+            }
+            throw new RetryLater("Stripe answered " + (status == null ? "without a status" : status) + " (" + what + "); retry later");
+        }
+    }
+}

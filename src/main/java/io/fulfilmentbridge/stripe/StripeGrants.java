@@ -1,0 +1,103 @@
+package io.fulfilmentbridge.stripe;
+
+import io.fulfilmentbridge.fulfilment.RetryLater;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.stereotype.Component;
+
+/**
+ * What the bridge stores about its Stripe grants: each grant with its target before it is sent, and
+ * the per-customer lock that applies grants to one customer one at a time across instances. Each
+ * call is its own short statement: no connection is held while Stripe is called.
+ */
+@Component
+public class StripeGrants {
+
+    /** A grant as stored: SENT (the answer may have been lost) or APPLIED. */
+    public record Grant(long fulfilmentId, String customerId, String subscriptionId, String strategy, int months,
+                        Long trialEnd, Long creditAmount, String currency, String state) {
+        boolean applied() {
+            return "APPLIED".equals(state);
+        }
+    }
+
+    private static final RowMapper<Grant> GRANT = (rs, n) -> new Grant(
+            rs.getLong("fulfilment_id"), rs.getString("customer_id"), rs.getString("subscription_id"),
+            rs.getString("strategy"), rs.getInt("months"),
+            (Long) rs.getObject("trial_end", Long.class), (Long) rs.getObject("credit_amount", Long.class),
+            rs.getString("currency"), rs.getString("state"));
+
+    private final JdbcTemplate jdbc;
+    private final Duration lockLease;
+
+    public StripeGrants(JdbcTemplate jdbc, @Value("${bridge.claim-lease:15s}") Duration lockLease) {
+        this.jdbc = jdbc;
+        this.lockLease = lockLease;
+    }
+
+    public Optional<Grant> find(long fulfilmentId) {
+        return jdbc.query("SELECT * FROM stripe_grants WHERE fulfilment_id = ?", GRANT, fulfilmentId).stream().findFirst();
+    }
+
+    public List<Grant> unsettled(String customerId) {
+        return jdbc.query("SELECT * FROM stripe_grants WHERE customer_id = ? AND state = 'SENT' ORDER BY created_at",
+                GRANT, customerId);
+    }
+
+    public void recordSent(Grant grant) {
+        Timestamp now = Timestamp.from(Instant.now());
+        jdbc.update("""
+                INSERT INTO stripe_grants (fulfilment_id, customer_id, subscription_id, strategy, months, trial_end,
+                    credit_amount, currency, state, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'SENT', ?, ?)""",
+                grant.fulfilmentId(), grant.customerId(), grant.subscriptionId(), grant.strategy(), grant.months(),
+                grant.trialEnd(), grant.creditAmount(), grant.currency(), now, now);
+    }
+
+    /** Marks the grant applied and its fulfilment granted; the caller's transaction holds both. */
+    public void markApplied(long fulfilmentId) {
+        jdbc.update("UPDATE stripe_grants SET state = 'APPLIED', updated_at = ? WHERE fulfilment_id = ?",
+                Timestamp.from(Instant.now()), fulfilmentId);
+    }
+
+    /** A grant Stripe refused never took effect: forget it so the fulfilment can be evaluated afresh. */
+    public void forget(long fulfilmentId) {
+        jdbc.update("DELETE FROM stripe_grants WHERE fulfilment_id = ? AND state = 'SENT'", fulfilmentId);
+    }
+
+    /** Takes the customer's lock, waiting for it within the time left; throws {@link RetryLater} otherwise. */
+    public void lockCustomer(String customerId, String holder, long deadlineEpochMillis) throws InterruptedException {
+        while (true) {
+            Instant now = Instant.now();
+            Timestamp until = Timestamp.from(now.plus(lockLease));
+            try {
+                jdbc.update("INSERT INTO stripe_customer_locks (customer_id, holder, locked_until) VALUES (?, ?, ?)",
+                        customerId, holder, until);
+                return;
+            } catch (DuplicateKeyException held) {
+                int taken = jdbc.update("""
+                        UPDATE stripe_customer_locks SET holder = ?, locked_until = ?
+                        WHERE customer_id = ? AND locked_until < ?""",
+                        holder, until, customerId, Timestamp.from(now));
+                if (taken == 1) {
+                    return;
+                }
+            }
+            if (System.currentTimeMillis() > deadlineEpochMillis - 300) {
+                throw new RetryLater("another grant to the same Stripe customer is being applied; retry later");
+            }
+            Thread.sleep(25);
+        }
+    }
+
+    public void unlockCustomer(String customerId, String holder) {
+        jdbc.update("DELETE FROM stripe_customer_locks WHERE customer_id = ? AND holder = ?", customerId, holder);
+    }
+}

@@ -1,0 +1,156 @@
+package io.fulfilmentbridge.webhook;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.util.regex.Pattern;
+import org.apache.camel.Exchange;
+import org.springframework.stereotype.Component;
+
+/**
+ * Reads a webhook body in the contract's two steps: first as one JSON object within tight limits
+ * (check 5), then, for a fulfilment_pending event only, its required fields (check 7). Reasons never
+ * quote the body, which carries the promoter's secrets.
+ */
+@Component("deliveryReader")
+public class DeliveryReader {
+
+    static final int MAX_DEPTH = 32;
+    static final int MAX_STRING = 4096;
+    private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]{1,4})?");
+
+    private final ObjectMapper mapper;
+
+    public DeliveryReader() {
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(MAX_DEPTH)
+                        .maxStringLength(MAX_STRING)
+                        .maxNumberLength(64)
+                        .maxNameLength(MAX_STRING)
+                        .build())
+                .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build();
+        this.mapper = JsonMapper.builder(factory)
+                .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
+    }
+
+    /** Check 5: the body is one JSON object. Records the fulfilment id for the answer as soon as it is known. */
+    public Delivery read(byte[] body, Exchange exchange) {
+        if (body == null || body.length == 0) {
+            throw new RejectedDelivery("body is empty: a JSON object is required");
+        }
+        JsonNode json;
+        try {
+            json = mapper.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new RejectedDelivery("body is not valid JSON within the limits (nesting depth " + MAX_DEPTH
+                    + ", strings " + MAX_STRING + " characters)" + location(e));
+        } catch (IOException e) {
+            throw new RejectedDelivery("body could not be read as JSON");
+        }
+        if (json == null || !json.isObject()) {
+            throw new RejectedDelivery("body must be a JSON object");
+        }
+        Long fulfilmentId = positiveId(json.path("data").path("id"));
+        if (fulfilmentId != null) {
+            exchange.setProperty("fulfilmentId", fulfilmentId);
+        }
+        JsonNode type = json.path("event").path("type");
+        return new Delivery(json, type.isTextual() ? type.asText() : null, fulfilmentId);
+    }
+
+    /** Check 7: the fields a fulfilment needs, with the leniency real deliveries call for. */
+    public Fulfilment fulfilment(Delivery delivery) {
+        JsonNode data = delivery.json().path("data");
+        if (!data.isObject()) {
+            throw new RejectedDelivery("data is required and must be an object");
+        }
+        if (delivery.fulfilmentId() == null) {
+            throw new RejectedDelivery("data.id is required: a positive integer");
+        }
+        JsonNode unit = data.path("unit");
+        if (!unit.isTextual() || unit.asText().isBlank()) {
+            throw new RejectedDelivery("data.unit is required: a string");
+        }
+        BigDecimal amount = amount(data.path("amount"));
+        if (amount == null) {
+            throw new RejectedDelivery("data.amount is required: a number or a numeric string");
+        }
+        JsonNode promoter = data.path("promoter");
+        if (!promoter.isObject()) {
+            throw new RejectedDelivery("data.promoter is required and must be an object");
+        }
+        Long promoterId = positiveId(promoter.path("id"));
+        if (promoterId == null) {
+            throw new RejectedDelivery("data.promoter.id is required: a positive integer");
+        }
+        return new Fulfilment(
+                delivery.fulfilmentId(),
+                scalarText(delivery.json().path("event").path("id"), 64),
+                unit.asText(),
+                amount,
+                scalarText(data.path("status"), 64),
+                promoterId,
+                scalarText(promoter.path("cust_id"), 255),
+                scalarText(promoter.path("email"), 320));
+    }
+
+    /** A positive integer given as a JSON integer or a string of digits; anything else is no id. */
+    static Long positiveId(JsonNode node) {
+        String digits;
+        if (node.isIntegralNumber() && node.canConvertToLong()) {
+            digits = Long.toString(node.longValue());
+        } else if (node.isTextual()) {
+            digits = node.asText();
+        } else {
+            return null;
+        }
+        if (!DIGITS.matcher(digits).matches()) {
+            return null;
+        }
+        long id = Long.parseLong(digits);
+        return id > 0 ? id : null;
+    }
+
+    static BigDecimal amount(JsonNode node) {
+        if (node.isNumber()) {
+            return node.decimalValue();
+        }
+        if (node.isTextual()) {
+            String text = node.asText().trim();
+            if (text.length() <= 64 && DECIMAL.matcher(text).matches()) {
+                return new BigDecimal(text);
+            }
+        }
+        return null;
+    }
+
+    /** A string or number field as text, null when missing, null or empty; cut to the column's size. */
+    static String scalarText(JsonNode node, int max) {
+        if (!(node.isTextual() || node.isNumber())) {
+            return null;
+        }
+        String text = node.asText().trim();
+        if (text.isEmpty()) {
+            return null;
+        }
+        return text.length() > max ? text.substring(0, max) : text;
+    }
+
+    private static String location(JsonProcessingException e) {
+        return e.getLocation() == null ? ""
+                : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+    }
+}

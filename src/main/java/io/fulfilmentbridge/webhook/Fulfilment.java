@@ -1,0 +1,29 @@
+package io.fulfilmentbridge.webhook;
+
+import java.math.BigDecimal;
+
+/**
+ * A {@code fulfilment_pending} delivery once its required fields are read: what the routes work on.
+ * It holds nothing secret: the promoter's auth_token and temp_password are never read.
+ */
+public record Fulfilment(
+        long id,
+        String eventId,
+        String unit,
+        BigDecimal amount,
+        String status,
+        long promoterId,
+        String custId,
+        String email) {
+
+    /** The promoter's ledger account: the cust_id when there is one, else one named after the promoter. */
+    public String ledgerAccount() {
+        return custId != null ? custId : "fp-promoter:" + promoterId;
+    }
+
+    // Camel's simple language reads bean properties through getters.
+    public long getId() { return id; }
+    public String getUnit() { return unit; }
+    public BigDecimal getAmount() { return amount; }
+    public String getLedgerAccount() { return ledgerAccount(); }
+}

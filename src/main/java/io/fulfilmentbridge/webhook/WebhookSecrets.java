@@ -1,0 +1,80 @@
+package io.fulfilmentbridge.webhook;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * The shared secrets the webhook URL carries. Several may be configured (comma separated) so one can
+ * be rotated without downtime. With none configured the bridge never runs open: it generates one into
+ * a file only its user can read and logs that file's path, never the secret.
+ */
+@Component
+public class WebhookSecrets {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WebhookSecrets.class);
+
+    private final List<byte[]> secrets;
+
+    public WebhookSecrets(@Value("${bridge.webhook.secret:}") String configured,
+                          @Value("${bridge.webhook.secret-file:./data/webhook-secret}") Path secretFile) throws IOException {
+        List<byte[]> parsed = Arrays.stream(configured.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .map(s -> s.getBytes(StandardCharsets.UTF_8))
+                .toList();
+        this.secrets = parsed.isEmpty() ? List.of(generatedSecret(secretFile)) : parsed;
+    }
+
+    /** Compares in constant time against every configured secret. */
+    public boolean accepts(String presented) {
+        if (presented == null || presented.isEmpty()) {
+            return false;
+        }
+        byte[] candidate = presented.getBytes(StandardCharsets.UTF_8);
+        boolean accepted = false;
+        for (byte[] secret : secrets) {
+            accepted |= MessageDigest.isEqual(secret, candidate);
+        }
+        return accepted;
+    }
+
+    private static byte[] generatedSecret(Path file) throws IOException {
+        Path absolute = file.toAbsolutePath().normalize();
+        if (Files.isRegularFile(absolute)) {
+            String kept = Files.readString(absolute, StandardCharsets.UTF_8).trim();
+            if (!kept.isEmpty()) {
+                LOG.info("No webhook secret configured: using the one generated earlier in {}", absolute);
+                return kept.getBytes(StandardCharsets.UTF_8);
+            }
+        }
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        Files.createDirectories(absolute.getParent());
+        Path temp = Files.createTempFile(absolute.getParent(), ".webhook-secret", ".tmp");
+        try {
+            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            temp.toFile().setReadable(false, false);
+            temp.toFile().setReadable(true, true);
+        }
+        Files.writeString(temp, secret + "\n", StandardCharsets.UTF_8);
+        Files.move(temp, absolute, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        LOG.warn("No webhook secret configured (bridge.webhook.secret): generated one into {}, readable only by this user",
+                absolute);
+        return secret.getBytes(StandardCharsets.UTF_8);
+    }
+}
