@@ -1,0 +1,134 @@
+package io.fulfilmentbridge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.TestPropertySource;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The whole bridge on a random port, with its real H2 ledger and embedded Artemis broker; only
+ * Stripe, which is out of this machine's reach, is a local stand-in.
+ */
+@CamelSpringBootTest
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@TestPropertySource(locations = "classpath:bridge-test.properties")
+public abstract class BridgeTest {
+
+    public static final String SECRET = "first-secret-for-tests";
+    public static final String OTHER_SECRET = "second-secret-for-tests";
+    public static final String STRIPE_KEY = "sk_test_key_for_tests_only";
+    public static final Path PAYLOADS = Path.of("..", "shared", "payloads");
+
+    protected static final StripeStandIn STRIPE = new StripeStandIn(0);
+    protected static final ObjectMapper JSON = new ObjectMapper();
+    private static final AtomicLong IDS = new AtomicLong(ThreadLocalRandom.current().nextLong(1_000_000, 1_000_000_000));
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @DynamicPropertySource
+    static void stripeStandIn(DynamicPropertyRegistry registry) {
+        registry.add("bridge.stripe.api-base", STRIPE::baseUrl);
+    }
+
+    @LocalServerPort
+    protected int port;
+
+    @Autowired
+    protected JdbcTemplate jdbc;
+
+    @BeforeEach
+    void resetStripe() {
+        STRIPE.reset();
+    }
+
+    /** A fulfilment id no other test uses. */
+    protected static long nextId() {
+        return IDS.incrementAndGet();
+    }
+
+    protected URI webhook(String query) {
+        return URI.create("http://localhost:" + port + "/webhooks/firstpromoter/fulfilment" + (query == null ? "" : "?" + query));
+    }
+
+    protected static String sample(String name) {
+        try {
+            return Files.readString(PAYLOADS.resolve(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A sample payload with its fulfilment id replaced and data fields set (null removes a field). */
+    protected static String delivery(String sample, long id, Map<String, Object> data) {
+        try {
+            ObjectNode root = (ObjectNode) JSON.readTree(sample(sample));
+            ObjectNode d = (ObjectNode) root.get("data");
+            d.put("id", id);
+            data.forEach((field, value) -> {
+                ObjectNode target = field.startsWith("promoter.") ? (ObjectNode) d.get("promoter") : d;
+                String name = field.startsWith("promoter.") ? field.substring(9) : field;
+                if (value == null) {
+                    target.remove(name);
+                } else {
+                    target.set(name, JSON.valueToTree(value));
+                }
+            });
+            return JSON.writeValueAsString(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    protected HttpResponse<String> post(String body) {
+        return send(HttpRequest.newBuilder(webhook("token=" + SECRET))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    protected HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    protected static JsonNode json(HttpResponse<String> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    protected String state(long fulfilmentId) {
+        return jdbc.query("SELECT state FROM fulfilments WHERE fulfilment_id = ?",
+                rs -> rs.next() ? rs.getString(1) : null, fulfilmentId);
+    }
+
+    protected int count(String table) {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM " + table, Integer.class);
+    }
+}

@@ -1,0 +1,46 @@
+package io.fulfilmentbridge;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import org.springframework.boot.SpringApplication;
+
+/**
+ * Runs the bridge on its embedded defaults (H2 and Artemis under ./data) with a Stripe stand-in that
+ * holds the demo customer of ../shared/payloads/free-months.json: `mvn spring-boot:test-run`.
+ */
+public final class LocalDemo {
+
+    static final String DEMO_SECRET = "demo-secret";
+    static final int STRIPE_PORT = 12111;
+
+    private LocalDemo() {
+    }
+
+    public static void main(String[] args) {
+        StripeStandIn stripe = new StripeStandIn(STRIPE_PORT);
+        String customer = "cus_Pq7Xb2LrT0aZ1c";
+        long now = Instant.now().getEpochSecond();
+        long periodEnd = Instant.now().plus(20, ChronoUnit.DAYS).getEpochSecond();
+        String subscription = StripeStandIn.subscription("sub_demo", customer, "active", now - 86400, null,
+                List.of(StripeStandIn.item("demo", 1500, 1, "usd", "month", 1, periodEnd)));
+        stripe.stubCustomer(customer);
+        stripe.stubSubscriptions(customer, subscription);
+        stripe.stubSubscriptionUpdate("sub_demo", subscription);
+        stripe.stubBalanceTransactionCreate(customer);
+
+        System.setProperty("bridge.webhook.secret", DEMO_SECRET);
+        System.setProperty("bridge.stripe.api-key", "sk_test_local_demo");
+        System.setProperty("bridge.stripe.api-base", stripe.baseUrl());
+        SpringApplication.run(FulfilmentBridgeApplication.class, args);
+
+        String url = "http://localhost:8080/webhooks/firstpromoter/fulfilment?token=" + DEMO_SECRET;
+        System.out.println("""
+
+                fulfilment-bridge demo is up (Stripe stand-in on port %d). From the project folder:
+                  curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/free-months.json '%s'
+                  curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/credits.json '%s'
+                  curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/cash.json '%s'
+                """.formatted(STRIPE_PORT, url, url, url));
+    }
+}
