@@ -86,8 +86,8 @@ public class FulfilmentRecords {
 
     private Decision decideExisting(Fulfilment f, String token, Timestamp now, Timestamp until) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT state, reason, attempt, payout_reference, lease_until
-                FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", f.id());
+                SELECT state, reason, attempt, payout_reference, lease_until IS NOT NULL AND lease_until > ? AS leased
+                FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", now, f.id());
         if (rows.isEmpty()) {
             return Decision.WAIT;
         }
@@ -104,8 +104,7 @@ public class FulfilmentRecords {
             case "FAILED":
                 return Decision.answered("parked", String.valueOf(row.get("reason")));
             case "RECEIVED":
-                Timestamp leaseUntil = (Timestamp) row.get("lease_until");
-                if (leaseUntil != null && leaseUntil.after(now)) {
+                if (Boolean.TRUE.equals(row.get("leased"))) {
                     return Decision.WAIT;
                 }
                 break;

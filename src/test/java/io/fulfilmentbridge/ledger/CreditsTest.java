@@ -1,0 +1,204 @@
+package io.fulfilmentbridge.ledger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fulfilmentbridge.BridgeTest;
+import java.math.BigDecimal;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Credits and points: double entry in the ledger, exactly once, bounds parked. */
+class CreditsTest extends BridgeTest {
+
+    @AfterEach
+    void ledgerStillSumsToZero() {
+        assertThat(jdbc.queryForObject("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries", BigDecimal.class))
+                .isEqualByComparingTo("0");
+        assertThat(jdbc.queryForList(
+                "SELECT fulfilment_id FROM ledger_entries GROUP BY fulfilment_id HAVING SUM(amount) <> 0 OR COUNT(*) <> 2"))
+                .isEmpty();
+    }
+
+    private List<Map<String, Object>> entries(long id) {
+        return jdbc.queryForList("SELECT account_kind, account, unit, amount FROM ledger_entries WHERE fulfilment_id = ? "
+                + "ORDER BY account_kind DESC", id);
+    }
+
+    private BigDecimal balance(String customerRef, String unit) {
+        return jdbc.query("SELECT balance FROM credit_balances WHERE customer_ref = ? AND unit = ?",
+                rs -> rs.next() ? rs.getBigDecimal(1) : null, customerRef, unit);
+    }
+
+    @Test
+    void creditsSampleIsOneTransactionOfTwoEntries() {
+        long id = nextId();
+        String custId = "cust-" + id;
+        HttpResponse<String> response = post(delivery("credits.json", id, Map.of("promoter.cust_id", custId)));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(json(response).get("fulfilment_id").asLong()).isEqualTo(id);
+        assertThat(json(response).get("outcome").asText()).isEqualTo("granted");
+        List<Map<String, Object>> entries = entries(id);
+        assertThat(entries).hasSize(2);
+        assertThat(entries.get(0)).containsEntry("account_kind", "PROMOTER").containsEntry("account", custId)
+                .containsEntry("unit", "credits");
+        assertThat((BigDecimal) entries.get(0).get("amount")).isEqualByComparingTo("20");
+        assertThat(entries.get(1)).containsEntry("account_kind", "FUNDING").containsEntry("unit", "credits");
+        assertThat((BigDecimal) entries.get(1).get("amount")).isEqualByComparingTo("-20");
+        assertThat(balance(custId, "credits")).isEqualByComparingTo("20");
+        assertThat(state(id)).isEqualTo("GRANTED");
+        Map<String, Object> record = jdbc.queryForMap("SELECT event_id, unit, amount, received_status, promoter_id FROM fulfilments WHERE fulfilment_id = ?", id);
+        assertThat(record).containsEntry("event_id", "5368").containsEntry("unit", "credits").containsEntry("received_status", "pending");
+        assertThat(((Number) record.get("promoter_id")).longValue()).isEqualTo(235L);
+    }
+
+    @Test
+    void balancesAddUpPerCustomerAndUnit() {
+        String custId = "stacking-" + nextId();
+        post(delivery("credits.json", nextId(), Map.of("promoter.cust_id", custId, "amount", "12.5")));
+        post(delivery("credits.json", nextId(), Map.of("promoter.cust_id", custId, "amount", 7.25)));
+        post(delivery("credits.json", nextId(), Map.of("promoter.cust_id", custId, "unit", "points", "amount", 3)));
+        assertThat(balance(custId, "credits")).isEqualByComparingTo("19.75");
+        assertThat(balance(custId, "points")).isEqualByComparingTo("3");
+    }
+
+    @Test
+    void withoutCustIdThePromoterHasItsOwnAccount() {
+        long promoterId = nextId();
+        Map<String, Object> empty = new HashMap<>(Map.of("promoter.cust_id", "", "promoter.id", promoterId));
+        Map<String, Object> nullId = new HashMap<>(Map.of("promoter.id", String.valueOf(promoterId)));
+        nullId.put("promoter.cust_id", null);
+        assertThat(post(delivery("credits.json", nextId(), empty)).statusCode()).isEqualTo(200);
+        assertThat(post(delivery("credits.json", nextId(), nullId)).statusCode()).isEqualTo(200);
+        String body = delivery("credits.json", nextId(), Map.of("promoter.id", promoterId)).replace("\"cust_id\":\"23452\",", "");
+        assertThat(body).doesNotContain("cust_id");
+        assertThat(post(body).statusCode()).isEqualTo(200);
+        assertThat(balance("fp-promoter:" + promoterId, "credits")).isEqualByComparingTo("60");
+    }
+
+    @Test
+    void aCustIdNamingAFundingAccountStaysAPromoterAccount() {
+        long id = nextId();
+        post(delivery("credits.json", id, Map.of("promoter.cust_id", "credits")));
+        assertThat(entries(id)).extracting(e -> e.get("account_kind") + ":" + e.get("account"))
+                .containsExactly("PROMOTER:credits", "FUNDING:credits");
+        assertThat(jdbc.queryForList("SELECT customer_ref FROM credit_balances WHERE customer_ref = 'credits'")).hasSize(1);
+        assertThat(balance("credits", "credits")).isEqualByComparingTo("20");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-5", "1000000000000", "100000.0001", "1.00005"})
+    void amountsOutOfBoundsAreParkedAndBookNothing(String amount) {
+        long id = nextId();
+        HttpResponse<String> response = post(delivery("credits.json", id, Map.of("amount", new BigDecimal(amount))));
+        assertThat(response.statusCode()).isEqualTo(202);
+        assertThat(json(response).get("outcome").asText()).isEqualTo("parked");
+        assertThat(json(response).get("detail").asText()).contains("amount out of bounds");
+        assertThat(entries(id)).isEmpty();
+        assertThat(state(id)).isEqualTo("PARKED");
+    }
+
+    @Test
+    void theBoundsAreInclusive() {
+        assertThat(post(delivery("credits.json", nextId(), Map.of("amount", 100000))).statusCode()).isEqualTo(200);
+        assertThat(post(delivery("credits.json", nextId(), Map.of("amount", "0.0001"))).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void unknownUnitIsParked() {
+        long id = nextId();
+        HttpResponse<String> response = post(delivery("credits.json", id, Map.of("unit", "gift_cards")));
+        assertThat(response.statusCode()).isEqualTo(202);
+        assertThat(json(response).get("detail").asText()).contains("unknown unit");
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(jdbc.queryForObject("SELECT reason FROM fulfilments WHERE fulfilment_id = ?", String.class, id))
+                .contains("gift_cards");
+    }
+
+    @Test
+    void aParkedFulfilmentIsEvaluatedAfreshOnTheNextDelivery() {
+        long id = nextId();
+        assertThat(post(delivery("credits.json", id, Map.of("amount", 0))).statusCode()).isEqualTo(202);
+        HttpResponse<String> second = post(delivery("credits.json", id, Map.of("amount", 15)));
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(entries(id)).hasSize(2);
+        assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    @Test
+    void aFailureBetweenTheTwoEntriesBooksNothingAndTheRetryGrantsOnce() {
+        long id = nextId();
+        FailFundingEntry.failingFulfilmentId = id;
+        jdbc.execute("CREATE TRIGGER fail_funding_entry BEFORE INSERT ON ledger_entries FOR EACH ROW CALL \""
+                + FailFundingEntry.class.getName() + "\"");
+        String body = delivery("credits.json", id, Map.of());
+        try {
+            HttpResponse<String> failed = post(body);
+            assertThat(failed.statusCode()).isEqualTo(503);
+            assertThat(json(failed).get("outcome").asText()).isEqualTo("retry");
+            assertThat(entries(id)).isEmpty();
+            assertThat(state(id)).isEqualTo("RECEIVED");
+        } finally {
+            jdbc.execute("DROP TRIGGER fail_funding_entry");
+        }
+        HttpResponse<String> retried = post(body);
+        assertThat(retried.statusCode()).isEqualTo(200);
+        assertThat(entries(id)).hasSize(2);
+        assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    @Test
+    void theSameDeliveryFiveTimesIsGrantedOnce() {
+        long id = nextId();
+        String body = delivery("credits.json", id, Map.of());
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> response = post(body);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(json(response).get("detail").asText()).contains(i == 0 ? "credited" : "granted before");
+        }
+        assertThat(entries(id)).hasSize(2);
+    }
+
+    @Test
+    void twentyConcurrentDeliveriesGrantOnceAndNo200BeforeTheCommit() throws Exception {
+        long id = nextId();
+        String body = delivery("credits.json", id, Map.of());
+        ExecutorService pool = Executors.newFixedThreadPool(20);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<int[]>> answers = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            answers.add(pool.submit(() -> {
+                start.await();
+                int status = post(body).statusCode();
+                // What a 200 promises must already be committed when it arrives.
+                int entriesSeen = jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries WHERE fulfilment_id = ?", Integer.class, id);
+                return new int[] {status, entriesSeen};
+            }));
+        }
+        start.countDown();
+        int granted = 0;
+        for (Future<int[]> answer : answers) {
+            int[] result = answer.get(30, TimeUnit.SECONDS);
+            assertThat(result[0]).isIn(200, 503);
+            if (result[0] == 200) {
+                granted++;
+                assertThat(result[1]).isEqualTo(2);
+            }
+        }
+        pool.shutdown();
+        assertThat(granted).isPositive();
+        assertThat(entries(id)).hasSize(2);
+    }
+}

@@ -1,0 +1,215 @@
+package io.fulfilmentbridge.webhook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fulfilmentbridge.BridgeTest;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Contract section 1: the checks in their order, each refusal with its JSON body, and nothing changed. */
+class WebhookChecksTest extends BridgeTest {
+
+    private int fulfilmentsBefore;
+    private int entriesBefore;
+
+    @BeforeEach
+    void countRecords() {
+        fulfilmentsBefore = count("fulfilments");
+        entriesBefore = count("ledger_entries");
+    }
+
+    private void assertNothingChanged() {
+        assertThat(count("fulfilments")).isEqualTo(fulfilmentsBefore);
+        assertThat(count("ledger_entries")).isEqualTo(entriesBefore);
+    }
+
+    private static void assertAnswer(HttpResponse<String> response, int status, String outcome) {
+        assertThat(response.statusCode()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+        JsonNode body = json(response);
+        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
+        assertThat(body.has("fulfilment_id")).isTrue();
+        assertThat(body.get("detail").asText()).isNotBlank();
+    }
+
+    private HttpRequest.Builder request(String query, String contentType, String body) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(webhook(query)).POST(BodyPublishers.ofString(body));
+        return contentType == null ? builder : builder.header("Content-Type", contentType);
+    }
+
+    private String credits() {
+        return delivery("credits.json", nextId(), Map.of());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "PUT", "DELETE", "PATCH"})
+    void onlyPostIsAccepted(String method) {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(webhook("token=" + SECRET))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .method(method, BodyPublishers.ofString(credits())));
+        assertAnswer(response, 405, "method_not_allowed");
+        assertThat(json(response).get("fulfilment_id").isNull()).isTrue();
+        assertNothingChanged();
+    }
+
+    @Test
+    void methodIsCheckedBeforeTheSecret() {
+        assertAnswer(send(HttpRequest.newBuilder(webhook(null)).GET()), 405, "method_not_allowed");
+    }
+
+    @Test
+    void missingOrWrongSecretIsUnauthorized() {
+        assertAnswer(send(request(null, "application/json", credits())), 401, "unauthorized");
+        assertAnswer(send(request("token=wrong", "application/json", credits())), 401, "unauthorized");
+        assertAnswer(send(request("token=" + SECRET.substring(1), "application/json", credits())), 401, "unauthorized");
+        assertAnswer(send(request(null, "application/json", credits()).header("Authorization", basic("fp", "wrong"))), 401, "unauthorized");
+        assertNothingChanged();
+    }
+
+    @Test
+    void eitherConfiguredSecretIsAcceptedAsTokenOrBasicPassword() {
+        assertAnswer(send(request("token=" + SECRET, "application/json", credits())), 200, "granted");
+        assertAnswer(send(request("token=" + OTHER_SECRET, "application/json", credits())), 200, "granted");
+        assertAnswer(send(request(null, "application/json", credits()).header("Authorization", basic("firstpromoter", SECRET))), 200, "granted");
+        assertAnswer(send(request(null, "application/json", credits()).header("Authorization", basic("any", OTHER_SECRET))), 200, "granted");
+    }
+
+    @Test
+    void secretIsCheckedBeforeSizeAndContentType() {
+        String big = "x".repeat(200_000);
+        assertAnswer(send(request("token=nope", "text/plain", big)), 401, "unauthorized");
+        assertNothingChanged();
+    }
+
+    @Test
+    void bodyOver64KibIsTooLargeEvenAtTenMegabytes() {
+        String justOver = "{\"pad\":\"" + "x".repeat(65_536) + "\"}";
+        assertAnswer(send(request("token=" + SECRET, "application/json", justOver)), 413, "too_large");
+        byte[] tenMegabytes = new byte[10 * 1024 * 1024];
+        java.util.Arrays.fill(tenMegabytes, (byte) ' ');
+        HttpResponse<String> response = send(HttpRequest.newBuilder(webhook("token=" + SECRET))
+                .header("Content-Type", "application/json").POST(BodyPublishers.ofByteArray(tenMegabytes)));
+        assertAnswer(response, 413, "too_large");
+        assertNothingChanged();
+    }
+
+    @Test
+    void sizeIsCheckedBeforeContentType() {
+        assertAnswer(send(request("token=" + SECRET, "text/plain", "x".repeat(70_000))), 413, "too_large");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"text/plain", "application/xml", "application/x-www-form-urlencoded", "text/json"})
+    void declaredContentTypeMustBeJson(String contentType) {
+        assertAnswer(send(request("token=" + SECRET, contentType, credits())), 415, "unsupported_media_type");
+        assertNothingChanged();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.firstpromoter+json"})
+    void jsonContentTypesAreAccepted(String contentType) {
+        assertAnswer(send(request("token=" + SECRET, contentType, credits())), 200, "granted");
+    }
+
+    @Test
+    void noDeclaredContentTypeIsAccepted() {
+        assertAnswer(send(request("token=" + SECRET, null, credits())), 200, "granted");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "not json", "[1,2]", "\"text\"", "{\"event\":", "{} {}", "{\"a\":1,\"a\":2}"})
+    void bodyMustBeOneJsonObject(String body) {
+        HttpResponse<String> response = send(request("token=" + SECRET, "application/json", body));
+        assertAnswer(response, 400, "rejected");
+        assertThat(json(response).get("fulfilment_id").isNull()).isTrue();
+        assertNothingChanged();
+    }
+
+    @Test
+    void nestingDeeperThan32IsRejected() {
+        String deep = "{\"event\":{\"type\":\"fulfilment_pending\"},\"data\":{\"id\":1,\"x\":" + "[".repeat(40) + "]".repeat(40) + "}}";
+        assertAnswer(send(request("token=" + SECRET, "application/json", deep)), 400, "rejected");
+        assertNothingChanged();
+    }
+
+    @Test
+    void stringsLongerThan4KibAreRejected() {
+        String body = delivery("credits.json", nextId(), Map.of("promoter.email", "a".repeat(5000) + "@example.org"));
+        assertAnswer(send(request("token=" + SECRET, "application/json", body)), 400, "rejected");
+        assertNothingChanged();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fulfilment_completed", "referral_created", ""})
+    void otherEventTypesAreIgnored(String type) {
+        long id = nextId();
+        String body = delivery("credits.json", id, Map.of()).replace("\"fulfilment_pending\"", "\"" + type + "\"");
+        HttpResponse<String> response = send(request("token=" + SECRET, "application/json", body));
+        assertAnswer(response, 202, "ignored");
+        assertThat(json(response).get("fulfilment_id").asLong()).isEqualTo(id);
+        assertNothingChanged();
+    }
+
+    @Test
+    void eventTypeIsCheckedBeforeRequiredFields() {
+        assertAnswer(send(request("token=" + SECRET, "application/json", "{\"event\":{\"type\":\"other\"}}")), 202, "ignored");
+        assertAnswer(send(request("token=" + SECRET, "application/json", "{\"event\":{\"type\":\"fulfilment_pending\"}}")), 400, "rejected");
+    }
+
+    @Test
+    void requiredFieldsAreRejectedWithTheReason() {
+        assertRejected(Map.of("id", "0"), "data.id");
+        assertRejected(Map.of("id", -4), "data.id");
+        assertRejected(Map.of("id", 2.5), "data.id");
+        assertRejected(Map.of("id", "12a"), "data.id");
+        assertRejected(withNull("unit"), "data.unit");
+        assertRejected(Map.of("unit", 7), "data.unit");
+        assertRejected(withNull("amount"), "data.amount");
+        assertRejected(Map.of("amount", "twenty"), "data.amount");
+        assertRejected(Map.of("amount", true), "data.amount");
+        assertRejected(withNull("promoter"), "data.promoter");
+        assertRejected(withNull("promoter.id"), "data.promoter.id");
+        assertRejected(Map.of("promoter.id", "abc"), "data.promoter.id");
+        assertNothingChanged();
+    }
+
+    @Test
+    void inboundHeadersNamedLikeCamelsOwnChangeNothing() {
+        long id = nextId();
+        HttpResponse<String> response = send(request("token=" + SECRET, "application/json", delivery("credits.json", id, Map.of()))
+                .header("CamelSqlQuery", "DELETE FROM ledger_entries")
+                .header("camelhttpresponsecode", "500")
+                .header("CAMELJMSDESTINATIONNAME", "payouts")
+                .header("CamelHttpResponseCode", "204"));
+        assertAnswer(response, 200, "granted");
+        assertThat(count("ledger_entries")).isEqualTo(entriesBefore + 2);
+        assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    private void assertRejected(Map<String, Object> data, String field) {
+        long id = nextId();
+        HttpResponse<String> response = send(request("token=" + SECRET, "application/json", delivery("credits.json", id, data)));
+        assertAnswer(response, 400, "rejected");
+        assertThat(json(response).get("detail").asText()).contains(field);
+    }
+
+    private static Map<String, Object> withNull(String field) {
+        Map<String, Object> data = new HashMap<>();
+        data.put(field, null);
+        return data;
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+}
