@@ -9,8 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -37,7 +35,6 @@ public abstract class BridgeTest {
     public static final String SECRET = "first-secret-for-tests";
     public static final String OTHER_SECRET = "second-secret-for-tests";
     public static final String STRIPE_KEY = "sk_test_key_for_tests_only";
-    public static final Path PAYLOADS = Path.of("..", "shared", "payloads");
 
     protected static final StripeStandIn STRIPE = new StripeStandIn(0);
     protected static final ObjectMapper JSON = new ObjectMapper();
@@ -69,9 +66,10 @@ public abstract class BridgeTest {
         return URI.create("http://localhost:" + port + "/webhooks/firstpromoter/fulfilment" + (query == null ? "" : "?" + query));
     }
 
+    /** A sample delivery: a copy of ../shared/payloads/, as FirstPromoter sends them. */
     protected static String sample(String name) {
-        try {
-            return Files.readString(PAYLOADS.resolve(name));
+        try (var in = BridgeTest.class.getResourceAsStream("/payloads/" + name)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -65,11 +65,8 @@ public class PayoutMessages {
                 reference != null && reference.length() > 255 ? reference.substring(0, 255) : reference);
     }
 
+    /** Read by the routes through its accessors: a getter beside an accessor makes Camel's simple language ambiguous. */
     public record PayoutResult(long fulfilmentId, int attempt, String status, String reference) {
-        public long getFulfilmentId() { return fulfilmentId; }
-        public int getAttempt() { return attempt; }
-        public String getStatus() { return status; }
-        public String getReference() { return reference; }
         public String getFailureReason() {
             return "payout failed" + (reference == null ? "" : ": " + reference);
         }

@@ -20,10 +20,4 @@ public record Fulfilment(
     public String ledgerAccount() {
         return custId != null ? custId : "fp-promoter:" + promoterId;
     }
-
-    // Camel's simple language reads bean properties through getters.
-    public long getId() { return id; }
-    public String getUnit() { return unit; }
-    public BigDecimal getAmount() { return amount; }
-    public String getLedgerAccount() { return ledgerAccount(); }
 }

@@ -1,0 +1,61 @@
+package io.fulfilmentbridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+/** The promoter's auth_token and temp_password, the webhook secrets and the Stripe key reach no log, answer or table. */
+@ExtendWith(OutputCaptureExtension.class)
+class SecretsStayOutTest extends BridgeTest {
+
+    private static final List<String> PROMOTER_SECRETS = List.of(
+            "da954kn43856nacueroytnjrwg46k5", "dsf23fd3",
+            "k3j5h6g7f8d9s0a1q2w3e4r5t6y7u8i9", "x9y8z7w6",
+            "p0o9i8u7y6t5r4e3w2q1a2s3d4f5g6h7");
+
+    @Test
+    void noSecretInLogsAnswersOrTables(CapturedOutput output) {
+        String customer = "cus_Pq7Xb2LrT0aZ1c";
+        String subscription = StripeStandIn.subscription("sub_secrets", customer, "active", 1_700_000_000L, null,
+                List.of(StripeStandIn.item("s", 1000, 1, "usd", "month", 1, Instant.now().getEpochSecond() + 86_400)));
+        STRIPE.stubCustomer(customer);
+        STRIPE.stubSubscriptions(customer, subscription);
+        STRIPE.stubSubscriptionUpdate("sub_secrets", subscription);
+
+        List<HttpResponse<String>> answers = new ArrayList<>();
+        for (String sample : List.of("free-months.json", "credits.json", "cash.json")) {
+            answers.add(post(delivery(sample, nextId(), Map.of())));
+        }
+        answers.add(post(delivery("credits.json", nextId(), Map.of("amount", -5))));
+        answers.add(post(delivery("credits.json", nextId(), Map.of("promoter.id", "da954kn43856nacueroytnjrwg46k5"))));
+        answers.add(post("{\"event\": {\"type\": \"fulfilment_pending\"}, \"data\": {\"auth_token\": da954kn43856nacueroytnjrwg46k5}}"));
+        answers.add(send(HttpRequest.newBuilder(webhook("token=" + SECRET)).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("dsf23fd3"))));
+        // Stripe refusing the key is logged and answered, the key is not.
+        STRIPE.reset();
+        STRIPE.stubError("GET", "/v1/customers/" + customer, 401, "Invalid API Key provided: " + STRIPE_KEY);
+        answers.add(post(delivery("free-months.json", nextId(), Map.of())));
+        assertThat(answers.get(answers.size() - 1).statusCode()).isEqualTo(503);
+
+        List<String> secrets = new ArrayList<>(PROMOTER_SECRETS);
+        secrets.addAll(List.of(SECRET, OTHER_SECRET, STRIPE_KEY));
+        for (HttpResponse<String> answer : answers) {
+            assertThat(answer.body()).doesNotContain(secrets);
+        }
+        assertThat(output.getAll()).doesNotContain(secrets);
+        for (String table : List.of("fulfilments", "ledger_entries", "payout_outbox", "stripe_grants", "stripe_customer_locks")) {
+            for (Map<String, Object> row : jdbc.queryForList("SELECT * FROM " + table)) {
+                assertThat(row.toString()).as(table).doesNotContain(secrets);
+            }
+        }
+    }
+}

@@ -1,0 +1,371 @@
+package io.fulfilmentbridge.payout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fulfilmentbridge.BridgeTest;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.TextMessage;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jms.core.JmsTemplate;
+
+/** Contract sections 2, 6 and 7 for cash: the payout queue, the results queue and the records. */
+class CashPayoutTest extends BridgeTest {
+
+    private static final String PAYOUTS = "payouts";
+    private static final String RESULTS = "payouts.results";
+    private static final String DLQ = "DLQ";
+    private static final Duration QUIET = Duration.ofMillis(1500);
+
+    @Autowired
+    private JmsTemplate jms;
+
+    @Test
+    void cashSampleIsQueuedAsOnePersistentPayoutMessage() throws Exception {
+        long id = nextId();
+        Instant before = Instant.now();
+        HttpResponse<String> response = post(delivery("cash.json", id, Map.of()));
+
+        assertThat(response.statusCode()).isEqualTo(202);
+        JsonNode answer = json(response);
+        assertThat(answer.get("outcome").asText()).isEqualTo("queued");
+        assertThat(answer.get("fulfilment_id").isIntegralNumber()).isTrue();
+        assertThat(answer.get("fulfilment_id").asLong()).isEqualTo(id);
+        assertThat(row(id)).containsEntry("state", "QUEUED").containsEntry("attempt", 1);
+
+        List<Received> payouts = payoutsFor(id);
+        assertThat(payouts).hasSize(1);
+        Received payout = payouts.get(0);
+        assertThat(payout.text()).isTrue();
+        assertThat(payout.deliveryMode()).isEqualTo(DeliveryMode.PERSISTENT);
+        assertThat(payout.duplicateId()).isEqualTo("fulfilment-" + id + "-1");
+
+        JsonNode body = JSON.readTree(payout.body());
+        assertThat(fieldNames(body)).containsExactlyInAnyOrder(
+                "fulfilment_id", "attempt", "promoter_id", "cust_id", "email", "amount_cents", "currency", "created_at");
+        assertThat(body.get("fulfilment_id").isIntegralNumber()).isTrue();
+        assertThat(body.get("fulfilment_id").asLong()).isEqualTo(id);
+        assertThat(body.get("attempt").isIntegralNumber()).isTrue();
+        assertThat(body.get("attempt").asInt()).isEqualTo(1);
+        assertThat(body.get("promoter_id").isIntegralNumber()).isTrue();
+        assertThat(body.get("promoter_id").asLong()).isEqualTo(236);
+        assertThat(body.get("cust_id").isNull()).isTrue();
+        assertThat(body.get("email").asText()).isEqualTo("lee@example.org");
+        assertThat(body.get("amount_cents").isIntegralNumber()).isTrue();
+        assertThat(body.get("amount_cents").asLong()).isEqualTo(2000);
+        assertThat(body.get("currency").asText()).isEqualTo("usd");
+        String createdAt = body.get("created_at").asText();
+        assertThat(createdAt).endsWith("Z");
+        assertThat(Instant.parse(createdAt)).isBetween(before.minusSeconds(1), Instant.now());
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(count("payout_outbox")).isZero());
+    }
+
+    @Test
+    void sameDeliveryFiveTimesQueuesOnePayout() {
+        long id = nextId();
+        String delivery = delivery("cash.json", id, Map.of());
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> response = post(delivery);
+            assertThat(response.statusCode()).as("delivery %d", i + 1).isEqualTo(202);
+            assertThat(json(response).get("outcome").asText()).as("delivery %d", i + 1).isEqualTo("queued");
+        }
+        assertThat(payoutsFor(id)).hasSize(1);
+        assertThat(rowCount(id)).isEqualTo(1);
+    }
+
+    @Test
+    void sameDeliveryFiveTimesAtOnceQueuesOnePayout() throws Exception {
+        long id = nextId();
+        String delivery = delivery("cash.json", id, Map.of());
+        ExecutorService pool = Executors.newFixedThreadPool(5);
+        try {
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                answers.add(pool.submit(() -> post(delivery)));
+            }
+            for (Future<HttpResponse<String>> answer : answers) {
+                HttpResponse<String> response = answer.get();
+                assertThat(response.statusCode()).isEqualTo(202);
+                assertThat(json(response).get("outcome").asText()).isEqualTo("queued");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(payoutsFor(id)).hasSize(1);
+        assertThat(row(id)).containsEntry("state", "QUEUED").containsEntry("attempt", 1);
+    }
+
+    @Test
+    void paidResultMarksPaidAndLaterDeliveriesAnswerGranted() {
+        long id = queuedPayout();
+        sendResult(result(id, 1, "paid", "po_123"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(row(id)).containsEntry("state", "PAID").containsEntry("payout_reference", "po_123"));
+
+        HttpResponse<String> response = post(delivery("cash.json", id, Map.of()));
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(json(response).get("outcome").asText()).isEqualTo("granted");
+
+        Map<String, Object> paid = row(id);
+        String repeated = result(id, 1, "paid", "po_123");
+        sendResult(repeated);
+        assertThat(deadLettersUntilResultsAreProcessed()).doesNotContain(repeated);
+        assertThat(row(id)).isEqualTo(paid);
+        assertThat(payoutsFor(id, QUIET)).isEmpty();
+    }
+
+    @Test
+    void failedResultParksAndSendsNoNewPayout() {
+        long id = queuedPayout();
+        sendResult(result(id, 1, "failed", "account closed"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(state(id)).isEqualTo("FAILED"));
+
+        HttpResponse<String> response = post(delivery("cash.json", id, Map.of()));
+        assertThat(response.statusCode()).isEqualTo(202);
+        JsonNode answer = json(response);
+        assertThat(answer.get("outcome").asText()).isEqualTo("parked");
+        assertThat(answer.get("detail").asText()).contains("payout failed");
+
+        assertThat(payoutsFor(id, QUIET)).isEmpty();
+        assertThat(outboxRows(id)).isZero();
+        assertThat(row(id)).containsEntry("state", "FAILED").containsEntry("attempt", 1);
+    }
+
+    @Test
+    void resultsForAnotherAttemptChangeNothing() {
+        long id = queuedPayout();
+        Map<String, Object> queued = row(id);
+        sendResult(result(id, 2, "paid", "po_future"));
+        sendResult(result(id, 2, "failed", "po_future"));
+        sendResult(result(id, 0, "paid", "po_zero"));
+        deadLettersUntilResultsAreProcessed();
+        assertThat(row(id)).isEqualTo(queued);
+    }
+
+    @Test
+    void resultsForAnAlreadyPaidFulfilmentChangeNothing() {
+        long id = queuedPayout();
+        sendResult(result(id, 1, "paid", "po_first"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(state(id)).isEqualTo("PAID"));
+        Map<String, Object> paid = row(id);
+
+        sendResult(result(id, 1, "paid", "po_second"));
+        sendResult(result(id, 1, "failed", "too late"));
+        deadLettersUntilResultsAreProcessed();
+        assertThat(row(id)).isEqualTo(paid).containsEntry("payout_reference", "po_first");
+    }
+
+    @Test
+    void unreadableResultsGoToTheDeadLetterQueue() {
+        long id = queuedPayout();
+        Map<String, Object> queued = row(id);
+        List<String> unreadable = List.of(
+                "not json " + id,
+                "{\"fulfilment_id\":" + id + "}",
+                "{\"fulfilment_id\":" + id + ",\"attempt\":1,\"reference\":\"po_1\"}",
+                result(id, 1, "maybe", "po_1"),
+                "[" + result(id, 1, "paid", "po_1") + "]");
+        unreadable.forEach(this::sendResult);
+
+        List<String> deadLetters = deadLettersUntilResultsAreProcessed();
+        for (String result : unreadable) {
+            assertThat(Collections.frequency(deadLetters, result)).as(result).isEqualTo(1);
+        }
+        assertThat(row(id)).isEqualTo(queued);
+    }
+
+    @Test
+    void resultsAboutNoQueuedCashFulfilmentGoToTheDeadLetterQueue() {
+        long unknown = nextId();
+        long credits = nextId();
+        long parkedCash = nextId();
+        assertThat(post(delivery("credits.json", credits, Map.of())).statusCode()).isEqualTo(200);
+        assertThat(json(post(delivery("cash.json", parkedCash, Map.of("amount", 0)))).get("outcome").asText())
+                .isEqualTo("parked");
+        Map<String, Object> granted = row(credits);
+        Map<String, Object> parked = row(parkedCash);
+
+        List<String> strays = List.of(
+                result(unknown, 1, "paid", "po_unknown"),
+                result(credits, 1, "paid", "po_credits"),
+                result(parkedCash, 1, "paid", "po_parked"));
+        strays.forEach(this::sendResult);
+
+        List<String> deadLetters = deadLettersUntilResultsAreProcessed();
+        for (String result : strays) {
+            assertThat(Collections.frequency(deadLetters, result)).as(result).isEqualTo(1);
+        }
+        assertThat(rowCount(unknown)).isZero();
+        assertThat(row(credits)).isEqualTo(granted);
+        assertThat(row(parkedCash)).isEqualTo(parked);
+    }
+
+    @Test
+    void amountsOutOfBoundsAreParkedAndNothingIsQueued() {
+        List<Object> amounts = List.of(0, -5, 12.5, 1_000_001);
+        List<Long> ids = new ArrayList<>();
+        for (Object amount : amounts) {
+            long id = nextId();
+            ids.add(id);
+            HttpResponse<String> response = post(delivery("cash.json", id, Map.of("amount", amount)));
+            assertThat(response.statusCode()).as("amount %s", amount).isEqualTo(202);
+            JsonNode answer = json(response);
+            assertThat(answer.get("outcome").asText()).as("amount %s", amount).isEqualTo("parked");
+            assertThat(answer.get("detail").asText()).as("amount %s", amount).contains("amount out of bounds");
+            assertThat(row(id)).as("amount %s", amount).containsEntry("state", "PARKED").containsEntry("attempt", 0);
+        }
+        assertThat(received(PAYOUTS, QUIET, none -> false))
+                .extracting(CashPayoutTest::fulfilmentIdOf)
+                .doesNotContainAnyElementsOf(ids);
+        for (long id : ids) {
+            assertThat(outboxRows(id)).isZero();
+        }
+    }
+
+    @Test
+    void parkedCashRedeliveredWithValidAmountIsQueuedAsAttemptOne() throws Exception {
+        long id = nextId();
+        assertThat(json(post(delivery("cash.json", id, Map.of("amount", 12.5)))).get("outcome").asText())
+                .isEqualTo("parked");
+
+        HttpResponse<String> response = post(delivery("cash.json", id, Map.of("amount", 1_000_000)));
+        assertThat(response.statusCode()).isEqualTo(202);
+        assertThat(json(response).get("outcome").asText()).isEqualTo("queued");
+        assertThat(row(id)).containsEntry("state", "QUEUED").containsEntry("attempt", 1);
+
+        List<Received> payouts = payoutsFor(id);
+        assertThat(payouts).hasSize(1);
+        JsonNode body = JSON.readTree(payouts.get(0).body());
+        assertThat(body.get("attempt").asInt()).isEqualTo(1);
+        assertThat(body.get("amount_cents").asLong()).isEqualTo(1_000_000);
+        assertThat(payouts.get(0).duplicateId()).isEqualTo("fulfilment-" + id + "-1");
+    }
+
+    /** A cash fulfilment answered queued, its payout message taken off the queue. */
+    private long queuedPayout() {
+        long id = nextId();
+        HttpResponse<String> response = post(delivery("cash.json", id, Map.of()));
+        assertThat(json(response).get("outcome").asText()).isEqualTo("queued");
+        assertThat(payoutsFor(id)).hasSize(1);
+        return id;
+    }
+
+    private static String result(long id, int attempt, String status, String reference) {
+        return "{\"fulfilment_id\":" + id + ",\"attempt\":" + attempt + ",\"status\":\"" + status
+                + "\",\"reference\":\"" + reference + "\"}";
+    }
+
+    private void sendResult(String body) {
+        jms.send(RESULTS, session -> session.createTextMessage(body));
+    }
+
+    /**
+     * Sends an unreadable marker after the results sent before and waits for it on the dead-letter
+     * queue: the results route reads one message at a time in order, so all earlier ones are done.
+     * Answers the dead letters received up to the marker.
+     */
+    private List<String> deadLettersUntilResultsAreProcessed() {
+        String marker = "marker " + UUID.randomUUID();
+        sendResult(marker);
+        List<String> bodies = received(DLQ, Duration.ofSeconds(10),
+                got -> !got.isEmpty() && marker.equals(got.get(got.size() - 1).body()))
+                .stream().map(Received::body).toList();
+        assertThat(bodies).as("the results route reads the queue").contains(marker);
+        return bodies;
+    }
+
+    /** The payout messages for a fulfilment: waits for the first, then keeps listening for more. */
+    private List<Received> payoutsFor(long id) {
+        List<Received> got = new ArrayList<>(received(PAYOUTS, Duration.ofSeconds(10),
+                all -> all.stream().anyMatch(m -> fulfilmentIdOf(m) == id)));
+        got.addAll(received(PAYOUTS, QUIET, none -> false));
+        return got.stream().filter(m -> fulfilmentIdOf(m) == id).toList();
+    }
+
+    private List<Received> payoutsFor(long id, Duration listen) {
+        return received(PAYOUTS, listen, none -> false).stream().filter(m -> fulfilmentIdOf(m) == id).toList();
+    }
+
+    /** Takes messages off a queue until {@code enough} holds or the time is up. */
+    private List<Received> received(String queue, Duration max, Predicate<List<Received>> enough) {
+        return jms.execute(session -> {
+            List<Received> got = new ArrayList<>();
+            long end = System.nanoTime() + max.toNanos();
+            try (MessageConsumer consumer = session.createConsumer(session.createQueue(queue))) {
+                while (!enough.test(got)) {
+                    long left = (end - System.nanoTime()) / 1_000_000;
+                    if (left <= 0) {
+                        break;
+                    }
+                    Message message = consumer.receive(Math.min(left, 100));
+                    if (message != null) {
+                        got.add(Received.of(message));
+                    }
+                }
+            }
+            if (session.getTransacted()) {
+                session.commit();
+            }
+            return got;
+        }, true);
+    }
+
+    private static long fulfilmentIdOf(Received message) {
+        if (message.body() == null) {
+            return -1;
+        }
+        try {
+            return JSON.readTree(message.body()).path("fulfilment_id").asLong(-1);
+        } catch (IOException notJson) {
+            return -1;
+        }
+    }
+
+    private static Set<String> fieldNames(JsonNode node) {
+        Set<String> names = new HashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private Map<String, Object> row(long id) {
+        return jdbc.queryForMap("""
+                SELECT state, reason, attempt, payout_reference, updated_at
+                FROM fulfilments WHERE fulfilment_id = ?""", id);
+    }
+
+    private int rowCount(long id) {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE fulfilment_id = ?", Integer.class, id);
+    }
+
+    private int outboxRows(long id) {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM payout_outbox WHERE fulfilment_id = ?", Integer.class, id);
+    }
+
+    record Received(String body, boolean text, int deliveryMode, String duplicateId) {
+        static Received of(Message message) throws JMSException {
+            String body = message instanceof TextMessage text ? text.getText() : null;
+            return new Received(body, body != null, message.getJMSDeliveryMode(), message.getStringProperty("_AMQ_DUPL_ID"));
+        }
+    }
+}
