@@ -1,0 +1,25 @@
+package io.fulfilmentbridge.stripe;
+
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.stereotype.Component;
+
+/** DOWN while Stripe refuses the API key (401/403): every free-months grant would answer 503 until it is fixed. */
+@Component("stripe")
+public class StripeHealth implements HealthIndicator {
+
+    private final StripeCalls stripe;
+
+    public StripeHealth(StripeCalls stripe) {
+        this.stripe = stripe;
+    }
+
+    @Override
+    public Health health() {
+        if (!stripe.isConfigured()) {
+            return Health.up().withDetail("configured", false).build();
+        }
+        String refused = stripe.keyRefused();
+        return refused == null ? Health.up().build() : Health.down().withDetail("error", refused).build();
+    }
+}
