@@ -140,9 +140,7 @@ class CreditsTest extends BridgeTest {
     @Test
     void aFailureBetweenTheTwoEntriesBooksNothingAndTheRetryGrantsOnce() {
         long id = nextId();
-        FailFundingEntry.failingFulfilmentId = id;
-        jdbc.execute("CREATE TRIGGER fail_funding_entry BEFORE INSERT ON ledger_entries FOR EACH ROW CALL \""
-                + FailFundingEntry.class.getName() + "\"");
+        failFundingEntryOf(id);
         String body = delivery("credits.json", id, Map.of());
         try {
             HttpResponse<String> failed = post(body);
@@ -151,12 +149,39 @@ class CreditsTest extends BridgeTest {
             assertThat(entries(id)).isEmpty();
             assertThat(state(id)).isEqualTo("RECEIVED");
         } finally {
-            jdbc.execute("DROP TRIGGER fail_funding_entry");
+            stopFailingFundingEntries();
         }
         HttpResponse<String> retried = post(body);
         assertThat(retried.statusCode()).isEqualTo(200);
         assertThat(entries(id)).hasSize(2);
         assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    /** A trigger that fails the second entry of one fulfilment, as a crash between the two would. */
+    private void failFundingEntryOf(long id) {
+        if (isPostgres()) {
+            jdbc.execute("CREATE FUNCTION fail_funding_entry() RETURNS trigger AS $$ BEGIN "
+                    + "IF NEW.fulfilment_id = " + id + " AND NEW.account_kind = 'FUNDING' THEN "
+                    + "RAISE EXCEPTION 'injected failure between the two ledger entries'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+            jdbc.execute("CREATE TRIGGER fail_funding_entry BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION fail_funding_entry()");
+        } else {
+            FailFundingEntry.failingFulfilmentId = id;
+            jdbc.execute("CREATE TRIGGER fail_funding_entry BEFORE INSERT ON ledger_entries FOR EACH ROW CALL \""
+                    + FailFundingEntry.class.getName() + "\"");
+        }
+    }
+
+    private void stopFailingFundingEntries() {
+        if (isPostgres()) {
+            jdbc.execute("DROP TRIGGER fail_funding_entry ON ledger_entries");
+            jdbc.execute("DROP FUNCTION fail_funding_entry()");
+        } else {
+            jdbc.execute("DROP TRIGGER fail_funding_entry");
+        }
+    }
+
+    private boolean isPostgres() {
+        return Boolean.TRUE.equals(jdbc.execute((java.sql.Connection c) -> c.getMetaData().getDatabaseProductName().equals("PostgreSQL")));
     }
 
     @Test
