@@ -3,16 +3,41 @@ package io.fulfilmentbridge.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fulfilmentbridge.BridgeTest;
+import io.fulfilmentbridge.StripeStandIn;
 import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
+/** FirstPromoter's own sample deliveries, exactly as shared, each twice. */
 class SampleDeliveriesTest extends BridgeTest {
 
     @Test
-    void creditsSampleIsGrantedWithNumericStrings() {
-        HttpResponse<String> response = post(sample("credits.json").replace("\"id\": \"91\"", "\"id\": \"" + nextId() + "\""));
-        assertThat(response.statusCode()).isEqualTo(200);
+    void theThreeSamplesAreGrantedGrantedAndQueuedOnce() {
+        String customer = "cus_Pq7Xb2LrT0aZ1c";
+        String subscription = StripeStandIn.subscription("sub_sample", customer, "active", 1_700_000_000L, null,
+                List.of(StripeStandIn.item("sample", 1500, 1, "usd", "month", 1, Instant.now().getEpochSecond() + 86_400)));
+        STRIPE.stubCustomer(customer);
+        STRIPE.stubSubscriptions(customer, subscription);
+        STRIPE.stubSubscriptionUpdate("sub_sample", subscription);
+
+        for (int delivery = 1; delivery <= 2; delivery++) {
+            assertAnswer(post(sample("free-months.json")), 200, 90, "granted");
+            assertAnswer(post(sample("credits.json")), 200, 91, "granted");
+            assertAnswer(post(sample("cash.json")), 202, 92, "queued");
+        }
+        assertThat(STRIPE.server().findAll(com.github.tomakehurst.wiremock.client.WireMock
+                .postRequestedFor(com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/v1/subscriptions/sub_sample")))).hasSize(1);
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries WHERE fulfilment_id = 91", Integer.class)).isEqualTo(2);
+        assertThat(state(90)).isEqualTo("GRANTED");
+        assertThat(state(91)).isEqualTo("GRANTED");
+        assertThat(state(92)).isEqualTo("QUEUED");
+    }
+
+    private static void assertAnswer(HttpResponse<String> response, int status, long id, String outcome) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
-        assertThat(json(response).get("outcome").asText()).isEqualTo("granted");
+        assertThat(json(response).get("fulfilment_id").asLong()).isEqualTo(id);
+        assertThat(json(response).get("outcome").asText()).isEqualTo(outcome);
     }
 }
