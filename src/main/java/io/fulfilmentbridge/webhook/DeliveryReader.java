@@ -27,6 +27,9 @@ public class DeliveryReader {
     private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
     private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]{1,4})?");
 
+    /** The units the routes know; any other is parked, and labelled "other" in logs and metrics. */
+    static final java.util.Set<String> KNOWN_UNITS = java.util.Set.of("free_months", "credits", "points", "cash");
+
     private final ObjectMapper mapper;
 
     public DeliveryReader() {
@@ -72,8 +75,12 @@ public class DeliveryReader {
     }
 
     /** Check 7: the fields a fulfilment needs, with the leniency real deliveries call for. */
-    public Fulfilment fulfilment(Delivery delivery) {
+    public Fulfilment fulfilment(Delivery delivery, Exchange exchange) {
         JsonNode data = delivery.json().path("data");
+        String eventId = scalarText(delivery.json().path("event").path("id"), 64);
+        if (eventId != null) {
+            exchange.setProperty("eventId", eventId.replaceAll("[^\\x21-\\x7e]", "?"));
+        }
         if (!data.isObject()) {
             throw new RejectedDelivery("data is required and must be an object");
         }
@@ -84,6 +91,7 @@ public class DeliveryReader {
         if (!unit.isTextual() || unit.asText().isBlank()) {
             throw new RejectedDelivery("data.unit is required: a string");
         }
+        exchange.setProperty("unitLabel", KNOWN_UNITS.contains(unit.asText()) ? unit.asText() : "other");
         BigDecimal amount = amount(data.path("amount"));
         if (amount == null) {
             throw new RejectedDelivery("data.amount is required: a number or a numeric string");
@@ -98,7 +106,7 @@ public class DeliveryReader {
         }
         return new Fulfilment(
                 delivery.fulfilmentId(),
-                scalarText(delivery.json().path("event").path("id"), 64),
+                eventId,
                 unit.asText(),
                 amount,
                 scalarText(data.path("status"), 64),
