@@ -15,6 +15,8 @@ import com.stripe.param.SubscriptionListParams;
 import com.stripe.param.SubscriptionRetrieveParams;
 import com.stripe.param.SubscriptionUpdateParams;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,12 +40,15 @@ public class StripeCalls {
     private final int readTimeout;
     private final String idempotencyKeyPrefix;
     private final AtomicReference<String> keyRefused = new AtomicReference<>();
+    private final MeterRegistry meters;
 
-    public StripeCalls(@Value("${bridge.stripe.api-key:}") String apiKey,
+    public StripeCalls(MeterRegistry meters,
+                       @Value("${bridge.stripe.api-key:}") String apiKey,
                        @Value("${bridge.stripe.api-base:https://api.stripe.com}") String apiBase,
                        @Value("${bridge.stripe.connect-timeout:2s}") Duration connectTimeout,
                        @Value("${bridge.stripe.read-timeout:5s}") Duration readTimeout,
                        @Value("${bridge.stripe.idempotency-key-prefix:fulfilment-}") String idempotencyKeyPrefix) {
+        this.meters = meters;
         this.connectTimeout = (int) connectTimeout.toMillis();
         this.readTimeout = (int) readTimeout.toMillis();
         this.idempotencyKeyPrefix = idempotencyKeyPrefix;
@@ -152,12 +157,17 @@ public class StripeCalls {
         T run() throws StripeException;
     }
 
+    /** Timed as bridge_stripe_calls_seconds{call,outcome}. */
     private <T> T call(String what, Call<T> call) {
+        Timer.Sample sample = Timer.start(meters);
+        String outcome = "error";
         try {
             T result = call.run();
             keyRefused.set(null);
+            outcome = "ok";
             return result;
         } catch (ApiConnectionException e) {
+            outcome = "timeout";
             throw new RetryLater("Stripe did not answer (" + what + "); retry later");
         } catch (StripeException e) {
             Integer status = e.getStatusCode();
@@ -170,6 +180,9 @@ public class StripeCalls {
                         + (e.getStripeError() != null ? e.getStripeError().getMessage() : e.getMessage()));
             }
             throw new RetryLater("Stripe answered " + (status == null ? "without a status" : status) + " (" + what + "); retry later");
+        } finally {
+            sample.stop(Timer.builder("bridge.stripe.calls").description("Stripe calls, by call and outcome")
+                    .tag("call", what).tag("outcome", outcome).register(meters));
         }
     }
 }

@@ -14,6 +14,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Locale;
+import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -25,11 +26,13 @@ import org.springframework.web.filter.OncePerRequestFilter;
 public class WebhookGuardFilter extends OncePerRequestFilter {
 
     private final WebhookSecrets secrets;
+    private final FulfilmentMetrics metrics;
     private final int maxBodyBytes;
     private final long maxDrainBytes;
 
-    public WebhookGuardFilter(WebhookSecrets secrets, int maxBodyBytes, long maxDrainBytes) {
+    public WebhookGuardFilter(WebhookSecrets secrets, FulfilmentMetrics metrics, int maxBodyBytes, long maxDrainBytes) {
         this.secrets = secrets;
+        this.metrics = metrics;
         this.maxBodyBytes = maxBodyBytes;
         this.maxDrainBytes = maxDrainBytes;
     }
@@ -120,6 +123,7 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");
         response.getWriter().write(WebhookAnswer.body(null, outcome, detail));
+        metrics.count("none", outcome);
     }
 
     /** Reads and discards what is left of a refused body, so the sender gets its answer rather than a reset. */

@@ -1,0 +1,52 @@
+package io.fulfilmentbridge.fulfilment;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.function.Supplier;
+import org.apache.camel.Exchange;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * What Prometheus scrapes about fulfilments: bridge_fulfilments_total{unit,outcome} per answer (unit
+ * is a known unit, "other", or "none" when the body was not read), and gauges of what waits for a
+ * person or for the broker.
+ */
+@Component("fulfilmentMetrics")
+public class FulfilmentMetrics {
+
+    private final MeterRegistry registry;
+
+    public FulfilmentMetrics(MeterRegistry registry, JdbcTemplate jdbc) {
+        this.registry = registry;
+        gauge("bridge.fulfilments.parked", "Fulfilments parked or with a failed payout, waiting for a person",
+                () -> jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE state IN ('PARKED', 'FAILED')", Long.class));
+        gauge("bridge.fulfilments.parked.oldest.age.seconds", "Age of the oldest parked or failed fulfilment",
+                () -> jdbc.query("SELECT MIN(updated_at) FROM fulfilments WHERE state IN ('PARKED', 'FAILED')",
+                        rs -> rs.next() && rs.getTimestamp(1) != null
+                                ? (System.currentTimeMillis() - rs.getTimestamp(1).getTime()) / 1000.0 : 0.0));
+        gauge("bridge.payouts.outbox.backlog", "Payouts queued in the outbox, not yet on the payout queue",
+                () -> jdbc.queryForObject("SELECT COUNT(*) FROM payout_outbox", Long.class));
+    }
+
+    private void gauge(String name, String description, Supplier<Number> value) {
+        Gauge.builder(name, () -> {
+            try {
+                return value.get();
+            } catch (RuntimeException databaseDown) {
+                return Double.NaN;
+            }
+        }).description(description).register(registry);
+    }
+
+    /** Counts one answered delivery, from the exchange's unit label and outcome. */
+    public void count(Exchange exchange) {
+        count(exchange.getProperty("unitLabel", "none", String.class), exchange.getProperty("outcome", "error", String.class));
+    }
+
+    public void count(String unit, String outcome) {
+        Counter.builder("bridge.fulfilments").description("Deliveries answered, by unit and outcome")
+                .tag("unit", unit).tag("outcome", outcome).register(registry).increment();
+    }
+}
