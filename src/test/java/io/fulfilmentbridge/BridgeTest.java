@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
+import org.apache.camel.test.spring.junit5.DisableJmx;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
@@ -29,8 +30,9 @@ import org.springframework.test.context.DynamicPropertySource;
  * Stripe, which is out of this machine's reach, is a local stand-in.
  */
 @CamelSpringBootTest
+@DisableJmx(false)
 @AutoConfigureObservability
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {"spring.jmx.enabled=true", "spring.jmx.unique-names=true"})
 @TestPropertySource(locations = "classpath:bridge-test.properties")
 public abstract class BridgeTest {
 

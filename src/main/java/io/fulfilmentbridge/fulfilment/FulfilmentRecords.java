@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.fulfilment;
 
+import io.fulfilmentbridge.webhook.DeliveryReader;
 import io.fulfilmentbridge.webhook.Fulfilment;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -73,11 +74,11 @@ public class FulfilmentRecords {
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         try {
             jdbc.update("""
-                    INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, promoter_id, customer_ref,
+                    INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, promoter_id, customer_ref, email,
                         received_status, state, lease_holder, lease_until, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""",
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""",
                     f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(),
-                    f.status(), token, until, now, now);
+                    f.email(), f.status(), token, until, now, now);
             return Decision.CLAIMED_FIRST;
         } catch (DuplicateKeyException alreadyThere) {
             return transaction.execute(tx -> decideExisting(f, token, now, until));
@@ -113,12 +114,64 @@ public class FulfilmentRecords {
         }
         // Parked, or abandoned by a delivery that crashed: evaluated afresh with this delivery's data.
         jdbc.update("""
-                UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, promoter_id = ?, customer_ref = ?,
+                UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, promoter_id = ?, customer_ref = ?, email = ?,
                     received_status = ?, state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?
                 WHERE fulfilment_id = ?""",
-                f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(), f.status(),
-                token, until, now, f.id());
+                f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(), f.email(),
+                f.status(), token, until, now, f.id());
         return new Decision(true, attempt, null, null);
+    }
+
+    /**
+     * An operator's replay: claims a parked or failed fulfilment with what was stored of it, so it is
+     * applied exactly once like a delivery (a failed payout gets a new attempt). Sets the body to the
+     * stored fulfilment, or the outcome when there is nothing to replay.
+     */
+    public void claimForReplay(long fulfilmentId, Exchange exchange) {
+        exchange.setProperty("fulfilmentId", fulfilmentId);
+        String token = UUID.randomUUID().toString();
+        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp until = Timestamp.from(Instant.now().plus(lease));
+        transaction.executeWithoutResult(tx -> {
+            List<Map<String, Object>> rows = jdbc.queryForList("""
+                    SELECT event_id, unit, amount, received_status, promoter_id, customer_ref, email, state, attempt
+                    FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", fulfilmentId);
+            String state = rows.isEmpty() ? null : (String) rows.get(0).get("state");
+            if (!"PARKED".equals(state) && !"FAILED".equals(state)) {
+                exchange.setProperty("outcome", "ignored");
+                exchange.setProperty("detail", "fulfilment " + fulfilmentId + (state == null ? " is unknown" : " is " + state)
+                        + ": only parked or failed ones are replayed");
+                return;
+            }
+            Map<String, Object> row = rows.get(0);
+            BigDecimal amount = (BigDecimal) row.get("amount");
+            if (amount == null) {
+                exchange.setProperty("outcome", "parked");
+                exchange.setProperty("detail", "its amount cannot be applied: wait for a new delivery");
+                return;
+            }
+            jdbc.update("UPDATE fulfilments SET state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ? "
+                    + "WHERE fulfilment_id = ?", token, until, now, fulfilmentId);
+            exchange.setProperty(LEASE, token);
+            exchange.setProperty(ATTEMPT, ((Number) row.get("attempt")).intValue() + 1);
+            String unit = (String) row.get("unit");
+            exchange.setProperty("unitLabel", DeliveryReader.unitLabel(unit));
+            exchange.getIn().setBody(new Fulfilment(fulfilmentId, (String) row.get("event_id"), unit, amount,
+                    (String) row.get("received_status"), ((Number) row.get("promoter_id")).longValue(),
+                    (String) row.get("customer_ref"), (String) row.get("email")));
+        });
+    }
+
+    /** Parked and failed fulfilments, oldest first. */
+    public List<Map<String, Object>> parked() {
+        return jdbc.queryForList("""
+                SELECT fulfilment_id, unit, amount, state, reason, updated_at FROM fulfilments
+                WHERE state IN ('PARKED', 'FAILED') ORDER BY updated_at, fulfilment_id""");
+    }
+
+    public List<Long> parkedWithReason(String reason) {
+        return jdbc.queryForList("SELECT fulfilment_id FROM fulfilments WHERE state IN ('PARKED', 'FAILED') AND reason = ? "
+                + "ORDER BY updated_at, fulfilment_id", Long.class, reason);
     }
 
     /** Parks the claimed fulfilment with the reason a person must read; outcome parked. */

@@ -96,12 +96,12 @@ public class FreeMonthsGrants {
     private void grantLocked(Fulfilment f, String customerId, Exchange exchange) {
         String lease = exchange.getProperty(FulfilmentRecords.LEASE, String.class);
         for (Grant unsettled : grants.unsettled(customerId)) {
-            String refused = settle(unsettled, exchange);
-            if (unsettled.fulfilmentId() == f.id()) {
+            boolean mine = unsettled.fulfilmentId() == f.id();
+            String refused = settle(unsettled, mine ? lease : null, exchange);
+            if (mine) {
                 if (refused != null) {
                     exchange.setProperty("parkReason", refused);
                 } else {
-                    markGranted(f.id(), lease);
                     granted(exchange, "granted in Stripe (the earlier request, whose answer was lost, had "
                             + "taken effect or was completed now)");
                 }
@@ -160,9 +160,10 @@ public class FreeMonthsGrants {
 
     /**
      * Reads Stripe to tell whether a grant whose answer was lost took effect, and sends it again only
-     * if it did not. Returns Stripe's refusal, or null once the grant is applied.
+     * if it did not. Returns Stripe's refusal, or null once the grant is applied. With this delivery's
+     * lease, the grant is its own fulfilment: marked granted under the lease, left to the route to park.
      */
-    private String settle(Grant grant, Exchange exchange) {
+    private String settle(Grant grant, String lease, Exchange exchange) {
         boolean tookEffect = grant.strategy().equals(TRIAL_EXTENSION)
                 ? tookEffect(stripe.subscription(grant.subscriptionId(), deadline.remainingMillis(exchange)), grant)
                 : stripe.hasBalanceCredit(grant.customerId(), grant.fulfilmentId(), deadline.remainingMillis(exchange));
@@ -172,6 +173,9 @@ public class FreeMonthsGrants {
             } catch (StripeRefused refused) {
                 transaction.executeWithoutResult(tx -> {
                     grants.forget(grant.fulfilmentId());
+                    if (lease != null) {
+                        return;
+                    }
                     jdbc.update("UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, "
                             + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'",
                             refused.getMessage(), grant.fulfilmentId());
@@ -182,6 +186,10 @@ public class FreeMonthsGrants {
         LOG.info("Stripe grant of fulfilment {} settled: {}", grant.fulfilmentId(), tookEffect ? "it had taken effect" : "sent again");
         transaction.executeWithoutResult(tx -> {
             grants.markApplied(grant.fulfilmentId());
+            if (lease != null) {
+                records.markGranted(grant.fulfilmentId(), lease);
+                return;
+            }
             jdbc.update("UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, "
                     + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'", grant.fulfilmentId());
         });

@@ -180,6 +180,11 @@ public class StripeCalls {
                         + (e.getStripeError() != null ? e.getStripeError().getMessage() : e.getMessage()));
             }
             throw new RetryLater("Stripe answered " + (status == null ? "without a status" : status) + " (" + what + "); retry later");
+        } catch (RetryLater noTimeLeft) {
+            throw noTimeLeft;
+        } catch (RuntimeException unreadable) {
+            // stripe-java fails outside StripeException on some answers, e.g. an error status with an empty body.
+            throw new RetryLater("Stripe's answer could not be read (" + what + "); retry later", unreadable);
         } finally {
             sample.stop(Timer.builder("bridge.stripe.calls").description("Stripe calls, by call and outcome")
                     .tag("call", what).tag("outcome", outcome).register(meters));

@@ -91,7 +91,7 @@ public class DeliveryReader {
         if (!unit.isTextual() || unit.asText().isBlank()) {
             throw new RejectedDelivery("data.unit is required: a string");
         }
-        exchange.setProperty("unitLabel", KNOWN_UNITS.contains(unit.asText()) ? unit.asText() : "other");
+        exchange.setProperty("unitLabel", unitLabel(unit.asText()));
         BigDecimal amount = amount(data.path("amount"));
         if (amount == null) {
             throw new RejectedDelivery("data.amount is required: a number or a numeric string");
@@ -113,6 +113,11 @@ public class DeliveryReader {
                 promoterId,
                 scalarText(promoter.path("cust_id"), 255),
                 scalarText(promoter.path("email"), 320));
+    }
+
+    /** The unit as logs and metrics name it: a known unit, or "other". */
+    public static String unitLabel(String unit) {
+        return KNOWN_UNITS.contains(unit) ? unit : "other";
     }
 
     /** A positive integer given as a JSON integer or a string of digits; anything else is no id. */

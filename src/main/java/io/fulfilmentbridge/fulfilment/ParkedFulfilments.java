@@ -1,0 +1,65 @@
+package io.fulfilmentbridge.fulfilment;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.camel.ProducerTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jmx.export.annotation.ManagedAttribute;
+import org.springframework.jmx.export.annotation.ManagedOperation;
+import org.springframework.jmx.export.annotation.ManagedOperationParameter;
+import org.springframework.jmx.export.annotation.ManagedResource;
+import org.springframework.stereotype.Component;
+
+/**
+ * The bridge's own MBean, beside Camel's route MBeans: what waits for a person, and the replay that
+ * applies it once the cause is fixed (a customer added in Stripe, a unit mapped, a payout retried).
+ */
+@Component
+@ManagedResource(objectName = "io.fulfilmentbridge:type=Fulfilments",
+        description = "Parked and failed fulfilments, and their replay")
+public class ParkedFulfilments {
+
+    private final FulfilmentRecords records;
+    private final JdbcTemplate jdbc;
+    private final ProducerTemplate producer;
+
+    public ParkedFulfilments(FulfilmentRecords records, JdbcTemplate jdbc, ProducerTemplate producer) {
+        this.records = records;
+        this.jdbc = jdbc;
+        this.producer = producer;
+    }
+
+    @ManagedAttribute(description = "Parked and failed fulfilments, oldest first: id, unit, amount, state, since, reason")
+    public String[] getParked() {
+        return records.parked().stream()
+                .map(r -> r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " " + r.get("state")
+                        + " since " + r.get("updated_at") + ": " + r.get("reason"))
+                .toArray(String[]::new);
+    }
+
+    @ManagedAttribute(description = "Fulfilments by unit and state")
+    public String[] getCounts() {
+        return jdbc.queryForList("SELECT unit, state, COUNT(*) AS n FROM fulfilments GROUP BY unit, state ORDER BY unit, state")
+                .stream().map(r -> r.get("unit") + " " + r.get("state") + " " + r.get("n")).toArray(String[]::new);
+    }
+
+    @ManagedOperation(description = "Replays one parked or failed fulfilment; answers as a delivery would")
+    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
+    public String replay(long fulfilmentId) {
+        return producer.requestBody("direct:replay", fulfilmentId, String.class);
+    }
+
+    @ManagedOperation(description = "Replays every parked or failed fulfilment with exactly this reason; answers how many ended in each outcome")
+    @ManagedOperationParameter(name = "reason", description = "The reason as the parked list shows it")
+    public String replayAllWithReason(String reason) {
+        List<Long> ids = records.parkedWithReason(reason);
+        Map<String, Integer> outcomes = new LinkedHashMap<>();
+        for (long id : ids) {
+            String answer = replay(id);
+            String outcome = answer.replaceAll(".*\"outcome\":\"([a-z_]+)\".*", "$1");
+            outcomes.merge(outcome, 1, Integer::sum);
+        }
+        return ids.size() + " replayed: " + outcomes;
+    }
+}

@@ -1,0 +1,489 @@
+package io.fulfilmentbridge.stripe;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static io.fulfilmentbridge.StripeStandIn.customer;
+import static io.fulfilmentbridge.StripeStandIn.item;
+import static io.fulfilmentbridge.StripeStandIn.list;
+import static io.fulfilmentbridge.StripeStandIn.searchResult;
+import static io.fulfilmentbridge.StripeStandIn.subscription;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import java.math.BigDecimal;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Free months by trial extension (the default strategy), end to end against the Stripe stand-in. */
+class FreeMonthsTest extends StripeBridgeSupport {
+
+    private static final long CREATED = Instant.parse("2024-01-15T00:00:00Z").getEpochSecond();
+
+    private static String subscriptionOf(long id, String status, Long trialEnd, long periodEnd) {
+        return subscription(subscriptionId(id), customerId(id), status, CREATED, trialEnd,
+                List.of(item("T" + id, 1500, 1, "usd", "month", 1, periodEnd)));
+    }
+
+    /** Stubs the customer with one subscription that takes updates. */
+    private static void stubGrantable(long id, Long trialEnd, long periodEnd) {
+        String subscription = subscriptionOf(id, trialEnd == null ? "active" : "trialing", trialEnd, periodEnd);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscription);
+        STRIPE.stubSubscriptionUpdate(subscriptionId(id), subscription);
+    }
+
+    private static long plusMonths(long epoch, int months) {
+        return Instant.ofEpochSecond(epoch).atZone(ZoneOffset.UTC).plusMonths(months).toEpochSecond();
+    }
+
+    private static List<LoggedRequest> grants(long id) {
+        return posts("/v1/subscriptions/" + subscriptionId(id));
+    }
+
+    /** Exactly one update reached Stripe, the one the contract describes. */
+    private void assertExtendedOnce(long id, long trialEnd) {
+        assertThat(STRIPE.server().findAll(postRequestedFor(anyUrl()))).hasSize(1);
+        assertThat(grants(id)).hasSize(1);
+        LoggedRequest update = grants(id).get(0);
+        assertGrantHeaders(update, id);
+        assertThat(form(update)).isEqualTo(Map.of(
+                "trial_end", Long.toString(trialEnd),
+                "proration_behavior", "none",
+                FULFILMENT_METADATA, Long.toString(id)));
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(jdbc.queryForObject("SELECT trial_end FROM stripe_grants WHERE fulfilment_id = ?", Long.class, id))
+                .isEqualTo(trialEnd);
+    }
+
+    private void assertParkedWithoutGrant(long id) {
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+        assertThat(STRIPE.server().findAll(postRequestedFor(anyUrl()))).isEmpty();
+    }
+
+    // 1-3: the target
+
+    @Test
+    void extendsTheTrialToTwoMonthsAfterTheCurrentPeriod() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(20));
+        stubGrantable(id, null, periodEnd);
+
+        String detail = assertAnswer(deliver(id, customerId(id), 2), 200, "granted");
+
+        long expected = ZonedDateTime.ofInstant(Instant.ofEpochSecond(periodEnd), ZoneOffset.UTC).plusMonths(2).toEpochSecond();
+        assertThat(detail).contains(subscriptionId(id));
+        assertExtendedOnce(id, expected);
+        assertThat(gets("/v1/customers/" + customerId(id))).hasSize(1);
+        List<LoggedRequest> listings = gets("/v1/subscriptions");
+        assertThat(listings).hasSize(1);
+        assertThat(listings.get(0).queryParameter("customer").firstValue()).isEqualTo(customerId(id));
+        assertThat(listings.get(0).queryParameter("status").firstValue()).isEqualTo("all");
+        assertThat(listings.get(0).getHeader("Authorization")).isEqualTo("Bearer " + STRIPE_KEY);
+    }
+
+    @Test
+    void stacksOnATrialThatEndsAfterThePeriod() {
+        long id = nextId();
+        long trialEnd = epochIn(Duration.ofDays(45));
+        stubGrantable(id, trialEnd, epochIn(Duration.ofDays(20)));
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertExtendedOnce(id, plusMonths(trialEnd, 1));
+    }
+
+    @Test
+    void clampsAPeriodEndOnThe31stToTheNextMonthsLastDay() {
+        long id = nextId();
+        ZonedDateTime end = ZonedDateTime.now(ZoneOffset.UTC).plusDays(2).withHour(7).withMinute(30).withSecond(0).withNano(0);
+        while (end.getDayOfMonth() != 31 || YearMonth.from(end).plusMonths(1).lengthOfMonth() == 31) {
+            end = end.plusDays(1);
+        }
+        stubGrantable(id, null, end.toEpochSecond());
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        ZonedDateTime expected = YearMonth.from(end).plusMonths(1).atEndOfMonth().atTime(7, 30).atZone(ZoneOffset.UTC);
+        assertThat(expected.getDayOfMonth()).isLessThan(31);
+        assertExtendedOnce(id, expected.toEpochSecond());
+    }
+
+    @Test
+    void parksATargetBeyondStripesTrialLimit() {
+        long id = nextId();
+        stubGrantable(id, epochIn(Duration.ofDays(700)), epochIn(Duration.ofDays(20)));
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 2), 202, "parked")).contains("limit");
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void grantsTheMostRecentlyCreatedGrantableSubscription() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(10));
+        String older = subscription("sub_old" + id, customerId(id), "active", CREATED, null,
+                List.of(item("o" + id, 1500, 1, "usd", "month", 1, periodEnd)));
+        String chosen = subscription("sub_due" + id, customerId(id), "past_due", CREATED + 100, null,
+                List.of(item("d" + id, 1500, 1, "usd", "month", 1, periodEnd)));
+        String canceled = subscription("sub_gone" + id, customerId(id), "canceled", CREATED + 200, null,
+                List.of(item("c" + id, 1500, 1, "usd", "month", 1, periodEnd)));
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), older, canceled, chosen);
+        STRIPE.stubSubscriptionUpdate("sub_due" + id, chosen);
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertThat(STRIPE.server().findAll(postRequestedFor(anyUrl())))
+                .extracting(LoggedRequest::getUrl).containsExactly("/v1/subscriptions/sub_due" + id);
+    }
+
+    // 4: once
+
+    @Test
+    void aRepeatedDeliveryIsAnsweredFromTheRecord() {
+        long id = nextId();
+        stubGrantable(id, null, epochIn(Duration.ofDays(20)));
+        assertAnswer(deliver(id, customerId(id), 2), 200, "granted");
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 2), 200, "granted")).contains("granted before");
+
+        assertThat(grants(id)).hasSize(1);
+    }
+
+    @Test
+    void twentyConcurrentDeliveriesGrantOnce() throws Exception {
+        long id = nextId();
+        stubGrantable(id, null, epochIn(Duration.ofDays(20)));
+        String body = delivery("free-months.json", id, Map.of("promoter.cust_id", customerId(id)));
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(20);
+        try {
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                answers.add(pool.submit(() -> {
+                    start.await();
+                    return post(body);
+                }));
+            }
+            start.countDown();
+            List<Integer> statuses = new ArrayList<>();
+            for (Future<HttpResponse<String>> answer : answers) {
+                statuses.add(answer.get().statusCode());
+            }
+            assertThat(statuses).allMatch(s -> s == 200 || s == 503).contains(200);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(grants(id)).hasSize(1);
+        assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    // 5: lost answers
+
+    @Test
+    void aGrantWhoseAnswerWasLostIsSettledByReadingTheSubscription() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(20));
+        long target = plusMonths(periodEnd, 2);
+        String before = subscriptionOf(id, "active", null, periodEnd);
+        String after = subscriptionOf(id, "trialing", target, periodEnd);
+        String path = "/v1/subscriptions/" + subscriptionId(id);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), before);
+        // Stripe applies the update, but answers after the bridge's read timeout (2 s).
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs(STARTED)
+                .willReturn(okJson(after).withFixedDelay(3500)).willSetStateTo("applied"));
+        STRIPE.server().stubFor(get(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs(STARTED)
+                .willReturn(okJson(before)));
+        STRIPE.server().stubFor(get(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs("applied")
+                .willReturn(okJson(after)));
+
+        long started = System.nanoTime();
+        assertAnswer(deliver(id, customerId(id), 2), 503, "retry");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(grantState(id)).isEqualTo("SENT");
+        assertThat(state(id)).isNotEqualTo("GRANTED");
+
+        assertAnswer(deliver(id, customerId(id), 2), 200, "granted");
+
+        assertExtendedOnce(id, target);
+        assertThat(gets(path)).hasSize(1);
+    }
+
+    @Test
+    void aGrantThatNeverTookEffectIsSentAgainOnce() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(20));
+        long target = plusMonths(periodEnd, 2);
+        String before = subscriptionOf(id, "active", null, periodEnd);
+        String path = "/v1/subscriptions/" + subscriptionId(id);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), before);
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("failed").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\":{\"type\":\"api_error\",\"message\":\"boom\"}}"))
+                .willSetStateTo("up"));
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("failed").whenScenarioStateIs("up")
+                .willReturn(okJson(subscriptionOf(id, "trialing", target, periodEnd))));
+        STRIPE.server().stubFor(get(urlPathEqualTo(path)).willReturn(okJson(before)));
+
+        assertAnswer(deliver(id, customerId(id), 2), 503, "retry");
+        assertAnswer(deliver(id, customerId(id), 2), 200, "granted");
+        assertThat(assertAnswer(deliver(id, customerId(id), 2), 200, "granted")).contains("granted before");
+
+        List<LoggedRequest> updates = grants(id);
+        assertThat(updates).hasSize(2);
+        for (LoggedRequest update : updates) {
+            assertGrantHeaders(update, id);
+            assertThat(form(update)).containsEntry("trial_end", Long.toString(target));
+        }
+        assertThat(gets(path)).hasSize(1);
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+    }
+
+    @Test
+    void aGrantRefusedWhenSentAgainIsParkedWithStripesMessage() {
+        long id = nextId();
+        String before = subscriptionOf(id, "active", null, epochIn(Duration.ofDays(20)));
+        String path = "/v1/subscriptions/" + subscriptionId(id);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), before);
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("refused").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(500)).willSetStateTo("refusing")); // no body: unreadable to stripe-java
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("refused").whenScenarioStateIs("refusing")
+                .willReturn(aResponse().withStatus(402).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\":{\"type\":\"card_error\",\"message\":\"Declined " + id + "\"}}")));
+        STRIPE.server().stubFor(get(urlPathEqualTo(path)).willReturn(okJson(before)));
+
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).contains("Declined " + id);
+
+        assertThat(grants(id)).hasSize(2);
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+    }
+
+    // 6: the customer
+
+    @Test
+    void findsTheCustomerByMetadataWithTheValueEscaped() {
+        long id = nextId();
+        String appUser = "o'b\\c" + id;
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/search"))
+                .willReturn(okJson(searchResult(List.of(customer(customerId(id)))))));
+        stubGrantable(id, null, epochIn(Duration.ofDays(20)));
+
+        assertAnswer(deliver(id, appUser, 1), 200, "granted");
+
+        List<LoggedRequest> searches = gets("/v1/customers/search");
+        assertThat(searches).hasSize(1);
+        assertThat(searches.get(0).queryParameter("query").firstValue())
+                .isEqualTo("metadata['app_user_id']:'o\\'b\\\\c" + id + "'");
+        assertThat(gets("/v1/customers")).isEmpty();
+        assertThat(grants(id)).hasSize(1);
+    }
+
+    @Test
+    void parksWhenSeveralCustomersCarryTheMetadata() {
+        long id = nextId();
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/search"))
+                .willReturn(okJson(searchResult(List.of(customer(customerId(id)), customer("cus_other" + id))))));
+
+        assertThat(assertAnswer(deliver(id, "user-" + id, 1), 202, "parked")).contains("several");
+
+        assertThat(gets("/v1/subscriptions")).isEmpty();
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void fallsBackToTheEmailWhenNoCustomerCarriesTheMetadata() {
+        long id = nextId();
+        String email = "p" + id + "@example.org";
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/search")).willReturn(okJson(searchResult(List.of()))));
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers")).withQueryParam("email", equalTo(email))
+                .willReturn(okJson(list("/v1/customers", List.of(customer(customerId(id)))))));
+        stubGrantable(id, null, epochIn(Duration.ofDays(20)));
+
+        assertAnswer(deliver(id, Map.of("promoter.cust_id", "user-" + id, "promoter.email", email)), 200, "granted");
+
+        assertThat(gets("/v1/customers/search")).hasSize(1);
+        assertThat(gets("/v1/customers")).hasSize(1);
+        assertThat(grants(id)).hasSize(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"empty", "null", "missing"})
+    void looksTheCustomerUpByEmailWithoutCustId(String custId) {
+        long id = nextId();
+        String email = "p" + id + "@example.org";
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers")).withQueryParam("email", equalTo(email))
+                .willReturn(okJson(list("/v1/customers", List.of(customer(customerId(id)))))));
+        stubGrantable(id, null, epochIn(Duration.ofDays(20)));
+        Map<String, Object> data = new HashMap<>(Map.of("promoter.email", email));
+        data.put("promoter.cust_id", switch (custId) {
+            case "empty" -> "";
+            case "null" -> NullNode.getInstance();
+            default -> null;
+        });
+
+        assertAnswer(deliver(id, data), 200, "granted");
+
+        assertThat(gets("/v1/customers/search")).isEmpty();
+        assertThat(gets("/v1/customers")).hasSize(1);
+        assertThat(grants(id)).hasSize(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 2})
+    void parksWhenTheEmailDoesNotNameOneCustomer(int matches) {
+        long id = nextId();
+        String email = "p" + id + "@example.org";
+        List<String> found = matches == 0 ? List.of() : List.of(customer(customerId(id)), customer("cus_other" + id));
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers")).withQueryParam("email", equalTo(email))
+                .willReturn(okJson(list("/v1/customers", found))));
+
+        assertThat(assertAnswer(deliver(id, Map.of("promoter.cust_id", "", "promoter.email", email)), 202, "parked"))
+                .contains("email");
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void parksADeletedCustomer() {
+        long id = nextId();
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/" + customerId(id)))
+                .willReturn(okJson("{\"id\":\"" + customerId(id) + "\",\"object\":\"customer\",\"deleted\":true}")));
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).contains("deleted");
+
+        assertThat(gets("/v1/subscriptions")).isEmpty();
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void parksAnUnknownCustomer() {
+        long id = nextId();
+        STRIPE.stubError("GET", "/v1/customers/" + customerId(id), 404, "No such customer: '" + customerId(id) + "'");
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).contains("No such customer");
+
+        assertThat(gets("/v1/customers")).isEmpty();
+        assertParkedWithoutGrant(id);
+    }
+
+    // 7: what cannot be granted
+
+    @Test
+    void parksACustomerWithoutAnActiveSubscription() {
+        long id = nextId();
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscriptionOf(id, "canceled", null, epochIn(Duration.ofDays(-3))));
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).contains("no active subscription");
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2.5", "0", "-1", "25"})
+    void parksAnAmountOutOfBoundsWithoutCallingStripe(String months) {
+        long id = nextId();
+        stubGrantable(id, null, epochIn(Duration.ofDays(20)));
+
+        assertThat(assertAnswer(deliver(id, customerId(id), new BigDecimal(months)), 202, "parked"))
+                .contains("amount out of bounds");
+
+        assertThat(requestsAbout(customerId(id))).isEmpty();
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void takesTwoPointZeroAsTwoMonths() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(20));
+        stubGrantable(id, null, periodEnd);
+
+        assertAnswer(deliver(id, customerId(id), new BigDecimal("2.0")), 200, "granted");
+
+        assertExtendedOnce(id, plusMonths(periodEnd, 2));
+    }
+
+    // 8: Stripe failing
+
+    @ParameterizedTest
+    @ValueSource(ints = {500, 502, 429, 409, 401, 403})
+    void answersRetryWhenStripeFailsAndGrantsOnTheNextDelivery(int status) {
+        long id = nextId();
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubError("GET", "/v1/subscriptions", status, "failure " + status);
+
+        long started = System.nanoTime();
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        // Quicker than the 2 s read timeout: Stripe's answer was taken as it came.
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+        assertThat(state(id)).isEqualTo("RECEIVED");
+        assertThat(grantState(id)).isNull();
+        assertThat(grants(id)).isEmpty();
+
+        STRIPE.reset();
+        stubGrantable(id, null, epochIn(Duration.ofDays(20)));
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+        assertThat(grants(id)).hasSize(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {400, 402})
+    void parksWithStripesMessageWhenStripeRefusesTheGrant(int status) {
+        long id = nextId();
+        stubGrantable(id, null, epochIn(Duration.ofDays(20)));
+        STRIPE.stubError("POST", "/v1/subscriptions/" + subscriptionId(id), status, "Refused for test " + id);
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).contains("Refused for test " + id);
+
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+        assertThat(grants(id)).hasSize(1);
+    }
+
+    @Test
+    void answersWithinTenSecondsWhenStripeHangs() {
+        long id = nextId();
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscriptions"))
+                .willReturn(okJson(list("/v1/subscriptions", List.of())).withFixedDelay(30_000)));
+
+        long started = System.nanoTime();
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(grantState(id)).isNull();
+        assertThat(state(id)).isEqualTo("RECEIVED");
+    }
+}

@@ -1,0 +1,93 @@
+package io.fulfilmentbridge.stripe;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.fulfilmentbridge.BridgeTest;
+import java.net.URLDecoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Deliveries of free months and what the Stripe stand-in received, for the Stripe tests. */
+abstract class StripeBridgeSupport extends BridgeTest {
+
+    protected static final String FULFILMENT_METADATA = "metadata[firstpromoter_fulfilment_id]";
+
+    protected static String customerId(long fulfilmentId) {
+        return "cus_T" + fulfilmentId;
+    }
+
+    protected static String subscriptionId(long fulfilmentId) {
+        return "sub_T" + fulfilmentId;
+    }
+
+    protected static long epochIn(Duration fromNow) {
+        return Instant.now().plus(fromNow).getEpochSecond();
+    }
+
+    /** A free-months delivery; data fields as {@link BridgeTest#delivery}, promoter fields prefixed "promoter.". */
+    protected HttpResponse<String> deliver(long id, Map<String, Object> data) {
+        return post(delivery("free-months.json", id, data));
+    }
+
+    protected HttpResponse<String> deliver(long id, String custId, Object months) {
+        return deliver(id, Map.of("promoter.cust_id", custId, "amount", months));
+    }
+
+    /** Asserts status and outcome; returns the answer's detail. */
+    protected static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
+        JsonNode body = json(response);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
+        return body.get("detail").asText();
+    }
+
+    protected static List<LoggedRequest> posts(String path) {
+        return STRIPE.server().findAll(postRequestedFor(urlPathEqualTo(path)));
+    }
+
+    protected static List<LoggedRequest> gets(String path) {
+        return STRIPE.server().findAll(getRequestedFor(urlPathEqualTo(path)));
+    }
+
+    /** Every request the stand-in received that names the customer, in its path or its query. */
+    protected static List<LoggedRequest> requestsAbout(String customerId) {
+        return STRIPE.server().getAllServeEvents().stream().map(e -> e.getRequest())
+                .filter(r -> URLDecoder.decode(r.getUrl(), StandardCharsets.UTF_8).contains(customerId))
+                .map(LoggedRequest.class::cast).toList();
+    }
+
+    /** A form-encoded body as its decoded fields, in order; a repeated field fails the test. */
+    protected static Map<String, String> form(LoggedRequest request) {
+        assertThat(request.getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String pair : request.getBodyAsString().split("&")) {
+            String[] kv = pair.split("=", 2);
+            String previous = fields.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
+                    URLDecoder.decode(kv.length > 1 ? kv[1] : "", StandardCharsets.UTF_8));
+            assertThat(previous).as("repeated field " + kv[0]).isNull();
+        }
+        return fields;
+    }
+
+    /** The headers every grant carries: the test key, and the idempotency key derived from the fulfilment id. */
+    protected static void assertGrantHeaders(LoggedRequest request, long fulfilmentId) {
+        assertThat(request.getHeader("Authorization")).isEqualTo("Bearer " + STRIPE_KEY);
+        assertThat(request.getHeader("Idempotency-Key")).isEqualTo("fulfilment-" + fulfilmentId);
+    }
+
+    /** The stripe_grants row's state, or null when there is none. */
+    protected String grantState(long fulfilmentId) {
+        return jdbc.query("SELECT state FROM stripe_grants WHERE fulfilment_id = ?",
+                rs -> rs.next() ? rs.getString(1) : null, fulfilmentId);
+    }
+}
