@@ -1,0 +1,49 @@
+package io.fulfilmentbridge.stripe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fulfilmentbridge.BridgeTest;
+import io.fulfilmentbridge.StripeStandIn;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+
+/** A Stripe key that Stripe refuses turns health DOWN until Stripe accepts it again. */
+class StripeHealthTest extends BridgeTest {
+
+    @LocalManagementPort
+    private int managementPort;
+
+    private HttpResponse<String> health() {
+        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/actuator/health")).GET());
+    }
+
+    @Test
+    void aRefusedKeyIsDownUntilStripeAcceptsItAgain() {
+        long id = nextId();
+        String customer = "cus_health" + id;
+        STRIPE.stubError("GET", "/v1/customers/" + customer, 401, "Invalid API Key provided");
+        assertThat(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer))).statusCode()).isEqualTo(503);
+
+        HttpResponse<String> down = health();
+        assertThat(down.statusCode()).isEqualTo(503);
+        JsonNode stripe = json(down).get("components").get("stripe");
+        assertThat(stripe.get("status").asText()).isEqualTo("DOWN");
+        assertThat(down.body()).doesNotContain(STRIPE_KEY);
+
+        STRIPE.reset();
+        String subscription = StripeStandIn.subscription("sub_health" + id, customer, "active", 1_700_000_000L, null,
+                List.of(StripeStandIn.item("h", 1000, 1, "usd", "month", 1, Instant.now().getEpochSecond() + 86_400)));
+        STRIPE.stubCustomer(customer);
+        STRIPE.stubSubscriptions(customer, subscription);
+        STRIPE.stubSubscriptionUpdate("sub_health" + id, subscription);
+        assertThat(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer))).statusCode()).isEqualTo(200);
+        assertThat(json(health()).get("components").get("stripe").get("status").asText()).isEqualTo("UP");
+    }
+}
