@@ -21,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -98,20 +95,11 @@ class CashPayoutTest extends BridgeTest {
     void sameDeliveryFiveTimesAtOnceQueuesOnePayout() throws Exception {
         long id = nextId();
         String delivery = delivery("cash.json", id, Map.of());
-        ExecutorService pool = Executors.newFixedThreadPool(5);
-        try {
-            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
-            for (int i = 0; i < 5; i++) {
-                answers.add(pool.submit(() -> post(delivery)));
-            }
-            for (Future<HttpResponse<String>> answer : answers) {
-                HttpResponse<String> response = answer.get();
-                assertThat(response.statusCode()).isEqualTo(202);
-                assertThat(json(response).get("outcome").asText()).isEqualTo("queued");
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        List<HttpResponse<String>> answers = postAtOnce(delivery, 5, response -> response);
+        assertThat(answers).allSatisfy(response -> {
+            assertThat(response.statusCode()).isEqualTo(202);
+            assertThat(json(response).get("outcome").asText()).isEqualTo("queued");
+        });
         assertThat(payoutsFor(id)).hasSize(1);
         assertThat(row(id)).containsEntry("state", "QUEUED").containsEntry("attempt", 1);
     }

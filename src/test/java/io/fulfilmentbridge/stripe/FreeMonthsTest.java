@@ -25,14 +25,9 @@ import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -181,25 +176,8 @@ class FreeMonthsTest extends StripeBridgeSupport {
         long id = nextId();
         stubGrantable(id, null, epochIn(Duration.ofDays(20)));
         String body = delivery("free-months.json", id, Map.of("promoter.cust_id", customerId(id)));
-        CountDownLatch start = new CountDownLatch(1);
-        ExecutorService pool = Executors.newFixedThreadPool(20);
-        try {
-            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
-            for (int i = 0; i < 20; i++) {
-                answers.add(pool.submit(() -> {
-                    start.await();
-                    return post(body);
-                }));
-            }
-            start.countDown();
-            List<Integer> statuses = new ArrayList<>();
-            for (Future<HttpResponse<String>> answer : answers) {
-                statuses.add(answer.get().statusCode());
-            }
-            assertThat(statuses).allMatch(s -> s == 200 || s == 503).contains(200);
-        } finally {
-            pool.shutdownNow();
-        }
+        List<Integer> statuses = postAtOnce(body, 20, HttpResponse::statusCode);
+        assertThat(statuses).allMatch(s -> s == 200 || s == 503).contains(200);
         assertThat(grants(id)).hasSize(1);
         assertThat(state(id)).isEqualTo("GRANTED");
     }
