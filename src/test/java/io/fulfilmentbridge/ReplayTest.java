@@ -12,7 +12,6 @@ import jakarta.jms.Message;
 import jakarta.jms.TextMessage;
 import java.lang.management.ManagementFactory;
 import java.net.http.HttpResponse;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -56,12 +55,6 @@ class ReplayTest extends BridgeTest {
         return (String[]) JMX.getAttribute(bridge(), "Parked");
     }
 
-    private void stubActiveSubscription(String customer, String subscriptionId) {
-        String subscription = StripeStandIn.subscription(subscriptionId, customer, "active", 1_700_000_000L, null,
-                List.of(StripeStandIn.item(subscriptionId, 1000, 1, "usd", "month", 1, Instant.now().getEpochSecond() + 86_400)));
-        STRIPE.stubSubscriptions(customer, subscription);
-        STRIPE.stubSubscriptionUpdate(subscriptionId, subscription);
-    }
 
     private int grantsSentTo(String subscriptionId) {
         return STRIPE.server().findAll(postRequestedFor(urlPathEqualTo("/v1/subscriptions/" + subscriptionId))).size();
@@ -78,8 +71,7 @@ class ReplayTest extends BridgeTest {
         assertThat(parkedList()).anySatisfy(line -> assertThat(line).startsWith(id + " free_months").contains("No such customer"));
 
         STRIPE.reset();
-        STRIPE.stubCustomer(customer);
-        stubActiveSubscription(customer, "sub_replay" + id);
+        STRIPE.stubGrantableCustomer(customer, "sub_replay" + id);
         JsonNode first = JSON.readTree(replay(id));
         assertThat(first.get("outcome").asText()).isEqualTo("granted");
         assertThat(first.get("fulfilment_id").asLong()).isEqualTo(id);
@@ -111,7 +103,7 @@ class ReplayTest extends BridgeTest {
         STRIPE.reset();
         STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers")).withQueryParam("email", equalTo(email))
                 .willReturn(okJson(StripeStandIn.list("/v1/customers", List.of(StripeStandIn.customer(customer))))));
-        stubActiveSubscription(customer, "sub_mail" + ids.get(0));
+        STRIPE.stubGrantableCustomer(customer, "sub_mail" + ids.get(0));
 
         String summary = (String) JMX.invoke(bridge(), "replayAllWithReason",
                 new Object[] {"no Stripe customer with the promoter's email"}, new String[] {String.class.getName()});

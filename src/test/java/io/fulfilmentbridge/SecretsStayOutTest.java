@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,11 +24,7 @@ class SecretsStayOutTest extends BridgeTest {
     @Test
     void noSecretInLogsAnswersOrTables(CapturedOutput output) {
         String customer = "cus_Pq7Xb2LrT0aZ1c";
-        String subscription = StripeStandIn.subscription("sub_secrets", customer, "active", 1_700_000_000L, null,
-                List.of(StripeStandIn.item("s", 1000, 1, "usd", "month", 1, Instant.now().getEpochSecond() + 86_400)));
-        STRIPE.stubCustomer(customer);
-        STRIPE.stubSubscriptions(customer, subscription);
-        STRIPE.stubSubscriptionUpdate("sub_secrets", subscription);
+        STRIPE.stubGrantableCustomer(customer, "sub_secrets");
 
         List<HttpResponse<String>> answers = new ArrayList<>();
         for (String sample : List.of("free-months.json", "credits.json", "cash.json")) {

@@ -87,6 +87,19 @@ public class StripeStandIn {
         server.stubFor(post(urlPathEqualTo("/v1/subscriptions/" + subscriptionId)).willReturn(okJson(subscription)));
     }
 
+    /**
+     * A customer with one active monthly subscription (price 10.00 usd, period ending in a day) that
+     * accepts grants: the usual happy path.
+     */
+    public void stubGrantableCustomer(String customerId, String subscriptionId) {
+        String subscription = subscription(subscriptionId, customerId, "active", java.time.Instant.now().getEpochSecond() - 86_400,
+                null, List.of(item(subscriptionId, 1000, 1, "usd", "month", 1, java.time.Instant.now().getEpochSecond() + 86_400)));
+        stubCustomer(customerId);
+        stubSubscriptions(customerId, subscription);
+        stubSubscriptionUpdate(subscriptionId, subscription);
+        stubBalanceTransactionCreate(customerId);
+    }
+
     public void stubBalanceTransactionCreate(String customerId) {
         server.stubFor(post(urlPathEqualTo("/v1/customers/" + customerId + "/balance_transactions"))
                 .willReturn(okJson("{\"id\":\"cbtxn_1\",\"object\":\"customer_balance_transaction\",\"customer\":\""

@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fulfilmentbridge.BridgeTest;
-import io.fulfilmentbridge.StripeStandIn;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -38,11 +35,7 @@ class StripeHealthTest extends BridgeTest {
         assertThat(down.body()).doesNotContain(STRIPE_KEY);
 
         STRIPE.reset();
-        String subscription = StripeStandIn.subscription("sub_health" + id, customer, "active", 1_700_000_000L, null,
-                List.of(StripeStandIn.item("h", 1000, 1, "usd", "month", 1, Instant.now().getEpochSecond() + 86_400)));
-        STRIPE.stubCustomer(customer);
-        STRIPE.stubSubscriptions(customer, subscription);
-        STRIPE.stubSubscriptionUpdate("sub_health" + id, subscription);
+        STRIPE.stubGrantableCustomer(customer, "sub_health" + id);
         assertThat(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer))).statusCode()).isEqualTo(200);
         assertThat(json(health()).get("components").get("stripe").get("status").asText()).isEqualTo("UP");
     }

@@ -3,10 +3,7 @@ package io.fulfilmentbridge.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fulfilmentbridge.BridgeTest;
-import io.fulfilmentbridge.StripeStandIn;
 import java.net.http.HttpResponse;
-import java.time.Instant;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** FirstPromoter's own sample deliveries, exactly as shared, each twice. */
@@ -14,12 +11,7 @@ class SampleDeliveriesTest extends BridgeTest {
 
     @Test
     void theThreeSamplesAreGrantedGrantedAndQueuedOnce() {
-        String customer = "cus_Pq7Xb2LrT0aZ1c";
-        String subscription = StripeStandIn.subscription("sub_sample", customer, "active", 1_700_000_000L, null,
-                List.of(StripeStandIn.item("sample", 1500, 1, "usd", "month", 1, Instant.now().getEpochSecond() + 86_400)));
-        STRIPE.stubCustomer(customer);
-        STRIPE.stubSubscriptions(customer, subscription);
-        STRIPE.stubSubscriptionUpdate("sub_sample", subscription);
+        STRIPE.stubGrantableCustomer("cus_Pq7Xb2LrT0aZ1c", "sub_sample");
 
         for (int delivery = 1; delivery <= 2; delivery++) {
             assertAnswer(post(sample("free-months.json")), 200, 90, "granted");
