@@ -112,10 +112,12 @@ public class FulfilmentRecords {
             default:
                 break;
         }
-        // Parked, or abandoned by a delivery that crashed: evaluated afresh with this delivery's data.
+        // Parked, or abandoned by a delivery that crashed: evaluated afresh with this delivery's data. Its
+        // answer tells FirstPromoter the outcome, so a notice a replay left due is no longer needed.
         jdbc.update("""
                 UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, promoter_id = ?, customer_ref = ?, email = ?,
-                    received_status = ?, state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?
+                    received_status = ?, state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?,
+                    firstpromoter_notice = NULL
                 WHERE fulfilment_id = ?""",
                 f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(), f.email(),
                 f.status(), token, until, now, f.id());
@@ -150,8 +152,11 @@ public class FulfilmentRecords {
                 exchange.setProperty("detail", "its amount cannot be applied: wait for a new delivery");
                 return;
             }
-            jdbc.update("UPDATE fulfilments SET state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ? "
-                    + "WHERE fulfilment_id = ?", token, until, now, fulfilmentId);
+            // No delivery answers a replay: once it is granted or paid, FirstPromoter is told (firstpromoter-notify).
+            jdbc.update("""
+                    UPDATE fulfilments SET state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?,
+                        firstpromoter_notice = 'DUE', firstpromoter_attempts = 0, firstpromoter_next_at = ?
+                    WHERE fulfilment_id = ?""", token, until, now, now, fulfilmentId);
             exchange.setProperty(LEASE, token);
             exchange.setProperty(ATTEMPT, ((Number) row.get("attempt")).intValue() + 1);
             String unit = (String) row.get("unit");

@@ -1,0 +1,186 @@
+package io.fulfilmentbridge.firstpromoter;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.util.StringUtils;
+
+/**
+ * Tells FirstPromoter through its API that a reward it still holds pending is fulfilled: a cash payout
+ * paid after its delivery was answered, or a parked reward an operator's replay applied. No delivery of
+ * these was answered 200, and FirstPromoter does not promise to fire them again (contract section 8).
+ * Off without bridge.firstpromoter.api-key. The firstpromoter-notify route hands over the rows whose
+ * notice is due; each attempt is counted in the row before the call, so a crash loses no notice and a
+ * dead API is not called without end.
+ */
+@Component("firstPromoterNotifier")
+public class FirstPromoterNotifier {
+
+    /** FirstPromoter API v2: marks non-monetary commissions (rewards) as fulfilled, by id. */
+    public static final String MARK_FULFILLED = "/api/v2/company/commissions/mark_fulfilled";
+
+    private static final Logger log = LoggerFactory.getLogger(FirstPromoterNotifier.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final JdbcTemplate jdbc;
+    private final MeterRegistry meters;
+    private final String apiKey;
+    private final String accountId;
+    private final URI endpoint;
+    private final Duration readTimeout;
+    private final int maxAttempts;
+    private final Duration retryBackoff;
+    private final HttpClient http;
+
+    public FirstPromoterNotifier(JdbcTemplate jdbc, MeterRegistry meters,
+                                 @Value("${bridge.firstpromoter.api-key:}") String apiKey,
+                                 @Value("${bridge.firstpromoter.account-id:}") String accountId,
+                                 @Value("${bridge.firstpromoter.api-base:https://api.firstpromoter.com}") String apiBase,
+                                 @Value("${bridge.firstpromoter.connect-timeout:2s}") Duration connectTimeout,
+                                 @Value("${bridge.firstpromoter.read-timeout:5s}") Duration readTimeout,
+                                 @Value("${bridge.firstpromoter.max-attempts:6}") int maxAttempts,
+                                 @Value("${bridge.firstpromoter.retry-backoff:1m}") Duration retryBackoff) {
+        this.jdbc = jdbc;
+        this.meters = meters;
+        this.apiKey = StringUtils.hasText(apiKey) ? apiKey.trim() : null;
+        this.accountId = StringUtils.hasText(accountId) ? accountId.trim() : null;
+        if (this.apiKey != null && this.accountId == null) {
+            // Every v2 call names the account; without it each notice would be refused, so say so at start-up.
+            throw new IllegalStateException("bridge.firstpromoter.api-key is set but bridge.firstpromoter.account-id "
+                    + "(BRIDGE_FIRSTPROMOTER_ACCOUNT_ID) is empty: FirstPromoter's API needs both");
+        }
+        this.endpoint = URI.create(apiBase.replaceAll("/+$", "") + MARK_FULFILLED);
+        this.readTimeout = readTimeout;
+        this.maxAttempts = Math.max(1, maxAttempts);
+        this.retryBackoff = retryBackoff;
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(connectTimeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+    }
+
+    /** The firstpromoter-notify route exists only when this is true. */
+    public boolean enabled() {
+        return apiKey != null;
+    }
+
+    /**
+     * Tells FirstPromoter that one fulfilment whose notice is due is fulfilled, and records how that
+     * went: sent, to be retried after a backoff, or given up.
+     */
+    public void tell(long fulfilmentId, int attemptsBefore) {
+        if (!enabled()) {
+            return;
+        }
+        int attempt = attemptsBefore + 1;
+        // Counted before the call; also keeps a second bridge instance from sending the same notice.
+        int claimed = jdbc.update("""
+                UPDATE fulfilments SET firstpromoter_attempts = ?, firstpromoter_next_at = ?
+                WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
+                attempt, Timestamp.from(Instant.now().plus(backoff(attempt))), fulfilmentId, attemptsBefore);
+        if (claimed != 1) {
+            return;
+        }
+        Answer answer = markFulfilled(fulfilmentId);
+        if (answer.sent()) {
+            jdbc.update("""
+                    UPDATE fulfilments SET firstpromoter_notice = 'SENT', firstpromoter_notified_at = CURRENT_TIMESTAMP
+                    WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
+                    fulfilmentId, attempt);
+            count("sent");
+            log.info("told FirstPromoter that fulfilment {} is fulfilled (attempt {})", fulfilmentId, attempt);
+        } else if (answer.retryable() && attempt < maxAttempts) {
+            count("retry");
+            log.warn("telling FirstPromoter that fulfilment {} is fulfilled failed (attempt {} of {}): {}; next attempt in {}",
+                    fulfilmentId, attempt, maxAttempts, answer.detail(),
+                    backoff(attempt).toString().substring(2).toLowerCase());
+        } else {
+            jdbc.update("""
+                    UPDATE fulfilments SET firstpromoter_notice = 'GAVE_UP'
+                    WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
+                    fulfilmentId, attempt);
+            count("gave_up");
+            log.warn("gave up telling FirstPromoter that fulfilment {} is fulfilled after attempt {}: {}; "
+                    + "mark it fulfilled in FirstPromoter by hand", fulfilmentId, attempt, answer.detail());
+        }
+    }
+
+    private Answer markFulfilled(long fulfilmentId) {
+        HttpRequest request = HttpRequest.newBuilder(endpoint)
+                .timeout(readTimeout)
+                .header("Authorization", "Bearer " + apiKey)
+                .header("Account-ID", accountId)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"ids\":[" + fulfilmentId + "]}"))
+                .build();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            int status = response.statusCode();
+            if (status >= 200 && status < 300) {
+                String failed = failedInBatch(response.body());
+                return failed == null ? Answer.SENT : new Answer(false, false, "status " + status + ", " + failed);
+            }
+            // A wrong key or account (401/403) may be fixed while attempts remain; a refusal of this id is final.
+            boolean retryable = status >= 500 || status == 401 || status == 403 || status == 408 || status == 409
+                    || status == 429;
+            return new Answer(false, retryable, "status " + status + excerpt(response.body()));
+        } catch (IOException unreachable) {
+            return new Answer(false, true, unreachable.getClass().getSimpleName());
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return new Answer(false, true, "interrupted");
+        }
+    }
+
+    /** The batch answer says the one id failed (a monetary or unknown commission), or null. */
+    private String failedInBatch(String body) {
+        try {
+            JsonNode answer = JSON.readTree(body == null ? "" : body);
+            if (answer != null && ("failed".equals(answer.path("status").asText())
+                    || answer.path("failed_count").asInt(0) > 0)) {
+                return "FirstPromoter did not mark it" + excerpt(answer.path("processing_errors").toString());
+            }
+        } catch (IOException notJson) {
+            // A 2xx without the documented body still took the request.
+        }
+        return null;
+    }
+
+    /** A short excerpt of FirstPromoter's error, never with the key even if it were echoed. */
+    private String excerpt(String body) {
+        if (!StringUtils.hasText(body)) {
+            return "";
+        }
+        String text = body.replace(apiKey, "[key]").replaceAll("\\s+", " ").trim();
+        return ": " + (text.length() > 200 ? text.substring(0, 200) + "..." : text);
+    }
+
+    private Duration backoff(int attempt) {
+        return retryBackoff.multipliedBy(1L << Math.min(attempt - 1, 10));
+    }
+
+    private void count(String outcome) {
+        Counter.builder("bridge.firstpromoter.notices").description("Calls telling FirstPromoter a reward is fulfilled, by outcome")
+                .tag("outcome", outcome).register(meters).increment();
+    }
+
+    private record Answer(boolean sent, boolean retryable, String detail) {
+        static final Answer SENT = new Answer(true, false, null);
+    }
+}

@@ -1,0 +1,239 @@
+package io.fulfilmentbridge.firstpromoter;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static io.fulfilmentbridge.firstpromoter.FirstPromoterNotifier.MARK_FULFILLED;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.fulfilmentbridge.BridgeTest;
+import io.fulfilmentbridge.StripeStandIn;
+import io.fulfilmentbridge.fulfilment.ParkedFulfilments;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.jms.core.JmsTemplate;
+import org.springframework.jmx.export.naming.ObjectNamingStrategy;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+/**
+ * Contract section 8's loop closing: with a FirstPromoter API key, a paid payout and a reward granted
+ * by replay are told to FirstPromoter's API (a local stand-in) once, with bounded retries.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+@TestPropertySource(properties = {
+        "bridge.firstpromoter.api-key=" + FirstPromoterNotifyTest.KEY,
+        "bridge.firstpromoter.account-id=" + FirstPromoterNotifyTest.ACCOUNT,
+        "bridge.firstpromoter.poll-interval=100ms",
+        "bridge.firstpromoter.retry-backoff=200ms",
+        "bridge.firstpromoter.max-attempts=" + FirstPromoterNotifyTest.MAX_ATTEMPTS})
+class FirstPromoterNotifyTest extends BridgeTest {
+
+    static final String KEY = "fp_test_key";
+    static final String ACCOUNT = "acc_test_account";
+    static final int MAX_ATTEMPTS = 4;
+    /** Long enough for several polls and backoffs: what has not been sent by then is not sent. */
+    private static final Duration QUIET = Duration.ofMillis(1500);
+
+    private static final WireMockServer FIRSTPROMOTER =
+            new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+
+    static {
+        FIRSTPROMOTER.start();
+    }
+
+    @DynamicPropertySource
+    static void firstPromoterStandIn(DynamicPropertyRegistry registry) {
+        registry.add("bridge.firstpromoter.api-base", () -> "http://127.0.0.1:" + FIRSTPROMOTER.port());
+    }
+
+    @AfterAll
+    static void stopFirstPromoter() {
+        FIRSTPROMOTER.stop();
+    }
+
+    @Autowired
+    private JmsTemplate jms;
+
+    @Autowired
+    private ObjectNamingStrategy jmxNames;
+
+    @Autowired
+    private ParkedFulfilments parkedFulfilments;
+
+    @BeforeEach
+    void firstPromoterMarksWhatItIsAsked() {
+        FIRSTPROMOTER.resetAll();
+        FIRSTPROMOTER.stubFor(WireMock.post(urlPathEqualTo(MARK_FULFILLED)).atPriority(10).willReturn(completed()));
+    }
+
+    @Test
+    void aPaidPayoutIsToldOnceWithTheKeyAndTheFulfilmentId() {
+        long id = queuedPayout();
+        assertThat(notices(id)).as("queued is not fulfilled").isEmpty();
+
+        sendResult(id, "paid");
+        await().atMost(Duration.ofSeconds(10)).until(() -> notices(id).size() == 1);
+        LoggedRequest notice = notices(id).get(0);
+        assertThat(notice.getHeader("Authorization")).isEqualTo("Bearer " + KEY);
+        assertThat(notice.getHeader("Account-ID")).isEqualTo(ACCOUNT);
+        assertThat(notice.getHeader("Content-Type")).startsWith("application/json");
+        assertThat(equalToJson("{\"ids\":[" + id + "]}").match(notice.getBodyAsString()).isExactMatch()).isTrue();
+
+        quiet();
+        assertThat(notices(id)).hasSize(1);
+        assertThat(noticeRow(id)).containsEntry("firstpromoter_notice", "SENT").containsEntry("firstpromoter_attempts", 1);
+        assertThat(noticeRow(id).get("firstpromoter_notified_at")).isNotNull();
+    }
+
+    @Test
+    void aRewardGrantedByReplayIsToldOnce() throws Exception {
+        long id = nextId();
+        String customer = "cus_fp" + id;
+        STRIPE.stubError("GET", "/v1/customers/" + customer, 404, "No such customer: '" + customer + "'");
+        assertThat(json(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer)))).get("outcome").asText())
+                .isEqualTo("parked");
+
+        STRIPE.reset();
+        STRIPE.stubCustomer(customer);
+        String subscription = StripeStandIn.subscription("sub_fp" + id, customer, "active", 1_700_000_000L, null,
+                List.of(StripeStandIn.item("fp" + id, 1000, 1, "usd", "month", 1, Instant.now().getEpochSecond() + 86_400)));
+        STRIPE.stubSubscriptions(customer, subscription);
+        STRIPE.stubSubscriptionUpdate("sub_fp" + id, subscription);
+        JsonNode replayed = JSON.readTree(replay(id));
+        assertThat(replayed.get("outcome").asText()).isEqualTo("granted");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> notices(id).size() == 1);
+        assertThat(notices(id).get(0).getHeader("Authorization")).isEqualTo("Bearer " + KEY);
+        // FirstPromoter firing it again is answered 200 from what was decided; nothing more is sent.
+        assertThat(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer))).statusCode()).isEqualTo(200);
+        quiet();
+        assertThat(notices(id)).hasSize(1);
+        assertThat(noticeRow(id)).containsEntry("firstpromoter_notice", "SENT");
+    }
+
+    @Test
+    void whatADeliveryAnswered200IsNotToldAgain() {
+        long credits = nextId();
+        assertThat(post(delivery("credits.json", credits, Map.of())).statusCode()).isEqualTo(200);
+        long parked = nextId();
+        assertThat(json(post(delivery("credits.json", parked, Map.of("amount", -5)))).get("outcome").asText())
+                .isEqualTo("parked");
+
+        quiet();
+        assertThat(notices(credits)).isEmpty();
+        assertThat(notices(parked)).isEmpty();
+        assertThat(noticeRow(credits).get("firstpromoter_notice")).isNull();
+        assertThat(noticeRow(parked).get("firstpromoter_notice")).isNull();
+    }
+
+    @Test
+    void twoServerErrorsAreRetriedThenTheNoticeStops() {
+        long id = queuedPayout();
+        String scenario = "flaky-" + id;
+        stubFor(id, scenario, STARTED, "failed once", aResponse().withStatus(500));
+        stubFor(id, scenario, "failed once", "failed twice", aResponse().withStatus(500));
+        stubFor(id, scenario, "failed twice", "marked", completed());
+
+        sendResult(id, "paid");
+        await().atMost(Duration.ofSeconds(10)).until(() -> notices(id).size() == 3);
+        quiet();
+        assertThat(notices(id)).hasSize(3);
+        assertThat(noticeRow(id)).containsEntry("firstpromoter_notice", "SENT").containsEntry("firstpromoter_attempts", 3);
+    }
+
+    @Test
+    void aDeadApiIsGivenUpAfterTheLastAttemptAndTheKeyStaysOut(CapturedOutput output) {
+        long id = queuedPayout();
+        FIRSTPROMOTER.stubFor(WireMock.post(urlPathEqualTo(MARK_FULFILLED)).atPriority(1)
+                .withRequestBody(matchingJsonPath("$.ids[0]", equalTo(String.valueOf(id))))
+                .willReturn(aResponse().withStatus(401).withHeader("Content-Type", "application/json")
+                        .withBody("{\"message\":\"Invalid token " + KEY + "\"}")));
+
+        sendResult(id, "paid");
+        await().atMost(Duration.ofSeconds(15)).until(() -> "GAVE_UP".equals(noticeRow(id).get("firstpromoter_notice")));
+        quiet();
+        assertThat(notices(id)).hasSize(MAX_ATTEMPTS);
+        assertThat(noticeRow(id)).containsEntry("firstpromoter_attempts", MAX_ATTEMPTS);
+        assertThat(state(id)).isEqualTo("PAID");
+        assertThat(output.getAll()).contains("gave up telling FirstPromoter that fulfilment " + id).doesNotContain(KEY);
+        for (Map<String, Object> row : jdbc.queryForList("SELECT * FROM fulfilments")) {
+            assertThat(row.toString()).doesNotContain(KEY);
+        }
+    }
+
+    private static ResponseDefinitionBuilder completed() {
+        return okJson("{\"id\":1,\"status\":\"completed\",\"total\":1,\"selected_total\":1,\"processed_count\":1,"
+                + "\"failed_count\":0,\"action_label\":\"mark_fulfilled\",\"processing_errors\":[]}");
+    }
+
+    private static void stubFor(long id, String scenario, String state, String next, ResponseDefinitionBuilder answer) {
+        FIRSTPROMOTER.stubFor(WireMock.post(urlPathEqualTo(MARK_FULFILLED)).atPriority(1)
+                .withRequestBody(matchingJsonPath("$.ids[0]", equalTo(String.valueOf(id))))
+                .inScenario(scenario).whenScenarioStateIs(state).willSetStateTo(next)
+                .willReturn(answer));
+    }
+
+    /** The calls FirstPromoter's stand-in received for this fulfilment. */
+    private static List<LoggedRequest> notices(long id) {
+        return FIRSTPROMOTER.findAll(postRequestedFor(urlPathEqualTo(MARK_FULFILLED))
+                .withRequestBody(matchingJsonPath("$.ids[0]", equalTo(String.valueOf(id)))));
+    }
+
+    /** A cash fulfilment answered queued (202): FirstPromoter keeps it pending. */
+    private long queuedPayout() {
+        long id = nextId();
+        assertThat(json(post(delivery("cash.json", id, Map.of()))).get("outcome").asText()).isEqualTo("queued");
+        return id;
+    }
+
+    private void sendResult(long id, String status) {
+        String result = "{\"fulfilment_id\":" + id + ",\"attempt\":1,\"status\":\"" + status + "\",\"reference\":\"po_" + id + "\"}";
+        jms.send("payouts.results", session -> session.createTextMessage(result));
+    }
+
+    private String replay(long id) throws Exception {
+        ObjectName bridge = jmxNames.getObjectName(parkedFulfilments, "parkedFulfilments");
+        return (String) ManagementFactory.getPlatformMBeanServer()
+                .invoke(bridge, "replay", new Object[] {id}, new String[] {"long"});
+    }
+
+    private Map<String, Object> noticeRow(long id) {
+        return jdbc.queryForMap("""
+                SELECT firstpromoter_notice, firstpromoter_attempts, firstpromoter_notified_at
+                FROM fulfilments WHERE fulfilment_id = ?""", id);
+    }
+
+    private static void quiet() {
+        try {
+            Thread.sleep(QUIET.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
