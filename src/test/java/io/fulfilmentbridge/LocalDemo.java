@@ -7,7 +7,8 @@ import org.springframework.boot.SpringApplication;
 
 /**
  * Runs the bridge on its embedded defaults (H2 and Artemis under ./data) with a Stripe stand-in that
- * holds the demo customer of ../shared/payloads/free-months.json: `mvn spring-boot:test-run`.
+ * holds the demo customer of ../shared/payloads/free-months.json: `mvn spring-boot:test-run`. Routes are
+ * read from routes/, and a route file's routes are reloaded when it is saved.
  */
 public final class LocalDemo {
 
@@ -32,6 +33,14 @@ public final class LocalDemo {
         System.setProperty("bridge.webhook.secret", DEMO_SECRET);
         System.setProperty("bridge.stripe.api-key", "sk_test_local_demo");
         System.setProperty("bridge.stripe.api-base", stripe.baseUrl());
+        // Routes from the routes/ folder on disk; a saved file's routes are reloaded. Only those: a file
+        // that fails to load then leaves the others running (with all removed, Camel 4.17 can end up
+        // with none until restart).
+        System.setProperty("bridge.routes", "file:routes");
+        System.setProperty("camel.main.routes-reload-enabled", "true");
+        System.setProperty("camel.main.routes-reload-directory", "routes");
+        System.setProperty("camel.main.routes-reload-pattern", "*.camel.yaml");
+        System.setProperty("camel.main.routes-reload-remove-all-routes", "false");
         SpringApplication.run(FulfilmentBridgeApplication.class, args);
 
         String url = "http://localhost:8080/webhooks/firstpromoter/fulfilment?token=" + DEMO_SECRET;
