@@ -1,8 +1,5 @@
 package io.fulfilmentbridge;
 
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.List;
 import org.springframework.boot.SpringApplication;
 
 /**
@@ -20,15 +17,7 @@ public final class LocalDemo {
 
     public static void main(String[] args) {
         StripeStandIn stripe = new StripeStandIn(STRIPE_PORT);
-        String customer = "cus_Pq7Xb2LrT0aZ1c";
-        long now = Instant.now().getEpochSecond();
-        long periodEnd = Instant.now().plus(20, ChronoUnit.DAYS).getEpochSecond();
-        String subscription = StripeStandIn.subscription("sub_demo", customer, "active", now - 86400, null,
-                List.of(StripeStandIn.item("demo", 1500, 1, "usd", "month", 1, periodEnd)));
-        stripe.stubCustomer(customer);
-        stripe.stubSubscriptions(customer, subscription);
-        stripe.stubSubscriptionUpdate("sub_demo", subscription);
-        stripe.stubBalanceTransactionCreate(customer);
+        stripe.stubGrantableCustomer("cus_Pq7Xb2LrT0aZ1c", "sub_demo");
 
         System.setProperty("bridge.webhook.secret", DEMO_SECRET);
         System.setProperty("bridge.stripe.api-key", "sk_test_local_demo");
