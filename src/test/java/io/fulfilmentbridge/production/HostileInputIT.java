@@ -1,0 +1,393 @@
+package io.fulfilmentbridge.production;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scenario 6: at least 1,000 generated hostile deliveries against a production bridge: never a 500,
+ * never a side effect (no ledger entry, no payout, no Stripe update, no grant), every answer within
+ * 10 s, each with the contract's JSON body.
+ */
+@Order(6)
+class HostileInputIT extends ProductionSupport {
+
+    private static final Set<Integer> ALLOWED = Set.of(202, 400, 401, 405, 413, 415);
+    private static final Random RANDOM = new Random(20240601L);
+
+    /** One hostile delivery. */
+    record Case(String kind, String method, String query, Map<String, String> headers, byte[] body) {
+    }
+
+    private final List<Case> cases = new ArrayList<>();
+    private final List<Long> ids = new ArrayList<>();
+    /** cust_id values that should reach Stripe's customer search, escaped as the contract says. */
+    private final Map<String, String> searched = new ConcurrentHashMap<>();
+
+    // Bases that are valid deliveries whose legitimate outcome grants nothing.
+
+    private ObjectNode base(int which) {
+        long id = nextId();
+        ids.add(id);
+        String json = switch (which % 4) {
+            case 0 -> delivery("credits.json", id, Map.of("unit", "gift_cards"));
+            case 1 -> delivery("free-months.json", id, Map.of("promoter.cust_id", "cus_Unknown" + id));
+            case 2 -> delivery("credits.json", id, Map.of("amount", 0));
+            default -> delivery("cash.json", id, Map.of("amount", -5));
+        };
+        try {
+            return (ObjectNode) JSON.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] bytes(JsonNode node) {
+        try {
+            return JSON.writeValueAsBytes(node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void add(String kind, byte[] body) {
+        cases.add(new Case(kind, "POST", "token=" + SECRET, Map.of("Content-Type", "application/json"), body));
+    }
+
+    private void add(String kind, JsonNode body) {
+        add(kind, bytes(body));
+    }
+
+    private static final List<String> RAW_VALUES = List.of(
+            "null", "true", "false", "{}", "[]", "\"\"", "\"abc\"", "-1", "0", "1.5", "-0", "1e400", "-1e400",
+            "99999999999999999999999999999", "-99999999999999999999999", "\"1e5\"", "\"0x10\"", "\" 12\"", "\"12 \"",
+            "\"\\u0661\\u0662\"", "NaN", "Infinity", "\"NaN\"", "\"-Infinity\"", "1E+2", "[1,2]", "{\"$gt\":\"\"}",
+            "\"9223372036854775808\"", "9223372036854775808", "-9223372036854775809", "0.00001", "\"1,5\"",
+            "123456789012345678901234567890.123456789", "\"\\u0000\"");
+
+    private static final List<String> HOSTILE_STRINGS = List.of(
+            "'", "\\", "\\'", "'\\", "a' OR metadata['app_user_id']:'*", "x\\' OR 1:1 OR \\'",
+            "'; DROP TABLE ledger_entries; --", "\"; DELETE FROM fulfilments; --", "1' OR '1'='1",
+            "') UNION SELECT * FROM payout_outbox --", "${sys:user.home}", "${header.CamelSqlQuery}",
+            "#{T(java.lang.Runtime).getRuntime().exec('id')}", "{{bridge.stripe.api-key}}", "$simple{env:PATH}",
+            "../../etc/passwd", "%27%20OR%201%3D1", "\u0000null\u0000byte", "line\nbreak\r\nsplit",
+            "<script>alert(1)</script>", "email@example.org' OR email:'*", "\u202Eevil\u202C", "😈".repeat(50),
+            "a".repeat(4096), "b".repeat(4097), "\\\\\\\\'''''\"\"\"", "metadata['app_user_id']:'x'",
+            "customer@example.org&limit=100&starting_after=cus_1", "&email=x@y.z", "cus_' OR 1=1 --");
+
+    private static final List<String> FIELDS = List.of(
+            "data.id", "data.unit", "data.amount", "data.promoter.id", "data.promoter", "data", "event", "event.type",
+            "data.promoter.cust_id", "data.promoter.email", "event.id", "data.status", "data.promoter.earnings_balance");
+
+    private static ObjectNode parentOf(ObjectNode root, String path) {
+        String[] parts = path.split("\\.");
+        ObjectNode node = root;
+        for (int i = 0; i < parts.length - 1; i++) {
+            JsonNode child = node.get(parts[i]);
+            if (!(child instanceof ObjectNode object)) {
+                return null;
+            }
+            node = object;
+        }
+        return node;
+    }
+
+    private static String leaf(String path) {
+        return path.substring(path.lastIndexOf('.') + 1);
+    }
+
+    /** The body with one field's value replaced by raw JSON text (which may be invalid JSON). */
+    private byte[] withRaw(ObjectNode root, String path, String raw) {
+        String marker = "\"@@RAW" + RANDOM.nextInt(1_000_000) + "@@\"";
+        ObjectNode parent = parentOf(root, path);
+        parent.put(leaf(path), "@@placeholder@@");
+        String text = new String(bytes(root), StandardCharsets.UTF_8).replace("\"@@placeholder@@\"", marker);
+        return text.replace(marker, raw).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void generate() {
+        // 1. Wrong types, huge and negative numbers in every field the bridge reads (and some it ignores).
+        int b = 0;
+        for (String field : FIELDS) {
+            for (String raw : RAW_VALUES) {
+                // Amount variants never sit on a base whose valid amount would grant.
+                int which = field.equals("data.amount") ? (b++ % 2 == 0 ? 0 : 1) : b++;
+                add("type:" + field, withRaw(base(which), field, raw));
+            }
+        }
+        // 2. Quotes, backslashes, SQL and expression languages in every string, cust_id and email aimed at Stripe's search.
+        for (String value : HOSTILE_STRINGS) {
+            ObjectNode custId = base(1);
+            ((ObjectNode) custId.at("/data/promoter")).put("cust_id", value);
+            if (!value.startsWith("cus_") && value.length() <= 4096 && !value.isEmpty()) {
+                searched.put(value, "metadata['app_user_id']:'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'");
+            }
+            add("hostile:cust_id", custId);
+            ObjectNode email = base(1);
+            ((ObjectNode) email.at("/data/promoter")).put("cust_id", "");
+            ((ObjectNode) email.at("/data/promoter")).put("email", value);
+            add("hostile:email", email);
+            for (String field : List.of("data.unit", "event.type", "event.id", "data.status", "data.promoter.auth_token",
+                    "data.promoter.profile.first_name", "data.campaign.name")) {
+                ObjectNode root = base(field.equals("data.unit") ? 2 : b++);
+                ObjectNode parent = parentOf(root, field);
+                if (parent != null) {
+                    parent.put(leaf(field), value);
+                    add("hostile:" + field, root);
+                }
+            }
+            ObjectNode asId = base(b++);
+            ((ObjectNode) asId.get("data")).put("id", value);
+            add("hostile:data.id", asId);
+            ObjectNode asAmount = base(0);
+            ((ObjectNode) asAmount.get("data")).put("amount", value);
+            add("hostile:data.amount", asAmount);
+        }
+        // 3. Deep nesting: in an ignored field, in the promoter, as the whole body.
+        for (int depth : new int[] {30, 31, 32, 33, 34, 64, 100, 500, 1000, 5000, 20000}) {
+            for (String open : List.of("[", "{\"a\":")) {
+                String close = open.equals("[") ? "]" : "}";
+                String nested = open.repeat(depth) + "1" + close.repeat(depth);
+                add("nesting:profile:" + depth, withRaw(base(b++), "data.promoter.profile", nested));
+                add("nesting:campaign:" + depth, withRaw(base(b++), "data.campaign", nested));
+                add("nesting:body:" + depth, nested.getBytes(StandardCharsets.UTF_8));
+                add("nesting:unclosed:" + depth, open.repeat(depth).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        // 4. Invalid UTF-8 in strings and between tokens.
+        byte[][] invalid = {{(byte) 0xC3, 0x28}, {(byte) 0xFF}, {(byte) 0xFE, (byte) 0xFF}, {(byte) 0xC0, (byte) 0xAF},
+                {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xE2, (byte) 0x82}, {(byte) 0xF0, (byte) 0x9F, (byte) 0x98},
+                {(byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80}, {(byte) 0x80}, {(byte) 0xBF}};
+        for (byte[] bad : invalid) {
+            for (String field : List.of("data.promoter.cust_id", "data.promoter.email", "data.unit", "event.type", "data.status",
+                    "data.promoter.profile.first_name")) {
+                ObjectNode root = base(field.equals("data.unit") ? 2 : 1);
+                parentOf(root, field).put(leaf(field), "x@@BAD@@y");
+                add("utf8:" + field, splice(bytes(root), "@@BAD@@", bad));
+            }
+            for (int i = 0; i < 4; i++) {
+                byte[] body = bytes(base(b++));
+                int at = RANDOM.nextInt(body.length);
+                byte[] broken = new byte[body.length + bad.length];
+                System.arraycopy(body, 0, broken, 0, at);
+                System.arraycopy(bad, 0, broken, at, bad.length);
+                System.arraycopy(body, at, broken, at + bad.length, body.length - at);
+                add("utf8:random", broken);
+            }
+        }
+        // 5. Sizes: at and over 64 KiB, 1 MB, 10 MB (with and without the secret).
+        for (int size : new int[] {65_000, 65_536, 65_537, 70_000, 1 << 20, 10 << 20, 10 << 20, 10 << 20}) {
+            ObjectNode root = base(b++);
+            ((ObjectNode) root.at("/data/promoter/profile")).put("bio", "");
+            byte[] body = bytes(root);
+            int pad = Math.max(0, size - body.length);
+            ((ObjectNode) root.at("/data/promoter/profile")).put("bio", "x".repeat(pad));
+            add("size:" + size, bytes(root));
+        }
+        byte[] tenMb = new byte[10 << 20];
+        Arrays.fill(tenMb, (byte) '[');
+        add("size:10MB-of-brackets", tenMb);
+        cases.add(new Case("size:10MB-no-secret", "POST", null, Map.of("Content-Type", "application/json"), tenMb));
+        // 6. Inbound headers named like Camel's own, in mixed case, on deliveries that grant nothing.
+        List<String> camelHeaders = List.of("CamelSqlQuery", "CamelJmsDestinationName", "CamelHttpResponseCode", "CamelHttpUri",
+                "CamelHttpPath", "CamelHttpMethod", "CamelSqlUpdateCount", "CamelJmsDestination", "CamelHttpQuery",
+                "CamelBeanMethodName", "CamelSqlRetrieveGeneratedKeys", "_AMQ_DUPL_ID", "JMSXGroupID", "CamelExceptionCaught",
+                "CamelSqlGeneratedKeysRowCount", "CamelHttpResponseText", "CamelRedeliveryCounter", "CamelFileName");
+        List<String> headerValues = List.of("UPDATE fulfilments SET state = 'GRANTED'", "DELETE FROM ledger_entries", "payouts",
+                "DLQ", "200", "500", "INSERT INTO payout_outbox VALUES (1, 1, 'x', CURRENT_TIMESTAMP)", "http://127.0.0.1:1/");
+        for (String header : camelHeaders) {
+            for (int variant = 0; variant < 4; variant++) {
+                String name = switch (variant) {
+                    case 0 -> header;
+                    case 1 -> header.toLowerCase(Locale.ROOT);
+                    case 2 -> header.toUpperCase(Locale.ROOT);
+                    default -> mixedCase(header);
+                };
+                for (int v = 0; v < 2; v++) {
+                    String value = headerValues.get(RANDOM.nextInt(headerValues.size()));
+                    cases.add(new Case("header:" + header, "POST", "token=" + SECRET,
+                            Map.of("Content-Type", "application/json", name, value), bytes(base(b++))));
+                }
+            }
+        }
+        // 7. Secrets, methods and content types around deliveries that would grant: refused, nothing granted.
+        List<String> badTokens = List.of("", "token=", "token=" + SECRET.toUpperCase(Locale.ROOT), "token=" + SECRET + "x",
+                "token=" + SECRET.substring(1), "token=%00" + SECRET, "tok=" + SECRET, "token=" + SECRET + "%0A", "token%5B%5D=" + SECRET,
+                "token=" + STRIPE_KEY);
+        for (String query : badTokens) {
+            long id = nextId();
+            ids.add(id);
+            cases.add(new Case("secret", "POST", query.isEmpty() ? null : query, Map.of("Content-Type", "application/json"),
+                    delivery("credits.json", id, Map.of()).getBytes(StandardCharsets.UTF_8)));
+            long id2 = nextId();
+            ids.add(id2);
+            String basic = "Basic " + Base64.getEncoder().encodeToString(("firstpromoter:" + query).getBytes(StandardCharsets.UTF_8));
+            cases.add(new Case("secret:basic", "POST", null, Map.of("Content-Type", "application/json", "Authorization", basic),
+                    delivery("cash.json", id2, Map.of()).getBytes(StandardCharsets.UTF_8)));
+        }
+        for (String method : List.of("GET", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE")) {
+            long id = nextId();
+            ids.add(id);
+            cases.add(new Case("method:" + method, method, "token=" + SECRET, Map.of("Content-Type", "application/json"),
+                    delivery("credits.json", id, Map.of()).getBytes(StandardCharsets.UTF_8)));
+        }
+        for (String type : List.of("text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                "application/jsonx", "text/json", "application/json-patch", "*/*", "application", "json")) {
+            long id = nextId();
+            ids.add(id);
+            cases.add(new Case("content-type:" + type, "POST", "token=" + SECRET, Map.of("Content-Type", type),
+                    delivery("credits.json", id, Map.of()).getBytes(StandardCharsets.UTF_8)));
+        }
+        // 8. Random damage to valid bodies (truncation, flipped bytes, duplicated keys) until there are 1,100 cases.
+        while (cases.size() < 1100) {
+            byte[] body = bytes(base(b++));
+            switch (RANDOM.nextInt(3)) {
+                case 0 -> add("random:truncated", Arrays.copyOf(body, RANDOM.nextInt(body.length)));
+                case 1 -> {
+                    for (int i = 0; i < 1 + RANDOM.nextInt(4); i++) {
+                        body[RANDOM.nextInt(body.length)] = (byte) RANDOM.nextInt(256);
+                    }
+                    add("random:flipped", body);
+                }
+                default -> {
+                    String text = new String(body, StandardCharsets.UTF_8);
+                    add("random:duplicate-key", text.replaceFirst("\"unit\":", "\"unit\":\"credits\",\"unit\":")
+                            .getBytes(StandardCharsets.UTF_8));
+                }
+            }
+        }
+    }
+
+    private static String mixedCase(String name) {
+        StringBuilder out = new StringBuilder();
+        for (char c : name.toCharArray()) {
+            out.append(RANDOM.nextBoolean() ? Character.toUpperCase(c) : Character.toLowerCase(c));
+        }
+        return out.toString();
+    }
+
+    private static byte[] splice(byte[] body, String marker, byte[] insert) {
+        String text = new String(body, StandardCharsets.UTF_8);
+        int at = text.indexOf(marker);
+        byte[] before = text.substring(0, at).getBytes(StandardCharsets.UTF_8);
+        byte[] after = text.substring(at + marker.length()).getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(before);
+        out.writeBytes(insert);
+        out.writeBytes(after);
+        return out.toByteArray();
+    }
+
+    @Test
+    void aThousandHostileDeliveriesAreNeverA500NeverASideEffectAndAlwaysInTime() throws Exception {
+        BridgeProcess bridge = Bridges.a();
+        generate();
+        drainPayouts(Duration.ofMillis(500));
+        int ledgerBefore = jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries", Integer.class);
+        int postsBefore = stripePosts().values().stream().mapToInt(List::size).sum();
+        long searchesBefore = searchRequests().size();
+        long started = System.nanoTime();
+
+        Map<Integer, AtomicInteger> byStatus = new TreeMap<>();
+        Map<String, AtomicInteger> byKind = new TreeMap<>();
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        AtomicInteger slowest = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        for (Case c : cases) {
+            pool.submit(() -> {
+                HttpRequest.Builder request = HttpRequest.newBuilder(bridge.webhook(c.query()))
+                        .method(c.method(), HttpRequest.BodyPublishers.ofByteArray(c.body()));
+                c.headers().forEach(request::header);
+                Answer answer = send(bridge, request);
+                slowest.accumulateAndGet((int) answer.millis(), Math::max);
+                synchronized (byStatus) {
+                    byStatus.computeIfAbsent(answer.status(), s -> new AtomicInteger()).incrementAndGet();
+                    byKind.computeIfAbsent(c.kind().split(":")[0], s -> new AtomicInteger()).incrementAndGet();
+                }
+                if (!answer.answered() || !ALLOWED.contains(answer.status()) || answer.millis() >= 10_000
+                        || answer.outcome() == null
+                        || (answer.status() == 202 && !Set.of("parked", "ignored").contains(answer.outcome()))) {
+                    failures.add(c.kind() + " -> " + answer);
+                }
+            });
+        }
+        pool.shutdown();
+        assertThat(pool.awaitTermination(10, TimeUnit.MINUTES)).isTrue();
+        long elapsed = (System.nanoTime() - started) / 1_000_000;
+
+        // Nothing happened anywhere: no entry, no grant, no payout, no Stripe update; the tables are all there.
+        BridgeProcess.sleep(1500);
+        List<Payout> payouts = drainPayouts(Duration.ofSeconds(2));
+        int ledgerAfter = jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries", Integer.class);
+        int postsAfter = stripePosts().values().stream().mapToInt(List::size).sum();
+        String in = String.join(",", ids.stream().map(String::valueOf).toList());
+        int granted = jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE fulfilment_id IN (" + in
+                + ") AND state NOT IN ('PARKED')", Integer.class);
+        int outbox = jdbc.queryForObject("SELECT COUNT(*) FROM payout_outbox", Integer.class);
+        int stripeGrants = jdbc.queryForObject("SELECT COUNT(*) FROM stripe_grants WHERE fulfilment_id IN (" + in + ")", Integer.class);
+
+        // The customer search got each hostile cust_id escaped as the contract says, as one query value.
+        List<String> queries = searchRequests().stream().skip(searchesBefore).map(q -> q).toList();
+        List<String> missing = searched.entrySet().stream().filter(e -> !queries.contains(e.getValue()))
+                .map(e -> e.getKey() + " => " + e.getValue()).toList();
+
+        summary(String.format("scenario 6 (hostile input): cases sent %d %s, answers by status %s, 500s %d, side effects: "
+                        + "ledger entries %d, grants %d, payouts %d, outbox rows %d, Stripe updates %d, stored Stripe grants %d; "
+                        + "Stripe searches checked for escaping %d, slowest answer %d ms, elapsed %d ms",
+                cases.size(), byKind, byStatus, byStatus.getOrDefault(500, new AtomicInteger()).get(), ledgerAfter - ledgerBefore,
+                granted, payouts.size(), outbox, postsAfter - postsBefore, stripeGrants, searched.size() - missing.size(),
+                slowest.get(), elapsed));
+        assertThat(cases.size()).isGreaterThanOrEqualTo(1000);
+        assertThat(failures).as("answers outside the contract").isEmpty();
+        assertThat(ledgerAfter).isEqualTo(ledgerBefore);
+        assertThat(postsAfter).isEqualTo(postsBefore);
+        assertThat(payouts).isEmpty();
+        assertThat(outbox).isZero();
+        assertThat(granted).isZero();
+        assertThat(stripeGrants).isZero();
+        assertThat(missing).as("cust_id searches not escaped as the contract says").isEmpty();
+    }
+
+    private static List<String> searchRequests() {
+        List<String> queries = new ArrayList<>();
+        List<ServeEvent> events = new ArrayList<>(STRIPE.server().getAllServeEvents());
+        java.util.Collections.reverse(events);
+        for (ServeEvent event : events) {
+            String url = event.getRequest().getUrl();
+            if (url.startsWith("/v1/customers/search")) {
+                for (String pair : url.substring(url.indexOf('?') + 1).split("&")) {
+                    if (pair.startsWith("query=")) {
+                        queries.add(URLDecoder.decode(pair.substring(6), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        }
+        return queries;
+    }
+}
