@@ -104,7 +104,7 @@ public class DeliveryReader {
         if (promoterId == null) {
             throw new RejectedDelivery("data.promoter.id is required: a positive integer");
         }
-        return new Fulfilment(
+        Fulfilment fulfilment = new Fulfilment(
                 delivery.fulfilmentId(),
                 eventId,
                 unit.asText(),
@@ -113,6 +113,20 @@ public class DeliveryReader {
                 promoterId,
                 scalarText(promoter.path("cust_id"), 255),
                 scalarText(promoter.path("email"), 320));
+        // PostgreSQL's text types cannot hold U+0000: a stored field with one would fail every
+        // delivery as a database error (503) for ever, so it is the sender's error instead.
+        noNul("event.id", eventId);
+        noNul("data.unit", fulfilment.unit());
+        noNul("data.status", fulfilment.status());
+        noNul("data.promoter.cust_id", fulfilment.custId());
+        noNul("data.promoter.email", fulfilment.email());
+        return fulfilment;
+    }
+
+    private static void noNul(String field, String value) {
+        if (value != null && value.indexOf('\u0000') >= 0) {
+            throw new RejectedDelivery(field + " contains a NUL character (U+0000)");
+        }
     }
 
     /** The unit as logs and metrics name it: a known unit, or "other". */
