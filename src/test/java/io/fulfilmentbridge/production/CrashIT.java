@@ -144,15 +144,17 @@ class CrashIT extends ProductionSupport {
         }
         assertThat(ledgerSum()).isEqualByComparingTo("0");
         assertThat(unbalancedFulfilments()).isEmpty();
-        assertThat(appliedBeforeKill.get() + appliedAfter).as("each applied exactly once, as the answers tell").isEqualTo(FULFILMENTS);
+        // A fulfilment the killed JVM committed but could not answer is answered "before" on redelivery.
+        int committedUnanswered = FULFILMENTS - appliedBeforeKill.get() - appliedAfter;
+        assertThat(committedUnanswered).as("no fulfilment is answered as newly applied twice").isBetween(0, lostAnswers.get());
 
         long elapsed = (System.nanoTime() - started) / 1_000_000;
         summary(String.format("scenario 2 (kill -9 mid-burst): fulfilments %d (%d credits, %d cash, %d free months), burst deliveries %d "
                         + "(answered %d, no answer %d, JVM killed after %d answers at %d ms, %d claims left RECEIVED), redeliveries %d, "
-                        + "grants %d (applied before kill %d, after restart %d), duplicates refused %d ('before' answers), 503 retries %d, "
+                        + "grants %d (applied before kill %d, committed by the killed JVM without an answer %d, after restart %d), duplicates refused %d ('before' answers), 503 retries %d, "
                         + "payout messages %d, Stripe updates %d, slowest answer %d ms, elapsed %d ms",
                 FULFILMENTS, credits, cash, freeMonths, sent.get(), answered.get(), lostAnswers.get(), KILL_AFTER, killedAt,
-                inFlight.length, redeliveries, credits + cash + freeMonths, appliedBeforeKill.get(), appliedAfter, answeredBefore,
+                inFlight.length, redeliveries, credits + cash + freeMonths, appliedBeforeKill.get(), committedUnanswered, appliedAfter, answeredBefore,
                 retries, payouts.stream().filter(p -> kinds.containsKey(p.fulfilmentId())).count(), stripeUpdates, slowest, elapsed));
     }
 }

@@ -330,8 +330,11 @@ class HostileInputIT extends ProductionSupport {
                     byStatus.computeIfAbsent(answer.status(), s -> new AtomicInteger()).incrementAndGet();
                     byKind.computeIfAbsent(c.kind().split(":")[0], s -> new AtomicInteger()).incrementAndGet();
                 }
+                // TRACE is refused by Tomcat itself (405, no body) before any filter: the one answer
+                // without the contract's JSON body (README, choices).
+                boolean trace = c.method().equals("TRACE") && answer.status() == 405;
                 if (!answer.answered() || !ALLOWED.contains(answer.status()) || answer.millis() >= 10_000
-                        || answer.outcome() == null
+                        || (answer.outcome() == null && !trace)
                         || (answer.status() == 202 && !Set.of("parked", "ignored").contains(answer.outcome()))) {
                     failures.add(c.kind() + " -> " + answer);
                 }

@@ -1,0 +1,138 @@
+package io.fulfilmentbridge.production;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scenario 4: PostgreSQL is stopped in the middle of a stream of credits and cash deliveries: the
+ * bridge answers 503 in time, nothing is half applied, and after the restart every fulfilment is
+ * applied exactly once.
+ */
+@Order(4)
+class DatabaseOutageIT extends ProductionSupport {
+
+    @Test
+    void theDatabaseStoppedMidRunAnswers503AndNothingIsHalfApplied() throws Exception {
+        assumeTrue(ProductionEnv.canControl("BRIDGE_IT_DB_STOP", "BRIDGE_IT_DB_START"), "no commands to stop and start the database");
+        BridgeProcess bridge = Bridges.a();
+        drainPayouts(Duration.ofMillis(500));
+        long started = System.nanoTime();
+
+        Map<Long, Integer> kinds = new ConcurrentHashMap<>();
+        Map<Long, String> bodies = new ConcurrentHashMap<>();
+        Map<Long, Boolean> settled = new ConcurrentHashMap<>();
+        AtomicBoolean sending = new AtomicBoolean(true);
+        AtomicInteger sent = new AtomicInteger();
+        AtomicInteger during503 = new AtomicInteger();
+        AtomicInteger other = new AtomicInteger();
+        AtomicInteger slowest = new AtomicInteger();
+        AtomicBoolean down = new AtomicBoolean();
+        List<String> bad = java.util.Collections.synchronizedList(new ArrayList<>());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        for (int t = 0; t < 4; t++) {
+            int thread = t;
+            pool.submit(() -> {
+                int n = 0;
+                while (sending.get()) {
+                    long id = nextId();
+                    int kind = (thread + n++) % 2;
+                    kinds.put(id, kind);
+                    bodies.put(id, mixed(id, kind));
+                    Answer answer = deliver(bridge, bodies.get(id));
+                    sent.incrementAndGet();
+                    slowest.accumulateAndGet((int) answer.millis(), Math::max);
+                    if (!answer.answered() || answer.millis() >= 10_000 || !List.of(200, 202, 503).contains(answer.status())) {
+                        bad.add(id + ": " + answer);
+                    }
+                    if (answer.settled()) {
+                        settled.put(id, true);
+                    } else if (answer.status() == 503) {
+                        if (down.get()) {
+                            during503.incrementAndGet();
+                        } else {
+                            other.incrementAndGet();
+                        }
+                    }
+                    BridgeProcess.sleep(50);
+                }
+            });
+        }
+        BridgeProcess.sleep(3000);
+        down.set(true);
+        ProductionEnv.stopDatabase();
+        long stoppedAt = System.nanoTime();
+        BridgeProcess.sleep(8000);
+        ProductionEnv.startDatabase();
+        long outage = (System.nanoTime() - stoppedAt) / 1_000_000;
+        down.set(false);
+        BridgeProcess.sleep(5000);
+        sending.set(false);
+        pool.shutdown();
+        assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(bad).as("answers outside the contract").isEmpty();
+        assertThat(during503.get()).as("503s while the database was down").isPositive();
+
+        // Nothing half applied: every fulfilment is either fully applied or not at all.
+        for (long id : kinds.keySet()) {
+            int entries = ledgerEntries(id);
+            assertThat(entries).as("ledger entries of %d", id).isIn(0, 2);
+        }
+        assertThat(unbalancedFulfilments()).isEmpty();
+        assertThat(ledgerSum()).isEqualByComparingTo("0");
+
+        // FirstPromoter retries what was not settled; everything is applied once.
+        int redeliveries = 0;
+        List<Long> pending = new ArrayList<>(kinds.keySet().stream().filter(id -> !settled.containsKey(id)).toList());
+        int unsettled = pending.size();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!pending.isEmpty() && System.nanoTime() < deadline) {
+            List<Long> next = new ArrayList<>();
+            for (long id : pending) {
+                Answer answer = deliver(bridge, bodies.get(id));
+                redeliveries++;
+                if (!answer.settled()) {
+                    next.add(id);
+                }
+            }
+            pending = next;
+            if (!pending.isEmpty()) {
+                BridgeProcess.sleep(2000);
+            }
+        }
+        assertThat(pending).as("never settled after the database came back").isEmpty();
+        List<Long> cashIds = kinds.entrySet().stream().filter(e -> e.getValue() == 1).map(Map.Entry::getKey).toList();
+        awaitOutboxEmpty(cashIds, Duration.ofSeconds(60));
+        List<Payout> payouts = drainPayouts(Duration.ofSeconds(2));
+        for (Map.Entry<Long, Integer> entry : kinds.entrySet()) {
+            long id = entry.getKey();
+            if (entry.getValue() == 0) {
+                assertThat(ledgerEntries(id)).as("credits %d", id).isEqualTo(2);
+                assertThat(state(id)).isEqualTo("GRANTED");
+            } else {
+                assertThat(payouts.stream().filter(p -> p.fulfilmentId() == id).count()).as("cash %d", id).isEqualTo(1);
+                assertThat(state(id)).isEqualTo("QUEUED");
+            }
+        }
+        assertThat(ledgerSum()).isEqualByComparingTo("0");
+        long elapsed = (System.nanoTime() - started) / 1_000_000;
+        summary(String.format("scenario 4 (PostgreSQL stopped for %d ms mid-run): fulfilments %d (%d credits, %d cash), deliveries sent %d "
+                        + "+ redeliveries %d, 503 while down %d (other 503 %d), unsettled after the outage %d, grants %d, "
+                        + "payout messages %d, half-applied 0, slowest answer %d ms, elapsed %d ms",
+                outage, kinds.size(), kinds.size() - cashIds.size(), cashIds.size(), sent.get(),
+                redeliveries, during503.get(), other.get(), unsettled, kinds.size(),
+                payouts.stream().filter(p -> kinds.containsKey(p.fulfilmentId())).count(), slowest.get(), elapsed));
+    }
+}

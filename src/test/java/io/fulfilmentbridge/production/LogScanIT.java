@@ -1,0 +1,67 @@
+package io.fulfilmentbridge.production;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scenario 7, after the whole suite: every bridge log file holds no promoter auth_token or
+ * temp_password, no webhook secret and no Stripe key.
+ */
+@Order(99)
+class LogScanIT extends ProductionSupport {
+
+    @Test
+    void noBridgeLogHoldsASecret() throws IOException {
+        Bridges.stopAll();
+        Set<String> secrets = new LinkedHashSet<>(PROMOTER_SECRETS);
+        for (String sample : List.of("credits.json", "cash.json", "free-months.json")) {
+            var promoter = JSON.readTree(sample(sample)).at("/data/promoter");
+            for (String field : List.of("auth_token", "temp_password")) {
+                if (promoter.hasNonNull(field) && !promoter.get(field).asText().isEmpty()) {
+                    secrets.add(promoter.get(field).asText());
+                }
+            }
+        }
+        secrets.add(SECRET);
+        secrets.add(STRIPE_KEY);
+        List<Path> files;
+        try (Stream<Path> logs = Files.list(ProductionEnv.logDir())) {
+            files = logs.filter(Files::isRegularFile).sorted().toList();
+        }
+        assertThat(files).as("bridge log files").isNotEmpty();
+        long lines = 0;
+        long bytes = 0;
+        List<String> leaks = new ArrayList<>();
+        for (Path file : files) {
+            List<String> content = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+            lines += content.size();
+            bytes += Files.size(file);
+            for (String line : content) {
+                for (String secret : secrets) {
+                    if (line.contains(secret)) {
+                        leaks.add(file.getFileName() + ": " + secret.substring(0, 4) + "...: " + line.substring(0, Math.min(200, line.length())));
+                    }
+                }
+                // Every promoter secret of this suite has one of these forms, so a partial one would show too.
+                if (line.matches(".*\\b(at[0-9a-f]{28}|tp[0-9a-f]{16})\\b.*")) {
+                    leaks.add(file.getFileName() + ": promoter secret pattern: " + line.substring(0, Math.min(200, line.length())));
+                }
+            }
+        }
+        summary(String.format("scenario 7 (log scan): files %d, lines %d, bytes %d, secrets looked for %d "
+                        + "(promoter auth_token/temp_password, webhook secret, Stripe key), leaks %d",
+                files.size(), lines, bytes, secrets.size(), leaks.size()));
+        assertThat(leaks).isEmpty();
+    }
+}
