@@ -111,8 +111,8 @@ public class DeliveryReader {
                 amount,
                 scalarText(data.path("status"), 64),
                 promoterId,
-                scalarText(promoter.path("cust_id"), 255),
-                scalarText(promoter.path("email"), 320));
+                identifying("data.promoter.cust_id", promoter.path("cust_id"), 255),
+                identifying("data.promoter.email", promoter.path("email"), 320));
         // PostgreSQL's text types cannot hold U+0000: a stored field with one would fail every
         // delivery as a database error (503) for ever, so it is the sender's error instead.
         noNul("event.id", eventId);
@@ -121,6 +121,18 @@ public class DeliveryReader {
         noNul("data.promoter.cust_id", fulfilment.custId());
         noNul("data.promoter.email", fulfilment.email());
         return fulfilment;
+    }
+
+    /**
+     * A field that names the promoter's account or finds its Stripe customer: cutting it could name
+     * someone else's, so one longer than its column is refused rather than shortened.
+     */
+    private static String identifying(String field, JsonNode node, int max) {
+        String text = scalarText(node, Integer.MAX_VALUE);
+        if (text != null && text.length() > max) {
+            throw new RejectedDelivery(field + " is longer than " + max + " characters");
+        }
+        return text;
     }
 
     private static void noNul(String field, String value) {

@@ -145,9 +145,9 @@ class HostileInputIT extends ProductionSupport {
         for (String value : HOSTILE_STRINGS) {
             ObjectNode custId = base(1);
             ((ObjectNode) custId.at("/data/promoter")).put("cust_id", value);
-            // The bridge trims a cust_id and keeps at most 255 characters (its column); one with a NUL is rejected.
-            String kept = value.trim().length() > 255 ? value.trim().substring(0, 255) : value.trim();
-            if (!kept.startsWith("cus_") && value.length() <= 4096 && !kept.isEmpty() && kept.indexOf('\u0000') < 0) {
+            // The bridge trims a cust_id; one longer than 255 characters (its column) or with a NUL is rejected.
+            String kept = value.trim();
+            if (!kept.startsWith("cus_") && kept.length() <= 255 && !kept.isEmpty() && kept.indexOf('\u0000') < 0) {
                 searched.put(value, "metadata['app_user_id']:'" + kept.replace("\\", "\\\\").replace("'", "\\'") + "'");
             }
             add("hostile:cust_id", custId);

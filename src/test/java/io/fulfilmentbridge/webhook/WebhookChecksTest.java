@@ -180,6 +180,8 @@ class WebhookChecksTest extends BridgeTest {
         assertRejected(withNull("promoter"), "data.promoter");
         assertRejected(withNull("promoter.id"), "data.promoter.id");
         assertRejected(Map.of("promoter.id", "abc"), "data.promoter.id");
+        assertRejected(Map.of("promoter.cust_id", "c".repeat(256)), "data.promoter.cust_id");
+        assertRejected(Map.of("promoter.email", "e".repeat(310) + "@example.org"), "data.promoter.email");
         assertNothingChanged();
     }
 
