@@ -127,6 +127,31 @@ final class BridgeProcess {
         }
     }
 
+    /** What /actuator/health answers: its status code, one component's status, and how long it took. */
+    record Health(int statusCode, String component, long millis) {
+    }
+
+    Health health(String component) throws Exception {
+        long started = System.nanoTime();
+        HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + managementPort + "/actuator/health")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String status = new com.fasterxml.jackson.databind.ObjectMapper().readTree(health.body())
+                .path("components").path(component).path("status").asText();
+        return new Health(health.statusCode(), status, (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** Polls health until the component reports the status, within the time given; returns the last answer. */
+    Health awaitHealth(String component, String status, Duration within) throws Exception {
+        long until = System.nanoTime() + within.toNanos();
+        Health last = health(component);
+        while (!last.component().equals(status) && System.nanoTime() < until) {
+            sleep(250);
+            last = health(component);
+        }
+        return last;
+    }
+
     /** kill -9: no shutdown hook, no graceful anything. */
     synchronized void kill9() {
         if (process != null) {

@@ -19,7 +19,7 @@ class BrokerOutageIT extends ProductionSupport {
     private static final int PAYOUTS = 60;
 
     @Test
-    void withTheBrokerStoppedCashIsQueuedAndEveryPayoutArrivesOnceWhenItIsBack() {
+    void withTheBrokerStoppedCashIsQueuedAndEveryPayoutArrivesOnceWhenItIsBack() throws Exception {
         assumeTrue(ProductionEnv.canControl("BRIDGE_IT_BROKER_STOP", "BRIDGE_IT_BROKER_START"), "no commands to stop and start the broker");
         BridgeProcess[] bridges = Bridges.both();
         drainPayouts(Duration.ofMillis(500));
@@ -51,9 +51,15 @@ class BrokerOutageIT extends ProductionSupport {
             }
             BridgeProcess.sleep(2000);
             assertThat(outboxRows(ids)).as("payouts waiting in the outbox").isEqualTo(PAYOUTS);
+            // Health says so, and answers in time, while the broker is down.
+            BridgeProcess.Health downHealth = bridges[0].health("jms");
+            assertThat(downHealth.statusCode()).isEqualTo(503);
+            assertThat(downHealth.component()).isEqualTo("DOWN");
+            assertThat(downHealth.millis()).isLessThan(5000);
         } finally {
             ProductionEnv.startBroker();
         }
+        assertThat(bridges[0].awaitHealth("jms", "UP", Duration.ofSeconds(30)).component()).isEqualTo("UP");
         long outage = (System.nanoTime() - stoppedAt) / 1_000_000;
         long backAt = System.nanoTime();
         awaitOutboxEmpty(ids, Duration.ofSeconds(120));

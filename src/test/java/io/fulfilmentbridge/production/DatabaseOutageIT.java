@@ -74,11 +74,19 @@ class DatabaseOutageIT extends ProductionSupport {
         down.set(true);
         ProductionEnv.stopDatabase();
         long stoppedAt = System.nanoTime();
-        BridgeProcess.sleep(8000);
+        BridgeProcess.sleep(2000);
+        // Health says so, and answers in time, while the database is down.
+        BridgeProcess.Health downHealth = bridge.health("db");
+        BridgeProcess.sleep(6000);
         ProductionEnv.startDatabase();
         long outage = (System.nanoTime() - stoppedAt) / 1_000_000;
         down.set(false);
+        BridgeProcess.Health backHealth = bridge.awaitHealth("db", "UP", Duration.ofSeconds(20));
         BridgeProcess.sleep(5000);
+        assertThat(downHealth.statusCode()).isEqualTo(503);
+        assertThat(downHealth.component()).isEqualTo("DOWN");
+        assertThat(downHealth.millis()).isLessThan(5000);
+        assertThat(backHealth.component()).isEqualTo("UP");
         sending.set(false);
         pool.shutdown();
         assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
@@ -128,7 +136,7 @@ class DatabaseOutageIT extends ProductionSupport {
         }
         assertThat(ledgerSum()).isEqualByComparingTo("0");
         long elapsed = (System.nanoTime() - started) / 1_000_000;
-        summary(String.format("scenario 4 (PostgreSQL stopped for %d ms mid-run): fulfilments %d (%d credits, %d cash), deliveries sent %d "
+        summary(String.format("scenario 4 (PostgreSQL stopped for %d ms mid-run; health DOWN answered in " + downHealth.millis() + " ms): fulfilments %d (%d credits, %d cash), deliveries sent %d "
                         + "+ redeliveries %d, 503 while down %d (other 503 %d), unsettled after the outage %d, grants %d, "
                         + "payout messages %d, half-applied 0, slowest answer %d ms, elapsed %d ms",
                 outage, kinds.size(), kinds.size() - cashIds.size(), cashIds.size(), sent.get(),
