@@ -1,5 +1,7 @@
 package io.fulfilmentbridge.production;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -131,6 +133,13 @@ abstract class ProductionSupport {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** An answer the contract allows under duplicates and crashes: one came, 200, 202 or 503, within 10 s. */
+    static void assertInContract(Answer answer) {
+        assertThat(answer.answered()).as(answer.failure()).isTrue();
+        assertThat(answer.status()).as(answer.detail()).isIn(200, 202, 503);
+        assertThat(answer.millis()).isLessThan(10_000);
     }
 
     /** A mixed delivery by kind: 0 credits, 1 cash, 2 free months (stubbed in Stripe). */
