@@ -1,0 +1,103 @@
+package io.fulfilmentbridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+import io.fulfilmentbridge.fulfilment.ParkedFulfilments;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.jmx.export.naming.ObjectNamingStrategy;
+import org.springframework.test.context.TestPropertySource;
+
+/** The operators' console on the management port: behind the operator's login; the webhook untouched by it. */
+@TestPropertySource(properties = {"bridge.operator.username=operator", "bridge.operator.password=" + ConsoleTest.PASSWORD})
+class ConsoleTest extends BridgeTest {
+
+    static final String PASSWORD = "operator-password-for-tests";
+
+    @LocalManagementPort
+    private int managementPort;
+
+    @Autowired
+    private ObjectNamingStrategy jmxNames;
+
+    @Autowired
+    private ParkedFulfilments parkedFulfilments;
+
+    private URI management(String path) {
+        return URI.create("http://127.0.0.1:" + managementPort + path);
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Jolokia's GET read of the bridge's Parked attribute (this context's unique name). */
+    private URI readParked() throws Exception {
+        String mbean = jmxNames.getObjectName(parkedFulfilments, "parkedFulfilments").getCanonicalName();
+        return management("/actuator/jolokia/read/" + URLEncoder.encode(mbean, StandardCharsets.UTF_8).replace("+", "%20") + "/Parked");
+    }
+
+    @Test
+    void theConsoleAndJolokiaRefuseWithoutTheOperatorsLogin() throws Exception {
+        for (URI uri : new URI[] {management("/actuator/hawtio/"), management("/actuator/jolokia"), readParked()}) {
+            HttpResponse<String> answer = send(HttpRequest.newBuilder(uri).GET());
+            assertThat(answer.statusCode()).as(uri.toString()).isIn(302, 401, 403);
+            assertThat(answer.body()).doesNotContain("\"value\"");
+        }
+        HttpResponse<String> wrong = send(HttpRequest.newBuilder(readParked()).header("Authorization", basic("operator", "wrong")).GET());
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        String replay = "{\"type\":\"exec\",\"mbean\":\"" + jmxNames.getObjectName(parkedFulfilments, "parkedFulfilments").getCanonicalName().replace("\"", "\\\"")
+                + "\",\"operation\":\"replayAllWithReason\",\"arguments\":[\"x\"]}";
+        HttpResponse<String> exec = send(HttpRequest.newBuilder(management("/actuator/jolokia"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(replay)));
+        assertThat(exec.statusCode()).isIn(401, 403);
+    }
+
+    @Test
+    void withTheOperatorsLoginJolokiaReadsTheParkedFulfilments() throws Exception {
+        long id = nextId();
+        HttpResponse<String> parked = post(delivery("credits.json", id, Map.of("unit", "gift_cards")));
+        assertThat(parked.statusCode()).isEqualTo(202);
+
+        HttpResponse<String> answer = send(HttpRequest.newBuilder(readParked())
+                .header("Authorization", basic("operator", PASSWORD)).GET());
+        assertThat(answer.statusCode()).isEqualTo(200);
+        JsonNode read = json(answer);
+        assertThat(read.path("status").asInt()).as(answer.body()).isEqualTo(200);
+        assertThat(read.path("value").isArray()).as(answer.body()).isTrue();
+        assertThat(read.path("value").toString()).contains(String.valueOf(id)).contains("gift_cards");
+
+        HttpResponse<String> console = send(HttpRequest.newBuilder(management("/actuator/hawtio/"))
+                .header("Authorization", basic("operator", PASSWORD)).GET());
+        assertThat(console.statusCode()).isEqualTo(200);
+        assertThat(console.body()).containsIgnoringCase("hawtio");
+    }
+
+    @Test
+    void healthAndPrometheusStayOpenAndTheWebhookKeepsItsOwnSecret() {
+        assertThat(send(HttpRequest.newBuilder(management("/actuator/health")).GET()).statusCode()).isEqualTo(200);
+        assertThat(send(HttpRequest.newBuilder(management("/actuator/prometheus")).GET()).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> granted = post(delivery("credits.json", nextId(), Map.of()));
+        assertThat(granted.statusCode()).isEqualTo(200);
+        assertThat(granted.headers().firstValue("Set-Cookie")).isEmpty();
+        assertThat(granted.headers().firstValue("X-Frame-Options")).isEmpty();
+
+        // The operator's login is not the webhook's secret, and the webhook answers as before, not with a login.
+        HttpResponse<String> refused = send(HttpRequest.newBuilder(webhook(null))
+                .header("Authorization", basic("operator", PASSWORD)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(delivery("credits.json", nextId(), Map.of()))));
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(json(refused).path("outcome").asText()).isEqualTo("unauthorized");
+        assertThat(refused.headers().firstValue("WWW-Authenticate")).isEmpty();
+    }
+}
