@@ -10,6 +10,7 @@ import org.springframework.boot.SpringApplication;
 public final class LocalDemo {
 
     static final String DEMO_SECRET = "demo-secret";
+    static final String DEMO_OPERATOR_PASSWORD = "demo-operator";
     static final int STRIPE_PORT = 12111;
 
     private LocalDemo() {
@@ -21,6 +22,8 @@ public final class LocalDemo {
 
         System.setProperty("bridge.webhook.secret", DEMO_SECRET);
         System.setProperty("bridge.stripe.api-key", "sk_test_local_demo");
+        // The operators' console on the management port: user operator, this password.
+        System.setProperty("bridge.operator.password", DEMO_OPERATOR_PASSWORD);
         System.setProperty("bridge.stripe.api-base", stripe.baseUrl());
         // Routes from the routes/ folder on disk; a saved file's routes are reloaded. Only those: a file
         // that fails to load then leaves the others running (with all removed, Camel 4.17 can end up
@@ -33,12 +36,14 @@ public final class LocalDemo {
         SpringApplication.run(FulfilmentBridgeApplication.class, args);
 
         String url = "http://localhost:8080/webhooks/firstpromoter/fulfilment?token=" + DEMO_SECRET;
+        String console = "http://127.0.0.1:8081/actuator/hawtio/";
         System.out.println("""
 
                 fulfilment-bridge demo is up (Stripe stand-in on port %d). From the project folder:
                   curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/free-months.json '%s'
                   curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/credits.json '%s'
                   curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/cash.json '%s'
-                """.formatted(STRIPE_PORT, url, url, url));
+                The operators' console: %s (user operator, password %s).
+                """.formatted(STRIPE_PORT, url, url, url, console, DEMO_OPERATOR_PASSWORD));
     }
 }
