@@ -82,9 +82,24 @@ class ConsoleTest extends BridgeTest {
         assertThat(console.body()).containsIgnoringCase("hawtio");
     }
 
+    /** Hawtio's pages, its servlets and Jolokia are on the management port only. */
+    @Test
+    void theMainPortServesNoneOfTheConsole() {
+        Map<String, Integer> served = new java.util.TreeMap<>();
+        for (String path : new String[] {"/actuator/hawtio/", "/actuator/hawtio/index.html", "/actuator/hawtio/auth/config/session-timeout",
+                "/actuator/hawtio/user", "/actuator/hawtio/jolokia", "/actuator/hawtio/proxy/", "/actuator/hawtio/refresh", "/actuator/hawtio/plugin",
+                "/actuator/hawtio/keycloak/enabled", "/actuator/hawtio/auth/login", "/actuator/jolokia", "/actuator/jolokia/read/java.lang:type=Runtime/Uptime",
+                "/hawtio/", "/jolokia", "/login"}) {
+            HttpResponse<String> answer = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                    .header("Authorization", basic("operator", PASSWORD)).GET());
+            served.put(path, answer.statusCode());
+        }
+        assertThat(served).allSatisfy((path, status) -> assertThat(status).as(path).isEqualTo(404));
+    }
+
     @Test
     void healthAndPrometheusStayOpenAndTheWebhookKeepsItsOwnSecret() {
-        assertThat(send(HttpRequest.newBuilder(management("/actuator/health")).GET()).statusCode()).isEqualTo(200);
+        assertThat(send(HttpRequest.newBuilder(management("/actuator/health")).GET()).statusCode()).as("open: UP or DOWN, never a login").isIn(200, 503);
         assertThat(send(HttpRequest.newBuilder(management("/actuator/prometheus")).GET()).statusCode()).isEqualTo(200);
 
         HttpResponse<String> granted = post(delivery("credits.json", nextId(), Map.of()));

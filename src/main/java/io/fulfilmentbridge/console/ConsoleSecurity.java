@@ -16,6 +16,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.actuate.autoconfigure.security.servlet.EndpointRequest;
 import org.springframework.boot.actuate.autoconfigure.web.server.ManagementPortType;
 import org.springframework.boot.web.servlet.DelegatingFilterProxyRegistrationBean;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationContextAware;
@@ -98,6 +99,26 @@ public class ConsoleSecurity {
                 .securityContext(context -> context.disable())
                 .sessionManagement(session -> session.disable());
         return http.build();
+    }
+
+    /**
+     * Hawtio's page handler is a WebMvcConfigurer of the main context (the management context takes it
+     * from there), so the main port would serve the console's static pages under /actuator/hawtio: there
+     * they answer 404, as before Hawtio.
+     */
+    @Bean
+    FilterRegistrationBean<OncePerRequestFilter> noConsoleOnMainPort(Environment environment) {
+        FilterRegistrationBean<OncePerRequestFilter> registration = new FilterRegistrationBean<>(new OncePerRequestFilter() {
+            @Override
+            protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                    throws IOException {
+                response.sendError(HttpServletResponse.SC_NOT_FOUND);
+            }
+        });
+        String hawtio = environment.getProperty("management.endpoints.web.base-path", "/actuator") + "/hawtio";
+        registration.addUrlPatterns(hawtio, hawtio + "/*");
+        registration.setEnabled(ManagementPortType.get(environment) == ManagementPortType.DIFFERENT);
+        return registration;
     }
 
     /** Keeps Spring Security's filter off the main port when the management port is a separate server. */
