@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import io.fulfilmentbridge.fulfilment.ParkedFulfilments;
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
 import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
 import org.apache.camel.test.spring.junit5.DisableJmx;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,6 +32,7 @@ import org.springframework.boot.test.autoconfigure.actuate.observability.AutoCon
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jmx.export.naming.ObjectNamingStrategy;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -63,6 +67,17 @@ public abstract class BridgeTest {
 
     @Autowired
     protected JdbcTemplate jdbc;
+
+    @Autowired
+    private ObjectNamingStrategy jmxNames;
+
+    @Autowired
+    private ParkedFulfilments parkedFulfilments;
+
+    /** io.fulfilmentbridge:type=Fulfilments, made unique per application context in the tests. */
+    protected ObjectName parkedFulfilmentsMBean() throws MalformedObjectNameException {
+        return jmxNames.getObjectName(parkedFulfilments, "parkedFulfilments");
+    }
 
     @BeforeEach
     void resetStripe() {

@@ -10,11 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
-import io.fulfilmentbridge.fulfilment.ParkedFulfilments;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalManagementPort;
-import org.springframework.jmx.export.naming.ObjectNamingStrategy;
 import org.springframework.test.context.TestPropertySource;
 
 /** The operators' console on the management port: behind the operator's login; the webhook untouched by it. */
@@ -26,12 +23,6 @@ class ConsoleTest extends BridgeTest {
     @LocalManagementPort
     private int managementPort;
 
-    @Autowired
-    private ObjectNamingStrategy jmxNames;
-
-    @Autowired
-    private ParkedFulfilments parkedFulfilments;
-
     private URI management(String path) {
         return URI.create("http://127.0.0.1:" + managementPort + path);
     }
@@ -42,7 +33,7 @@ class ConsoleTest extends BridgeTest {
 
     /** Jolokia's GET read of the bridge's Parked attribute (this context's unique name). */
     private URI readParked() throws Exception {
-        String mbean = jmxNames.getObjectName(parkedFulfilments, "parkedFulfilments").getCanonicalName();
+        String mbean = parkedFulfilmentsMBean().getCanonicalName();
         return management("/actuator/jolokia/read/" + URLEncoder.encode(mbean, StandardCharsets.UTF_8).replace("+", "%20") + "/Parked");
     }
 
@@ -55,7 +46,7 @@ class ConsoleTest extends BridgeTest {
         }
         HttpResponse<String> wrong = send(HttpRequest.newBuilder(readParked()).header("Authorization", basic("operator", "wrong")).GET());
         assertThat(wrong.statusCode()).isEqualTo(401);
-        String replay = "{\"type\":\"exec\",\"mbean\":\"" + jmxNames.getObjectName(parkedFulfilments, "parkedFulfilments").getCanonicalName().replace("\"", "\\\"")
+        String replay = "{\"type\":\"exec\",\"mbean\":\"" + parkedFulfilmentsMBean().getCanonicalName().replace("\"", "\\\"")
                 + "\",\"operation\":\"replayAllWithReason\",\"arguments\":[\"x\"]}";
         HttpResponse<String> exec = send(HttpRequest.newBuilder(management("/actuator/jolokia"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(replay)));

@@ -18,10 +18,8 @@ import java.util.List;
 import java.util.Map;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
-import io.fulfilmentbridge.fulfilment.ParkedFulfilments;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
-import org.springframework.jmx.export.naming.ObjectNamingStrategy;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jms.core.JmsTemplate;
 
@@ -34,25 +32,14 @@ class ReplayTest extends BridgeTest {
     private JmsTemplate jms;
 
     @Autowired
-    private ObjectNamingStrategy jmxNames;
-
-    @Autowired
-    private ParkedFulfilments parkedFulfilments;
-
-    @Autowired
     private CamelContext camel;
 
-    /** io.fulfilmentbridge:type=Fulfilments, made unique per application context in the tests. */
-    private ObjectName bridge() throws Exception {
-        return jmxNames.getObjectName(parkedFulfilments, "parkedFulfilments");
-    }
-
     private String replay(long id) throws Exception {
-        return (String) JMX.invoke(bridge(), "replay", new Object[] {id}, new String[] {"long"});
+        return (String) JMX.invoke(parkedFulfilmentsMBean(), "replay", new Object[] {id}, new String[] {"long"});
     }
 
     private String[] parkedList() throws Exception {
-        return (String[]) JMX.getAttribute(bridge(), "Parked");
+        return (String[]) JMX.getAttribute(parkedFulfilmentsMBean(), "Parked");
     }
 
 
@@ -105,7 +92,7 @@ class ReplayTest extends BridgeTest {
                 .willReturn(okJson(StripeStandIn.list("/v1/customers", List.of(StripeStandIn.customer(customer))))));
         STRIPE.stubGrantableCustomer(customer, "sub_mail" + ids.get(0));
 
-        String summary = (String) JMX.invoke(bridge(), "replayAllWithReason",
+        String summary = (String) JMX.invoke(parkedFulfilmentsMBean(), "replayAllWithReason",
                 new Object[] {"no Stripe customer with the promoter's email"}, new String[] {String.class.getName()});
         assertThat(summary).startsWith(ids.size() + " replayed").contains("granted=" + ids.size());
         assertThat(grantsSentTo("sub_mail" + ids.get(0))).isEqualTo(2);

@@ -20,7 +20,6 @@ import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.BridgeTest;
 import io.fulfilmentbridge.StripeStandIn;
-import io.fulfilmentbridge.fulfilment.ParkedFulfilments;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +34,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.jms.core.JmsTemplate;
-import org.springframework.jmx.export.naming.ObjectNamingStrategy;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
@@ -78,12 +76,6 @@ class FirstPromoterNotifyTest extends BridgeTest {
 
     @Autowired
     private JmsTemplate jms;
-
-    @Autowired
-    private ObjectNamingStrategy jmxNames;
-
-    @Autowired
-    private ParkedFulfilments parkedFulfilments;
 
     @BeforeEach
     void firstPromoterMarksWhatItIsAsked() {
@@ -217,7 +209,7 @@ class FirstPromoterNotifyTest extends BridgeTest {
     }
 
     private String replay(long id) throws Exception {
-        ObjectName bridge = jmxNames.getObjectName(parkedFulfilments, "parkedFulfilments");
+        ObjectName bridge = parkedFulfilmentsMBean();
         return (String) ManagementFactory.getPlatformMBeanServer()
                 .invoke(bridge, "replay", new Object[] {id}, new String[] {"long"});
     }
