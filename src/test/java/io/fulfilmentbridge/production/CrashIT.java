@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -33,13 +31,9 @@ class CrashIT extends ProductionSupport {
         drainPayouts(Duration.ofMillis(500));
         long started = System.nanoTime();
 
-        Map<Long, Integer> kinds = new LinkedHashMap<>();
-        Map<Long, String> bodies = new ConcurrentHashMap<>();
-        for (int i = 0; i < FULFILMENTS; i++) {
-            long id = nextId();
-            kinds.put(id, i % 3);
-            bodies.put(id, mixed(id, i % 3));
-        }
+        MixedBatch batch = mixedBatch(FULFILMENTS);
+        Map<Long, Integer> kinds = batch.kinds();
+        Map<Long, String> bodies = batch.bodies();
 
         // The burst, all to the victim, killed once KILL_AFTER have been answered.
         AtomicInteger answered = new AtomicInteger();

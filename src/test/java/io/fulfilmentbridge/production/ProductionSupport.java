@@ -142,6 +142,21 @@ abstract class ProductionSupport {
         assertThat(answer.millis()).isLessThan(10_000);
     }
 
+    /** n fulfilments with fresh ids, by kind in turn (credits, cash, free months), and their deliveries. */
+    record MixedBatch(Map<Long, Integer> kinds, Map<Long, String> bodies) {
+    }
+
+    static MixedBatch mixedBatch(int n) {
+        Map<Long, Integer> kinds = new java.util.LinkedHashMap<>();
+        Map<Long, String> bodies = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            long id = nextId();
+            kinds.put(id, i % 3);
+            bodies.put(id, mixed(id, i % 3));
+        }
+        return new MixedBatch(kinds, bodies);
+    }
+
     /** A mixed delivery by kind: 0 credits, 1 cash, 2 free months (stubbed in Stripe). */
     static String mixed(long id, int kind) {
         return switch (kind) {

@@ -33,13 +33,9 @@ class TwoInstancesIT extends ProductionSupport {
         drainPayouts(Duration.ofMillis(500));
         long started = System.nanoTime();
 
-        Map<Long, Integer> kinds = new HashMap<>();
-        Map<Long, String> bodies = new HashMap<>();
-        for (int i = 0; i < FULFILMENTS; i++) {
-            long id = nextId();
-            kinds.put(id, i % 3);
-            bodies.put(id, mixed(id, i % 3));
-        }
+        MixedBatch batch = mixedBatch(FULFILMENTS);
+        Map<Long, Integer> kinds = batch.kinds();
+        Map<Long, String> bodies = batch.bodies();
 
         ExecutorService pool = Executors.newFixedThreadPool(16);
         List<Future<Answer>> answers = new ArrayList<>();
