@@ -83,6 +83,16 @@ class CreditsTest extends BridgeTest {
     }
 
     @Test
+    void aNonAsciiCustIdIsKeptExactlyWhateverThePlatformCharset() {
+        long id = nextId();
+        String custId = "Jos\u00e9-\u2713-\u202eevil\u202c-" + id;
+        HttpResponse<String> response = post(delivery("credits.json", id, Map.of("promoter.cust_id", custId)));
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(json(response).get("detail").asText()).endsWith(custId);
+        assertThat(entries(id).get(0)).containsEntry("account", custId);
+    }
+
+    @Test
     void aCustIdNamingAFundingAccountStaysAPromoterAccount() {
         long id = nextId();
         post(delivery("credits.json", id, Map.of("promoter.cust_id", "credits")));
