@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -134,11 +135,16 @@ public abstract class BridgeTest {
      * its own thread as soon as it arrives, so a test can check what the answer promised right then.
      */
     protected <T> List<T> postAtOnce(String body, int n, Function<HttpResponse<String>, T> onAnswer) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(n);
+        return postAtOnce(Collections.nCopies(n, body), onAnswer);
+    }
+
+    /** Sends these deliveries from a thread each, released at once; the answers in the same order. */
+    protected <T> List<T> postAtOnce(List<String> bodies, Function<HttpResponse<String>, T> onAnswer) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(bodies.size());
         CountDownLatch start = new CountDownLatch(1);
         try {
             List<Future<T>> answers = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
+            for (String body : bodies) {
                 answers.add(pool.submit(() -> {
                     start.await();
                     return onAnswer.apply(post(body));

@@ -5,9 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fulfilmentbridge.BridgeTest;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.apache.camel.CamelContext;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,6 +26,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Credits and points: double entry in the ledger, exactly once, bounds parked. */
 class CreditsTest extends BridgeTest {
+
+    private static final MBeanServer JMX = ManagementFactory.getPlatformMBeanServer();
+
+    @Autowired
+    private CamelContext camel;
 
     @AfterEach
     void ledgerStillSumsToZero() {
@@ -186,6 +202,127 @@ class CreditsTest extends BridgeTest {
 
     private boolean isPostgres() {
         return Boolean.TRUE.equals(jdbc.execute((java.sql.Connection c) -> c.getMetaData().getDatabaseProductName().equals("PostgreSQL")));
+    }
+
+    @Test
+    void oneGrantFailingInABatchFailsOnlyItself() throws Exception {
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            ids.add(nextId());
+        }
+        long failing = ids.get(7);
+        failFundingEntryOf(failing);
+        List<Integer> statuses;
+        try {
+            statuses = postAtOnce(ids.stream().map(id -> delivery("credits.json", id, Map.of())).toList(),
+                    HttpResponse::statusCode);
+        } finally {
+            stopFailingFundingEntries();
+        }
+        for (int i = 0; i < ids.size(); i++) {
+            long id = ids.get(i);
+            if (id == failing) {
+                assertThat(statuses.get(i)).isEqualTo(503);
+                assertThat(entries(id)).isEmpty();
+                assertThat(state(id)).isEqualTo("RECEIVED");
+            } else {
+                assertThat(statuses.get(i)).isEqualTo(200);
+                assertThat(entries(id)).hasSize(2);
+                assertThat(state(id)).isEqualTo("GRANTED");
+            }
+        }
+    }
+
+    @Test
+    void grantsWaitingForTheLedgerCommitTogether() throws Exception {
+        ObjectName batchRoute = new ObjectName("org.apache.camel:context=" + camel.getManagementName()
+                + ",type=routes,name=\"ledger-batch\"");
+        long batchesBefore = (Long) JMX.getAttribute(batchRoute, "ExchangesTotal");
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            ids.add(nextId());
+        }
+        List<Integer> statuses;
+        try (HeldLedger held = holdLedger()) {
+            ExecutorService sender = Executors.newSingleThreadExecutor();
+            Future<List<Integer>> answers = sender.submit(() -> postAtOnce(
+                    ids.stream().map(id -> delivery("credits.json", id, Map.of())).toList(), HttpResponse::statusCode));
+            // All 30 claimed: at most two grants are held inside a commit, the others wait for the ledger.
+            await(() -> jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE fulfilment_id IN ("
+                    + ids.stream().map(String::valueOf).collect(Collectors.joining(",")) + ") AND state = 'RECEIVED'",
+                    Integer.class) == ids.size());
+            held.letGo();
+            statuses = answers.get(30, TimeUnit.SECONDS);
+            sender.shutdown();
+        }
+        assertThat(statuses).containsOnly(200);
+        assertThat(ids).allSatisfy(id -> assertThat(entries(id)).hasSize(2));
+        // Two held commits, then the 28 that waited in at most two more.
+        assertThat((Long) JMX.getAttribute(batchRoute, "ExchangesTotal") - batchesBefore).isBetween(2L, 4L);
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long until = System.currentTimeMillis() + 20_000;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.currentTimeMillis()).as("waited 20 s").isLessThan(until);
+            Thread.sleep(20);
+        }
+    }
+
+    /** Holds every ledger insert until closed: on PostgreSQL behind an advisory lock, on H2 behind a latch. */
+    private HeldLedger holdLedger() {
+        if (isPostgres()) {
+            java.sql.Connection holder = org.springframework.jdbc.datasource.DataSourceUtils.getConnection(jdbc.getDataSource());
+            jdbc.execute("CREATE FUNCTION hold_ledger() RETURNS trigger AS $$ BEGIN "
+                    + "PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$ LANGUAGE plpgsql");
+            jdbc.execute("CREATE TRIGGER hold_ledger BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION hold_ledger()");
+            execute(holder, "SELECT pg_advisory_lock(4242)");
+            return new HeldLedger(() -> {
+                execute(holder, "SELECT pg_advisory_unlock(4242)");
+                org.springframework.jdbc.datasource.DataSourceUtils.releaseConnection(holder, jdbc.getDataSource());
+            }, () -> {
+                jdbc.execute("DROP TRIGGER hold_ledger ON ledger_entries");
+                jdbc.execute("DROP FUNCTION hold_ledger()");
+            });
+        }
+        java.util.concurrent.CountDownLatch latch = new java.util.concurrent.CountDownLatch(1);
+        HoldLedger.held = latch;
+        jdbc.execute("CREATE TRIGGER hold_ledger BEFORE INSERT ON ledger_entries FOR EACH ROW CALL \""
+                + HoldLedger.class.getName() + "\"");
+        return new HeldLedger(latch::countDown, () -> jdbc.execute("DROP TRIGGER hold_ledger"));
+    }
+
+    private static void execute(java.sql.Connection connection, String sql) {
+        try (java.sql.Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Lets go of the ledger (once), and removes the trigger when closed. */
+    private static final class HeldLedger implements AutoCloseable {
+        private final Runnable release;
+        private final Runnable remove;
+        private boolean released;
+
+        HeldLedger(Runnable release, Runnable remove) {
+            this.release = release;
+            this.remove = remove;
+        }
+
+        void letGo() {
+            if (!released) {
+                released = true;
+                release.run();
+            }
+        }
+
+        @Override
+        public void close() {
+            letGo();
+            remove.run();
+        }
     }
 
     @Test
