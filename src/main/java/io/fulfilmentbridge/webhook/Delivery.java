@@ -4,10 +4,4 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /** A webhook body that parsed as one JSON object; its fields are not checked yet. */
 public record Delivery(JsonNode json, String eventType, Long fulfilmentId) {
-
-    public static final String FULFILMENT_PENDING = "fulfilment_pending";
-
-    public boolean isFulfilmentPending() {
-        return FULFILMENT_PENDING.equals(eventType);
-    }
 }

@@ -49,7 +49,7 @@ public class DeliveryReader {
                 .build();
     }
 
-    /** Check 5: the body is one JSON object. Records the fulfilment id for the answer as soon as it is known. */
+    /** Check 5: the body is one JSON object. Records the fulfilment id (for the answer) and the event type. */
     public Delivery read(byte[] body, Exchange exchange) {
         if (body == null || body.length == 0) {
             throw new RejectedDelivery("body is empty: a JSON object is required");
@@ -71,7 +71,11 @@ public class DeliveryReader {
             exchange.setProperty("fulfilmentId", fulfilmentId);
         }
         JsonNode type = json.path("event").path("type");
-        return new Delivery(json, type.isTextual() ? type.asText() : null, fulfilmentId);
+        String eventType = type.isTextual() ? type.asText() : null;
+        if (eventType != null) {
+            exchange.setProperty("eventType", eventType);
+        }
+        return new Delivery(json, eventType, fulfilmentId);
     }
 
     /** Check 7: the fields a fulfilment needs, with the leniency real deliveries call for. */
