@@ -2,11 +2,13 @@ package io.fulfilmentbridge.fulfilment;
 
 import io.fulfilmentbridge.webhook.DeliveryReader;
 import io.fulfilmentbridge.webhook.Fulfilment;
+import jakarta.annotation.PreDestroy;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -30,28 +32,41 @@ public class FulfilmentRecords {
     public static final String LEASE = "lease";
     public static final String ATTEMPT = "attempt";
     private static final BigDecimal COLUMN_LIMIT = new BigDecimal("1e29");
+    private static final String INSERT_CLAIM = """
+            INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, promoter_id, customer_ref, email,
+                received_status, state, lease_holder, lease_until, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
     private final AnswerDeadline deadline;
     private final Duration lease;
+    private final GroupCommit<Object[], Boolean> firstClaims;
 
     public FulfilmentRecords(JdbcTemplate jdbc, TransactionTemplate transaction, AnswerDeadline deadline,
-                             @Value("${bridge.claim-lease:15s}") Duration lease) {
+                             @Value("${bridge.claim-lease:15s}") Duration lease,
+                             @Value("${bridge.group-commit.batch-size:100}") int batchSize,
+                             @Value("${bridge.group-commit.committers:2}") int committers) {
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.deadline = deadline;
         this.lease = lease;
+        this.firstClaims = new GroupCommit<>("claim-batch", batchSize, committers, this::insertIfNew);
+    }
+
+    @PreDestroy
+    void stop() throws InterruptedException {
+        firstClaims.stop();
     }
 
     /**
      * Claims the fulfilment for this delivery, or answers it from what was decided before (sets the
      * outcome property). Throws {@link RetryLater} when another delivery holds it past the deadline.
      */
-    public void claim(Fulfilment fulfilment, Exchange exchange) throws InterruptedException {
+    public void claim(Fulfilment fulfilment, Exchange exchange) throws Exception {
         String token = UUID.randomUUID().toString();
+        Decision decision = claimWithOthers(fulfilment, token, exchange);
         while (true) {
-            Decision decision = tryClaim(fulfilment, token);
             if (decision.claimed()) {
                 exchange.setProperty(LEASE, token);
                 exchange.setProperty(ATTEMPT, decision.attempt() + 1);
@@ -66,17 +81,45 @@ public class FulfilmentRecords {
                 throw new RetryLater("fulfilment " + fulfilment.id() + " is being applied by another delivery; retry later");
             }
             Thread.sleep(50);
+            decision = tryClaim(fulfilment, token);
         }
+    }
+
+    /** The first try: inserted together with the claims of deliveries arriving at the same time. */
+    private Decision claimWithOthers(Fulfilment f, String token, Exchange exchange) throws Exception {
+        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp until = Timestamp.from(Instant.now().plus(lease));
+        Object[] row = {f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(),
+                f.email(), f.status(), token, until, now, now};
+        try {
+            if (firstClaims.commit(row, deadline.remainingMillis(exchange))) {
+                return Decision.CLAIMED_FIRST;
+            }
+            return transaction.execute(tx -> decideExisting(f, token, now, until));
+        } catch (GroupCommit.NotCommitted alone) {
+            return tryClaim(f, token);
+        }
+    }
+
+    private List<Boolean> insertIfNew(List<Object[]> rows) {
+        return transaction.execute(tx -> {
+            int[] inserted = jdbc.batchUpdate(INSERT_CLAIM + " ON CONFLICT DO NOTHING", rows);
+            List<Boolean> claimed = new ArrayList<>(inserted.length);
+            for (int count : inserted) {
+                if (count != 0 && count != 1) {
+                    throw new IllegalStateException("the driver gave no row count for a claim");
+                }
+                claimed.add(count == 1);
+            }
+            return claimed;
+        });
     }
 
     private Decision tryClaim(Fulfilment f, String token) {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         try {
-            jdbc.update("""
-                    INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, promoter_id, customer_ref, email,
-                        received_status, state, lease_holder, lease_until, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""",
+            jdbc.update(INSERT_CLAIM,
                     f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(),
                     f.email(), f.status(), token, until, now, now);
             return Decision.CLAIMED_FIRST;
