@@ -53,13 +53,12 @@ public class StripeCalls {
         this.readTimeout = (int) readTimeout.toMillis();
         this.idempotencyKeyPrefix = idempotencyKeyPrefix;
         this.client = StringUtils.hasText(apiKey)
-                ? StripeClient.builder()
+                ? StripeTransport.client(StripeClient.builder()
                         .setApiKey(apiKey.trim())
                         .setApiBase(apiBase)
                         .setMaxNetworkRetries(0)
                         .setConnectTimeout(this.connectTimeout)
-                        .setReadTimeout(this.readTimeout)
-                        .build()
+                        .setReadTimeout(this.readTimeout))
                 : null;
     }
 
