@@ -1,6 +1,7 @@
 package io.fulfilmentbridge.stripe;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -15,6 +16,7 @@ import static io.fulfilmentbridge.StripeStandIn.searchResult;
 import static io.fulfilmentbridge.StripeStandIn.subscription;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
@@ -99,6 +101,25 @@ class FreeMonthsTest extends StripeBridgeSupport {
         assertThat(listings.get(0).queryParameter("customer").firstValue()).isEqualTo(customerId(id));
         assertThat(listings.get(0).queryParameter("status").firstValue()).isEqualTo("all");
         assertThat(listings.get(0).getHeader("Authorization")).isEqualTo("Bearer " + STRIPE_KEY);
+    }
+
+    @Test
+    void everyStripeRequestIdentifiesTheClientAsStripeJavaDoes() throws Exception {
+        long id = nextId();
+        stubGrantable(id, null, epochIn(Duration.ofDays(20)));
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        List<LoggedRequest> requests = STRIPE.server().findAll(anyRequestedFor(anyUrl()));
+        assertThat(requests).hasSize(3).allSatisfy(request -> {
+            assertThat(request.getHeader("User-Agent")).startsWith("Stripe/v1 JavaBindings/31.1.0");
+            JsonNode client = JSON.readTree(request.getHeader("X-Stripe-Client-User-Agent"));
+            assertThat(client.get("bindings.version").asText()).isEqualTo("31.1.0");
+            assertThat(client.get("lang").asText()).isEqualTo("Java");
+            assertThat(request.getHeader("Stripe-Version")).isNotBlank();
+        });
+        assertThat(requests.get(2).getHeader("Idempotency-Key")).isEqualTo("fulfilment-" + id);
+        assertThat(requests.get(2).getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
     }
 
     @Test
