@@ -2,6 +2,7 @@ package io.fulfilmentbridge.fulfilment;
 
 import io.fulfilmentbridge.webhook.DeliveryReader;
 import io.fulfilmentbridge.webhook.Fulfilment;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -43,7 +44,7 @@ public class FulfilmentRecords {
     private final Duration lease;
     private final GroupCommit<Object[], Boolean> firstClaims;
 
-    public FulfilmentRecords(JdbcTemplate jdbc, TransactionTemplate transaction, AnswerDeadline deadline,
+    public FulfilmentRecords(JdbcTemplate jdbc, TransactionTemplate transaction, AnswerDeadline deadline, MeterRegistry meters,
                              @Value("${bridge.claim-lease:15s}") Duration lease,
                              @Value("${bridge.group-commit.batch-size:100}") int batchSize,
                              @Value("${bridge.group-commit.committers:2}") int committers) {
@@ -51,7 +52,7 @@ public class FulfilmentRecords {
         this.transaction = transaction;
         this.deadline = deadline;
         this.lease = lease;
-        this.firstClaims = new GroupCommit<>("claim-batch", batchSize, committers, this::insertIfNew);
+        this.firstClaims = new GroupCommit<>("claims", batchSize, committers, meters, this::insertIfNew);
     }
 
     @PreDestroy

@@ -1,5 +1,7 @@
 package io.fulfilmentbridge.fulfilment;
 
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -34,17 +36,22 @@ public final class GroupCommit<T, R> {
     }
 
     private final Batch<T, R> batch;
+    private final DistributionSummary batchSizes;
     private final int batchSize;
     private final BlockingQueue<Item<T, R>> waiting = new LinkedBlockingQueue<>();
     private final ExecutorService committers;
     private volatile boolean running = true;
 
-    public GroupCommit(String name, int batchSize, int committers, Batch<T, R> batch) {
+    /** writes: what the batches hold, the tag of metric bridge_group_commit_batch_size. */
+    public GroupCommit(String writes, int batchSize, int committers, MeterRegistry meters, Batch<T, R> batch) {
         this.batch = batch;
+        this.batchSizes = DistributionSummary.builder("bridge.group.commit.batch.size")
+                .description("Writes of concurrent deliveries committed in one transaction").tag("writes", writes)
+                .register(meters);
         this.batchSize = batchSize;
         AtomicInteger number = new AtomicInteger();
         this.committers = Executors.newFixedThreadPool(committers, task -> {
-            Thread thread = new Thread(task, name + "-" + number.incrementAndGet());
+            Thread thread = new Thread(task, writes + "-batch-" + number.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
@@ -98,6 +105,7 @@ public final class GroupCommit<T, R> {
     }
 
     private void commit(List<Item<T, R>> items) {
+        batchSizes.record(items.size());
         try {
             List<R> results = batch.commit(items.stream().map(Item::item).toList());
             for (int i = 0; i < items.size(); i++) {

@@ -4,6 +4,7 @@ import io.fulfilmentbridge.fulfilment.AnswerDeadline;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 import io.fulfilmentbridge.fulfilment.GroupCommit;
 import io.fulfilmentbridge.webhook.Fulfilment;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import java.util.Collections;
 import java.util.HashMap;
@@ -27,12 +28,12 @@ public class LedgerBatches {
     private final AnswerDeadline deadline;
     private final GroupCommit<Map<String, Object>, Void> grants;
 
-    public LedgerBatches(ProducerTemplate producer, AnswerDeadline deadline,
+    public LedgerBatches(ProducerTemplate producer, AnswerDeadline deadline, MeterRegistry meters,
                          @Value("${bridge.group-commit.batch-size:100}") int batchSize,
                          @Value("${bridge.group-commit.committers:2}") int committers) {
         this.producer = producer;
         this.deadline = deadline;
-        this.grants = new GroupCommit<>("ledger-batch", batchSize, committers, this::book);
+        this.grants = new GroupCommit<>("ledger", batchSize, committers, meters, this::book);
     }
 
     /** Books the claimed fulfilment's two ledger entries and its GRANTED state; returns once they are committed. */

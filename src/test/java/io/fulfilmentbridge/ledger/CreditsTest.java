@@ -32,6 +32,9 @@ class CreditsTest extends BridgeTest {
     @Autowired
     private CamelContext camel;
 
+    @Autowired
+    private io.micrometer.core.instrument.MeterRegistry meters;
+
     @AfterEach
     void ledgerStillSumsToZero() {
         assertThat(jdbc.queryForObject("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries", BigDecimal.class))
@@ -259,6 +262,7 @@ class CreditsTest extends BridgeTest {
         assertThat(ids).allSatisfy(id -> assertThat(entries(id)).hasSize(2));
         // Two held commits, then the 28 that waited in at most two more.
         assertThat((Long) JMX.getAttribute(batchRoute, "ExchangesTotal") - batchesBefore).isBetween(2L, 4L);
+        assertThat(meters.get("bridge.group.commit.batch.size").tag("writes", "ledger").summary().max()).isGreaterThanOrEqualTo(14);
     }
 
     private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
