@@ -76,8 +76,8 @@ public final class GroupCommit<T, R> {
         } catch (ExecutionException failed) {
             throw failed.getCause() instanceof Exception e ? e : failed;
         } catch (TimeoutException late) {
-            // Not yet in a batch: it never will be. Already in one: what it writes is guarded by the
-            // fulfilment's lease, so nothing is applied twice whichever way it ends.
+            // Not yet in a batch: it never will be. Already in one and committed late: a claim is a
+            // lease nobody holds, which runs out; a grant was guarded by its lease. Nothing is applied twice.
             waiter.result().cancel(false);
             throw new RetryLater("the database did not commit within the answer deadline; retry later");
         }
