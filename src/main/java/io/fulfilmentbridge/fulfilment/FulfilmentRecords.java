@@ -90,16 +90,20 @@ public class FulfilmentRecords {
     private Decision claimWithOthers(Fulfilment f, String token, Exchange exchange) throws Exception {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
-        Object[] row = {f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(),
-                f.email(), f.status(), token, until, now, now};
         try {
-            if (firstClaims.commit(row, deadline.remainingMillis(exchange))) {
+            if (firstClaims.commit(claimRow(f, token, until, now), deadline.remainingMillis(exchange))) {
                 return Decision.CLAIMED_FIRST;
             }
             return transaction.execute(tx -> decideExisting(f, token, now, until));
         } catch (GroupCommit.NotCommitted alone) {
             return tryClaim(f, token);
         }
+    }
+
+    /** The parameters of INSERT_CLAIM. */
+    private static Object[] claimRow(Fulfilment f, String token, Timestamp until, Timestamp now) {
+        return new Object[] {f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(),
+                f.custId(), f.email(), f.status(), token, until, now, now};
     }
 
     private List<Boolean> insertIfNew(List<Object[]> rows) {
@@ -120,9 +124,7 @@ public class FulfilmentRecords {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         try {
-            jdbc.update(INSERT_CLAIM,
-                    f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(),
-                    f.email(), f.status(), token, until, now, now);
+            jdbc.update(INSERT_CLAIM, claimRow(f, token, until, now));
             return Decision.CLAIMED_FIRST;
         } catch (DuplicateKeyException alreadyThere) {
             return transaction.execute(tx -> decideExisting(f, token, now, until));

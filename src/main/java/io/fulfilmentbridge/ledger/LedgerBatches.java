@@ -33,7 +33,7 @@ public class LedgerBatches {
                          @Value("${bridge.group-commit.committers:2}") int committers) {
         this.producer = producer;
         this.deadline = deadline;
-        this.grants = new GroupCommit<>("ledger", batchSize, committers, meters, this::book);
+        this.grants = new GroupCommit<>("ledger", batchSize, committers, meters, this::bookTogether);
     }
 
     /** Books the claimed fulfilment's two ledger entries and its GRANTED state; returns once they are committed. */
@@ -48,11 +48,11 @@ public class LedgerBatches {
         try {
             grants.commit(grant, deadline.remainingMillis(exchange));
         } catch (GroupCommit.NotCommitted alone) {
-            book(List.of(grant));
+            bookTogether(List.of(grant));
         }
     }
 
-    private List<Void> book(List<Map<String, Object>> batch) throws Exception {
+    private List<Void> bookTogether(List<Map<String, Object>> batch) throws Exception {
         Exchange done = producer.send("direct:ledger-batch", ExchangePattern.InOnly, exchange -> exchange.getIn().setBody(batch));
         if (done.getException() != null) {
             throw done.getException();

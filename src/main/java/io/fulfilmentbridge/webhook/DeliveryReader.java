@@ -71,11 +71,10 @@ public class DeliveryReader {
             exchange.setProperty("fulfilmentId", fulfilmentId);
         }
         JsonNode type = json.path("event").path("type");
-        String eventType = type.isTextual() ? type.asText() : null;
-        if (eventType != null) {
-            exchange.setProperty("eventType", eventType);
+        if (type.isTextual()) {
+            exchange.setProperty("eventType", type.asText());
         }
-        return new Delivery(json, eventType, fulfilmentId);
+        return new Delivery(json, fulfilmentId);
     }
 
     /** Check 7: the fields a fulfilment needs, with the leniency real deliveries call for. */

@@ -6,7 +6,6 @@ import io.fulfilmentbridge.BridgeTest;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.apache.camel.CamelContext;
@@ -209,15 +209,12 @@ class CreditsTest extends BridgeTest {
 
     @Test
     void oneGrantFailingInABatchFailsOnlyItself() throws Exception {
-        List<Long> ids = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
-            ids.add(nextId());
-        }
+        List<Long> ids = LongStream.range(0, 30).map(i -> nextId()).boxed().toList();
         long failing = ids.get(7);
         failFundingEntryOf(failing);
         List<Integer> statuses;
         try {
-            statuses = postAtOnce(ids.stream().map(id -> delivery("credits.json", id, Map.of())).toList(),
+            statuses = postAtOnce(credits(ids),
                     HttpResponse::statusCode);
         } finally {
             stopFailingFundingEntries();
@@ -241,15 +238,12 @@ class CreditsTest extends BridgeTest {
         ObjectName batchRoute = new ObjectName("org.apache.camel:context=" + camel.getManagementName()
                 + ",type=routes,name=\"ledger-batch\"");
         long batchesBefore = (Long) JMX.getAttribute(batchRoute, "ExchangesTotal");
-        List<Long> ids = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
-            ids.add(nextId());
-        }
+        List<Long> ids = LongStream.range(0, 30).map(i -> nextId()).boxed().toList();
         List<Integer> statuses;
         try (HeldLedger held = holdLedger()) {
             ExecutorService sender = Executors.newSingleThreadExecutor();
             Future<List<Integer>> answers = sender.submit(() -> postAtOnce(
-                    ids.stream().map(id -> delivery("credits.json", id, Map.of())).toList(), HttpResponse::statusCode));
+                    credits(ids), HttpResponse::statusCode));
             // All 30 claimed: at most two grants are held inside a commit, the others wait for the ledger.
             await(() -> jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE fulfilment_id IN ("
                     + ids.stream().map(String::valueOf).collect(Collectors.joining(",")) + ") AND state = 'RECEIVED'",
@@ -263,6 +257,10 @@ class CreditsTest extends BridgeTest {
         // Two held commits, then the 28 that waited in at most two more.
         assertThat((Long) JMX.getAttribute(batchRoute, "ExchangesTotal") - batchesBefore).isBetween(2L, 4L);
         assertThat(meters.get("bridge.group.commit.batch.size").tag("writes", "ledger").summary().max()).isGreaterThanOrEqualTo(14);
+    }
+
+    private static List<String> credits(List<Long> ids) {
+        return ids.stream().map(id -> delivery("credits.json", id, Map.of())).toList();
     }
 
     private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
