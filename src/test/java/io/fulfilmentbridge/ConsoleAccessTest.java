@@ -74,8 +74,12 @@ class ConsoleAccessTest extends BridgeTest {
 
     /** A Jolokia request as the logged-in console sends it: POST, with the CSRF token. */
     private HttpResponse<String> operatorPost(Object request) throws Exception {
+        return operatorPost("/actuator/jolokia", request);
+    }
+
+    private HttpResponse<String> operatorPost(String jolokia, Object request) throws Exception {
         String token = csrfToken();
-        return send(HttpRequest.newBuilder(management("/actuator/jolokia"))
+        return send(HttpRequest.newBuilder(management(jolokia))
                 .header("Authorization", LOGIN)
                 .header("Cookie", "XSRF-TOKEN=" + token)
                 .header("X-XSRF-TOKEN", token)
@@ -330,6 +334,13 @@ class ConsoleAccessTest extends BridgeTest {
         assertThat(assertAnswered(operatorPost(exec(route, "dumpRouteStatsAsXml(boolean,boolean)", true, true))).asText()).contains("<routeStat");
         assertThat(assertAnswered(operatorPost(exec(context, "dumpRoutesAsXml()"))).asText()).contains("free-months");
         assertThat(assertAnswered(operatorPost(exec(route, "dumpStepStatsAsXml", true))).asText()).contains("free-months");
+        // Hawtio's client posts to its own jolokia path, which it forwards to Jolokia.
+        assertThat(assertAnswered(operatorPost("/actuator/hawtio/jolokia", exec(route, "dumpRouteStatsAsXml(boolean,boolean)", true, true))).asText())
+                .contains("<routeStat");
+        assertRefused(operatorPost("/actuator/hawtio/jolokia", exec(route, "stop()")));
+        // Hawtio's own MBeans are hidden: it lists the tree through Jolokia's list, with no operation.
+        assertThat(assertAnswered(operatorPost(Map.of("type", "search", "mbean", "hawtio:*")))).isEmpty();
+        assertRefused(operatorPost(exec(new ObjectName("hawtio:type=security,name=RBACRegistry"), "list()")));
         // Camel's tree in the console: Camel's MBeans listed; another library's neither listed nor read.
         JsonNode domains = assertAnswered(operatorPost(Map.of("type", "list", "config", Map.of("maxDepth", 1))));
         assertThat(domains.has("org.apache.camel")).isTrue();
