@@ -34,9 +34,9 @@ public class FulfilmentRecords {
     public static final String ATTEMPT = "attempt";
     private static final BigDecimal COLUMN_LIMIT = new BigDecimal("1e29");
     private static final String INSERT_CLAIM = """
-            INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, promoter_id, customer_ref, email,
+            INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
                 received_status, state, lease_holder, lease_until, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""";
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
@@ -102,7 +102,7 @@ public class FulfilmentRecords {
 
     /** The parameters of INSERT_CLAIM. */
     private static Object[] claimRow(Fulfilment f, String token, Timestamp until, Timestamp now) {
-        return new Object[] {f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(),
+        return new Object[] {f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(),
                 f.custId(), f.email(), f.status(), token, until, now, now};
     }
 
@@ -161,11 +161,11 @@ public class FulfilmentRecords {
         // Parked, or abandoned by a delivery that crashed: evaluated afresh with this delivery's data. Its
         // answer tells FirstPromoter the outcome, so a notice a replay left due is no longer needed.
         jdbc.update("""
-                UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, promoter_id = ?, customer_ref = ?, email = ?,
+                UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, amount_received = ?, promoter_id = ?, customer_ref = ?, email = ?,
                     received_status = ?, state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?,
                     firstpromoter_notice = NULL
                 WHERE fulfilment_id = ?""",
-                f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(), f.email(),
+                f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(),
                 f.status(), token, until, now, f.id());
         return new Decision(true, attempt, null, null);
     }
@@ -182,7 +182,8 @@ public class FulfilmentRecords {
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         transaction.executeWithoutResult(tx -> {
             List<Map<String, Object>> rows = jdbc.queryForList("""
-                    SELECT event_id, unit, amount, received_status, promoter_id, customer_ref, email, state, attempt
+                    SELECT event_id, unit, amount, amount_received, received_status, promoter_id, customer_ref, email, state,
+                        attempt, reason
                     FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", fulfilmentId);
             String state = rows.isEmpty() ? null : (String) rows.get(0).get("state");
             if (!"PARKED".equals(state) && !"FAILED".equals(state)) {
@@ -192,10 +193,10 @@ public class FulfilmentRecords {
                 return;
             }
             Map<String, Object> row = rows.get(0);
-            BigDecimal amount = (BigDecimal) row.get("amount");
+            BigDecimal amount = amountToReplay(row);
             if (amount == null) {
                 exchange.setProperty("outcome", "parked");
-                exchange.setProperty("detail", "its amount cannot be applied: wait for a new delivery");
+                exchange.setProperty("detail", "its amount as received was not kept: wait for a new delivery");
                 return;
             }
             // No delivery answers a replay: once it is granted or paid, FirstPromoter is told (firstpromoter-notify).
@@ -211,6 +212,19 @@ public class FulfilmentRecords {
                     (String) row.get("received_status"), ((Number) row.get("promoter_id")).longValue(),
                     (String) row.get("customer_ref"), (String) row.get("email")));
         });
+    }
+
+    /**
+     * The amount exactly as its delivery gave it. A row from before V5 has only the column cut to 8
+     * decimals: it is used unless the fulfilment was parked for its amount, which the cut may have hidden.
+     */
+    private static BigDecimal amountToReplay(Map<String, Object> row) {
+        String received = (String) row.get("amount_received");
+        if (received != null) {
+            return new BigDecimal(received);
+        }
+        String reason = (String) row.get("reason");
+        return reason != null && reason.startsWith("amount out of bounds") ? null : (BigDecimal) row.get("amount");
     }
 
     /** Parked and failed fulfilments, oldest first. */
