@@ -21,7 +21,7 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @ManagedResource(objectName = "io.fulfilmentbridge:type=Fulfilments",
-        description = "Parked and failed fulfilments, and their replay")
+        description = "Parked, failed and stuck fulfilments, and their replay")
 public class ParkedFulfilments {
 
     private final FulfilmentRecords records;
