@@ -73,6 +73,22 @@ class ConsoleTest extends BridgeTest {
         assertThat(console.body()).containsIgnoringCase("hawtio");
     }
 
+    @Test
+    void withTheOperatorsLoginJolokiaReadsTheParkedTable() throws Exception {
+        long id = nextId();
+        assertThat(post(delivery("credits.json", id, Map.of("unit", "gift_cards", "amount", "20.50"))).statusCode()).isEqualTo(202);
+
+        HttpResponse<String> answer = send(HttpRequest.newBuilder(URI.create(readParked().toString() + "Table"))
+                .header("Authorization", basic("operator", PASSWORD)).GET());
+        assertThat(answer.statusCode()).isEqualTo(200);
+        // Jolokia gives a table as maps keyed by its index: state, then id.
+        JsonNode row = json(answer).path("value").path("PARKED").path(String.valueOf(id));
+        assertThat(row.path("unit").asText()).as(answer.body()).isEqualTo("gift_cards");
+        assertThat(row.path("amount").asText()).isEqualTo("20.50");
+        assertThat(row.path("reason").asText()).isEqualTo("unknown unit: gift_cards");
+        assertThat(row.path("ageSeconds").isNumber()).isTrue();
+    }
+
     /** Hawtio's pages, its servlets and Jolokia are on the management port only. */
     @Test
     void theMainPortServesNoneOfTheConsole() {

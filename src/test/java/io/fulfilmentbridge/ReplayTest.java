@@ -75,6 +75,27 @@ class ReplayTest extends BridgeTest {
     }
 
     @Test
+    void aFreeMonthsAmountParkedAsNotWholeStaysParkedOnReplay() throws Exception {
+        long id = nextId();
+        String customer = "cus_fraction" + id;
+        STRIPE.stubGrantableCustomer(customer, "sub_fraction" + id);
+        // Nine decimals: more than the amount column's eight.
+        String body = delivery("free-months.json", id, Map.of("promoter.cust_id", customer, "amount", "AMOUNT"))
+                .replace("\"AMOUNT\"", "1.000000001");
+        HttpResponse<String> parked = post(body);
+        assertThat(parked.statusCode()).isEqualTo(202);
+        assertThat(json(parked).get("detail").asText()).isEqualTo("amount out of bounds: free months must be a whole number");
+
+        JsonNode replayed = JSON.readTree(replay(id));
+        assertThat(replayed.get("outcome").asText()).isEqualTo("parked");
+        assertThat(replayed.get("detail").asText()).isEqualTo("amount out of bounds: free months must be a whole number");
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantsSentTo("sub_fraction" + id)).isZero();
+        assertThat(jdbc.queryForObject("SELECT amount_received FROM fulfilments WHERE fulfilment_id = ?", String.class, id))
+                .isEqualTo("1.000000001");
+    }
+
+    @Test
     void replayAllWithAReasonGrantsEachOnce() throws Exception {
         String email = "nobody-" + nextId() + "@example.org";
         List<Long> ids = List.of(nextId(), nextId());

@@ -3,6 +3,7 @@ package io.fulfilmentbridge.fulfilment;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Instant;
 import java.util.function.Supplier;
 import org.apache.camel.Exchange;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -18,14 +19,15 @@ public class FulfilmentMetrics {
 
     private final MeterRegistry registry;
 
-    public FulfilmentMetrics(MeterRegistry registry, JdbcTemplate jdbc) {
+    public FulfilmentMetrics(MeterRegistry registry, JdbcTemplate jdbc, FulfilmentRecords records) {
         this.registry = registry;
-        gauge("bridge.fulfilments.parked", "Fulfilments parked or with a failed payout, waiting for a person",
-                () -> jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE state IN ('PARKED', 'FAILED')", Long.class));
-        gauge("bridge.fulfilments.parked.oldest.age.seconds", "Age of the oldest parked or failed fulfilment",
-                () -> jdbc.query("SELECT MIN(updated_at) FROM fulfilments WHERE state IN ('PARKED', 'FAILED')",
-                        rs -> rs.next() && rs.getTimestamp(1) != null
-                                ? (System.currentTimeMillis() - rs.getTimestamp(1).getTime()) / 1000.0 : 0.0));
+        gauge("bridge.fulfilments.parked", "Fulfilments parked, with a failed payout, or stuck, waiting for a person",
+                records::parkedAndStuckCount);
+        gauge("bridge.fulfilments.parked.oldest.age.seconds", "Age of the oldest parked, failed or stuck fulfilment",
+                () -> {
+                    Instant oldest = records.oldestParkedOrStuckSince();
+                    return oldest == null ? 0.0 : (System.currentTimeMillis() - oldest.toEpochMilli()) / 1000.0;
+                });
         gauge("bridge.payouts.outbox.backlog", "Payouts queued in the outbox, not yet on the payout queue",
                 () -> jdbc.queryForObject("SELECT COUNT(*) FROM payout_outbox", Long.class));
     }

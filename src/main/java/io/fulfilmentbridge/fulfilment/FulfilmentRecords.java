@@ -32,26 +32,33 @@ public class FulfilmentRecords {
 
     public static final String LEASE = "lease";
     public static final String ATTEMPT = "attempt";
+    /** The reason a stuck fulfilment is listed with; replayAllWithReason takes it like any other. */
+    public static final String STUCK_REASON = "stuck: the delivery applying it stopped (crashed, or answered 503 and not sent again)";
+    /** A RECEIVED fulfilment whose lease ran out before the parameter (now minus stuck-after): stuck. */
+    private static final String STUCK = "state = 'RECEIVED' AND COALESCE(lease_until, updated_at) < ?";
     private static final BigDecimal COLUMN_LIMIT = new BigDecimal("1e29");
     private static final String INSERT_CLAIM = """
-            INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, promoter_id, customer_ref, email,
+            INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
                 received_status, state, lease_holder, lease_until, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""";
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
     private final AnswerDeadline deadline;
     private final Duration lease;
+    private final Duration stuckAfter;
     private final GroupCommit<Object[], Boolean> firstClaims;
 
     public FulfilmentRecords(JdbcTemplate jdbc, TransactionTemplate transaction, AnswerDeadline deadline, MeterRegistry meters,
                              @Value("${bridge.claim-lease:15s}") Duration lease,
+                             @Value("${bridge.stuck-after:1h}") Duration stuckAfter,
                              @Value("${bridge.group-commit.batch-size:100}") int batchSize,
                              @Value("${bridge.group-commit.committers:2}") int committers) {
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.deadline = deadline;
         this.lease = lease;
+        this.stuckAfter = stuckAfter;
         this.firstClaims = new GroupCommit<>("claims", batchSize, committers, meters, this::insertIfNew);
     }
 
@@ -102,7 +109,7 @@ public class FulfilmentRecords {
 
     /** The parameters of INSERT_CLAIM. */
     private static Object[] claimRow(Fulfilment f, String token, Timestamp until, Timestamp now) {
-        return new Object[] {f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(),
+        return new Object[] {f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(),
                 f.custId(), f.email(), f.status(), token, until, now, now};
     }
 
@@ -161,48 +168,61 @@ public class FulfilmentRecords {
         // Parked, or abandoned by a delivery that crashed: evaluated afresh with this delivery's data. Its
         // answer tells FirstPromoter the outcome, so a notice a replay left due is no longer needed.
         jdbc.update("""
-                UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, promoter_id = ?, customer_ref = ?, email = ?,
+                UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, amount_received = ?, promoter_id = ?, customer_ref = ?, email = ?,
                     received_status = ?, state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?,
                     firstpromoter_notice = NULL
                 WHERE fulfilment_id = ?""",
-                f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.promoterId(), f.custId(), f.email(),
+                f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(),
                 f.status(), token, until, now, f.id());
         return new Decision(true, attempt, null, null);
     }
 
     /**
-     * An operator's replay: claims a parked or failed fulfilment with what was stored of it, so it is
-     * applied exactly once like a delivery (a failed payout gets a new attempt). Sets the body to the
-     * stored fulfilment, or the outcome when there is nothing to replay.
+     * An operator's replay: claims a parked, failed or stuck fulfilment with what was stored of it, so
+     * it is applied exactly once like a delivery (a failed payout gets a new attempt). A stuck one's
+     * expired lease is taken over only by an update guarded on it, never a live one. Sets the body to
+     * the stored fulfilment, or the outcome when there is nothing to replay.
      */
     public void claimForReplay(long fulfilmentId, Exchange exchange) {
         exchange.setProperty("fulfilmentId", fulfilmentId);
         String token = UUID.randomUUID().toString();
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
+        Timestamp stuckBefore = Timestamp.from(now.toInstant().minus(stuckAfter));
         transaction.executeWithoutResult(tx -> {
             List<Map<String, Object>> rows = jdbc.queryForList("""
-                    SELECT event_id, unit, amount, received_status, promoter_id, customer_ref, email, state, attempt
-                    FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", fulfilmentId);
+                    SELECT event_id, unit, amount, amount_received, received_status, promoter_id, customer_ref, email, state,
+                        attempt, reason,\s""" + STUCK + """
+                     AS stuck
+                    FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", stuckBefore, fulfilmentId);
             String state = rows.isEmpty() ? null : (String) rows.get(0).get("state");
-            if (!"PARKED".equals(state) && !"FAILED".equals(state)) {
+            boolean stuck = !rows.isEmpty() && Boolean.TRUE.equals(rows.get(0).get("stuck"));
+            if (!"PARKED".equals(state) && !"FAILED".equals(state) && !stuck) {
                 exchange.setProperty("outcome", "ignored");
                 exchange.setProperty("detail", "fulfilment " + fulfilmentId + (state == null ? " is unknown" : " is " + state)
-                        + ": only parked or failed ones are replayed");
+                        + ("RECEIVED".equals(state) ? " (being applied, or its lease ran out less than bridge.stuck-after, " + stuckAfter + ", ago)" : "")
+                        + ": only parked, failed or stuck ones are replayed");
                 return;
             }
             Map<String, Object> row = rows.get(0);
-            BigDecimal amount = (BigDecimal) row.get("amount");
+            BigDecimal amount = amountToReplay(row);
             if (amount == null) {
                 exchange.setProperty("outcome", "parked");
-                exchange.setProperty("detail", "its amount cannot be applied: wait for a new delivery");
+                exchange.setProperty("detail", "its amount as received was not kept: wait for a new delivery");
                 return;
             }
             // No delivery answers a replay: once it is granted or paid, FirstPromoter is told (firstpromoter-notify).
-            jdbc.update("""
+            // Guarded as well as locked: only a parked, failed or stuck row is taken, never a live lease.
+            int taken = jdbc.update("""
                     UPDATE fulfilments SET state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?,
                         firstpromoter_notice = 'DUE', firstpromoter_attempts = 0, firstpromoter_next_at = ?
-                    WHERE fulfilment_id = ?""", token, until, now, now, fulfilmentId);
+                    WHERE fulfilment_id = ? AND (state IN ('PARKED', 'FAILED') OR\s""" + STUCK + ")",
+                    token, until, now, now, fulfilmentId, stuckBefore);
+            if (taken != 1) {
+                exchange.setProperty("outcome", "ignored");
+                exchange.setProperty("detail", "fulfilment " + fulfilmentId + " was taken by a delivery meanwhile: nothing replayed");
+                return;
+            }
             exchange.setProperty(LEASE, token);
             exchange.setProperty(ATTEMPT, ((Number) row.get("attempt")).intValue() + 1);
             String unit = (String) row.get("unit");
@@ -213,6 +233,19 @@ public class FulfilmentRecords {
         });
     }
 
+    /**
+     * The amount exactly as its delivery gave it. A row from before V5 has only the column cut to 8
+     * decimals: it is used unless the fulfilment was parked for its amount, which the cut may have hidden.
+     */
+    private static BigDecimal amountToReplay(Map<String, Object> row) {
+        String received = (String) row.get("amount_received");
+        if (received != null) {
+            return new BigDecimal(received);
+        }
+        String reason = (String) row.get("reason");
+        return reason != null && reason.startsWith("amount out of bounds") ? null : (BigDecimal) row.get("amount");
+    }
+
     /** Parked and failed fulfilments, oldest first. */
     public List<Map<String, Object>> parked() {
         return jdbc.queryForList("""
@@ -220,7 +253,46 @@ public class FulfilmentRecords {
                 WHERE state IN ('PARKED', 'FAILED') ORDER BY updated_at, fulfilment_id""");
     }
 
+    /** Parked, failed and stuck fulfilments as the operators' table shows them, oldest first. */
+    public List<ParkedRow> parkedAndStuck() {
+        return jdbc.query("""
+                SELECT fulfilment_id, unit, amount_received, amount, state, reason, updated_at AS since FROM fulfilments
+                WHERE state IN ('PARKED', 'FAILED')
+                UNION ALL
+                SELECT fulfilment_id, unit, amount_received, amount, 'stuck', NULL, COALESCE(lease_until, updated_at) FROM fulfilments
+                WHERE\s""" + STUCK + " ORDER BY since, fulfilment_id", (rs, n) -> {
+                    String state = rs.getString("state");
+                    BigDecimal cut = rs.getBigDecimal("amount");
+                    String received = rs.getString("amount_received");
+                    return new ParkedRow(rs.getLong("fulfilment_id"), rs.getString("unit"),
+                            received != null ? received : cut == null ? null : cut.toPlainString(), state,
+                            rs.getTimestamp("since").toInstant(), "stuck".equals(state) ? STUCK_REASON : rs.getString("reason"));
+                }, stuckBefore());
+    }
+
+    /** How many fulfilments are parked, failed or stuck. */
+    public long parkedAndStuckCount() {
+        return jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE state IN ('PARKED', 'FAILED') OR " + STUCK,
+                Long.class, stuckBefore());
+    }
+
+    /** Since when the oldest parked, failed or stuck fulfilment waits; null when none does. */
+    public Instant oldestParkedOrStuckSince() {
+        return jdbc.query("""
+                SELECT MIN(CASE WHEN state = 'RECEIVED' THEN COALESCE(lease_until, updated_at) ELSE updated_at END)
+                FROM fulfilments WHERE state IN ('PARKED', 'FAILED') OR\s""" + STUCK,
+                rs -> rs.next() && rs.getTimestamp(1) != null ? rs.getTimestamp(1).toInstant() : null, stuckBefore());
+    }
+
+    private Timestamp stuckBefore() {
+        return Timestamp.from(Instant.now().minus(stuckAfter));
+    }
+
     public List<Long> parkedWithReason(String reason) {
+        if (STUCK_REASON.equals(reason)) {
+            return jdbc.queryForList("SELECT fulfilment_id FROM fulfilments WHERE " + STUCK
+                    + " ORDER BY COALESCE(lease_until, updated_at), fulfilment_id", Long.class, stuckBefore());
+        }
         return jdbc.queryForList("SELECT fulfilment_id FROM fulfilments WHERE state IN ('PARKED', 'FAILED') AND reason = ? "
                 + "ORDER BY updated_at, fulfilment_id", Long.class, reason);
     }

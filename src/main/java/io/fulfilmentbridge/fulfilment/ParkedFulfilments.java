@@ -1,8 +1,12 @@
 package io.fulfilmentbridge.fulfilment;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import javax.management.openmbean.TabularData;
 import org.apache.camel.ProducerTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jmx.export.annotation.ManagedAttribute;
@@ -17,7 +21,7 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @ManagedResource(objectName = "io.fulfilmentbridge:type=Fulfilments",
-        description = "Parked and failed fulfilments, and their replay")
+        description = "Parked, failed and stuck fulfilments, and their replay")
 public class ParkedFulfilments {
 
     private final FulfilmentRecords records;
@@ -30,12 +34,23 @@ public class ParkedFulfilments {
         this.producer = producer;
     }
 
-    @ManagedAttribute(description = "Parked and failed fulfilments, oldest first: id, unit, amount, state, since, reason")
+    @ManagedAttribute(description = "Parked and failed fulfilments, oldest first: id, unit, amount, state, since, reason; "
+            + "then stuck ones, oldest first: id, unit, amount as received, stuck, since, age, reason")
     public String[] getParked() {
-        return records.parked().stream()
+        Stream<String> parked = records.parked().stream()
                 .map(r -> r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " " + r.get("state")
-                        + " since " + r.get("updated_at") + ": " + r.get("reason"))
-                .toArray(String[]::new);
+                        + " since " + r.get("updated_at") + ": " + r.get("reason"));
+        Instant now = Instant.now();
+        Stream<String> stuck = records.parkedAndStuck().stream().filter(r -> "stuck".equals(r.state()))
+                .map(r -> r.fulfilmentId() + " " + r.unit() + " " + r.amount() + " stuck since " + r.since()
+                        + " (" + Duration.between(r.since(), now).toMinutes() + " min): " + r.reason());
+        return Stream.concat(parked, stuck).toArray(String[]::new);
+    }
+
+    @ManagedAttribute(description = "Parked, failed and stuck fulfilments, one row each: id, unit, amount as received, "
+            + "state (PARKED, FAILED, stuck), since, ageSeconds, reason")
+    public TabularData getParkedTable() {
+        return ParkedRow.table(records.parkedAndStuck(), Instant.now());
     }
 
     @ManagedAttribute(description = "Fulfilments by unit and state")
@@ -44,13 +59,13 @@ public class ParkedFulfilments {
                 .stream().map(r -> r.get("unit") + " " + r.get("state") + " " + r.get("n")).toArray(String[]::new);
     }
 
-    @ManagedOperation(description = "Replays one parked or failed fulfilment; answers as a delivery would")
+    @ManagedOperation(description = "Replays one parked, failed or stuck fulfilment; answers as a delivery would")
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
     public String replay(long fulfilmentId) {
         return producer.requestBody("direct:replay", fulfilmentId, String.class);
     }
 
-    @ManagedOperation(description = "Replays every parked or failed fulfilment with exactly this reason; answers how many ended in each outcome")
+    @ManagedOperation(description = "Replays every parked, failed or stuck fulfilment with exactly this reason; answers how many ended in each outcome")
     @ManagedOperationParameter(name = "reason", description = "The reason as the parked list shows it")
     public String replayAllWithReason(String reason) {
         List<Long> ids = records.parkedWithReason(reason);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
@@ -25,7 +26,20 @@ public class DeliveryReader {
     static final int MAX_DEPTH = 32;
     static final int MAX_STRING = 4096;
     private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
-    private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]{1,4})?");
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?");
+
+    /**
+     * Contract check 7: a non-zero amount, written as d.ddd x 10^e with d from 1 to 9, has at most 64
+     * digits from d to the last digit written (trailing zeros count, leading zeros do not) and e from
+     * -64 to 64. Zero is read as 0 whatever its exponent (then parked, section 3).
+     */
+    public static final int MAX_AMOUNT_DIGITS = 64;
+    public static final int MAX_AMOUNT_EXPONENT = 64;
+    /**
+     * The longest number text read, as a JSON number or a numeric string: an amount within the bounds
+     * above in plain form (a sign, "0.", 63 zeros and 64 digits) is 130 characters.
+     */
+    public static final int MAX_NUMBER_CHARS = 130;
 
     /** The units the routes know; any other is parked, and labelled "other" in logs and metrics. */
     static final java.util.Set<String> KNOWN_UNITS = java.util.Set.of("free_months", "credits", "points", "cash");
@@ -37,7 +51,7 @@ public class DeliveryReader {
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(MAX_DEPTH)
                         .maxStringLength(MAX_STRING)
-                        .maxNumberLength(64)
+                        .maxNumberLength(MAX_NUMBER_CHARS)
                         .maxNameLength(MAX_STRING)
                         .build())
                 .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
@@ -46,6 +60,8 @@ public class DeliveryReader {
         this.mapper = JsonMapper.builder(factory)
                 .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                // An amount is kept as written (2.50 stays 2.50), a JSON number like a numeric string.
+                .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
                 .build();
     }
 
@@ -59,7 +75,7 @@ public class DeliveryReader {
             json = mapper.readTree(body);
         } catch (JsonProcessingException e) {
             throw new RejectedDelivery("body is not valid JSON within the limits (nesting depth " + MAX_DEPTH
-                    + ", strings " + MAX_STRING + " characters)" + location(e));
+                    + ", strings " + MAX_STRING + " characters, numbers " + MAX_NUMBER_CHARS + " characters)" + location(e));
         } catch (IOException e) {
             throw new RejectedDelivery("body could not be read as JSON");
         }
@@ -96,9 +112,6 @@ public class DeliveryReader {
         }
         exchange.setProperty("unitLabel", unitLabel(unit.asText()));
         BigDecimal amount = amount(data.path("amount"));
-        if (amount == null) {
-            throw new RejectedDelivery("data.amount is required: a number or a numeric string");
-        }
         JsonNode promoter = data.path("promoter");
         if (!promoter.isObject()) {
             throw new RejectedDelivery("data.promoter is required and must be an object");
@@ -116,6 +129,11 @@ public class DeliveryReader {
                 promoterId,
                 identifying("data.promoter.cust_id", promoter.path("cust_id"), 255),
                 identifying("data.promoter.email", promoter.path("email"), 320));
+        if (fulfilment.custId() != null && fulfilment.custId().startsWith(Fulfilment.DERIVED_ACCOUNT_PREFIX)) {
+            // Contract 5: the prefix names the accounts the bridge derives from promoter ids.
+            throw new RejectedDelivery("data.promoter.cust_id must not start with " + Fulfilment.DERIVED_ACCOUNT_PREFIX
+                    + ": that prefix is reserved for the bridge's own promoter accounts");
+        }
         // PostgreSQL's text types cannot hold U+0000: a stored field with one would fail every
         // delivery as a database error (503) for ever, so it is the sender's error instead.
         noNul("event.id", eventId);
@@ -166,17 +184,37 @@ public class DeliveryReader {
         return id > 0 ? id : null;
     }
 
+    /** data.amount, refused unless within the bounds of check 7, which are checked before any arithmetic. */
     static BigDecimal amount(JsonNode node) {
+        BigDecimal amount;
         if (node.isNumber()) {
-            return node.decimalValue();
-        }
-        if (node.isTextual()) {
-            String text = node.asText().trim();
-            if (text.length() <= 64 && DECIMAL.matcher(text).matches()) {
-                return new BigDecimal(text);
+            amount = node.decimalValue();
+        } else if (node.isTextual() && node.asText().trim().length() <= MAX_NUMBER_CHARS
+                && DECIMAL.matcher(node.asText().trim()).matches()) {
+            try {
+                amount = new BigDecimal(node.asText().trim());
+            } catch (NumberFormatException exponentBeyondInt) {
+                throw amountOutOfBounds();
             }
+        } else {
+            throw new RejectedDelivery("data.amount is required: a number or a numeric string of at most "
+                    + MAX_NUMBER_CHARS + " characters");
         }
-        return null;
+        if (amount.signum() == 0) {
+            return BigDecimal.ZERO;
+        }
+        // precision() and scale() only read the number as written: no arithmetic on a huge exponent.
+        int digits = amount.precision();
+        long exponent = (long) digits - amount.scale() - 1;
+        if (digits > MAX_AMOUNT_DIGITS || Math.abs(exponent) > MAX_AMOUNT_EXPONENT) {
+            throw amountOutOfBounds();
+        }
+        return amount;
+    }
+
+    private static RejectedDelivery amountOutOfBounds() {
+        return new RejectedDelivery("data.amount must have at most " + MAX_AMOUNT_DIGITS + " significant digits and, written as "
+                + "d.ddd x 10^e, an exponent e from -" + MAX_AMOUNT_EXPONENT + " to " + MAX_AMOUNT_EXPONENT);
     }
 
     /** A string or number field as text, null when missing, null or empty; cut to the column's size. */

@@ -16,8 +16,11 @@ public record Fulfilment(
         String custId,
         String email) {
 
+    /** Names the ledger accounts the bridge derives from promoter ids; no cust_id may start with it (contract 5). */
+    public static final String DERIVED_ACCOUNT_PREFIX = "fp-promoter:";
+
     /** The promoter's ledger account: the cust_id when there is one, else one named after the promoter. */
     public String ledgerAccount() {
-        return custId != null ? custId : "fp-promoter:" + promoterId;
+        return custId != null ? custId : DERIVED_ACCOUNT_PREFIX + promoterId;
     }
 }

@@ -1,6 +1,7 @@
 package io.fulfilmentbridge.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fulfilmentbridge.BridgeTest;
@@ -8,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
@@ -196,6 +198,54 @@ class WebhookChecksTest extends BridgeTest {
         assertAnswer(response, 200, "granted");
         assertThat(count("ledger_entries")).isEqualTo(entriesBefore + 2);
         assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    /** A credits delivery whose data.amount is this JSON text, as written (a number, or a quoted string). */
+    private String creditsWithAmount(long id, String amountJson) {
+        return delivery("credits.json", id, Map.of("amount", "AMOUNT")).replace("\"AMOUNT\"", amountJson);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1e-64000000", "1e64000000", "\"1e-64000000\"", "-1E+64000000", "\"1e-65\"", "1e-65", "1e65",
+            "10e64", "0.1e-64", "\"1e-2147483649\"",
+            "12345678901234567890123456789012345678901234567890123456789012345",
+            "\"1234567890123456789012345678901234567890123456789012345678901234.5\"",
+            "1.0000000000000000000000000000000000000000000000000000000000000000"})
+    void amountsBeyond64SignificantDigitsOrExponent64AreRejectedBeforeAnyArithmetic(String amount) {
+        long id = nextId();
+        // Only a guard against a hang: the refusal reads precision and scale, which cost nothing.
+        HttpResponse<String> response = assertTimeoutPreemptively(Duration.ofSeconds(5),
+                () -> send(request("token=" + SECRET, "application/json", creditsWithAmount(id, amount))));
+        assertAnswer(response, 400, "rejected");
+        assertThat(json(response).get("fulfilment_id").asLong()).isEqualTo(id);
+        assertThat(json(response).get("detail").asText())
+                .isEqualTo("data.amount must have at most 64 significant digits and, written as d.ddd x 10^e, an exponent e from -64 to 64");
+        assertThat(state(id)).isNull();
+        assertNothingChanged();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1e-64", "\"1e-64\"", "1e64", "-9.99e64", "1234567890123456789012345678901234567890123456789012345678901234",
+            "\"0.0000000000000000000000000000000000000000000000000000000000000001\"", "0e-64000000", "\"0E+99999999\""})
+    void amountsWithin64DigitsAndExponent64AreReadAndParkedByTheirBounds(String amount) {
+        long id = nextId();
+        HttpResponse<String> response = send(request("token=" + SECRET, "application/json", creditsWithAmount(id, amount)));
+        assertAnswer(response, 202, "parked");
+        assertThat(json(response).get("detail").asText()).startsWith("amount out of bounds: credits");
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(count("ledger_entries")).isEqualTo(entriesBefore);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"credits.json", "free-months.json", "cash.json"})
+    void aCustIdWithTheReservedPromoterPrefixIsRejected(String sample) {
+        long id = nextId();
+        HttpResponse<String> response = send(request("token=" + SECRET, "application/json",
+                delivery(sample, id, Map.of("promoter.id", 9, "promoter.cust_id", "fp-promoter:7"))));
+        assertAnswer(response, 400, "rejected");
+        assertThat(json(response).get("detail").asText()).contains("data.promoter.cust_id").contains("fp-promoter:");
+        assertThat(state(id)).isNull();
+        assertNothingChanged();
     }
 
     private void assertRejected(Map<String, Object> data, String field) {
