@@ -15,7 +15,9 @@ import static io.fulfilmentbridge.StripeStandIn.subscription;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -234,6 +236,33 @@ class BalanceCreditTest extends StripeBridgeSupport {
 
         assertCreditedOnce(id, 1500, "usd", 1);
         assertThat(gets(balancePath(id))).hasSize(2);
+    }
+
+    @Test
+    void aLostCreditPastTheIdempotencyWindowIsSentUnderTheNextKey() {
+        long id = nextId();
+        stubSubscription(id, priced("a" + id, 1500, 1, "usd", "month", 1));
+        // The connection drops before Stripe takes the first request; the next is accepted.
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(balancePath(id))).inScenario("lost").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)).willSetStateTo("up"));
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(balancePath(id))).inScenario("lost").whenScenarioStateIs("up")
+                .willReturn(okJson(balanceTransaction(id, -1500, Long.toString(id)))));
+        STRIPE.server().stubFor(get(urlPathEqualTo(balancePath(id)))
+                .willReturn(okJson(list(balancePath(id), List.of(balanceTransaction(id, -700, "1" + id))))));
+
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        // A day later: Stripe may have forgotten the first key.
+        Timestamp dayAgo = Timestamp.from(Instant.now().minus(Duration.ofHours(24)));
+        jdbc.update("UPDATE stripe_grants SET key_sent_at = ?, created_at = ? WHERE fulfilment_id = ?", dayAgo, dayAgo, id);
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        List<LoggedRequest> credits = posts(balancePath(id));
+        assertThat(credits).hasSize(2);
+        assertThat(credits).extracting(c -> c.getHeader("Idempotency-Key")).containsExactly("fulfilment-" + id, "fulfilment-" + id + "-2");
+        assertThat(credits).allSatisfy(c -> assertThat(form(c)).isEqualTo(credit(id, 1500, "usd", 1)));
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(state(id)).isEqualTo("GRANTED");
     }
 
     @Test

@@ -154,6 +154,27 @@ class FreeMonthsTest extends StripeBridgeSupport {
     }
 
     @Test
+    void extendsFromTheLatestPeriodEndOfAllItemsPastTheFirstPage() {
+        long id = nextId();
+        long laterEnd = epochIn(Duration.ofDays(40));
+        // The embedded item list holds one item and says more follow; the next page's item ends later.
+        String subscription = subscription(subscriptionId(id), customerId(id), "active", CREATED, null,
+                List.of(item("a" + id, 1500, 1, "usd", "month", 1, epochIn(Duration.ofDays(20)))))
+                .replace("\"has_more\":false", "\"has_more\":true");
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscription);
+        STRIPE.stubSubscriptionUpdate(subscriptionId(id), subscription);
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscription_items"))
+                .withQueryParam("subscription", equalTo(subscriptionId(id)))
+                .withQueryParam("starting_after", equalTo("si_a" + id))
+                .willReturn(okJson(list("/v1/subscription_items", List.of(item("b" + id, 500, 1, "usd", "month", 1, laterEnd))))));
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertExtendedOnce(id, plusMonths(laterEnd, 1));
+    }
+
+    @Test
     void parksATargetBeyondStripesTrialLimit() {
         long id = nextId();
         stubGrantable(id, epochIn(Duration.ofDays(700)), epochIn(Duration.ofDays(20)));
