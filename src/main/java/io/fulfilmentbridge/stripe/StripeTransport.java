@@ -79,6 +79,10 @@ final class StripeTransport extends HttpClient {
                 try (answer) {
                     body = new String(answer.readAllBytes(), StandardCharsets.UTF_8);
                 }
+            } else if (status == 401 || status == 407) {
+                // A streamed request's 401 comes without its body: an error stripe-java can read keeps it a refused key.
+                body = "{\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Stripe answered " + status
+                        + " (the body of an answer to a streamed request is not kept)\"}}";
             }
             return new StripeResponse(status, HttpHeaders.of(connection.getHeaderFields()), body);
         } catch (IOException e) {
