@@ -232,10 +232,13 @@ public class FreeMonthsGrants {
         if (withinIdempotencyWindow(grant)) {
             Long trialEnd = subscription.getTrialEnd();
             if (trialEnd != null && trialEnd >= grant.trialEnd()) {
+                // Parked, not re-sent: the same request would shorten the trial, another one could not
+                // use the same key. A replay grants from the new end (after the key's 24 h if Stripe holds it).
                 return "free months not granted: the request to extend the trial of " + grant.subscriptionId() + " to "
                         + Instant.ofEpochSecond(grant.trialEnd()) + " got no answer and did not take effect, and the trial "
                         + "now ends " + Instant.ofEpochSecond(trialEnd) + " (set by someone else); sending it again would not "
-                        + "add " + grant.months() + " month(s)";
+                        + "add " + grant.months() + " month(s). Replay to grant them from the new end (if Stripe refuses the "
+                        + "reused idempotency key, after " + grant.keySentAt().plus(Duration.ofHours(24)) + ")";
             }
             send(grant, exchange);
             return null;
