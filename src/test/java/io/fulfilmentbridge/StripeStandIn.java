@@ -68,9 +68,15 @@ public class StripeStandIn {
     public static String subscription(String id, String customerId, String status, long created, Long trialEnd,
                                       List<String> items) {
         return "{\"id\":\"" + id + "\",\"object\":\"subscription\",\"customer\":\"" + customerId + "\",\"status\":\""
-                + status + "\",\"created\":" + created + ",\"trial_end\":" + trialEnd
+                + status + "\",\"created\":" + created + ",\"trial_end\":" + trialEnd + ",\"metadata\":{}"
                 + ",\"items\":{\"object\":\"list\",\"url\":\"/v1/subscription_items\",\"has_more\":false,\"data\":["
                 + items.stream().collect(Collectors.joining(",")) + "]}}";
+    }
+
+    /** The subscription as Stripe shows it once a trial extension of this fulfilment took effect: with its marker. */
+    public static String marked(String subscription, long fulfilmentId) {
+        return subscription.replaceFirst("\"metadata\":\\{\\}",
+                "\"metadata\":{\"firstpromoter_fulfilment_id\":\"" + fulfilmentId + "\"}");
     }
 
     public void stubCustomer(String id) {

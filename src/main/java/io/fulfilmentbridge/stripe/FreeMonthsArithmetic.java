@@ -28,7 +28,18 @@ public final class FreeMonthsArithmetic {
         return Instant.ofEpochSecond(base).atZone(ZoneOffset.UTC).plusMonths(months).toEpochSecond();
     }
 
-    /** One subscription item's price, as Stripe gives it. */
+    /**
+     * The quantity a price with transform_quantity bills: the item's quantity divided by divide_by,
+     * rounded up or down as the price says (25 seats in packages of 10, rounded up: 3 packages).
+     */
+    public static long billedQuantity(long quantity, long divideBy, boolean roundUp) {
+        if (divideBy <= 0) {
+            throw new IllegalArgumentException("divide_by must be positive");
+        }
+        return roundUp ? -Math.floorDiv(-quantity, divideBy) : Math.floorDiv(quantity, divideBy);
+    }
+
+    /** One subscription item's price, as Stripe gives it; quantity is what it bills (after transform_quantity). */
     public record PricedItem(long unitAmount, long quantity, String interval, long intervalCount) {
     }
 

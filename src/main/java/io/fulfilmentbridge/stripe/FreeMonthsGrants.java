@@ -2,6 +2,7 @@ package io.fulfilmentbridge.stripe;
 
 import com.stripe.model.Customer;
 import com.stripe.model.Price;
+import com.stripe.model.StripeCollection;
 import com.stripe.model.Subscription;
 import com.stripe.model.SubscriptionItem;
 import io.fulfilmentbridge.fulfilment.AnswerDeadline;
@@ -11,6 +12,7 @@ import io.fulfilmentbridge.stripe.StripeGrants.Grant;
 import io.fulfilmentbridge.webhook.Fulfilment;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -40,6 +42,7 @@ public class FreeMonthsGrants {
     private static final Duration TRIAL_LIMIT = Duration.ofDays(730);
     static final String TRIAL_EXTENSION = "trial-extension";
     static final String BALANCE_CREDIT = "balance-credit";
+    private static final String TRIAL_BEYOND_LIMIT = "the extended trial would end beyond Stripe's limit of two years ahead";
 
     private final StripeCalls stripe;
     private final StripeGrants grants;
@@ -49,11 +52,13 @@ public class FreeMonthsGrants {
     private final TransactionTemplate transaction;
     private final String strategy;
     private final String metadataKey;
+    private final Duration idempotencyWindow;
 
     public FreeMonthsGrants(StripeCalls stripe, StripeGrants grants, FulfilmentRecords records, AnswerDeadline deadline,
                             JdbcTemplate jdbc, TransactionTemplate transaction,
                             @Value("${bridge.stripe.free-months-strategy:trial-extension}") String strategy,
-                            @Value("${bridge.stripe.customer-metadata-key:app_user_id}") String metadataKey) {
+                            @Value("${bridge.stripe.customer-metadata-key:app_user_id}") String metadataKey,
+                            @Value("${bridge.stripe.idempotency-window:23h}") Duration idempotencyWindow) {
         if (!strategy.equals(TRIAL_EXTENSION) && !strategy.equals(BALANCE_CREDIT)) {
             throw new IllegalArgumentException("bridge.stripe.free-months-strategy must be trial-extension or balance-credit");
         }
@@ -65,6 +70,7 @@ public class FreeMonthsGrants {
         this.transaction = transaction;
         this.strategy = strategy;
         this.metadataKey = metadataKey;
+        this.idempotencyWindow = idempotencyWindow;
     }
 
     public void grant(Fulfilment f, Exchange exchange) throws InterruptedException {
@@ -125,24 +131,25 @@ public class FreeMonthsGrants {
             return;
         }
         Subscription subscription = chosen.get();
+        List<SubscriptionItem> items = allItems(subscription, exchange);
         Grant grant;
         if (strategy.equals(TRIAL_EXTENSION)) {
             long now = Instant.now().getEpochSecond();
-            List<Long> periodEnds = items(subscription).stream().map(SubscriptionItem::getCurrentPeriodEnd).toList();
-            long trialEnd = FreeMonthsArithmetic.trialEnd(now, subscription.getTrialEnd(), periodEnds, months);
+            long trialEnd = FreeMonthsArithmetic.trialEnd(now, subscription.getTrialEnd(), periodEnds(items), months);
             if (trialEnd - now > TRIAL_LIMIT.toSeconds()) {
-                exchange.setProperty("parkReason", "the extended trial would end beyond Stripe's limit of two years ahead");
+                exchange.setProperty("parkReason", TRIAL_BEYOND_LIMIT);
                 return;
             }
-            grant = new Grant(f.id(), customerId, subscription.getId(), strategy, months, trialEnd, null, null, "SENT");
+            grant = new Grant(f.id(), customerId, subscription.getId(), strategy, months, trialEnd, null, null, "SENT",
+                    1, null, null);
         } else {
-            PriceOfMonths price = priceOfMonths(subscription, months);
+            PriceOfMonths price = priceOfMonths(subscription.getId(), items, months);
             if (price.parkReason() != null) {
                 exchange.setProperty("parkReason", price.parkReason());
                 return;
             }
             grant = new Grant(f.id(), customerId, subscription.getId(), strategy, months, null, price.amount(),
-                    price.currency(), "SENT");
+                    price.currency(), "SENT", 1, null, null);
         }
         grants.recordSent(grant);
         try {
@@ -159,29 +166,42 @@ public class FreeMonthsGrants {
     }
 
     /**
-     * Reads Stripe to tell whether a grant whose answer was lost took effect, and sends it again only
-     * if it did not. Returns Stripe's refusal, or null once the grant is applied. With this delivery's
-     * lease, the grant is its own fulfilment: marked granted under the lease, left to the route to park.
+     * Reads Stripe to tell whether a grant whose answer was lost took effect, from the marker only its
+     * own request can have left, and sends it again only if it did not. Returns why it is parked, or
+     * null once the grant is applied. With this delivery's lease, the grant is its own fulfilment:
+     * marked granted under the lease, left to the route to park.
      */
     private String settle(Grant grant, String lease, Exchange exchange) {
-        boolean tookEffect = grant.strategy().equals(TRIAL_EXTENSION)
-                ? tookEffect(stripe.subscription(grant.subscriptionId(), deadline.remainingMillis(exchange)), grant)
-                : stripe.hasBalanceCredit(grant.customerId(), grant.fulfilmentId(), deadline.remainingMillis(exchange));
-        if (!tookEffect) {
-            try {
-                send(grant, exchange);
-            } catch (StripeRefused refused) {
-                transaction.executeWithoutResult(tx -> {
-                    grants.forget(grant.fulfilmentId());
-                    if (lease != null) {
-                        return;
-                    }
-                    jdbc.update("UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, "
-                            + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'",
-                            refused.getMessage(), grant.fulfilmentId());
-                });
-                return refused.getMessage();
+        boolean tookEffect = false;
+        String parkReason;
+        try {
+            if (grant.strategy().equals(TRIAL_EXTENSION)) {
+                Subscription subscription = stripe.subscription(grant.subscriptionId(), deadline.remainingMillis(exchange));
+                tookEffect = StripeCalls.carriesGrant(subscription, grant.fulfilmentId());
+                parkReason = tookEffect ? null : extendTrialAgain(grant, subscription, exchange);
+            } else {
+                tookEffect = stripe.hasBalanceCredit(grant.customerId(), grant.fulfilmentId(), grant.storedAt(),
+                        () -> deadline.remainingMillis(exchange));
+                if (!tookEffect) {
+                    send(withinIdempotencyWindow(grant) ? grant : grants.recordNextKey(grant, null), exchange);
+                }
+                parkReason = null;
             }
+        } catch (StripeRefused refused) {
+            parkReason = refused.getMessage();
+        }
+        if (parkReason != null) {
+            String reason = parkReason;
+            transaction.executeWithoutResult(tx -> {
+                grants.forget(grant.fulfilmentId());
+                if (lease != null) {
+                    return;
+                }
+                jdbc.update("UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, "
+                        + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'",
+                        reason, grant.fulfilmentId());
+            });
+            return reason;
         }
         LOG.info("Stripe grant of fulfilment {} settled: {}", grant.fulfilmentId(), tookEffect ? "it had taken effect" : "sent again");
         transaction.executeWithoutResult(tx -> {
@@ -196,17 +216,51 @@ public class FreeMonthsGrants {
         return null;
     }
 
-    private static boolean tookEffect(Subscription subscription, Grant grant) {
-        return subscription.getTrialEnd() != null && subscription.getTrialEnd() >= grant.trialEnd();
+    /** Stripe keeps an idempotency key 24 hours: within the window the key still guards the first send. */
+    private boolean withinIdempotencyWindow(Grant grant) {
+        return Instant.now().isBefore(grant.keySentAt().plus(idempotencyWindow));
+    }
+
+    /**
+     * A trial extension that did not take effect, sent again: within the window the same request
+     * with the same key, unless the trial already ends at or past its target (someone else moved it:
+     * sending it would shorten the trial or grant nothing); after it, under the next key with the
+     * target recomputed from the subscription as it is now, so the trial never moves back. Returns why
+     * it is parked, or null once sent.
+     */
+    private String extendTrialAgain(Grant grant, Subscription subscription, Exchange exchange) {
+        if (withinIdempotencyWindow(grant)) {
+            Long trialEnd = subscription.getTrialEnd();
+            if (trialEnd != null && trialEnd >= grant.trialEnd()) {
+                // Parked, not re-sent: the same request would shorten the trial, another one could not
+                // use the same key. A replay grants from the new end (after the key's 24 h if Stripe holds it).
+                return "free months not granted: the request to extend the trial of " + grant.subscriptionId() + " to "
+                        + Instant.ofEpochSecond(grant.trialEnd()) + " got no answer and did not take effect, and the trial "
+                        + "now ends " + Instant.ofEpochSecond(trialEnd) + " (set by someone else); sending it again would not "
+                        + "add " + grant.months() + " month(s). Replay to grant them from the new end (if Stripe refuses the "
+                        + "reused idempotency key, after " + grant.keySentAt().plus(Duration.ofHours(24)) + ")";
+            }
+            send(grant, exchange);
+            return null;
+        }
+        long now = Instant.now().getEpochSecond();
+        long target = FreeMonthsArithmetic.trialEnd(now, subscription.getTrialEnd(),
+                periodEnds(allItems(subscription, exchange)), grant.months());
+        if (target - now > TRIAL_LIMIT.toSeconds()) {
+            return TRIAL_BEYOND_LIMIT;
+        }
+        send(grants.recordNextKey(grant, target), exchange);
+        return null;
     }
 
     private void send(Grant grant, Exchange exchange) {
         long remaining = deadline.remainingMillis(exchange);
         if (grant.strategy().equals(TRIAL_EXTENSION)) {
-            stripe.extendTrial(grant.fulfilmentId(), grant.subscriptionId(), grant.trialEnd(), remaining);
+            stripe.extendTrial(grant.fulfilmentId(), grant.subscriptionId(), grant.trialEnd(), grant.keyGeneration(),
+                    remaining);
         } else {
             stripe.creditBalance(grant.fulfilmentId(), grant.customerId(), grant.creditAmount(), grant.currency(),
-                    grant.months(), remaining);
+                    grant.months(), grant.keyGeneration(), remaining);
         }
     }
 
@@ -263,10 +317,9 @@ public class FreeMonthsGrants {
     private record PriceOfMonths(long amount, String currency, String parkReason) {
     }
 
-    private static PriceOfMonths priceOfMonths(Subscription subscription, int months) {
-        List<SubscriptionItem> items = items(subscription);
+    private static PriceOfMonths priceOfMonths(String subscriptionId, List<SubscriptionItem> items, int months) {
         if (items.isEmpty()) {
-            return new PriceOfMonths(0, null, "subscription " + subscription.getId() + " has no items");
+            return new PriceOfMonths(0, null, "subscription " + subscriptionId + " has no items");
         }
         Set<String> currencies = items.stream().map(i -> i.getPrice() == null ? null : i.getPrice().getCurrency())
                 .collect(Collectors.toSet());
@@ -281,7 +334,16 @@ public class FreeMonthsGrants {
                 return new PriceOfMonths(0, null, "a price the strategy cannot use: price " + price.getId()
                         + " has no fixed unit amount (metered or tiered)");
             }
-            priced.add(new PricedItem(price.getUnitAmount(), item.getQuantity() == null ? 1 : item.getQuantity(),
+            long quantity = item.getQuantity() == null ? 1 : item.getQuantity();
+            Price.TransformQuantity transform = price.getTransformQuantity();
+            if (transform != null && transform.getDivideBy() != null) {
+                if (transform.getDivideBy() <= 0 || !Set.of("up", "down").contains(transform.getRound())) {
+                    return new PriceOfMonths(0, null, "a price the strategy cannot use: price " + price.getId()
+                            + " has a transform_quantity other than a positive divide_by rounded up or down");
+                }
+                quantity = FreeMonthsArithmetic.billedQuantity(quantity, transform.getDivideBy(), "up".equals(transform.getRound()));
+            }
+            priced.add(new PricedItem(price.getUnitAmount(), quantity,
                     price.getRecurring().getInterval(),
                     price.getRecurring().getIntervalCount() == null ? 1 : price.getRecurring().getIntervalCount()));
         }
@@ -292,8 +354,24 @@ public class FreeMonthsGrants {
         return new PriceOfMonths(amount, currencies.iterator().next(), null);
     }
 
-    private static List<SubscriptionItem> items(Subscription subscription) {
-        return subscription.getItems() == null || subscription.getItems().getData() == null
-                ? List.of() : subscription.getItems().getData();
+    /** All the subscription's items: the embedded list, and the pages it leaves out when it says has_more. */
+    private List<SubscriptionItem> allItems(Subscription subscription, Exchange exchange) {
+        if (subscription.getItems() == null || subscription.getItems().getData() == null) {
+            return List.of();
+        }
+        List<SubscriptionItem> items = new ArrayList<>(subscription.getItems().getData());
+        boolean more = Boolean.TRUE.equals(subscription.getItems().getHasMore());
+        while (more && !items.isEmpty()) {
+            StripeCollection<SubscriptionItem> page = stripe.subscriptionItems(subscription.getId(),
+                    items.get(items.size() - 1).getId(), deadline.remainingMillis(exchange));
+            List<SubscriptionItem> next = page.getData() == null ? List.of() : page.getData();
+            items.addAll(next);
+            more = Boolean.TRUE.equals(page.getHasMore()) && !next.isEmpty();
+        }
+        return items;
+    }
+
+    private static List<Long> periodEnds(List<SubscriptionItem> items) {
+        return items.stream().map(SubscriptionItem::getCurrentPeriodEnd).toList();
     }
 }

@@ -5,12 +5,15 @@ import com.stripe.exception.ApiConnectionException;
 import com.stripe.exception.StripeException;
 import com.stripe.model.Customer;
 import com.stripe.model.CustomerBalanceTransaction;
+import com.stripe.model.StripeCollection;
 import com.stripe.model.Subscription;
+import com.stripe.model.SubscriptionItem;
 import com.stripe.net.RequestOptions;
 import com.stripe.param.CustomerBalanceTransactionCreateParams;
 import com.stripe.param.CustomerBalanceTransactionListParams;
 import com.stripe.param.CustomerListParams;
 import com.stripe.param.CustomerSearchParams;
+import com.stripe.param.SubscriptionItemListParams;
 import com.stripe.param.SubscriptionListParams;
 import com.stripe.param.SubscriptionRetrieveParams;
 import com.stripe.param.SubscriptionUpdateParams;
@@ -18,7 +21,9 @@ import io.fulfilmentbridge.fulfilment.RetryLater;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
@@ -34,6 +39,8 @@ import org.springframework.util.StringUtils;
 public class StripeCalls {
 
     private static final String FULFILMENT_METADATA = "firstpromoter_fulfilment_id";
+    // Stripe's clock and ours may differ: balance transactions are read from this long before a grant was stored.
+    private static final Duration CLOCK_SKEW = Duration.ofMinutes(10);
 
     private final StripeClient client;
     private final int connectTimeout;
@@ -100,18 +107,39 @@ public class StripeCalls {
                 SubscriptionRetrieveParams.builder().build(), options(remainingMillis, null)));
     }
 
-    public void extendTrial(long fulfilmentId, String subscriptionId, long trialEnd, long remainingMillis) {
+    /** The items of a subscription after the given one: the pages its embedded list left out. */
+    public StripeCollection<SubscriptionItem> subscriptionItems(String subscriptionId, String startingAfter,
+                                                                long remainingMillis) {
+        return call("list subscription items", () -> client.subscriptionItems().list(
+                SubscriptionItemListParams.builder().setSubscription(subscriptionId).setLimit(100L)
+                        .setStartingAfter(startingAfter).build(),
+                options(remainingMillis, null)));
+    }
+
+    /** The idempotency key of a grant's n-th key generation: the first is the prefix and id, then -2, -3... */
+    public String idempotencyKey(long fulfilmentId, int generation) {
+        return idempotencyKeyPrefix + fulfilmentId + (generation > 1 ? "-" + generation : "");
+    }
+
+    public void extendTrial(long fulfilmentId, String subscriptionId, long trialEnd, int keyGeneration,
+                            long remainingMillis) {
         call("update subscription", () -> client.subscriptions().update(subscriptionId,
                 SubscriptionUpdateParams.builder()
                         .setTrialEnd(trialEnd)
                         .setProrationBehavior(SubscriptionUpdateParams.ProrationBehavior.NONE)
                         .putMetadata(FULFILMENT_METADATA, Long.toString(fulfilmentId))
                         .build(),
-                options(remainingMillis, idempotencyKeyPrefix + fulfilmentId)));
+                options(remainingMillis, idempotencyKey(fulfilmentId, keyGeneration))));
+    }
+
+    /** Whether the subscription carries this fulfilment's marker, set by the trial extension's own request. */
+    public static boolean carriesGrant(Subscription subscription, long fulfilmentId) {
+        return subscription.getMetadata() != null
+                && Long.toString(fulfilmentId).equals(subscription.getMetadata().get(FULFILMENT_METADATA));
     }
 
     public void creditBalance(long fulfilmentId, String customerId, long amount, String currency, int months,
-                              long remainingMillis) {
+                              int keyGeneration, long remainingMillis) {
         call("create balance transaction", () -> client.customers().balanceTransactions().create(customerId,
                 CustomerBalanceTransactionCreateParams.builder()
                         .setAmount(-amount)
@@ -119,17 +147,50 @@ public class StripeCalls {
                         .setDescription("FirstPromoter reward: " + months + " free month" + (months == 1 ? "" : "s"))
                         .putMetadata(FULFILMENT_METADATA, Long.toString(fulfilmentId))
                         .build(),
-                options(remainingMillis, idempotencyKeyPrefix + fulfilmentId)));
+                options(remainingMillis, idempotencyKey(fulfilmentId, keyGeneration))));
     }
 
-    /** Whether the customer's balance already carries this fulfilment's credit. */
-    public boolean hasBalanceCredit(String customerId, long fulfilmentId, long remainingMillis) {
-        List<CustomerBalanceTransaction> transactions = call("list balance transactions",
-                () -> client.customers().balanceTransactions().list(customerId,
-                        CustomerBalanceTransactionListParams.builder().setLimit(100L).build(),
-                        options(remainingMillis, null)).getData());
+    /**
+     * Whether the customer's balance carries this fulfilment's credit: every transaction since the
+     * grant was stored is read, page after page (newest first), until it is found or none is left.
+     */
+    public boolean hasBalanceCredit(String customerId, long fulfilmentId, Instant storedAt,
+                                    LongSupplier remainingMillis) {
         String id = Long.toString(fulfilmentId);
-        return transactions.stream().anyMatch(t -> t.getMetadata() != null && id.equals(t.getMetadata().get(FULFILMENT_METADATA)));
+        long since = storedAt.minus(CLOCK_SKEW).getEpochSecond();
+        String after = null;
+        while (true) {
+            String startingAfter = after;
+            StripeCollection<CustomerBalanceTransaction> page = call("list balance transactions",
+                    () -> client.customers().balanceTransactions().list(customerId,
+                            CustomerBalanceTransactionListParams.builder().setLimit(100L)
+                                    .setCreated(CustomerBalanceTransactionListParams.Created.builder().setGte(since).build())
+                                    .setStartingAfter(startingAfter).build(),
+                            options(remainingMillis.getAsLong(), null)));
+            List<CustomerBalanceTransaction> transactions = page.getData() == null ? List.of() : page.getData();
+            if (transactions.stream().anyMatch(t -> t.getMetadata() != null && id.equals(t.getMetadata().get(FULFILMENT_METADATA)))) {
+                return true;
+            }
+            if (!Boolean.TRUE.equals(page.getHasMore()) || transactions.isEmpty()) {
+                return false;
+            }
+            CustomerBalanceTransaction oldest = transactions.get(transactions.size() - 1);
+            if (oldest.getCreated() != null && oldest.getCreated() < since) {
+                return false;
+            }
+            after = oldest.getId();
+        }
+    }
+
+    private static String message(StripeException e) {
+        return e.getStripeError() != null ? e.getStripeError().getMessage() : e.getMessage();
+    }
+
+    /** Stripe's header on an answer replayed for an idempotency key it had seen. */
+    private static boolean replayed(StripeException e) {
+        return e.getStripeError() != null && e.getStripeError().getLastResponse() != null
+                && e.getStripeError().getLastResponse().headers().firstValue("Idempotent-Replayed")
+                        .map("true"::equalsIgnoreCase).orElse(false);
     }
 
     /** Stripe's search syntax: ' and \ inside a quoted value are escaped with \. */
@@ -174,9 +235,13 @@ public class StripeCalls {
                 keyRefused.set("Stripe refused the API key (" + status + ")");
                 throw new RetryLater("Stripe refused the API key (" + status + "); retry later");
             }
+            if (status != null && status >= 500 && replayed(e)) {
+                // Stripe answers this key with what it stored the first time, for 24 hours: retrying changes nothing.
+                throw new StripeRefused("Stripe replayed its stored answer to this grant's idempotency key (" + what + ", "
+                        + status + ", Idempotent-Replayed): " + message(e));
+            }
             if (status != null && (status == 400 || status == 402 || status == 404)) {
-                throw new StripeRefused("Stripe refused (" + what + ", " + status + "): "
-                        + (e.getStripeError() != null ? e.getStripeError().getMessage() : e.getMessage()));
+                throw new StripeRefused("Stripe refused (" + what + ", " + status + "): " + message(e));
             }
             throw new RetryLater("Stripe answered " + (status == null ? "without a status" : status) + " (" + what + "); retry later");
         } catch (RetryLater noTimeLeft) {

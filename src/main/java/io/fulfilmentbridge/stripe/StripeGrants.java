@@ -20,19 +20,29 @@ import org.springframework.stereotype.Component;
 @Component
 public class StripeGrants {
 
-    /** A grant as stored: SENT (the answer may have been lost) or APPLIED. */
+    /**
+     * A grant as stored: SENT (the answer may have been lost) or APPLIED. keyGeneration says which
+     * idempotency key it was last sent with, keySentAt when that key was first sent, storedAt when the
+     * grant was first stored (before its first send).
+     */
     public record Grant(long fulfilmentId, String customerId, String subscriptionId, String strategy, int months,
-                        Long trialEnd, Long creditAmount, String currency, String state) {
+                        Long trialEnd, Long creditAmount, String currency, String state, int keyGeneration,
+                        Instant keySentAt, Instant storedAt) {
         boolean applied() {
             return "APPLIED".equals(state);
         }
     }
 
-    private static final RowMapper<Grant> GRANT = (rs, n) -> new Grant(
-            rs.getLong("fulfilment_id"), rs.getString("customer_id"), rs.getString("subscription_id"),
-            rs.getString("strategy"), rs.getInt("months"),
-            (Long) rs.getObject("trial_end", Long.class), (Long) rs.getObject("credit_amount", Long.class),
-            rs.getString("currency"), rs.getString("state"));
+    private static final RowMapper<Grant> GRANT = (rs, n) -> {
+        Instant storedAt = rs.getTimestamp("created_at").toInstant();
+        Timestamp keySentAt = rs.getTimestamp("key_sent_at");
+        return new Grant(
+                rs.getLong("fulfilment_id"), rs.getString("customer_id"), rs.getString("subscription_id"),
+                rs.getString("strategy"), rs.getInt("months"),
+                (Long) rs.getObject("trial_end", Long.class), (Long) rs.getObject("credit_amount", Long.class),
+                rs.getString("currency"), rs.getString("state"), rs.getInt("key_generation"),
+                keySentAt == null ? storedAt : keySentAt.toInstant(), storedAt);
+    };
 
     private final JdbcTemplate jdbc;
     private final Duration lockLease;
@@ -55,10 +65,25 @@ public class StripeGrants {
         Timestamp now = Timestamp.from(Instant.now());
         jdbc.update("""
                 INSERT INTO stripe_grants (fulfilment_id, customer_id, subscription_id, strategy, months, trial_end,
-                    credit_amount, currency, state, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'SENT', ?, ?)""",
+                    credit_amount, currency, state, key_generation, key_sent_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'SENT', 1, ?, ?, ?)""",
                 grant.fulfilmentId(), grant.customerId(), grant.subscriptionId(), grant.strategy(), grant.months(),
-                grant.trialEnd(), grant.creditAmount(), grant.currency(), now, now);
+                grant.trialEnd(), grant.creditAmount(), grant.currency(), now, now, now);
+    }
+
+    /**
+     * Stores that a grant not applied is sent again under its next idempotency key, with this trial
+     * target (null for a balance credit), before it is sent; returns the grant as now stored.
+     */
+    public Grant recordNextKey(Grant grant, Long trialEnd) {
+        Instant now = Instant.now();
+        int generation = grant.keyGeneration() + 1;
+        jdbc.update("UPDATE stripe_grants SET key_generation = ?, key_sent_at = ?, trial_end = ?, updated_at = ? "
+                        + "WHERE fulfilment_id = ? AND state = 'SENT'",
+                generation, Timestamp.from(now), trialEnd, Timestamp.from(now), grant.fulfilmentId());
+        return new Grant(grant.fulfilmentId(), grant.customerId(), grant.subscriptionId(), grant.strategy(),
+                grant.months(), trialEnd, grant.creditAmount(), grant.currency(), grant.state(), generation, now,
+                grant.storedAt());
     }
 
     /** Marks the grant applied and its fulfilment granted; the caller's transaction holds both. */

@@ -18,8 +18,9 @@ import java.net.Proxy;
 import java.nio.charset.StandardCharsets;
 
 /**
- * stripe-java's own transport (HttpURLConnection, the library's default) with one difference: the
- * X-Stripe-Client-User-Agent header is built once. stripe-java 31 builds it for every request, and
+ * stripe-java's own transport (HttpURLConnection, the library's default) with two differences: the
+ * X-Stripe-Client-User-Agent header is built once, and a POST is streamed, which stops the JDK from
+ * sending it a second time on its own after a connection reset (it does so for unstreamed POSTs). stripe-java 31 builds it for every request, and
  * building it reads Gson's pom.properties from the class path each time: with a few hundred grants
  * in flight the threads queue on the JDK's jar-file locks, and a burst of 1,000 got no answer at all.
  */
@@ -61,10 +62,14 @@ final class StripeTransport extends HttpClient {
             headers.map().forEach((name, values) -> connection.setRequestProperty(name, String.join(",", values)));
             connection.setRequestMethod(request.method().name());
             if (request.content() != null) {
+                byte[] content = request.content().byteArrayContent();
                 connection.setDoOutput(true);
                 connection.setRequestProperty("Content-Type", request.content().contentType());
+                // Streamed, a POST is never sent again by HttpURLConnection itself when the connection
+                // drops before the answer: only the bridge decides what is re-sent.
+                connection.setFixedLengthStreamingMode(content.length);
                 try (OutputStream body = connection.getOutputStream()) {
-                    body.write(request.content().byteArrayContent());
+                    body.write(content);
                 }
             }
             int status = connection.getResponseCode();
@@ -74,6 +79,10 @@ final class StripeTransport extends HttpClient {
                 try (answer) {
                     body = new String(answer.readAllBytes(), StandardCharsets.UTF_8);
                 }
+            } else if (status == 401 || status == 407) {
+                // A streamed request's 401 comes without its body: an error stripe-java can read keeps it a refused key.
+                body = "{\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Stripe answered " + status
+                        + " (the body of an answer to a streamed request is not kept)\"}}";
             }
             return new StripeResponse(status, HttpHeaders.of(connection.getHeaderFields()), body);
         } catch (IOException e) {

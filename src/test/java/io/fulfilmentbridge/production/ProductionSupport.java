@@ -240,15 +240,16 @@ abstract class ProductionSupport {
 
     /**
      * A customer with one active monthly subscription that behaves like Stripe's: once an update is
-     * accepted, reads show the new trial end, so a grant whose answer was lost reads as applied.
+     * accepted, reads show the new trial end and the grant's marker, so a grant whose answer was lost
+     * reads as applied.
      */
     static void stubGrantable(long id, int months) {
         String cus = customerId(id);
         String sub = subscriptionId(id);
         String before = subscription(sub, cus, "active", PERIOD_END - 86_400 * 10, null,
                 List.of(item("P" + id, 1500, 1, "usd", "month", 1, PERIOD_END)));
-        String after = subscription(sub, cus, "trialing", PERIOD_END - 86_400 * 10, target(months),
-                List.of(item("P" + id, 1500, 1, "usd", "month", 1, PERIOD_END)));
+        String after = StripeStandIn.marked(subscription(sub, cus, "trialing", PERIOD_END - 86_400 * 10, target(months),
+                List.of(item("P" + id, 1500, 1, "usd", "month", 1, PERIOD_END))), id);
         var server = STRIPE.server();
         server.stubFor(get(urlPathEqualTo("/v1/customers/" + cus)).willReturn(okJson(customer(cus))));
         server.stubFor(get(urlPathEqualTo("/v1/subscriptions")).withQueryParam("customer", equalTo(cus))

@@ -1,7 +1,9 @@
 package io.fulfilmentbridge.stripe;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -13,9 +15,12 @@ import static io.fulfilmentbridge.StripeStandIn.subscription;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -49,6 +54,11 @@ class BalanceCreditTest extends StripeBridgeSupport {
         return "{\"id\":\"cbtxn_" + id + "\",\"object\":\"customer_balance_transaction\",\"customer\":\"" + customerId(id)
                 + "\",\"amount\":" + amount + ",\"currency\":\"usd\",\"metadata\":{\"firstpromoter_fulfilment_id\":\""
                 + fulfilmentId + "\"}}";
+    }
+
+    /** One page of a list, saying whether more follow. */
+    private static String page(String url, List<String> objects, boolean hasMore) {
+        return list(url, objects).replace("\"has_more\":false", "\"has_more\":" + hasMore);
     }
 
     private static Map<String, String> credit(long id, long amount, String currency, int months) {
@@ -110,6 +120,44 @@ class BalanceCreditTest extends StripeBridgeSupport {
         assertCreditedOnce(id, 667, "eur", 1);
     }
 
+    @ParameterizedTest(name = "25 seats in packages of 10, rounded {0}: {1}")
+    @CsvSource({"up, 3000", "down, 2000"})
+    void billsThePackagesOfAPriceWithTransformQuantity(String round, long expected) {
+        long id = nextId();
+        String packaged = priced("a" + id, 1000, 25, "usd", "month", 1)
+                .replace("\"recurring\":", "\"transform_quantity\":{\"divide_by\":10,\"round\":\"" + round + "\"},\"recurring\":");
+        stubSubscription(id, packaged);
+        STRIPE.stubBalanceTransactionCreate(customerId(id));
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertCreditedOnce(id, expected, "usd", 1);
+    }
+
+    @Test
+    void countsTheItemsPastTheSubscriptionsFirstPage() {
+        long id = nextId();
+        STRIPE.stubCustomer(customerId(id));
+        // The subscription's embedded item list holds the first item only and says more follow.
+        STRIPE.stubSubscriptions(customerId(id), subscription(subscriptionId(id), customerId(id), "active", CREATED, null,
+                List.of(priced("a" + id, 1000, 1, "usd", "month", 1))).replace("\"has_more\":false", "\"has_more\":true"));
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscription_items"))
+                .withQueryParam("subscription", equalTo(subscriptionId(id)))
+                .withQueryParam("starting_after", equalTo("si_a" + id))
+                .willReturn(okJson(page("/v1/subscription_items", List.of(priced("b" + id, 500, 2, "usd", "month", 1)), true))));
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscription_items"))
+                .withQueryParam("subscription", equalTo(subscriptionId(id)))
+                .withQueryParam("starting_after", equalTo("si_b" + id))
+                .willReturn(okJson(page("/v1/subscription_items", List.of(priced("c" + id, 1200, 1, "usd", "year", 1)), false))));
+        STRIPE.stubBalanceTransactionCreate(customerId(id));
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        // 10.00 + 2 x 5.00 + 12.00 a year (1.00 a month).
+        assertCreditedOnce(id, 2100, "usd", 1);
+        assertThat(gets("/v1/subscription_items")).hasSize(2);
+    }
+
     @Test
     void parksItemsInTwoCurrencies() {
         long id = nextId();
@@ -158,6 +206,63 @@ class BalanceCreditTest extends StripeBridgeSupport {
 
         assertCreditedOnce(id, 3000, "usd", 2);
         assertThat(gets(balancePath(id))).hasSize(1);
+    }
+
+    @Test
+    void aLostCreditOlderThanTheLatestHundredTransactionsIsFoundOnALaterPage() {
+        long id = nextId();
+        stubSubscription(id, priced("a" + id, 1500, 1, "usd", "month", 1));
+        // Stripe credits the balance, but answers after the bridge's read timeout (2 s); sent again, it would credit again.
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(balancePath(id))).inScenario("lost")
+                .whenScenarioStateIs(STARTED)
+                .willReturn(okJson(balanceTransaction(id, -1500, Long.toString(id))).withFixedDelay(3500))
+                .willSetStateTo("credited"));
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(balancePath(id))).inScenario("lost")
+                .whenScenarioStateIs("credited").willReturn(okJson(balanceTransaction(id, -1500, Long.toString(id)))));
+        // Since then, 100 other transactions: the credit is on the second page, newest first.
+        List<String> newer = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            newer.add(balanceTransaction(id, -1, "9" + i + id).replace("cbtxn_" + id, "cbtxn_" + id + "_" + i));
+        }
+        STRIPE.server().stubFor(get(urlPathEqualTo(balancePath(id))).withQueryParam("starting_after", absent())
+                .willReturn(okJson(page(balancePath(id), newer, true))));
+        STRIPE.server().stubFor(get(urlPathEqualTo(balancePath(id))).withQueryParam("starting_after", equalTo("cbtxn_" + id + "_99"))
+                .willReturn(okJson(page(balancePath(id), List.of(balanceTransaction(id, -1500, Long.toString(id))), false))));
+
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        assertThat(grantState(id)).isEqualTo("SENT");
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertCreditedOnce(id, 1500, "usd", 1);
+        assertThat(gets(balancePath(id))).hasSize(2);
+    }
+
+    @Test
+    void aLostCreditPastTheIdempotencyWindowIsSentUnderTheNextKey() {
+        long id = nextId();
+        stubSubscription(id, priced("a" + id, 1500, 1, "usd", "month", 1));
+        // The connection drops before Stripe takes the first request; the next is accepted.
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(balancePath(id))).inScenario("lost").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)).willSetStateTo("up"));
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(balancePath(id))).inScenario("lost").whenScenarioStateIs("up")
+                .willReturn(okJson(balanceTransaction(id, -1500, Long.toString(id)))));
+        STRIPE.server().stubFor(get(urlPathEqualTo(balancePath(id)))
+                .willReturn(okJson(list(balancePath(id), List.of(balanceTransaction(id, -700, "1" + id))))));
+
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        // A day later: Stripe may have forgotten the first key.
+        Timestamp dayAgo = Timestamp.from(Instant.now().minus(Duration.ofHours(24)));
+        jdbc.update("UPDATE stripe_grants SET key_sent_at = ?, created_at = ? WHERE fulfilment_id = ?", dayAgo, dayAgo, id);
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        List<LoggedRequest> credits = posts(balancePath(id));
+        assertThat(credits).hasSize(2);
+        assertThat(credits).extracting(c -> c.getHeader("Idempotency-Key")).containsExactly("fulfilment-" + id, "fulfilment-" + id + "-2");
+        assertThat(credits).allSatisfy(c -> assertThat(form(c)).isEqualTo(credit(id, 1500, "usd", 1)));
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(state(id)).isEqualTo("GRANTED");
     }
 
     @Test

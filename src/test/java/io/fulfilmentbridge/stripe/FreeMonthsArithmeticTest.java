@@ -88,4 +88,18 @@ class FreeMonthsArithmeticTest {
         assertThat(FreeMonthsArithmetic.monthsOfPrice(List.of(item(1, 3, "month", 2), item(1, 1, "month", 2)), 1))
                 .isEqualTo(2);
     }
+
+    @ParameterizedTest(name = "{0} in packages of {1}, rounded up {2}: {3}")
+    @CsvSource({
+            "25, 10, true,  3",
+            "25, 10, false, 2",
+            "30, 10, true,  3",
+            "30, 10, false, 3",
+            "1,  10, true,  1",
+            "1,  10, false, 0",
+            "0,  10, true,  0",
+    })
+    void billsTheQuantityInPackagesRoundedAsThePriceSays(long quantity, long divideBy, boolean roundUp, long packages) {
+        assertThat(FreeMonthsArithmetic.billedQuantity(quantity, divideBy, roundUp)).isEqualTo(packages);
+    }
 }

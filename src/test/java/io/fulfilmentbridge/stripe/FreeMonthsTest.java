@@ -12,16 +12,20 @@ import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
 import static io.fulfilmentbridge.StripeStandIn.customer;
 import static io.fulfilmentbridge.StripeStandIn.item;
 import static io.fulfilmentbridge.StripeStandIn.list;
+import static io.fulfilmentbridge.StripeStandIn.marked;
 import static io.fulfilmentbridge.StripeStandIn.searchResult;
 import static io.fulfilmentbridge.StripeStandIn.subscription;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -150,6 +154,27 @@ class FreeMonthsTest extends StripeBridgeSupport {
     }
 
     @Test
+    void extendsFromTheLatestPeriodEndOfAllItemsPastTheFirstPage() {
+        long id = nextId();
+        long laterEnd = epochIn(Duration.ofDays(40));
+        // The embedded item list holds one item and says more follow; the next page's item ends later.
+        String subscription = subscription(subscriptionId(id), customerId(id), "active", CREATED, null,
+                List.of(item("a" + id, 1500, 1, "usd", "month", 1, epochIn(Duration.ofDays(20)))))
+                .replace("\"has_more\":false", "\"has_more\":true");
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscription);
+        STRIPE.stubSubscriptionUpdate(subscriptionId(id), subscription);
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscription_items"))
+                .withQueryParam("subscription", equalTo(subscriptionId(id)))
+                .withQueryParam("starting_after", equalTo("si_a" + id))
+                .willReturn(okJson(list("/v1/subscription_items", List.of(item("b" + id, 500, 1, "usd", "month", 1, laterEnd))))));
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertExtendedOnce(id, plusMonths(laterEnd, 1));
+    }
+
+    @Test
     void parksATargetBeyondStripesTrialLimit() {
         long id = nextId();
         stubGrantable(id, epochIn(Duration.ofDays(700)), epochIn(Duration.ofDays(20)));
@@ -211,11 +236,11 @@ class FreeMonthsTest extends StripeBridgeSupport {
         long periodEnd = epochIn(Duration.ofDays(20));
         long target = plusMonths(periodEnd, 2);
         String before = subscriptionOf(id, "active", null, periodEnd);
-        String after = subscriptionOf(id, "trialing", target, periodEnd);
+        String after = marked(subscriptionOf(id, "trialing", target, periodEnd), id);
         String path = "/v1/subscriptions/" + subscriptionId(id);
         STRIPE.stubCustomer(customerId(id));
         STRIPE.stubSubscriptions(customerId(id), before);
-        // Stripe applies the update, but answers after the bridge's read timeout (2 s).
+        // Stripe applies the update (its marker included), but answers after the bridge's read timeout (2 s).
         STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs(STARTED)
                 .willReturn(okJson(after).withFixedDelay(3500)).willSetStateTo("applied"));
         STRIPE.server().stubFor(get(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs(STARTED)
@@ -233,6 +258,146 @@ class FreeMonthsTest extends StripeBridgeSupport {
 
         assertExtendedOnce(id, target);
         assertThat(gets(path)).hasSize(1);
+    }
+
+    private static ResponseDefinitionBuilder stripeError(int status, String message) {
+        return aResponse().withStatus(status).withHeader("Content-Type", "application/json")
+                .withBody("{\"error\":{\"type\":\"api_error\",\"message\":\"" + message + "\"}}");
+    }
+
+    /** The first update is lost (the connection drops before Stripe applies it); later ones answer as given. */
+    private static void stubFirstUpdateLost(long id, String path, ResponseDefinitionBuilder later) {
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)).willSetStateTo("sent"));
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs("sent")
+                .willReturn(later));
+    }
+
+    @Test
+    void aLostGrantIsNotTakenAsAppliedBecauseSomeoneElseMovedTheTrialPastItsTarget() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(20));
+        long target = plusMonths(periodEnd, 2);
+        String path = "/v1/subscriptions/" + subscriptionId(id);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscriptionOf(id, "active", null, periodEnd));
+        stubFirstUpdateLost(id, path, okJson(subscriptionOf(id, "trialing", target, periodEnd)));
+        // Meanwhile an operator moved the trial past the grant's target; the grant's marker is not there.
+        long moved = target + 10 * 86_400;
+        STRIPE.server().stubFor(get(urlPathEqualTo(path)).willReturn(okJson(subscriptionOf(id, "trialing", moved, periodEnd))));
+
+        assertAnswer(deliver(id, customerId(id), 2), 503, "retry");
+        assertThat(grantState(id)).isEqualTo("SENT");
+
+        // Not "granted": nothing of this grant reached the subscription, and re-sending its target would shorten the trial.
+        assertThat(assertAnswer(deliver(id, customerId(id), 2), 202, "parked")).contains("did not take effect");
+
+        assertThat(grants(id)).hasSize(1);
+        assertThat(gets(path)).hasSize(1);
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+    }
+
+    @Test
+    void aLostGrantCarryingItsMarkerIsGrantedEvenIfTheTrialWasMovedBackSince() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(20));
+        long target = plusMonths(periodEnd, 1);
+        String path = "/v1/subscriptions/" + subscriptionId(id);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscriptionOf(id, "active", null, periodEnd));
+        // Stripe applies the update and the connection drops before its answer; then an operator
+        // shortens the trial again. The marker the update set stays.
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+        STRIPE.server().stubFor(get(urlPathEqualTo(path))
+                .willReturn(okJson(marked(subscriptionOf(id, "trialing", target - 5 * 86_400, periodEnd), id))));
+
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertThat(grants(id)).hasSize(1);
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+    }
+
+    @Test
+    void aLostGrantPastTheIdempotencyWindowIsSentUnderTheNextKeyWithoutMovingTheTrialBack() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(20));
+        long target = plusMonths(periodEnd, 2);
+        long moved = target + 10 * 86_400;
+        String path = "/v1/subscriptions/" + subscriptionId(id);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscriptionOf(id, "active", null, periodEnd));
+        stubFirstUpdateLost(id, path, okJson(subscriptionOf(id, "trialing", plusMonths(moved, 2), periodEnd)));
+        STRIPE.server().stubFor(get(urlPathEqualTo(path)).willReturn(okJson(subscriptionOf(id, "trialing", moved, periodEnd))));
+
+        assertAnswer(deliver(id, customerId(id), 2), 503, "retry");
+        // A day later: Stripe may have forgotten the first key.
+        Timestamp dayAgo = Timestamp.from(Instant.now().minus(Duration.ofHours(24)));
+        jdbc.update("UPDATE stripe_grants SET key_sent_at = ?, created_at = ? WHERE fulfilment_id = ?", dayAgo, dayAgo, id);
+
+        assertAnswer(deliver(id, customerId(id), 2), 200, "granted");
+
+        List<LoggedRequest> updates = grants(id);
+        assertThat(updates).hasSize(2);
+        assertThat(updates.get(0).getHeader("Idempotency-Key")).isEqualTo("fulfilment-" + id);
+        assertThat(form(updates.get(0))).containsEntry("trial_end", Long.toString(target));
+        assertThat(updates.get(1).getHeader("Idempotency-Key")).isEqualTo("fulfilment-" + id + "-2");
+        assertThat(form(updates.get(1))).isEqualTo(Map.of(
+                "trial_end", Long.toString(plusMonths(moved, 2)),
+                "proration_behavior", "none",
+                FULFILMENT_METADATA, Long.toString(id)));
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(jdbc.queryForObject("SELECT trial_end FROM stripe_grants WHERE fulfilment_id = ?", Long.class, id))
+                .isEqualTo(plusMonths(moved, 2));
+    }
+
+    @Test
+    void aServerErrorStripeReplaysForTheKeyIsParkedWithItsMessage() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(20));
+        String path = "/v1/subscriptions/" + subscriptionId(id);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscriptionOf(id, "active", null, periodEnd));
+        STRIPE.server().stubFor(get(urlPathEqualTo(path)).willReturn(okJson(subscriptionOf(id, "active", null, periodEnd))));
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("replayed").whenScenarioStateIs(STARTED)
+                .willReturn(stripeError(500, "Internal error " + id)).willSetStateTo("stored"));
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("replayed").whenScenarioStateIs("stored")
+                .willReturn(stripeError(500, "Internal error " + id).withHeader("Idempotent-Replayed", "true")));
+
+        // A fresh 500: retry later.
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        // The same key again: Stripe replays the stored 500, which no retry will change.
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).contains("Internal error " + id)
+                .contains("Idempotent-Replayed");
+
+        List<LoggedRequest> updates = grants(id);
+        assertThat(updates).hasSize(2);
+        assertThat(updates).allSatisfy(update -> assertGrantHeaders(update, id));
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"500", "503", "409", "500 should-retry", "reset"})
+    void aFailedGrantReachesStripeOncePerDelivery(String failure) {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(20));
+        String path = "/v1/subscriptions/" + subscriptionId(id);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscriptionOf(id, "active", null, periodEnd));
+        ResponseDefinitionBuilder answer = switch (failure) {
+            case "reset" -> aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER);
+            case "500 should-retry" -> stripeError(500, "boom").withHeader("Stripe-Should-Retry", "true");
+            default -> stripeError(Integer.parseInt(failure), "boom");
+        };
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).willReturn(answer));
+
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+
+        assertThat(grants(id)).hasSize(1);
     }
 
     @Test

@@ -39,4 +39,26 @@ class StripeHealthTest extends BridgeTest {
         assertThat(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer))).statusCode()).isEqualTo(200);
         assertThat(json(health()).get("components").get("stripe").get("status").asText()).isEqualTo("UP");
     }
+
+    @Test
+    void aKeyRefusedOnTheGrantItselfIsDownToo() {
+        long id = nextId();
+        String customer = "cus_health" + id;
+        STRIPE.stubGrantableCustomer(customer, "sub_health" + id);
+        STRIPE.stubError("POST", "/v1/subscriptions/sub_health" + id, 401, "Invalid API Key provided");
+
+        assertThat(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer))).statusCode()).isEqualTo(503);
+
+        HttpResponse<String> down = health();
+        assertThat(down.statusCode()).isEqualTo(503);
+        assertThat(json(down).get("components").get("stripe").get("status").asText()).isEqualTo("DOWN");
+
+        // Another grant Stripe accepts: UP again.
+        long next = nextId();
+        STRIPE.reset();
+        STRIPE.stubGrantableCustomer("cus_health" + next, "sub_health" + next);
+        assertThat(post(delivery("free-months.json", next, Map.of("promoter.cust_id", "cus_health" + next))).statusCode())
+                .isEqualTo(200);
+        assertThat(json(health()).get("components").get("stripe").get("status").asText()).isEqualTo("UP");
+    }
 }
