@@ -3,6 +3,8 @@ package io.fulfilmentbridge.fulfilment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.fulfilmentbridge.payout.PayoutAnomalies;
+import java.util.stream.Stream;
 import org.apache.camel.ProducerTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jmx.export.annotation.ManagedAttribute;
@@ -23,19 +25,21 @@ public class ParkedFulfilments {
     private final FulfilmentRecords records;
     private final JdbcTemplate jdbc;
     private final ProducerTemplate producer;
+    private final PayoutAnomalies payoutAnomalies;
 
-    public ParkedFulfilments(FulfilmentRecords records, JdbcTemplate jdbc, ProducerTemplate producer) {
+    public ParkedFulfilments(FulfilmentRecords records, JdbcTemplate jdbc, ProducerTemplate producer, PayoutAnomalies payoutAnomalies) {
         this.records = records;
         this.jdbc = jdbc;
         this.producer = producer;
+        this.payoutAnomalies = payoutAnomalies;
     }
 
-    @ManagedAttribute(description = "Parked and failed fulfilments, oldest first: id, unit, amount, state, since, reason")
+    @ManagedAttribute(description = "Parked and failed fulfilments, oldest first, then payout anomalies: id, unit, amount, state, since, reason")
     public String[] getParked() {
-        return records.parked().stream()
+        Stream<String> parked = records.parked().stream()
                 .map(r -> r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " " + r.get("state")
-                        + " since " + r.get("updated_at") + ": " + r.get("reason"))
-                .toArray(String[]::new);
+                        + " since " + r.get("updated_at") + ": " + r.get("reason"));
+        return Stream.concat(parked, payoutAnomalies.list().stream()).toArray(String[]::new);
     }
 
     @ManagedAttribute(description = "Fulfilments by unit and state")
@@ -48,6 +52,13 @@ public class ParkedFulfilments {
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
     public String replay(long fulfilmentId) {
         return producer.requestBody("direct:replay", fulfilmentId, String.class);
+    }
+
+    @ManagedOperation(description = "Dismisses a payout anomaly once it is checked: no longer listed, still kept")
+    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
+    @ManagedOperationParameter(name = "attempt", description = "The paid attempt the anomaly names")
+    public String dismissAnomaly(long fulfilmentId, int attempt) {
+        return payoutAnomalies.dismiss(fulfilmentId, attempt);
     }
 
     @ManagedOperation(description = "Replays every parked or failed fulfilment with exactly this reason; answers how many ended in each outcome")
