@@ -25,6 +25,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -355,6 +360,75 @@ class CashPayoutTest extends BridgeTest {
         assertThat(operators.dismissAnomaly(id, 2)).startsWith("no open payout anomaly");
         assertThat(operators.getParked()).noneMatch(line -> line.startsWith(id + " "));
         assertThat(anomalyRows(id)).hasSize(2).allSatisfy(a -> assertThat(a.get("dismissed_at")).isNotNull());
+    }
+
+    @Test
+    void paidForTheFailedAttemptWhileItsReplayIsAppliedIsListed() throws Exception {
+        long id = queuedPayout();
+        sendResult(result(id, 1, "failed", "account closed"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(state(id)).isEqualTo("FAILED"));
+
+        ExecutorService operator = Executors.newSingleThreadExecutor();
+        Runnable letGo = holdReplayClaim(id);
+        try {
+            Future<String> replay = operator.submit(() -> operators.replay(id));
+            awaitReplayHeld();
+            // Attempt 1 was paid after all, reported while the replay holds the row on its way to attempt 2.
+            sendResult(result(id, 1, "paid", "po_1"));
+            Thread.sleep(700);
+            letGo.run();
+            assertThat(replay.get(30, TimeUnit.SECONDS)).contains("\"outcome\":\"queued\"");
+        } finally {
+            letGo.run();
+            operator.shutdownNow();
+            dropReplayHold();
+        }
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> anomalyRows(id).size() == 1);
+        // Seen while the replay was applied, or just after it queued attempt 2: which depends on who got the row first.
+        assertThat(anomalyRows(id).get(0)).containsEntry("attempt", 1).containsEntry("kind", "older_attempt")
+                .containsEntry("reference", "po_1").extractingByKey("reason").asString()
+                .matches("attempt 1 was paid (while a replay was being applied|after attempt 2 was queued): check for a double payout");
+        assertThat(row(id)).containsEntry("state", "QUEUED").containsEntry("attempt", 2).containsEntry("payout_reference", "po_1");
+        assertThat(payoutsFor(id)).extracting(Received::duplicateId).containsExactly("fulfilment-" + id + "-2");
+        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith(id + " cash ").contains("check for a double payout"));
+    }
+
+    /** Holds the replay of this fulfilment in its claim (the row locked, RECEIVED not yet committed); answers what lets go. */
+    private Runnable holdReplayClaim(long id) {
+        if (isPostgres()) {
+            jdbc.execute("CREATE FUNCTION hold_replay_claim() RETURNS trigger AS $$ BEGIN IF NEW.fulfilment_id = " + id
+                    + " AND NEW.state = 'RECEIVED' AND OLD.state = 'FAILED' THEN PERFORM pg_sleep(2); END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+            jdbc.execute("CREATE TRIGGER hold_replay_claim BEFORE UPDATE ON fulfilments FOR EACH ROW EXECUTE FUNCTION hold_replay_claim()");
+            return () -> { };
+        }
+        CountDownLatch release = new CountDownLatch(1);
+        HoldReplayClaim.fulfilmentId = id;
+        HoldReplayClaim.entered = new CountDownLatch(1);
+        HoldReplayClaim.release = release;
+        jdbc.execute("CREATE TRIGGER hold_replay_claim BEFORE UPDATE ON fulfilments FOR EACH ROW CALL \"" + HoldReplayClaim.class.getName() + "\"");
+        return release::countDown;
+    }
+
+    private void awaitReplayHeld() throws InterruptedException {
+        if (isPostgres()) {
+            Thread.sleep(500);
+        } else {
+            assertThat(HoldReplayClaim.entered.await(10, TimeUnit.SECONDS)).as("the replay reached its claim").isTrue();
+        }
+    }
+
+    private void dropReplayHold() {
+        if (isPostgres()) {
+            jdbc.execute("DROP TRIGGER hold_replay_claim ON fulfilments");
+            jdbc.execute("DROP FUNCTION hold_replay_claim()");
+        } else {
+            jdbc.execute("DROP TRIGGER hold_replay_claim");
+        }
+    }
+
+    private boolean isPostgres() {
+        return Boolean.TRUE.equals(jdbc.execute((java.sql.Connection c) -> c.getMetaData().getDatabaseProductName().equals("PostgreSQL")));
     }
 
     @Test
