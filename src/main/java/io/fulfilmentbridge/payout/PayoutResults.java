@@ -113,7 +113,10 @@ public class PayoutResults {
         List<Map<String, Object>> otherPaid = anomalies.otherPaidAttempts(id, attempt);
         String reason;
         Kind kind;
-        if (!otherPaid.isEmpty() || (attempt < latest && state.equals("PAID"))) {
+        if (attempt == latest && state.equals("PAID")) {
+            LOG.info("payout of fulfilment {} attempt {} paid again (reference {}): nothing changed", id, attempt, result.reference());
+            return Recorded.DONE;
+        } else if (!otherPaid.isEmpty() || state.equals("PAID")) {
             Map<String, Object> first = otherPaid.isEmpty() ? Map.<String, Object>of("attempt", latest, "reference", String.valueOf(latestReference))
                     : otherPaid.get(0);
             kind = Kind.SECOND_PAYMENT;
@@ -122,9 +125,6 @@ public class PayoutResults {
         } else if (attempt < latest) {
             kind = Kind.OLDER_ATTEMPT;
             reason = "attempt " + attempt + " was paid after attempt " + latest + " was queued: check for a double payout";
-        } else if (state.equals("PAID")) {
-            LOG.info("payout of fulfilment {} attempt {} paid again (reference {}): nothing changed", id, attempt, result.reference());
-            return Recorded.DONE;
         } else if (awaitingResult) {
             // FirstPromoter still holds the reward pending, to be told (firstpromoter-notify), unless the
             // delivery's queued answer was a 200 (bridge.cash.queued-status) and no replay queued it since.

@@ -447,6 +447,14 @@ class CashPayoutTest extends BridgeTest {
                 .containsEntry("reference", "po_1");
         assertThat(fullRow(id)).isEqualTo(paid);
         assertThat(anomalies("second_payment")).isEqualTo(before + 1);
+
+        // Either result repeated: nothing more listed or counted.
+        sendResult(result(id, 2, "paid", "po_2"));
+        sendResult(result(id, 1, "paid", "po_1"));
+        deadLettersUntilResultsAreProcessed();
+        assertThat(anomalyRows(id)).hasSize(1);
+        assertThat(fullRow(id)).isEqualTo(paid);
+        assertThat(anomalies("second_payment")).isEqualTo(before + 1);
     }
 
     @Test
