@@ -1,9 +1,9 @@
 package io.fulfilmentbridge.fulfilment;
 
+import io.fulfilmentbridge.payout.PayoutAnomalies;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.fulfilmentbridge.payout.PayoutAnomalies;
 import java.util.stream.Stream;
 import org.apache.camel.ProducerTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
