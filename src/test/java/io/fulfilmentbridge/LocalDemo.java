@@ -11,6 +11,7 @@ public final class LocalDemo {
 
     static final String DEMO_SECRET = "demo-secret";
     static final String DEMO_OPERATOR_PASSWORD = "demo-operator";
+    static final String DEMO_BROKER_PASSWORD = "demo-payout-worker";
     static final int STRIPE_PORT = 12111;
 
     private LocalDemo() {
@@ -25,6 +26,8 @@ public final class LocalDemo {
         // The operators' console on the management port: user operator, this password.
         System.setProperty("bridge.operator.password", DEMO_OPERATOR_PASSWORD);
         System.setProperty("bridge.stripe.api-base", stripe.baseUrl());
+        // The payout worker's login on the broker's TCP acceptor (user payout-worker).
+        System.setProperty("bridge.broker.password", DEMO_BROKER_PASSWORD);
         // Routes from the routes/ folder on disk; a saved file's routes are reloaded. Only those: a file
         // that fails to load then leaves the others running (with all removed, Camel 4.17 can end up
         // with none until restart).
@@ -44,6 +47,8 @@ public final class LocalDemo {
                   curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/credits.json '%s'
                   curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/cash.json '%s'
                 The operators' console: %s (user operator, password %s).
-                """.formatted(STRIPE_PORT, url, url, url, console, DEMO_OPERATOR_PASSWORD));
+                A payout worker: tcp://127.0.0.1:61616, user payout-worker, password %s; it reads queue payouts
+                and answers on payouts.results.
+                """.formatted(STRIPE_PORT, url, url, url, console, DEMO_OPERATOR_PASSWORD, DEMO_BROKER_PASSWORD));
     }
 }

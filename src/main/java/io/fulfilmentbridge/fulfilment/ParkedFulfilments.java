@@ -2,6 +2,8 @@ package io.fulfilmentbridge.fulfilment;
 
 import java.time.Duration;
 import java.time.Instant;
+import io.fulfilmentbridge.payout.PayoutAnomalies;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,15 +29,17 @@ public class ParkedFulfilments {
     private final FulfilmentRecords records;
     private final JdbcTemplate jdbc;
     private final ProducerTemplate producer;
+    private final PayoutAnomalies payoutAnomalies;
 
-    public ParkedFulfilments(FulfilmentRecords records, JdbcTemplate jdbc, ProducerTemplate producer) {
+    public ParkedFulfilments(FulfilmentRecords records, JdbcTemplate jdbc, ProducerTemplate producer, PayoutAnomalies payoutAnomalies) {
         this.records = records;
         this.jdbc = jdbc;
         this.producer = producer;
+        this.payoutAnomalies = payoutAnomalies;
     }
 
     @ManagedAttribute(description = "Parked and failed fulfilments, oldest first: id, unit, amount, state, since, reason; "
-            + "then stuck ones, oldest first: id, unit, amount as received, stuck, since, age, reason")
+            + "then stuck ones, oldest first: id, unit, amount as received, stuck, since, age, reason; then open payout anomalies")
     public String[] getParked() {
         Stream<String> parked = records.parked().stream()
                 .map(r -> r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " " + r.get("state")
@@ -44,13 +48,15 @@ public class ParkedFulfilments {
         Stream<String> stuck = records.parkedAndStuck().stream().filter(r -> "stuck".equals(r.state()))
                 .map(r -> r.fulfilmentId() + " " + r.unit() + " " + r.amount() + " stuck since " + r.since()
                         + " (" + Duration.between(r.since(), now).toMinutes() + " min): " + r.reason());
-        return Stream.concat(parked, stuck).toArray(String[]::new);
+        return Stream.of(parked, stuck, payoutAnomalies.list().stream()).flatMap(s -> s).toArray(String[]::new);
     }
 
-    @ManagedAttribute(description = "Parked, failed and stuck fulfilments, one row each: id, unit, amount as received, "
-            + "state (PARKED, FAILED, stuck), since, ageSeconds, reason")
+    @ManagedAttribute(description = "Parked, failed and stuck fulfilments and open payout anomalies, one row each: id, unit, "
+            + "amount as received, state (PARKED, FAILED, stuck, PAYOUT_ANOMALY), since, ageSeconds, reason")
     public TabularData getParkedTable() {
-        return ParkedRow.table(records.parkedAndStuck(), Instant.now());
+        List<ParkedRow> rows = new ArrayList<>(records.parkedAndStuck());
+        rows.addAll(payoutAnomalies.rows());
+        return ParkedRow.table(rows, Instant.now());
     }
 
     @ManagedAttribute(description = "Fulfilments by unit and state")
@@ -63,6 +69,13 @@ public class ParkedFulfilments {
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
     public String replay(long fulfilmentId) {
         return producer.requestBody("direct:replay", fulfilmentId, String.class);
+    }
+
+    @ManagedOperation(description = "Dismisses a payout anomaly once it is checked: no longer listed, still kept")
+    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
+    @ManagedOperationParameter(name = "attempt", description = "The paid attempt the anomaly names")
+    public String dismissAnomaly(long fulfilmentId, int attempt) {
+        return payoutAnomalies.dismiss(fulfilmentId, attempt);
     }
 
     @ManagedOperation(description = "Replays every parked, failed or stuck fulfilment with exactly this reason; answers how many ended in each outcome")

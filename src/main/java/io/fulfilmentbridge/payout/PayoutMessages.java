@@ -54,7 +54,9 @@ public class PayoutMessages {
         JsonNode id = node.path("fulfilment_id");
         JsonNode attempt = node.path("attempt");
         String status = node.path("status").asText("");
-        if (!id.canConvertToLong() || id.asLong() <= 0 || !attempt.canConvertToInt() || attempt.asInt() <= 0) {
+        // Integral JSON numbers only: 92.7 is no fulfilment id (canConvertToLong alone would read it as 92).
+        if (!id.isIntegralNumber() || !id.canConvertToLong() || id.asLong() <= 0
+                || !attempt.isIntegralNumber() || !attempt.canConvertToInt() || attempt.asInt() <= 0) {
             throw new UnreadablePayoutResult("fulfilment_id and attempt must be positive integers");
         }
         if (!status.equals("paid") && !status.equals("failed")) {

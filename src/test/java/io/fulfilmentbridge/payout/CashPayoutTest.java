@@ -4,13 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.zaxxer.hikari.HikariDataSource;
 import io.fulfilmentbridge.BridgeTest;
+import io.fulfilmentbridge.fulfilment.ParkedFulfilments;
+import javax.management.openmbean.CompositeData;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.TextMessage;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,12 +26,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.jms.core.JmsTemplate;
 
 /** Contract sections 2, 6 and 7 for cash: the payout queue, the results queue and the records. */
+@ExtendWith(OutputCaptureExtension.class)
 class CashPayoutTest extends BridgeTest {
 
     private static final String PAYOUTS = "payouts";
@@ -36,6 +54,15 @@ class CashPayoutTest extends BridgeTest {
 
     @Autowired
     private JmsTemplate jms;
+
+    @Autowired
+    private ParkedFulfilments operators;
+
+    @Autowired
+    private DataSource dataSource;
+
+    @LocalManagementPort
+    private int managementPort;
 
     @Test
     void cashSampleIsQueuedAsOnePersistentPayoutMessage() throws Exception {
@@ -173,7 +200,12 @@ class CashPayoutTest extends BridgeTest {
                 "{\"fulfilment_id\":" + id + "}",
                 "{\"fulfilment_id\":" + id + ",\"attempt\":1,\"reference\":\"po_1\"}",
                 result(id, 1, "maybe", "po_1"),
-                "[" + result(id, 1, "paid", "po_1") + "]");
+                "[" + result(id, 1, "paid", "po_1") + "]",
+                // Fractional numbers are no ids, however close to one.
+                "{\"fulfilment_id\":" + id + ".7,\"attempt\":1,\"status\":\"paid\",\"reference\":\"po_1\"}",
+                "{\"fulfilment_id\":" + id + ".0,\"attempt\":1,\"status\":\"paid\",\"reference\":\"po_1\"}",
+                "{\"fulfilment_id\":" + id + ",\"attempt\":1.5,\"status\":\"paid\",\"reference\":\"po_1\"}",
+                "{\"fulfilment_id\":\"" + id + "\",\"attempt\":1,\"status\":\"paid\",\"reference\":\"po_1\"}");
         unreadable.forEach(this::sendResult);
 
         List<String> deadLetters = deadLettersUntilResultsAreProcessed();
@@ -250,6 +282,257 @@ class CashPayoutTest extends BridgeTest {
         assertThat(payouts.get(0).duplicateId()).isEqualTo("fulfilment-" + id + "-1");
     }
 
+    @Test
+    void resultPropertiesNamedLikeCamelHeadersSteerNothing() {
+        long id = queuedPayout();
+        long bystander = queuedPayout();
+        long credits = nextId();
+        assertThat(post(delivery("credits.json", credits, Map.of())).statusCode()).isEqualTo(200);
+        int ledgerEntries = count("ledger_entries");
+        Map<String, Object> bystanderRow = row(bystander);
+
+        sendResult(result(id, 1, "paid", "po_own"), Map.of(
+                "CAMELSqlQuery", "UPDATE fulfilments SET state = 'PAID', payout_reference = 'forged'",
+                "CAMELJmsDestinationName", "payouts.stolen"));
+        sendResult(result(id, 1, "paid", "po_own"), Map.of("camelsqlquery", "DELETE FROM ledger_entries"));
+        sendResult(result(id, 1, "failed", "po_own"), Map.of("cAMELsQLqUERY", "UPDATE fulfilments SET state = 'FAILED'"));
+        // Bound for the dead-letter queue, with a property that would send it elsewhere: to the payout queue.
+        long unknown = nextId();
+        String stray = result(unknown, 1, "paid", "po_stray");
+        sendResult(stray, Map.of("CAMELJmsDestinationName", PAYOUTS, "CamelJmsDestinationName", PAYOUTS));
+        String unreadable = "not json, with a destination " + id;
+        sendResult(unreadable, Map.of("camelJmsDestinationName", "payouts.stolen"));
+
+        List<String> deadLetters = deadLettersUntilResultsAreProcessed();
+        assertThat(row(id)).containsEntry("state", "PAID").containsEntry("payout_reference", "po_own");
+        assertThat(row(bystander)).isEqualTo(bystanderRow);
+        assertThat(count("ledger_entries")).isEqualTo(ledgerEntries);
+        assertThat(state(credits)).isEqualTo("GRANTED");
+        assertThat(deadLetters).contains(stray, unreadable);
+        assertThat(received("payouts.stolen", QUIET, none -> false)).isEmpty();
+        assertThat(payoutsFor(unknown, QUIET)).isEmpty();
+    }
+
+    @Test
+    void paidForAnOlderAttemptAfterAReplayIsListedAndCountedAndSoIsTheSecondPayment() {
+        long id = failedPayoutReplayedAsAttemptTwo();
+        double olderBefore = anomalies("older_attempt");
+        double secondBefore = anomalies("second_payment");
+        Map<String, Object> queued = fullRow(id);
+
+        sendResult(result(id, 1, "paid", "po_1"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> anomalyRows(id).size() == 1);
+        Map<String, Object> afterAnomaly = fullRow(id);
+        assertThat(afterAnomaly).containsEntry("state", "QUEUED").containsEntry("attempt", 2).containsEntry("payout_reference", "po_1");
+        // FirstPromoter is told nothing by it: its notice is as the replay left it.
+        for (String column : List.of("state", "attempt", "reason", "updated_at", "firstpromoter_notice", "firstpromoter_attempts",
+                "firstpromoter_next_at")) {
+            assertThat(afterAnomaly.get(column)).as(column).isEqualTo(queued.get(column));
+        }
+        String reason = "attempt 1 was paid after attempt 2 was queued: check for a double payout";
+        assertThat(anomalyRows(id)).singleElement().satisfies(a -> assertThat(a)
+                .containsEntry("attempt", 1).containsEntry("kind", "older_attempt").containsEntry("reason", reason)
+                .containsEntry("reference", "po_1"));
+        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith(id + " cash ").contains(reason).contains("po_1"));
+        assertThat(anomalies("older_attempt")).isEqualTo(olderBefore + 1);
+
+        // Repeated, or reported failed after all: nothing changes, nothing more is counted.
+        sendResult(result(id, 1, "paid", "po_1"));
+        sendResult(result(id, 1, "failed", "po_1"));
+        assertThat(deadLettersUntilResultsAreProcessed()).noneMatch(body -> body.contains("\"fulfilment_id\":" + id + ","));
+        assertThat(fullRow(id)).isEqualTo(afterAnomaly);
+        assertThat(anomalyRows(id)).hasSize(1);
+        assertThat(anomalies("older_attempt")).isEqualTo(olderBefore + 1);
+
+        // The replayed attempt is paid too: a double payout, listed; the fulfilment is paid.
+        sendResult(result(id, 2, "paid", "po_2"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> anomalyRows(id).size() == 2);
+        assertThat(fullRow(id)).containsEntry("state", "PAID").containsEntry("payout_reference", "po_2")
+                .containsEntry("firstpromoter_notice", queued.get("firstpromoter_notice"));
+        String second = "attempt 2 was paid after attempt 1 was paid (reference po_1): a double payout";
+        assertThat(anomalyRows(id).get(1)).containsEntry("attempt", 2).containsEntry("kind", "second_payment")
+                .containsEntry("reason", second).containsEntry("reference", "po_2");
+        assertThat(anomalies("second_payment")).isEqualTo(secondBefore + 1);
+        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith(id + " cash ").contains(second));
+        // The console's table has one row for the fulfilment's anomalies, both reasons in it.
+        CompositeData tableRow = operators.getParkedTable().get(new Object[] {"PAYOUT_ANOMALY", id});
+        assertThat(tableRow).isNotNull();
+        assertThat(tableRow.get("unit")).isEqualTo("cash");
+        assertThat((String) tableRow.get("reason")).contains(reason).contains(second).contains("po_1").contains("po_2");
+
+        // An operator checks and dismisses both: no longer listed, still kept.
+        assertThat(operators.dismissAnomaly(id, 1)).startsWith("dismissed");
+        assertThat(operators.dismissAnomaly(id, 2)).startsWith("dismissed");
+        assertThat(operators.dismissAnomaly(id, 2)).startsWith("no open payout anomaly");
+        assertThat(operators.getParked()).noneMatch(line -> line.startsWith(id + " "));
+        assertThat(operators.getParkedTable().get(new Object[] {"PAYOUT_ANOMALY", id})).isNull();
+        assertThat(anomalyRows(id)).hasSize(2).allSatisfy(a -> assertThat(a.get("dismissed_at")).isNotNull());
+    }
+
+    @Test
+    void paidForTheFailedAttemptWhileItsReplayIsAppliedIsListed() throws Exception {
+        long id = queuedPayout();
+        sendResult(result(id, 1, "failed", "account closed"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(state(id)).isEqualTo("FAILED"));
+
+        ExecutorService operator = Executors.newSingleThreadExecutor();
+        Runnable letGo = holdReplayClaim(id);
+        try {
+            Future<String> replay = operator.submit(() -> operators.replay(id));
+            awaitReplayHeld();
+            // Attempt 1 was paid after all, reported while the replay holds the row on its way to attempt 2.
+            sendResult(result(id, 1, "paid", "po_1"));
+            Thread.sleep(700);
+            letGo.run();
+            assertThat(replay.get(30, TimeUnit.SECONDS)).contains("\"outcome\":\"queued\"");
+        } finally {
+            letGo.run();
+            operator.shutdownNow();
+            dropReplayHold();
+        }
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> anomalyRows(id).size() == 1);
+        // Seen while the replay was applied, or just after it queued attempt 2: which depends on who got the row first.
+        assertThat(anomalyRows(id).get(0)).containsEntry("attempt", 1).containsEntry("kind", "older_attempt")
+                .containsEntry("reference", "po_1").extractingByKey("reason").asString()
+                .matches("attempt 1 was paid (while a replay was being applied|after attempt 2 was queued): check for a double payout");
+        assertThat(row(id)).containsEntry("state", "QUEUED").containsEntry("attempt", 2).containsEntry("payout_reference", "po_1");
+        assertThat(payoutsFor(id)).extracting(Received::duplicateId).containsExactly("fulfilment-" + id + "-2");
+        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith(id + " cash ").contains("check for a double payout"));
+    }
+
+    /** Holds the replay of this fulfilment in its claim (the row locked, RECEIVED not yet committed); answers what lets go. */
+    private Runnable holdReplayClaim(long id) {
+        if (isPostgres()) {
+            jdbc.execute("CREATE FUNCTION hold_replay_claim() RETURNS trigger AS $$ BEGIN IF NEW.fulfilment_id = " + id
+                    + " AND NEW.state = 'RECEIVED' AND OLD.state = 'FAILED' THEN PERFORM pg_sleep(2); END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+            jdbc.execute("CREATE TRIGGER hold_replay_claim BEFORE UPDATE ON fulfilments FOR EACH ROW EXECUTE FUNCTION hold_replay_claim()");
+            return () -> { };
+        }
+        CountDownLatch release = new CountDownLatch(1);
+        HoldReplayClaim.fulfilmentId = id;
+        HoldReplayClaim.entered = new CountDownLatch(1);
+        HoldReplayClaim.release = release;
+        jdbc.execute("CREATE TRIGGER hold_replay_claim BEFORE UPDATE ON fulfilments FOR EACH ROW CALL \"" + HoldReplayClaim.class.getName() + "\"");
+        return release::countDown;
+    }
+
+    private void awaitReplayHeld() throws InterruptedException {
+        if (isPostgres()) {
+            Thread.sleep(500);
+        } else {
+            assertThat(HoldReplayClaim.entered.await(10, TimeUnit.SECONDS)).as("the replay reached its claim").isTrue();
+        }
+    }
+
+    private void dropReplayHold() {
+        if (isPostgres()) {
+            jdbc.execute("DROP TRIGGER hold_replay_claim ON fulfilments");
+            jdbc.execute("DROP FUNCTION hold_replay_claim()");
+        } else {
+            jdbc.execute("DROP TRIGGER hold_replay_claim");
+        }
+    }
+
+    private boolean isPostgres() {
+        return Boolean.TRUE.equals(jdbc.execute((java.sql.Connection c) -> c.getMetaData().getDatabaseProductName().equals("PostgreSQL")));
+    }
+
+    @Test
+    void paidForAnOlderAttemptAfterTheLatestWasPaidIsASecondPayment() {
+        long id = failedPayoutReplayedAsAttemptTwo();
+        double before = anomalies("second_payment");
+        sendResult(result(id, 2, "paid", "po_2"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(state(id)).isEqualTo("PAID"));
+        assertThat(anomalyRows(id)).isEmpty();
+        Map<String, Object> paid = fullRow(id);
+
+        sendResult(result(id, 1, "paid", "po_1"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> anomalyRows(id).size() == 1);
+        assertThat(anomalyRows(id).get(0)).containsEntry("kind", "second_payment")
+                .containsEntry("reason", "attempt 1 was paid after attempt 2 was paid (reference po_2): a double payout")
+                .containsEntry("reference", "po_1");
+        assertThat(fullRow(id)).isEqualTo(paid);
+        assertThat(anomalies("second_payment")).isEqualTo(before + 1);
+
+        // Either result repeated: nothing more listed or counted.
+        sendResult(result(id, 2, "paid", "po_2"));
+        sendResult(result(id, 1, "paid", "po_1"));
+        deadLettersUntilResultsAreProcessed();
+        assertThat(anomalyRows(id)).hasSize(1);
+        assertThat(fullRow(id)).isEqualTo(paid);
+        assertThat(anomalies("second_payment")).isEqualTo(before + 1);
+    }
+
+    @Test
+    void failedForAnOlderAttemptIsLoggedWithItsReferenceAndChangesNothing(CapturedOutput output) {
+        long id = failedPayoutReplayedAsAttemptTwo();
+        Map<String, Object> queued = fullRow(id);
+        sendResult(result(id, 1, "failed", "po_late_failure"));
+        List<String> deadLetters = deadLettersUntilResultsAreProcessed();
+
+        assertThat(fullRow(id)).isEqualTo(queued);
+        assertThat(anomalyRows(id)).isEmpty();
+        assertThat(deadLetters).noneMatch(body -> body.contains("\"fulfilment_id\":" + id + ","));
+        assertThat(output.getAll()).containsPattern("fulfilment " + id + " attempt 1 failed \\(reference po_late_failure\\)");
+    }
+
+    @Test
+    void aPaidResultWaitsThroughADatabaseOutageAndIsRecordedAfterIt() throws Exception {
+        long id = queuedPayout();
+        HikariDataSource pool = dataSource.unwrap(HikariDataSource.class);
+        String user = pool.getUsername();
+        // The outage: every new connection is refused, and the pool's connections are closed as they come back.
+        pool.getHikariConfigMXBean().setUsername("no_such_user_during_outage");
+        pool.getHikariPoolMXBean().softEvictConnections();
+        try {
+            sendResult(result(id, 1, "paid", "po_after_outage"));
+            List<String> deadLettersDuringOutage = received(DLQ, Duration.ofSeconds(12), none -> false).stream()
+                    .map(Received::body).toList();
+            assertThat(deadLettersDuringOutage).noneMatch(body -> body.contains("\"fulfilment_id\":" + id + ","));
+        } finally {
+            pool.getHikariConfigMXBean().setUsername(user);
+        }
+        // The pool takes a moment to connect again.
+        await().atMost(Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() ->
+                assertThat(row(id)).containsEntry("state", "PAID").containsEntry("payout_reference", "po_after_outage"));
+        assertThat(deadLettersUntilResultsAreProcessed()).noneMatch(body -> body.contains("\"fulfilment_id\":" + id + ","));
+    }
+
+    /** A cash payout whose attempt 1 failed and that an operator replayed: attempt 2 queued and taken off the queue. */
+    private long failedPayoutReplayedAsAttemptTwo() {
+        long id = queuedPayout();
+        sendResult(result(id, 1, "failed", "account closed"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(state(id)).isEqualTo("FAILED"));
+        assertThat(operators.replay(id)).contains("\"outcome\":\"queued\"");
+        assertThat(payoutsFor(id)).extracting(Received::duplicateId).containsExactly("fulfilment-" + id + "-2");
+        assertThat(row(id)).containsEntry("state", "QUEUED").containsEntry("attempt", 2);
+        return id;
+    }
+
+    private List<Map<String, Object>> anomalyRows(long id) {
+        return jdbc.queryForList("""
+                SELECT attempt, kind, reason, reference, dismissed_at FROM payout_anomalies
+                WHERE fulfilment_id = ? ORDER BY created_at, attempt""", id);
+    }
+
+    private Map<String, Object> fullRow(long id) {
+        return jdbc.queryForMap("""
+                SELECT state, reason, attempt, payout_reference, updated_at, firstpromoter_notice, firstpromoter_attempts,
+                    firstpromoter_next_at
+                FROM fulfilments WHERE fulfilment_id = ?""", id);
+    }
+
+    /** bridge_payout_anomalies_total{kind} as /actuator/prometheus shows it. */
+    private double anomalies(String kind) {
+        String scrape = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/actuator/prometheus")).GET())
+                .body();
+        Matcher m = Pattern.compile("^bridge_payout_anomalies_total\\{kind=\"" + kind + "\"[^}]*\\} ([0-9.eE+-]+)$", Pattern.MULTILINE)
+                .matcher(scrape);
+        assertThat(m.find()).as("bridge_payout_anomalies_total{kind=%s} is exported", kind).isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
     /** A cash fulfilment answered queued, its payout message taken off the queue. */
     private long queuedPayout() {
         long id = nextId();
@@ -266,6 +549,16 @@ class CashPayoutTest extends BridgeTest {
 
     private void sendResult(String body) {
         jms.send(RESULTS, session -> session.createTextMessage(body));
+    }
+
+    private void sendResult(String body, Map<String, String> properties) {
+        jms.send(RESULTS, session -> {
+            TextMessage message = session.createTextMessage(body);
+            for (Map.Entry<String, String> property : properties.entrySet()) {
+                message.setStringProperty(property.getKey(), property.getValue());
+            }
+            return message;
+        });
     }
 
     /**

@@ -5,6 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import jakarta.jms.Connection;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
@@ -378,6 +386,69 @@ class HostileInputIT extends ProductionSupport {
         assertThat(granted).isZero();
         assertThat(stripeGrants).isZero();
         assertThat(missing).as("cust_id searches not escaped as the contract says").isEmpty();
+    }
+
+    /**
+     * The broker side: payout results carrying message properties named like Camel's headers, in any
+     * letter case, with SQL and a queue name as values. Each changes only its own fulfilment; nothing
+     * reaches the payout queue; a stray result still lands on the dead-letter queue.
+     */
+    @Test
+    void payoutResultsWithCamelNamedPropertiesChangeNothingElse() throws Exception {
+        BridgeProcess bridge = Bridges.a();
+        long own = nextId();
+        long bystander = nextId();
+        for (long id : List.of(own, bystander)) {
+            assertThat(deliver(bridge, delivery("cash.json", id, Map.of("amount", 1500))).outcome()).isEqualTo("queued");
+        }
+        awaitOutboxEmpty(List.of(own, bystander), Duration.ofSeconds(20));
+        drainPayouts(Duration.ofMillis(500));
+        int ledgerBefore = jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries", Integer.class);
+        long unknown = nextId();
+        String stray = "{\"fulfilment_id\":" + unknown + ",\"attempt\":1,\"status\":\"paid\",\"reference\":\"po_stray\"}";
+
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(ProductionEnv.brokerUrl(),
+                ProductionEnv.brokerUser(), ProductionEnv.brokerPassword());
+        try (factory; Connection connection = factory.createConnection()) {
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer results = session.createProducer(session.createQueue("payouts.results"));
+            String paid = "{\"fulfilment_id\":" + own + ",\"attempt\":1,\"status\":\"paid\",\"reference\":\"po_own\"}";
+            results.send(withProperties(session.createTextMessage(paid), Map.of(
+                    "CAMELSqlQuery", "UPDATE fulfilments SET state = 'PAID', payout_reference = 'forged'",
+                    "CAMELJmsDestinationName", "payouts")));
+            results.send(withProperties(session.createTextMessage(paid), Map.of("camelsqlquery", "DELETE FROM ledger_entries")));
+            results.send(withProperties(session.createTextMessage(stray), Map.of(
+                    "CAMELJmsDestinationName", "payouts", "camelJmsDestinationName", "payouts")));
+
+            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            List<String> deadLetters = new ArrayList<>();
+            try (MessageConsumer dlq = session.createConsumer(session.createQueue("DLQ"))) {
+                while (!deadLetters.contains(stray) && System.nanoTime() < end) {
+                    Message message = dlq.receive(500);
+                    if (message instanceof TextMessage text) {
+                        deadLetters.add(text.getText());
+                    }
+                }
+            }
+            assertThat(deadLetters).as("the stray result on the dead-letter queue").contains(stray);
+        }
+        assertThat(state(own)).isEqualTo("PAID");
+        assertThat(jdbc.queryForObject("SELECT payout_reference FROM fulfilments WHERE fulfilment_id = ?", String.class, own))
+                .isEqualTo("po_own");
+        assertThat(state(bystander)).isEqualTo("QUEUED");
+        assertThat(state(unknown)).isNull();
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries", Integer.class)).isEqualTo(ledgerBefore);
+        assertThat(drainPayouts(Duration.ofSeconds(1))).isEmpty();
+        summary("scenario 6 (hostile input, broker): payout results with Camel-named properties changed only their own fulfilment; "
+                + "nothing reached the payout queue; the stray one was dead-lettered");
+    }
+
+    private static Message withProperties(Message message, Map<String, String> properties) throws JMSException {
+        for (Map.Entry<String, String> property : properties.entrySet()) {
+            message.setStringProperty(property.getKey(), property.getValue());
+        }
+        return message;
     }
 
     private static List<String> searchRequests() {

@@ -1,0 +1,111 @@
+package io.fulfilmentbridge.payout;
+
+import io.fulfilmentbridge.fulfilment.ParkedRow;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Paid results that may hide a double payout (contract section 6), kept for operators: listed until
+ * one dismisses them, and counted in {@code bridge_payout_anomalies_total{kind}}. FirstPromoter is
+ * told nothing because of one.
+ */
+@Component
+public class PayoutAnomalies {
+
+    /** The metric's kind label: a fixed set, whatever the results say. */
+    public enum Kind {
+        /** An attempt other than the latest was paid (a replay queued a newer one, or is being applied). */
+        OLDER_ATTEMPT("older_attempt"),
+        /** An attempt was paid after another attempt of the same fulfilment was paid. */
+        SECOND_PAYMENT("second_payment");
+
+        private final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    private final JdbcTemplate jdbc;
+    private final Map<Kind, Counter> counters = new EnumMap<>(Kind.class);
+
+    public PayoutAnomalies(JdbcTemplate jdbc, MeterRegistry meters) {
+        this.jdbc = jdbc;
+        for (Kind kind : Kind.values()) {
+            counters.put(kind, Counter.builder("bridge.payout.anomalies").tag("kind", kind.label())
+                    .description("Paid payout results that may hide a double payout, listed for operators")
+                    .register(meters));
+        }
+    }
+
+    /** Stores one; false when this paid attempt was stored before. Call in the result's transaction, count after it. */
+    boolean record(long fulfilmentId, int attempt, Kind kind, String reason, String reference) {
+        return jdbc.update("""
+                INSERT INTO payout_anomalies (fulfilment_id, attempt, kind, reason, reference, created_at)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                fulfilmentId, attempt, kind.label(), reason, reference, Timestamp.from(Instant.now())) == 1;
+    }
+
+    void count(Kind kind) {
+        counters.get(kind).increment();
+    }
+
+    /** The attempts of a fulfilment reported paid as anomalies, other than this one: attempt and reference. */
+    List<Map<String, Object>> otherPaidAttempts(long fulfilmentId, int attempt) {
+        return jdbc.queryForList("""
+                SELECT attempt, reference FROM payout_anomalies WHERE fulfilment_id = ? AND attempt <> ?
+                ORDER BY created_at, attempt""", fulfilmentId, attempt);
+    }
+
+    /**
+     * Anomalies not yet dismissed, oldest first: fulfilment_id, unit, amount, attempt, kind, reason,
+     * reference, created_at.
+     */
+    public List<Map<String, Object>> open() {
+        return jdbc.queryForList("""
+                SELECT a.fulfilment_id, f.unit, f.amount, a.attempt, a.kind, a.reason, a.reference, a.created_at
+                FROM payout_anomalies a JOIN fulfilments f ON f.fulfilment_id = a.fulfilment_id
+                WHERE a.dismissed_at IS NULL ORDER BY a.created_at, a.fulfilment_id, a.attempt""");
+    }
+
+    /** The operators' list lines, in the parked list's form. */
+    public List<String> list() {
+        return open().stream()
+                .map(r -> r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " PAYOUT_ANOMALY since "
+                        + r.get("created_at") + ": " + r.get("reason") + " (attempt " + r.get("attempt") + ", reference "
+                        + r.get("reference") + ")")
+                .toList();
+    }
+
+    /** The open anomalies as rows of the operators' table, state PAYOUT_ANOMALY, amount as received. */
+    public List<ParkedRow> rows() {
+        return jdbc.query("""
+                SELECT a.fulfilment_id, f.unit, COALESCE(f.amount_received, CAST(f.amount AS VARCHAR(130))) AS amount,
+                    a.attempt, a.reason, a.reference, a.created_at
+                FROM payout_anomalies a JOIN fulfilments f ON f.fulfilment_id = a.fulfilment_id
+                WHERE a.dismissed_at IS NULL ORDER BY a.created_at, a.fulfilment_id, a.attempt""",
+                (rs, n) -> new ParkedRow(rs.getLong("fulfilment_id"), rs.getString("unit"), rs.getString("amount"),
+                        "PAYOUT_ANOMALY", rs.getTimestamp("created_at").toInstant(), rs.getString("reason")
+                        + " (attempt " + rs.getInt("attempt") + ", reference " + rs.getString("reference") + ")"));
+    }
+
+    /** An operator has checked it: no longer listed, still kept. */
+    public String dismiss(long fulfilmentId, int attempt) {
+        int updated = jdbc.update("""
+                UPDATE payout_anomalies SET dismissed_at = ? WHERE fulfilment_id = ? AND attempt = ? AND dismissed_at IS NULL""",
+                Timestamp.from(Instant.now()), fulfilmentId, attempt);
+        return updated == 1 ? "dismissed: the payout anomaly of fulfilment " + fulfilmentId + " attempt " + attempt
+                : "no open payout anomaly for fulfilment " + fulfilmentId + " attempt " + attempt;
+    }
+}

@@ -1,0 +1,217 @@
+package io.fulfilmentbridge.payout;
+
+import io.fulfilmentbridge.payout.PayoutAnomalies.Kind;
+import io.fulfilmentbridge.payout.PayoutMessages.PayoutResult;
+import io.fulfilmentbridge.payout.PayoutMessages.UnreadablePayoutResult;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionException;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Records the payout worker's results (contract section 6), for route payout-results. Each is applied
+ * in one transaction with the fulfilment's row locked, so a replay being applied at the same moment is
+ * seen either before or after, never half way. While the database is unreachable a result waits here,
+ * with growing pauses, for up to bridge.cash.results-outage-wait; only then is it handed back to the
+ * broker, which delivers it again later.
+ */
+@Component("payoutResults")
+public class PayoutResults {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PayoutResults.class);
+    private static final long FIRST_PAUSE_MILLIS = 250;
+    private static final long LONGEST_PAUSE_MILLIS = 5000;
+
+    private final PayoutMessages messages;
+    private final PayoutAnomalies anomalies;
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
+    private final String queuedStatus;
+    private final Duration outageWait;
+    private final ApplicationContext context;
+    private volatile boolean closing;
+
+    public PayoutResults(ApplicationContext context, PayoutMessages messages, PayoutAnomalies anomalies, JdbcTemplate jdbc,
+                         TransactionTemplate transaction,
+                         @Value("${bridge.cash.queued-status:202}") String queuedStatus,
+                         @Value("${bridge.cash.results-outage-wait:3m}") Duration outageWait) {
+        this.context = context;
+        this.messages = messages;
+        this.anomalies = anomalies;
+        this.jdbc = jdbc;
+        this.transaction = transaction;
+        this.queuedStatus = queuedStatus;
+        this.outageWait = outageWait;
+    }
+
+    /** What became of one result; deadLetter is set when it belongs on the dead-letter queue. */
+    private record Recorded(String deadLetter, Kind anomaly, String reason) {
+        static final Recorded DONE = new Recorded(null, null, null);
+
+        static Recorded deadLetter(String reason) {
+            return new Recorded(reason, null, null);
+        }
+    }
+
+    /** Records the exchange's result; answers why it goes to the dead-letter queue, or null. */
+    public String record(Exchange exchange) {
+        PayoutResult result;
+        try {
+            result = messages.result(exchange.getIn().getBody(String.class));
+        } catch (UnreadablePayoutResult e) {
+            return "unreadable payout result: " + e.getMessage();
+        }
+        Recorded recorded = throughOutage(result, () -> transaction.execute(tx -> apply(result)));
+        if (recorded.anomaly() != null) {
+            anomalies.count(recorded.anomaly());
+            LOG.warn("payout anomaly, fulfilment {}: {} (reference {}); listed for operators", result.fulfilmentId(),
+                    recorded.reason(), result.reference());
+        }
+        return recorded.deadLetter();
+    }
+
+    private Recorded apply(PayoutResult result) {
+        long id = result.fulfilmentId();
+        int attempt = result.attempt();
+        List<Map<String, Object>> rows = jdbc.queryForList(
+                "SELECT unit, state, attempt, payout_reference FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE", id);
+        if (rows.isEmpty()) {
+            return Recorded.deadLetter("payout result for fulfilment " + id + ", which the bridge does not know");
+        }
+        Map<String, Object> row = rows.get(0);
+        String state = (String) row.get("state");
+        int latest = ((Number) row.get("attempt")).intValue();
+        if (!"cash".equals(row.get("unit")) || latest == 0) {
+            return Recorded.deadLetter("payout result for fulfilment " + id + ", which is no queued cash fulfilment");
+        }
+        if (attempt > latest) {
+            return Recorded.deadLetter("payout result for attempt " + attempt + " of fulfilment " + id
+                    + ", which the bridge never queued (its latest attempt is " + latest + ")");
+        }
+        return result.status().equals("paid") ? paid(result, state, latest, (String) row.get("payout_reference"))
+                : failed(result, state, latest);
+    }
+
+    private Recorded paid(PayoutResult result, String state, int latest, String latestReference) {
+        long id = result.fulfilmentId();
+        int attempt = result.attempt();
+        boolean awaitingResult = state.equals("QUEUED") || state.equals("FAILED");
+        List<Map<String, Object>> otherPaid = anomalies.otherPaidAttempts(id, attempt);
+        String reason;
+        Kind kind;
+        if (attempt == latest && state.equals("PAID")) {
+            LOG.info("payout of fulfilment {} attempt {} paid again (reference {}): nothing changed", id, attempt, result.reference());
+            return Recorded.DONE;
+        } else if (!otherPaid.isEmpty() || state.equals("PAID")) {
+            Map<String, Object> first = otherPaid.isEmpty() ? Map.<String, Object>of("attempt", latest, "reference", String.valueOf(latestReference))
+                    : otherPaid.get(0);
+            kind = Kind.SECOND_PAYMENT;
+            reason = "attempt " + attempt + " was paid after attempt " + first.get("attempt") + " was paid (reference "
+                    + first.get("reference") + "): a double payout";
+        } else if (attempt < latest) {
+            kind = Kind.OLDER_ATTEMPT;
+            reason = "attempt " + attempt + " was paid after attempt " + latest + " was queued: check for a double payout";
+        } else if (awaitingResult) {
+            // FirstPromoter still holds the reward pending, to be told (firstpromoter-notify), unless the
+            // delivery's queued answer was a 200 (bridge.cash.queued-status) and no replay queued it since.
+            jdbc.update("""
+                    UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?,
+                        firstpromoter_notice = CASE WHEN firstpromoter_notice = 'DUE' OR ? <> '200' THEN 'DUE' END,
+                        firstpromoter_attempts = 0, firstpromoter_next_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP
+                    WHERE fulfilment_id = ?""", result.reference(), queuedStatus, id);
+            LOG.info("payout of fulfilment {} attempt {} paid", id, attempt);
+            return Recorded.DONE;
+        } else {
+            // Being applied again (an operator's replay after it was reported failed), or parked since.
+            kind = Kind.OLDER_ATTEMPT;
+            reason = "attempt " + attempt + " was paid while " + (state.equals("RECEIVED") ? "a replay was being applied"
+                    : "the fulfilment was " + state) + ": check for a double payout";
+        }
+        if (!anomalies.record(id, attempt, kind, reason, result.reference())) {
+            LOG.info("payout of fulfilment {} attempt {} paid again (reference {}): already listed, nothing changed",
+                    id, attempt, result.reference());
+            return Recorded.DONE;
+        }
+        // The fulfilment keeps the payment's reference; its state changes only when this is its latest
+        // attempt and still awaited. FirstPromoter's notice is left as it was.
+        if (attempt == latest && awaitingResult) {
+            jdbc.update("UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?, updated_at = ? WHERE fulfilment_id = ?",
+                    result.reference(), Timestamp.from(Instant.now()), id);
+        } else if (!state.equals("PAID")) {
+            jdbc.update("UPDATE fulfilments SET payout_reference = ? WHERE fulfilment_id = ?", result.reference(), id);
+        }
+        return new Recorded(null, kind, reason);
+    }
+
+    private Recorded failed(PayoutResult result, String state, int latest) {
+        long id = result.fulfilmentId();
+        int attempt = result.attempt();
+        if (attempt < latest) {
+            LOG.info("payout of fulfilment {} attempt {} failed (reference {}) after attempt {} was queued: nothing changed",
+                    id, attempt, result.reference(), latest);
+        } else if (state.equals("QUEUED")) {
+            jdbc.update("""
+                    UPDATE fulfilments SET state = 'FAILED', reason = ?, payout_reference = ?, updated_at = CURRENT_TIMESTAMP
+                    WHERE fulfilment_id = ?""", result.getFailureReason(), result.reference(), id);
+            LOG.info("payout of fulfilment {} attempt {} failed", id, attempt);
+        } else {
+            LOG.info("payout of fulfilment {} attempt {} failed (reference {}) while it is {}: nothing changed",
+                    id, attempt, result.reference(), state);
+        }
+        return Recorded.DONE;
+    }
+
+    /** Runs the work again, with growing pauses, while the database fails, for up to the outage wait. */
+    private Recorded throughOutage(PayoutResult result, Supplier<Recorded> work) {
+        long giveUpAt = System.nanoTime() + outageWait.toNanos();
+        long pause = FIRST_PAUSE_MILLIS;
+        boolean waited = false;
+        while (true) {
+            try {
+                Recorded recorded = work.get();
+                if (waited) {
+                    LOG.info("payout result for fulfilment {}: the database is back, result recorded", result.fulfilmentId());
+                }
+                return recorded;
+            } catch (DataAccessException | TransactionException e) {
+                if (closing || System.nanoTime() + pause * 1_000_000 > giveUpAt) {
+                    throw e;
+                }
+                if (!waited) {
+                    LOG.warn("payout result for fulfilment {} waits for the database ({}), for up to {}", result.fulfilmentId(),
+                            e.getClass().getSimpleName(), outageWait);
+                    waited = true;
+                }
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                pause = Math.min(pause * 2, LONGEST_PAUSE_MILLIS);
+            }
+        }
+    }
+
+    /** On shutdown a waiting result goes back to the broker at once, instead of holding the shutdown up. */
+    @EventListener
+    void closing(ContextClosedEvent event) {
+        if (event.getApplicationContext() == context) {
+            closing = true;
+        }
+    }
+}
