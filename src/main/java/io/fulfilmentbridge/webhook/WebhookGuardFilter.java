@@ -14,6 +14,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Locale;
+import io.fulfilmentbridge.fulfilment.AnswerDeadline;
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -44,6 +45,8 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        // The answer deadline counts from here (AnswerDeadline), not from when a thread runs the route.
+        request.setAttribute(AnswerDeadline.ARRIVED_AT, System.nanoTime());
         if (!door.open()) {
             refuse(request, response, 503, "retry", door.closedBecause());
             return;
