@@ -166,6 +166,37 @@ class AnswerDeadlineIT extends ProductionSupport {
         assertThat(waited.millis()).isLessThan(10_000);
     }
 
+    @Test
+    @Order(4)
+    void deliveriesDuringShutdownGet503NeverA404() throws Exception {
+        List<Answer> during = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread sender = new Thread(() -> {
+            while (!stopped.get()) {
+                during.add(deliver(bridge, delivery("credits.json", nextId(), Map.of("promoter.cust_id", "it-stop"))));
+                BridgeProcess.sleep(10);
+            }
+        });
+        sender.start();
+        BridgeProcess.sleep(1000);
+        bridge.stop();
+        stopped.set(true);
+        sender.join(30_000);
+
+        List<Answer> answered = during.stream().filter(Answer::answered).toList();
+        long resets = during.stream().filter(a -> !a.answered() && !a.failure().contains(ConnectException.class.getName())).count();
+        summary(String.format("scenario 8 (shutdown): deliveries %d, not connected %d, 200 %d, 503 %d, other %d, "
+                        + "closed without an answer %d", during.size(), during.size() - answered.size() - resets,
+                answered.stream().filter(a -> a.status() == 200).count(), answered.stream().filter(a -> a.status() == 503).count(),
+                answered.stream().filter(a -> a.status() != 503 && a.status() != 200).count(), resets));
+        assertThat(answered).allSatisfy(a -> {
+            assertThat(a.status()).as(a.detail()).isIn(200, 503);
+            if (a.status() == 503) {
+                assertThat(a.outcome()).as(a.detail()).isEqualTo("retry");
+            }
+        });
+    }
+
     private static String grantState(long id) {
         return jdbc.query("SELECT state FROM stripe_grants WHERE fulfilment_id = ?", rs -> rs.next() ? rs.getString(1) : null, id);
     }
