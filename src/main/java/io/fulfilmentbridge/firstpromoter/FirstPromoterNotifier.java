@@ -23,47 +23,53 @@ import org.springframework.util.StringUtils;
  * Tells FirstPromoter through its API that a reward it still holds pending is fulfilled: a cash payout
  * paid after its delivery was answered, or a parked reward an operator's replay applied. No delivery of
  * these was answered 200, and FirstPromoter does not promise to fire them again (contract section 8).
- * Off without bridge.firstpromoter.api-key. The firstpromoter-notify route hands over the rows whose
- * notice is due; each attempt is counted in the row before the call, so a crash loses no notice and a
- * dead API is not called without end.
+ * A fulfilment_pending delivery's data.id is a v1 payout id, so it is closed with API v1's payout update
+ * and the v1 key; off without bridge.firstpromoter.v1-api-key. The v2 key never closes one: a v2
+ * commission with the same number would be closed instead. The firstpromoter-notify route hands over
+ * the rows whose notice is due; each attempt is counted in the row before the call, so a crash loses no
+ * notice and a dead API is not called without end.
  */
 @Component("firstPromoterNotifier")
 public class FirstPromoterNotifier {
 
-    /** FirstPromoter API v2: marks non-monetary commissions (rewards) as fulfilled, by id. */
-    public static final String MARK_FULFILLED = "/api/v2/company/commissions/mark_fulfilled";
+    /** FirstPromoter API v1: changes a payout's status; with status=completed it is fulfilled. */
+    public static final String PAYOUT_UPDATE = "/api/v1/payouts/update";
 
     private static final Logger log = LoggerFactory.getLogger(FirstPromoterNotifier.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JdbcTemplate jdbc;
     private final MeterRegistry meters;
-    private final String apiKey;
-    private final String accountId;
-    private final URI endpoint;
+    private final String v1ApiKey;
+    private final String payoutUpdate;
     private final Duration readTimeout;
     private final int maxAttempts;
     private final Duration retryBackoff;
     private final HttpClient http;
 
     public FirstPromoterNotifier(JdbcTemplate jdbc, MeterRegistry meters,
-                                 @Value("${bridge.firstpromoter.api-key:}") String apiKey,
+                                 @Value("${bridge.firstpromoter.v1-api-key:}") String v1ApiKey,
+                                 @Value("${bridge.firstpromoter.v1-api-base:https://firstpromoter.com}") String v1ApiBase,
+                                 @Value("${bridge.firstpromoter.api-key:}") String v2ApiKey,
                                  @Value("${bridge.firstpromoter.account-id:}") String accountId,
-                                 @Value("${bridge.firstpromoter.api-base:https://api.firstpromoter.com}") String apiBase,
                                  @Value("${bridge.firstpromoter.connect-timeout:2s}") Duration connectTimeout,
                                  @Value("${bridge.firstpromoter.read-timeout:5s}") Duration readTimeout,
                                  @Value("${bridge.firstpromoter.max-attempts:6}") int maxAttempts,
                                  @Value("${bridge.firstpromoter.retry-backoff:1m}") Duration retryBackoff) {
         this.jdbc = jdbc;
         this.meters = meters;
-        this.apiKey = StringUtils.hasText(apiKey) ? apiKey.trim() : null;
-        this.accountId = StringUtils.hasText(accountId) ? accountId.trim() : null;
-        if (this.apiKey != null && this.accountId == null) {
-            // Every v2 call names the account; without it each notice would be refused, so say so at start-up.
+        this.v1ApiKey = StringUtils.hasText(v1ApiKey) ? v1ApiKey.trim() : null;
+        if (StringUtils.hasText(v2ApiKey) && !StringUtils.hasText(accountId)) {
+            // Every v2 call names the account; say so at start-up rather than at the first call.
             throw new IllegalStateException("bridge.firstpromoter.api-key is set but bridge.firstpromoter.account-id "
-                    + "(BRIDGE_FIRSTPROMOTER_ACCOUNT_ID) is empty: FirstPromoter's API needs both");
+                    + "(BRIDGE_FIRSTPROMOTER_ACCOUNT_ID) is empty: FirstPromoter's API v2 needs both");
         }
-        this.endpoint = URI.create(apiBase.replaceAll("/+$", "") + MARK_FULFILLED);
+        if (StringUtils.hasText(v2ApiKey) && this.v1ApiKey == null) {
+            log.warn("bridge.firstpromoter.api-key (v2) is set but bridge.firstpromoter.v1-api-key is not: "
+                    + "fulfilment_pending rewards carry v1 payout ids and are closed only with the v1 key, "
+                    + "so FirstPromoter is not told about paid payouts or replayed rewards");
+        }
+        this.payoutUpdate = v1ApiBase.replaceAll("/+$", "") + PAYOUT_UPDATE;
         this.readTimeout = readTimeout;
         this.maxAttempts = Math.max(1, maxAttempts);
         this.retryBackoff = retryBackoff;
@@ -76,7 +82,7 @@ public class FirstPromoterNotifier {
 
     /** The firstpromoter-notify route exists only when this is true. */
     public boolean enabled() {
-        return apiKey != null;
+        return v1ApiKey != null;
     }
 
     /**
@@ -96,7 +102,7 @@ public class FirstPromoterNotifier {
         if (claimed != 1) {
             return;
         }
-        Answer answer = markFulfilled(fulfilmentId);
+        Answer answer = completePayout(fulfilmentId);
         if (answer.sent()) {
             jdbc.update("""
                     UPDATE fulfilments SET firstpromoter_notice = 'SENT', firstpromoter_notified_at = CURRENT_TIMESTAMP
@@ -120,23 +126,22 @@ public class FirstPromoterNotifier {
         }
     }
 
-    private Answer markFulfilled(long fulfilmentId) {
-        HttpRequest request = HttpRequest.newBuilder(endpoint)
+    /** API v1 takes its parameters as query parameters, not JSON, and answers the payout object. */
+    private Answer completePayout(long payoutId) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(payoutUpdate + "?id=" + payoutId + "&status=completed"))
                 .timeout(readTimeout)
-                .header("Authorization", "Bearer " + apiKey)
-                .header("Account-ID", accountId)
-                .header("Content-Type", "application/json")
+                .header("X-API-KEY", v1ApiKey)
                 .header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"ids\":[" + fulfilmentId + "]}"))
+                .PUT(HttpRequest.BodyPublishers.noBody())
                 .build();
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             int status = response.statusCode();
             if (status >= 200 && status < 300) {
-                String failed = failedInBatch(response.body());
-                return failed == null ? Answer.SENT : new Answer(false, false, "status " + status + ", " + failed);
+                String notCompleted = notCompleted(response.body());
+                return notCompleted == null ? Answer.SENT : new Answer(false, false, "status " + status + ", " + notCompleted);
             }
-            // A wrong key or account (401/403) may be fixed while attempts remain; a refusal of this id is final.
+            // A wrong key (401/403) may be fixed while attempts remain; 404 (no such payout) and 422 are final.
             boolean retryable = status >= 500 || status == 401 || status == 403 || status == 408 || status == 409
                     || status == 429;
             return new Answer(false, retryable, "status " + status + excerpt(response.body()));
@@ -148,13 +153,13 @@ public class FirstPromoterNotifier {
         }
     }
 
-    /** The batch answer says the one id failed (a monetary or unknown commission), or null. */
-    private String failedInBatch(String body) {
+    /** The answered payout says a status other than completed, or null. */
+    private String notCompleted(String body) {
         try {
-            JsonNode answer = JSON.readTree(body == null ? "" : body);
-            if (answer != null && ("failed".equals(answer.path("status").asText())
-                    || answer.path("failed_count").asInt(0) > 0)) {
-                return "FirstPromoter did not mark it" + excerpt(answer.path("processing_errors").toString());
+            JsonNode payout = JSON.readTree(body == null ? "" : body);
+            String status = payout == null ? "" : payout.path("status").asText("");
+            if (!status.isEmpty() && !"completed".equals(status)) {
+                return "FirstPromoter left the payout" + excerpt(status);
             }
         } catch (IOException notJson) {
             // A 2xx without the documented body still took the request.
@@ -167,7 +172,7 @@ public class FirstPromoterNotifier {
         if (!StringUtils.hasText(body)) {
             return "";
         }
-        String text = body.replace(apiKey, "[key]").replaceAll("\\s+", " ").trim();
+        String text = body.replace(v1ApiKey, "[key]").replaceAll("\\s+", " ").trim();
         return ": " + (text.length() > 200 ? text.substring(0, 200) + "..." : text);
     }
 

@@ -301,10 +301,10 @@ public class FulfilmentRecords {
     public void park(Exchange exchange) {
         Fulfilment f = exchange.getIn().getBody(Fulfilment.class);
         String reason = exchange.getProperty("parkReason", String.class);
-        int updated = jdbc.update("""
+        int updated = deadline.boundStatements(exchange, 0, () -> jdbc.update("""
                 UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, updated_at = ?
                 WHERE fulfilment_id = ? AND lease_holder = ?""",
-                cut(reason, 1000), Timestamp.from(Instant.now()), f.id(), exchange.getProperty(LEASE, String.class));
+                cut(reason, 1000), Timestamp.from(Instant.now()), f.id(), exchange.getProperty(LEASE, String.class)));
         requireLease(updated, f.id());
         exchange.setProperty("outcome", "parked");
         exchange.setProperty("detail", reason);
@@ -327,8 +327,10 @@ public class FulfilmentRecords {
             return;
         }
         try {
-            jdbc.update("UPDATE fulfilments SET lease_until = ? WHERE fulfilment_id = ? AND lease_holder = ? AND state = 'RECEIVED'",
-                    Timestamp.from(Instant.now()), id, token);
+            // Bounded: the answer is waiting for this, and a hung database must not hold it.
+            deadline.boundStatements(exchange, AnswerDeadline.CLEAN_UP_MILLIS, () -> jdbc.update(
+                    "UPDATE fulfilments SET lease_until = ? WHERE fulfilment_id = ? AND lease_holder = ? AND state = 'RECEIVED'",
+                    Timestamp.from(Instant.now()), id, token));
         } catch (RuntimeException databaseDown) {
             // The lease runs out by itself.
         }

@@ -23,6 +23,7 @@ import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -93,9 +94,20 @@ public class FreeMonthsGrants {
         String holder = UUID.randomUUID().toString();
         grants.lockCustomer(customerId, holder, System.currentTimeMillis() + deadline.remainingMillis(exchange));
         try {
-            grantLocked(f, customerId, exchange);
+            // A write that hangs after the Stripe call (settle, mark granted, forget) fails in time for a 503.
+            deadline.boundStatements(exchange, 0, () -> grantLocked(f, customerId, exchange));
         } finally {
-            grants.unlockCustomer(customerId, holder);
+            unlock(customerId, holder, exchange);
+        }
+    }
+
+    /** Best effort within the deadline: a lock left behind runs out after its lease. */
+    private void unlock(String customerId, String holder, Exchange exchange) {
+        try {
+            deadline.boundStatements(exchange, AnswerDeadline.CLEAN_UP_MILLIS, () -> grants.unlockCustomer(customerId, holder));
+        } catch (DataAccessException unavailable) {
+            LOG.warn("the lock on Stripe customer {} was not released ({}); it runs out after its lease", customerId,
+                    unavailable.getClass().getSimpleName());
         }
     }
 

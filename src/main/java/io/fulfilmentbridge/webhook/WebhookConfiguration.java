@@ -1,6 +1,8 @@
 package io.fulfilmentbridge.webhook;
 
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spring.boot.CamelContextConfiguration;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -10,13 +12,36 @@ import org.springframework.core.Ordered;
 @Configuration(proxyBeanMethods = false)
 public class WebhookConfiguration {
 
+    /** The route that takes deliveries (routes/fulfilment-webhook.camel.yaml). */
+    static final String WEBHOOK_ROUTE_ID = "fulfilment-webhook";
+
     @Bean
-    FilterRegistrationBean<WebhookGuardFilter> webhookGuard(WebhookSecrets secrets, FulfilmentMetrics metrics,
+    WebhookDoor webhookDoor() {
+        return new WebhookDoor(WEBHOOK_ROUTE_ID);
+    }
+
+    /** Camel does not pick up notifier beans by itself here: added before it starts, so it sees its own start. */
+    @Bean
+    CamelContextConfiguration webhookDoorSeesCamel(WebhookDoor door) {
+        return new CamelContextConfiguration() {
+            @Override
+            public void beforeApplicationStart(CamelContext camelContext) {
+                camelContext.getManagementStrategy().addEventNotifier(door);
+            }
+
+            @Override
+            public void afterApplicationStart(CamelContext camelContext) {
+            }
+        };
+    }
+
+    @Bean
+    FilterRegistrationBean<WebhookGuardFilter> webhookGuard(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door,
             @Value("${bridge.webhook.path}") String path,
             @Value("${bridge.webhook.max-body-bytes:65536}") int maxBodyBytes,
             @Value("${bridge.webhook.max-drain-bytes:16777216}") long maxDrainBytes) {
         FilterRegistrationBean<WebhookGuardFilter> registration =
-                new FilterRegistrationBean<>(new WebhookGuardFilter(secrets, metrics, maxBodyBytes, maxDrainBytes));
+                new FilterRegistrationBean<>(new WebhookGuardFilter(secrets, metrics, door, maxBodyBytes, maxDrainBytes));
         registration.addUrlPatterns(path);
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         return registration;

@@ -14,12 +14,14 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Locale;
+import io.fulfilmentbridge.fulfilment.AnswerDeadline;
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Contract section 1, checks 1 to 4, before any route runs: method, secret, size, content type, in
- * that order, each refusal with the contract's JSON body. Done here rather than in the route because
+ * that order, each refusal with the contract's JSON body. Before them, 503 while the routes are not
+ * all up (contract section 8, {@link WebhookDoor}). Done here rather than in the route because
  * Spring MVC would answer 405/415 itself, and Tomcat resets a connection rather than swallow a large
  * unread body. The body is read once, here, and handed on.
  */
@@ -27,12 +29,15 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
 
     private final WebhookSecrets secrets;
     private final FulfilmentMetrics metrics;
+    private final WebhookDoor door;
     private final int maxBodyBytes;
     private final long maxDrainBytes;
 
-    public WebhookGuardFilter(WebhookSecrets secrets, FulfilmentMetrics metrics, int maxBodyBytes, long maxDrainBytes) {
+    public WebhookGuardFilter(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door, int maxBodyBytes,
+                              long maxDrainBytes) {
         this.secrets = secrets;
         this.metrics = metrics;
+        this.door = door;
         this.maxBodyBytes = maxBodyBytes;
         this.maxDrainBytes = maxDrainBytes;
     }
@@ -40,6 +45,12 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        // The answer deadline counts from here (AnswerDeadline), not from when a thread runs the route.
+        request.setAttribute(AnswerDeadline.ARRIVED_AT, System.nanoTime());
+        if (!door.open()) {
+            refuse(request, response, 503, "retry", door.closedBecause());
+            return;
+        }
         if (!"POST".equals(request.getMethod())) {
             response.setHeader("Allow", "POST");
             refuse(request, response, 405, "method_not_allowed", "only POST is accepted");
@@ -116,7 +127,7 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
 
     private void refuse(HttpServletRequest request, HttpServletResponse response, int status, String outcome, String detail)
             throws IOException {
-        if (!"POST".equals(request.getMethod()) || status == 401) {
+        if (!"POST".equals(request.getMethod()) || status == 401 || status == 503) {
             drain(request.getInputStream());
         }
         response.setStatus(status);

@@ -1,15 +1,14 @@
 package io.fulfilmentbridge.firstpromoter;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
-import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
-import static com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
-import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
-import static io.fulfilmentbridge.firstpromoter.FirstPromoterNotifier.MARK_FULFILLED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -39,19 +39,27 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 
 /**
- * Contract section 8's loop closing: with a FirstPromoter API key, a paid payout and a reward granted
- * by replay are told to FirstPromoter's API (a local stand-in) once, with bounded retries.
+ * Contract section 8's loop closing: with FirstPromoter's v1 API key, a paid payout and a reward granted
+ * by replay are told to FirstPromoter's API (a local stand-in) once, with bounded retries, by API v1's
+ * payout update: a fulfilment_pending delivery's data.id is a v1 payout id. The v2 key is configured
+ * too, to show that no v1 id ever reaches v2's mark_fulfilled.
  */
 @ExtendWith(OutputCaptureExtension.class)
 @TestPropertySource(properties = {
-        "bridge.firstpromoter.api-key=" + FirstPromoterNotifyTest.KEY,
+        "bridge.firstpromoter.v1-api-key=" + FirstPromoterNotifyTest.KEY,
+        "bridge.firstpromoter.api-key=" + FirstPromoterNotifyTest.V2_KEY,
         "bridge.firstpromoter.account-id=" + FirstPromoterNotifyTest.ACCOUNT,
         "bridge.firstpromoter.poll-interval=100ms",
         "bridge.firstpromoter.retry-backoff=200ms",
         "bridge.firstpromoter.max-attempts=" + FirstPromoterNotifyTest.MAX_ATTEMPTS})
 class FirstPromoterNotifyTest extends BridgeTest {
 
-    static final String KEY = "fp_test_key";
+    static final String KEY = "fp_test_v1_key";
+    static final String V2_KEY = "fp_test_v2_key";
+    /** API v1's payout status change, the call that closes a legacy reward. */
+    static final String PAYOUT_UPDATE = "/api/v1/payouts/update";
+    /** API v2's call for commissions; a v1 payout id sent there would close another reward. */
+    static final String MARK_FULFILLED = "/api/v2/company/commissions/mark_fulfilled";
     static final String ACCOUNT = "acc_test_account";
     static final int MAX_ATTEMPTS = 4;
     /** Long enough for several polls and backoffs: what has not been sent by then is not sent. */
@@ -66,6 +74,7 @@ class FirstPromoterNotifyTest extends BridgeTest {
 
     @DynamicPropertySource
     static void firstPromoterStandIn(DynamicPropertyRegistry registry) {
+        registry.add("bridge.firstpromoter.v1-api-base", () -> "http://127.0.0.1:" + FIRSTPROMOTER.port());
         registry.add("bridge.firstpromoter.api-base", () -> "http://127.0.0.1:" + FIRSTPROMOTER.port());
     }
 
@@ -80,21 +89,34 @@ class FirstPromoterNotifyTest extends BridgeTest {
     @BeforeEach
     void firstPromoterMarksWhatItIsAsked() {
         FIRSTPROMOTER.resetAll();
-        FIRSTPROMOTER.stubFor(WireMock.post(urlPathEqualTo(MARK_FULFILLED)).atPriority(10).willReturn(completed()));
+        FIRSTPROMOTER.stubFor(WireMock.any(anyUrl()).atPriority(20).willReturn(aResponse().withStatus(404)));
+        FIRSTPROMOTER.stubFor(WireMock.put(urlPathEqualTo(PAYOUT_UPDATE)).atPriority(10).willReturn(completed()));
+    }
+
+    @AfterEach
+    void onlyV1PayoutUpdatesWereSent() {
+        assertThat(FIRSTPROMOTER.findAll(anyRequestedFor(urlPathEqualTo(MARK_FULFILLED)))).isEmpty();
+        for (LoggedRequest request : FIRSTPROMOTER.findAll(anyRequestedFor(anyUrl()))) {
+            assertThat(request.getMethod().getName() + " " + request.getUrl()).matches("PUT " + PAYOUT_UPDATE + "\\?id=\\d+&status=completed");
+        }
     }
 
     @Test
-    void aPaidPayoutIsToldOnceWithTheKeyAndTheFulfilmentId() {
+    void aPaidPayoutIsCompletedOnceThroughApiV1WithTheV1KeyAndThePayoutId() {
         long id = queuedPayout();
         assertThat(notices(id)).as("queued is not fulfilled").isEmpty();
 
         sendResult(id, "paid");
         await().atMost(Duration.ofSeconds(10)).until(() -> notices(id).size() == 1);
         LoggedRequest notice = notices(id).get(0);
-        assertThat(notice.getHeader("Authorization")).isEqualTo("Bearer " + KEY);
-        assertThat(notice.getHeader("Account-ID")).isEqualTo(ACCOUNT);
-        assertThat(notice.getHeader("Content-Type")).startsWith("application/json");
-        assertThat(equalToJson("{\"ids\":[" + id + "]}").match(notice.getBodyAsString()).isExactMatch()).isTrue();
+        assertThat(notice.getMethod().getName()).isEqualTo("PUT");
+        assertThat(notice.getUrl()).isEqualTo(PAYOUT_UPDATE + "?id=" + id + "&status=completed");
+        assertThat(notice.queryParameter("id").values()).containsExactly(String.valueOf(id));
+        assertThat(notice.queryParameter("status").values()).containsExactly("completed");
+        assertThat(notice.getHeader("X-API-KEY")).isEqualTo(KEY);
+        assertThat(notice.containsHeader("Authorization")).as("no v2 bearer token").isFalse();
+        assertThat(notice.containsHeader("Account-ID")).isFalse();
+        assertThat(notice.getBodyAsString()).isEmpty();
 
         quiet();
         assertThat(notices(id)).hasSize(1);
@@ -120,7 +142,7 @@ class FirstPromoterNotifyTest extends BridgeTest {
         assertThat(replayed.get("outcome").asText()).isEqualTo("granted");
 
         await().atMost(Duration.ofSeconds(10)).until(() -> notices(id).size() == 1);
-        assertThat(notices(id).get(0).getHeader("Authorization")).isEqualTo("Bearer " + KEY);
+        assertThat(notices(id).get(0).getHeader("X-API-KEY")).isEqualTo(KEY);
         // FirstPromoter firing it again is answered 200 from what was decided; nothing more is sent.
         assertThat(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer))).statusCode()).isEqualTo(200);
         quiet();
@@ -161,10 +183,10 @@ class FirstPromoterNotifyTest extends BridgeTest {
     @Test
     void aDeadApiIsGivenUpAfterTheLastAttemptAndTheKeyStaysOut(CapturedOutput output) {
         long id = queuedPayout();
-        FIRSTPROMOTER.stubFor(WireMock.post(urlPathEqualTo(MARK_FULFILLED)).atPriority(1)
-                .withRequestBody(matchingJsonPath("$.ids[0]", equalTo(String.valueOf(id))))
+        FIRSTPROMOTER.stubFor(WireMock.put(urlPathEqualTo(PAYOUT_UPDATE)).atPriority(1)
+                .withQueryParam("id", equalTo(String.valueOf(id)))
                 .willReturn(aResponse().withStatus(401).withHeader("Content-Type", "application/json")
-                        .withBody("{\"message\":\"Invalid token " + KEY + "\"}")));
+                        .withBody("{\"error\":\"Invalid API key " + KEY + "\"}")));
 
         sendResult(id, "paid");
         await().atMost(Duration.ofSeconds(15)).until(() -> "GAVE_UP".equals(noticeRow(id).get("firstpromoter_notice")));
@@ -178,22 +200,38 @@ class FirstPromoterNotifyTest extends BridgeTest {
         }
     }
 
+    @Test
+    void aPayoutFirstPromoterDoesNotKnowIsGivenUpAtOnce() {
+        long id = queuedPayout();
+        FIRSTPROMOTER.stubFor(WireMock.put(urlPathEqualTo(PAYOUT_UPDATE)).atPriority(1)
+                .withQueryParam("id", equalTo(String.valueOf(id)))
+                .willReturn(aResponse().withStatus(404).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\":\"Payment not found\"}")));
+
+        sendResult(id, "paid");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "GAVE_UP".equals(noticeRow(id).get("firstpromoter_notice")));
+        quiet();
+        assertThat(notices(id)).hasSize(1);
+        assertThat(noticeRow(id)).containsEntry("firstpromoter_attempts", 1);
+    }
+
+    /** API v1's answer: the payout object, now completed (abridged). */
     private static ResponseDefinitionBuilder completed() {
-        return okJson("{\"id\":1,\"status\":\"completed\",\"total\":1,\"selected_total\":1,\"processed_count\":1,"
-                + "\"failed_count\":0,\"action_label\":\"mark_fulfilled\",\"processing_errors\":[]}");
+        return okJson("{\"id\":2710287,\"status\":\"completed\",\"amount\":3000,\"date_paid\":null,\"unit\":\"cash\","
+                + "\"has_issues\":false,\"reward\":null,\"promoter\":{\"id\":8262622,\"cust_id\":\"\"}}");
     }
 
     private static void stubFor(long id, String scenario, String state, String next, ResponseDefinitionBuilder answer) {
-        FIRSTPROMOTER.stubFor(WireMock.post(urlPathEqualTo(MARK_FULFILLED)).atPriority(1)
-                .withRequestBody(matchingJsonPath("$.ids[0]", equalTo(String.valueOf(id))))
+        FIRSTPROMOTER.stubFor(WireMock.put(urlPathEqualTo(PAYOUT_UPDATE)).atPriority(1)
+                .withQueryParam("id", equalTo(String.valueOf(id)))
                 .inScenario(scenario).whenScenarioStateIs(state).willSetStateTo(next)
                 .willReturn(answer));
     }
 
     /** The calls FirstPromoter's stand-in received for this fulfilment. */
     private static List<LoggedRequest> notices(long id) {
-        return FIRSTPROMOTER.findAll(postRequestedFor(urlPathEqualTo(MARK_FULFILLED))
-                .withRequestBody(matchingJsonPath("$.ids[0]", equalTo(String.valueOf(id)))));
+        return FIRSTPROMOTER.findAll(putRequestedFor(urlPathEqualTo(PAYOUT_UPDATE))
+                .withQueryParam("id", equalTo(String.valueOf(id))));
     }
 
     /** A cash fulfilment answered queued (202): FirstPromoter keeps it pending. */

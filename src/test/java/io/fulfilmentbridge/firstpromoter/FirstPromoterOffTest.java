@@ -1,18 +1,51 @@
 package io.fulfilmentbridge.firstpromoter;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
 import io.fulfilmentbridge.BridgeTest;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.camel.CamelContext;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jms.core.JmsTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
 
-/** Without bridge.firstpromoter.api-key (the tests' default) nothing is told to FirstPromoter. */
+/**
+ * Without bridge.firstpromoter.v1-api-key nothing is told to FirstPromoter, even with the v2 key and
+ * account set: a fulfilment_pending delivery's id is a v1 payout id, which v2's call must never get.
+ */
+@TestPropertySource(properties = {
+        "bridge.firstpromoter.api-key=fp_test_v2_key",
+        "bridge.firstpromoter.account-id=acc_test_account",
+        "bridge.firstpromoter.poll-interval=100ms"})
 class FirstPromoterOffTest extends BridgeTest {
+
+    private static final WireMockServer FIRSTPROMOTER =
+            new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+
+    static {
+        FIRSTPROMOTER.start();
+    }
+
+    @DynamicPropertySource
+    static void firstPromoterStandIn(DynamicPropertyRegistry registry) {
+        registry.add("bridge.firstpromoter.api-base", () -> "http://127.0.0.1:" + FIRSTPROMOTER.port());
+        registry.add("bridge.firstpromoter.v1-api-base", () -> "http://127.0.0.1:" + FIRSTPROMOTER.port());
+    }
+
+    @AfterAll
+    static void stopFirstPromoter() {
+        FIRSTPROMOTER.stop();
+    }
 
     @Autowired
     private FirstPromoterNotifier notifier;
@@ -24,7 +57,7 @@ class FirstPromoterOffTest extends BridgeTest {
     private JmsTemplate jms;
 
     @Test
-    void withoutAKeyThereIsNoNotifyRouteAndAPaidPayoutIsOnlyRecordedAsDue() {
+    void withoutTheV1KeyThereIsNoNotifyRouteAndAPaidPayoutIsOnlyRecordedAsDue() throws InterruptedException {
         assertThat(notifier.enabled()).isFalse();
         assertThat(camel.getRoute("firstpromoter-notify")).isNull();
 
@@ -34,9 +67,11 @@ class FirstPromoterOffTest extends BridgeTest {
                 "{\"fulfilment_id\":" + id + ",\"attempt\":1,\"status\":\"paid\",\"reference\":\"po_off\"}"));
         await().atMost(Duration.ofSeconds(5)).until(() -> "PAID".equals(state(id)));
 
-        // Due, so a key configured later tells FirstPromoter; but no attempt is made without one.
+        // Due, so a v1 key configured later tells FirstPromoter; but no attempt is made without one.
         notifier.tell(id, 0);
+        Thread.sleep(1000);
         assertThat(jdbc.queryForMap("SELECT firstpromoter_notice, firstpromoter_attempts FROM fulfilments WHERE fulfilment_id = ?", id))
                 .containsEntry("firstpromoter_notice", "DUE").containsEntry("firstpromoter_attempts", 0);
+        assertThat(FIRSTPROMOTER.findAll(anyRequestedFor(anyUrl()))).as("nothing reached FirstPromoter").isEmpty();
     }
 }
