@@ -1,14 +1,10 @@
 package io.fulfilmentbridge.payout;
 
+import io.fulfilmentbridge.secrets.GeneratedSecretFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.Base64;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,30 +53,14 @@ public final class BrokerLogin {
     }
 
     private static String generated(Path file) throws IOException {
-        Path absolute = file.toAbsolutePath().normalize();
-        if (Files.isRegularFile(absolute)) {
-            String kept = Files.readString(absolute, StandardCharsets.UTF_8).trim();
-            if (!kept.isEmpty()) {
-                LOG.info("No broker password configured: the payout worker's password is the one generated earlier in {}",
-                        absolute);
-                return kept;
-            }
+        GeneratedSecretFile password = GeneratedSecretFile.readOrGenerate(file, 24);
+        if (password.generatedNow()) {
+            LOG.warn("No broker password configured (bridge.broker.password): generated the payout worker's into {}, "
+                    + "readable only by this user", password.path());
+        } else {
+            LOG.info("No broker password configured: the payout worker's password is the one generated earlier in {}",
+                    password.path());
         }
-        byte[] random = new byte[24];
-        new SecureRandom().nextBytes(random);
-        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        Files.createDirectories(absolute.getParent());
-        Path temp = Files.createTempFile(absolute.getParent(), ".broker-password", ".tmp");
-        try {
-            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            temp.toFile().setReadable(false, false);
-            temp.toFile().setReadable(true, true);
-        }
-        Files.writeString(temp, password + "\n", StandardCharsets.UTF_8);
-        Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        LOG.warn("No broker password configured (bridge.broker.password): generated the payout worker's into {}, "
-                + "readable only by this user", absolute);
-        return password;
+        return password.value();
     }
 }

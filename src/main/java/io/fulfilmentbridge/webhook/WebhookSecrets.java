@@ -1,14 +1,11 @@
 package io.fulfilmentbridge.webhook;
 
+import io.fulfilmentbridge.secrets.GeneratedSecretFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,30 +48,13 @@ public class WebhookSecrets {
     }
 
     private static byte[] generatedSecret(Path file) throws IOException {
-        Path absolute = file.toAbsolutePath().normalize();
-        if (Files.isRegularFile(absolute)) {
-            String kept = Files.readString(absolute, StandardCharsets.UTF_8).trim();
-            if (!kept.isEmpty()) {
-                LOG.info("No webhook secret configured: using the one generated earlier in {}", absolute);
-                return kept.getBytes(StandardCharsets.UTF_8);
-            }
+        GeneratedSecretFile secret = GeneratedSecretFile.readOrGenerate(file, 32);
+        if (secret.generatedNow()) {
+            LOG.warn("No webhook secret configured (bridge.webhook.secret): generated one into {}, readable only by this user",
+                    secret.path());
+        } else {
+            LOG.info("No webhook secret configured: using the one generated earlier in {}", secret.path());
         }
-        byte[] random = new byte[32];
-        new SecureRandom().nextBytes(random);
-        String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        Files.createDirectories(absolute.getParent());
-        Path temp = Files.createTempFile(absolute.getParent(), ".webhook-secret", ".tmp");
-        try {
-            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            temp.toFile().setReadable(false, false);
-            temp.toFile().setReadable(true, true);
-        }
-        Files.writeString(temp, secret + "\n", StandardCharsets.UTF_8);
-        Files.move(temp, absolute, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        LOG.warn("No webhook secret configured (bridge.webhook.secret): generated one into {}, readable only by this user",
-                absolute);
-        return secret.getBytes(StandardCharsets.UTF_8);
+        return secret.value().getBytes(StandardCharsets.UTF_8);
     }
 }
