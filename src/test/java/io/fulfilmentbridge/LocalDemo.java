@@ -4,7 +4,7 @@ import org.springframework.boot.SpringApplication;
 
 /**
  * Runs the bridge on its embedded defaults (H2 and Artemis under ./data) with a Stripe stand-in that
- * holds the demo customer of ../shared/payloads/free-months.json: `mvn spring-boot:test-run`. Routes are
+ * holds the demo customer of src/test/resources/payloads/free-months.json: `mvn spring-boot:test-run`. Routes are
  * read from routes/, and a route file's routes are reloaded when it is saved.
  */
 public final class LocalDemo {
@@ -43,9 +43,9 @@ public final class LocalDemo {
         System.out.println("""
 
                 fulfilment-bridge demo is up (Stripe stand-in on port %d). From the project folder:
-                  curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/free-months.json '%s'
-                  curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/credits.json '%s'
-                  curl -i -H 'Content-Type: application/json' --data-binary @../shared/payloads/cash.json '%s'
+                  curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/free-months.json '%s'
+                  curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/credits.json '%s'
+                  curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/cash.json '%s'
                 The operators' console: %s (user operator, password %s).
                 A payout worker: tcp://127.0.0.1:61616, user payout-worker, password %s; it reads queue payouts
                 and answers on payouts.results.
