@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -67,11 +66,11 @@ public class PayoutResults {
         }
     }
 
-    /** Records the exchange's result; answers why it goes to the dead-letter queue, or null. */
-    public String record(Exchange exchange) {
+    /** Records one result as the payout worker sent it; answers why it goes to the dead-letter queue, or null. */
+    public String record(String message) {
         PayoutResult result;
         try {
-            result = messages.result(exchange.getIn().getBody(String.class));
+            result = messages.result(message);
         } catch (UnreadablePayoutResult e) {
             return "unreadable payout result: " + e.getMessage();
         }
