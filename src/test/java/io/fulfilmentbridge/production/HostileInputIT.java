@@ -667,14 +667,22 @@ class HostileInputIT extends ProductionSupport {
         return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The console's CSRF token, as Hawtio's client gets it: the XSRF-TOKEN cookie of its first page. */
+    private static final Map<String, String> CSRF_TOKENS = new ConcurrentHashMap<>();
+
+    /** The console's CSRF token, as Hawtio's client gets it: the XSRF-TOKEN cookie of its first page (once per bridge). */
     private static String csrfToken(BridgeProcess bridge, String login) throws Exception {
+        String known = CSRF_TOKENS.get(bridge.name());
+        if (known != null) {
+            return known;
+        }
         HttpResponse<String> page = console(HttpRequest.newBuilder(bridge.management("/actuator/hawtio/")).header("Authorization", login).GET());
         assertThat(page.statusCode()).isEqualTo(200);
-        return page.headers().allValues("Set-Cookie").stream()
+        String token = page.headers().allValues("Set-Cookie").stream()
                 .filter(cookie -> cookie.startsWith("XSRF-TOKEN="))
                 .map(cookie -> cookie.substring("XSRF-TOKEN=".length(), cookie.indexOf(';')))
                 .findFirst().orElseThrow();
+        CSRF_TOKENS.put(bridge.name(), token);
+        return token;
     }
 
     /** A Jolokia request as the logged-in console sends it (POST, CSRF token), with extra headers. */
