@@ -2,19 +2,34 @@ package io.fulfilmentbridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.test.context.TestPropertySource;
 
-/** The promoter's auth_token and temp_password, the webhook secrets and the Stripe key reach no log, answer or table. */
+/**
+ * The promoter's auth_token and temp_password, the webhook secrets, the Stripe key, the operator's
+ * password and the broker's password reach no log, answer (deliveries, console, metrics) or table.
+ */
 @ExtendWith(OutputCaptureExtension.class)
+@TestPropertySource(properties = {"bridge.operator.username=operator", "bridge.operator.password=" + ConsoleTest.PASSWORD})
 class SecretsStayOutTest extends BridgeTest {
+
+    /** bridge-test.properties' bridge.broker.password: the embedded broker's login for a payout worker. */
+    private static final String BROKER_PASSWORD = "payout-worker-password-for-tests";
+
+    @LocalManagementPort
+    private int managementPort;
 
     private static final List<String> PROMOTER_SECRETS = List.of(
             "da954kn43856nacueroytnjrwg46k5", "dsf23fd3",
@@ -41,10 +56,26 @@ class SecretsStayOutTest extends BridgeTest {
         answers.add(post(delivery("free-months.json", nextId(), Map.of())));
         assertThat(answers.get(answers.size() - 1).statusCode()).isEqualTo(503);
 
+        // The management port: what anyone sees, the console with a wrong and with the right login.
+        String login = "Basic " + Base64.getEncoder().encodeToString(("operator:" + ConsoleTest.PASSWORD).getBytes(StandardCharsets.UTF_8));
+        String wrong = "Basic " + Base64.getEncoder().encodeToString(("operator:" + BROKER_PASSWORD).getBytes(StandardCharsets.UTF_8));
+        for (String path : List.of("/actuator/health", "/actuator/info", "/actuator/prometheus")) {
+            answers.add(send(HttpRequest.newBuilder(management(path)).GET()));
+        }
+        for (String authorization : List.of(wrong, login)) {
+            for (String path : List.of("/actuator/hawtio/", "/actuator/jolokia/read/java.lang:type=Runtime",
+                    "/actuator/jolokia/exec/org.apache.camel:type=context,*/dumpRoutesAsXml()")) {
+                HttpResponse<String> answer = send(HttpRequest.newBuilder(management(path)).header("Authorization", authorization).GET());
+                assertThat(answer.statusCode()).as(path).isEqualTo(authorization.equals(login) ? 200 : 401);
+                answers.add(answer);
+            }
+        }
+
         List<String> secrets = new ArrayList<>(PROMOTER_SECRETS);
-        secrets.addAll(List.of(SECRET, OTHER_SECRET, STRIPE_KEY));
+        secrets.addAll(List.of(SECRET, OTHER_SECRET, STRIPE_KEY, ConsoleTest.PASSWORD, BROKER_PASSWORD));
         for (HttpResponse<String> answer : answers) {
             assertThat(answer.body()).doesNotContain(secrets);
+            assertThat(answer.headers().map().toString()).doesNotContain(secrets);
         }
         assertThat(output.getAll()).doesNotContain(secrets);
         for (String table : List.of("fulfilments", "ledger_entries", "payout_outbox", "stripe_grants", "stripe_customer_locks")) {
@@ -52,5 +83,9 @@ class SecretsStayOutTest extends BridgeTest {
                 assertThat(row.toString()).as(table).doesNotContain(secrets);
             }
         }
+    }
+
+    private URI management(String path) {
+        return URI.create("http://127.0.0.1:" + managementPort + path);
     }
 }

@@ -60,6 +60,11 @@ final class BridgeProcess {
         return logFile;
     }
 
+    /** A path on the management port (health, metrics, the operators' console). */
+    URI management(String path) {
+        return URI.create("http://127.0.0.1:" + managementPort + path);
+    }
+
     URI webhook(String query) {
         return URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/fulfilment" + (query == null ? "" : "?" + query));
     }

@@ -48,6 +48,17 @@ final class Bridges {
         return new BridgeProcess[] {a(), b()};
     }
 
+    /** The instances started so far that are still running. */
+    static synchronized java.util.List<BridgeProcess> running() {
+        java.util.List<BridgeProcess> running = new java.util.ArrayList<>();
+        for (BridgeProcess bridge : new BridgeProcess[] {a, b}) {
+            if (bridge != null && bridge.isAlive()) {
+                running.add(bridge);
+            }
+        }
+        return running;
+    }
+
     static synchronized void stopAll() {
         for (BridgeProcess bridge : new BridgeProcess[] {a, b}) {
             if (bridge != null) {
@@ -69,6 +80,10 @@ final class Bridges {
         env.put("BRIDGE_WEBHOOK_SECRET", ProductionSupport.SECRET);
         env.put("BRIDGE_STRIPE_API_KEY", ProductionSupport.STRIPE_KEY);
         env.put("BRIDGE_STRIPE_API_BASE", ProductionSupport.STRIPE.baseUrl());
+        env.put("BRIDGE_OPERATOR_PASSWORD", ProductionSupport.OPERATOR_PASSWORD);
+        // FirstPromoter's API v1 is the stand-in too (it answers the payout update), so the key is in use.
+        env.put("BRIDGE_FIRSTPROMOTER_V1_API_KEY", ProductionSupport.FIRSTPROMOTER_V1_KEY);
+        env.put("BRIDGE_FIRSTPROMOTER_V1APIBASE", ProductionSupport.STRIPE.baseUrl());
         return env;
     }
 }

@@ -16,6 +16,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -33,7 +35,21 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.management.Attribute;
+import javax.management.AttributeList;
+import javax.management.DynamicMBean;
+import javax.management.MBeanAttributeInfo;
+import javax.management.MBeanInfo;
+import javax.management.MBeanOperationInfo;
+import javax.management.MBeanParameterInfo;
+import javax.management.MBeanServer;
+import javax.management.MBeanServerFactory;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnectorServer;
+import javax.management.remote.JMXConnectorServerFactory;
+import javax.management.remote.JMXServiceURL;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -442,6 +458,270 @@ class HostileInputIT extends ProductionSupport {
         assertThat(drainPayouts(Duration.ofSeconds(1))).isEmpty();
         summary("scenario 6 (hostile input, broker): payout results with Camel-named properties changed only their own fulfilment; "
                 + "nothing reached the payout queue; the stray one was dead-lettered");
+    }
+
+    /**
+     * The operators' console on the real JVM's management port: no login, no console; with the login,
+     * Jolokia refuses every operation that would send, run SQL, stop a route or write, by POST or GET,
+     * through the JSR-160 proxy or not, whatever Camel-named headers the requests carry; reads work.
+     * Nothing reaches the database or the payout queue.
+     */
+    @Test
+    void theConsoleRefusesWhatWouldChangeAnything() throws Exception {
+        BridgeProcess bridge = Bridges.a();
+        long started = System.nanoTime();
+        long parked = nextId();
+        assertThat(deliver(bridge, delivery("credits.json", parked, Map.of("unit", "gift_cards"))).status()).isEqualTo(202);
+        assertThat(state(parked)).isEqualTo("PARKED");
+        drainPayouts(Duration.ofMillis(500));
+        int fulfilmentsBefore = jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments", Integer.class);
+        int ledgerBefore = jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries", Integer.class);
+        int outboxBefore = jdbc.queryForObject("SELECT COUNT(*) FROM payout_outbox", Integer.class);
+
+        // No login or a wrong one: 401, for Jolokia and Hawtio alike, by GET and POST.
+        String wrong = basic("operator", OPERATOR_PASSWORD + "x");
+        int unauthorised = 0;
+        for (String path : List.of("/actuator/jolokia", "/actuator/jolokia/read/java.lang:type=Runtime/Uptime", "/actuator/hawtio/",
+                "/actuator/hawtio/jolokia")) {
+            for (String login : new String[] {null, wrong, basic("operator", ""), basic("operator", STRIPE_KEY)}) {
+                HttpRequest.Builder get = HttpRequest.newBuilder(bridge.management(path)).GET();
+                // A matching (forged) CSRF cookie and header: what is refused is the login, not the token.
+                HttpRequest.Builder post = HttpRequest.newBuilder(bridge.management(path)).header("Content-Type", "application/json")
+                        .header("Cookie", "XSRF-TOKEN=forged").header("X-XSRF-TOKEN", "forged")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"version\"}"));
+                for (HttpRequest.Builder request : List.of(get, post)) {
+                    // As a script asks (a browser is sent to the login page instead).
+                    request.header("Accept", "application/json").header("X-Requested-With", "XMLHttpRequest");
+                    if (login != null) {
+                        request.header("Authorization", login);
+                    }
+                    HttpResponse<String> answer = console(request);
+                    assertThat(answer.statusCode()).as(path + " " + answer.body()).isEqualTo(401);
+                    assertThat(answer.body()).doesNotContain("\"value\"");
+                    unauthorised++;
+                }
+            }
+        }
+
+        // With the login.
+        String login = basic("operator", OPERATOR_PASSWORD);
+        String context = JSON.readTree(operatorPost(bridge, login, Map.of("type", "search", "mbean", "org.apache.camel:type=context,*"), Map.of())
+                .body()).path("value").path(0).asText();
+        String route = JSON.readTree(operatorPost(bridge, login, Map.of("type", "search", "mbean",
+                "org.apache.camel:type=routes,name=\"free-months\",*"), Map.of()).body()).path("value").path(0).asText();
+        assertThat(context).startsWith("org.apache.camel:");
+        assertThat(route).startsWith("org.apache.camel:");
+
+        String marker = "forged-" + nextId();
+        String forgedPayout = "{\"fulfilment_id\":" + nextId() + ",\"attempt\":1,\"note\":\"" + marker + "\"}";
+        List<Object> attacks = List.of(
+                exec(context, "sendStringBody(java.lang.String,java.lang.String)", "jms:queue:payouts", forgedPayout),
+                exec(context, "sendStringBody", "jms:queue:payouts", forgedPayout),
+                exec(context, "sendBody(java.lang.String,java.lang.Object)", "jms:queue:payouts", forgedPayout),
+                exec(context, "sendStringBody(java.lang.String,java.lang.String)",
+                        "sql:UPDATE fulfilments SET state = 'GRANTED' WHERE fulfilment_id = " + parked, ""),
+                exec(context, "sendStringBody(java.lang.String,java.lang.String)", "sql:DELETE FROM ledger_entries", ""),
+                exec(route, "stop()"), exec(route, "stop"), exec(route, "suspend()"), exec(route, "remove()"),
+                Map.of("type", "write", "mbean", route, "attribute", "Tracing", "value", true),
+                Map.of("type", "write", "mbean", "java.lang:type=Memory", "attribute", "Verbose", "value", true));
+        // Each alone, in one bulk request, and each again under a flood of Camel-named headers in mixed case.
+        List<Map<String, String>> floods = List.of(Map.of(),
+                Map.of("CamelSqlQuery", "UPDATE fulfilments SET state = 'GRANTED' WHERE fulfilment_id = " + parked,
+                        "camelJmsDestinationName", "payouts", "CAMELHTTPMETHOD", "GET", "CamelHttpUri", "http://127.0.0.1:1/"),
+                Map.of("cAMELsQLqUERY", "DELETE FROM ledger_entries", "CamelJmsDestination", "queue://payouts",
+                        "camelbeanmethodname", "sendStringBody", "X-HTTP-Method-Override", "GET"));
+        int refused = 0;
+        for (Map<String, String> flood : floods) {
+            for (Object attack : attacks) {
+                assertRefused(operatorPost(bridge, login, attack, flood));
+                refused++;
+            }
+            HttpResponse<String> bulk = operatorPost(bridge, login, attacks, flood);
+            assertThat(bulk.statusCode()).as(bulk.body()).isEqualTo(200);
+            assertThat(JSON.readTree(bulk.body())).hasSize(attacks.size())
+                    .allSatisfy(answer -> assertThat(answer.path("status").asInt()).as(answer.toString()).isNotEqualTo(200));
+            refused += attacks.size();
+        }
+        // By GET, with or without the token: no operation runs and nothing is written.
+        String token = csrfToken(bridge, login);
+        for (String get : List.of(
+                "/actuator/jolokia/exec/" + path(route) + "/stop()",
+                "/actuator/jolokia/EXEC/" + path(route) + "/stop",
+                "/actuator/jolokia/exec/" + path(context) + "/sendStringBody/jms:queue:payouts/" + marker,
+                "/actuator/jolokia/?p=" + URLEncoder.encode("/exec/" + route + "/stop()", StandardCharsets.UTF_8),
+                "/actuator/hawtio/jolokia/exec/" + path(route) + "/stop()",
+                "/actuator/jolokia/write/" + path(route) + "/Tracing/true")) {
+            for (Map<String, String> flood : floods) {
+                HttpRequest.Builder request = HttpRequest.newBuilder(bridge.management(get)).header("Authorization", login)
+                        .header("Cookie", "XSRF-TOKEN=" + token).header("X-XSRF-TOKEN", token).GET();
+                flood.forEach(request::header);
+                assertRefused(console(request));
+                refused++;
+            }
+        }
+
+        // The JSR-160 proxy: another JVM's JMX port (here the test's own, one MBean the bridge lacks) is not reached.
+        AtomicBoolean touched = new AtomicBoolean();
+        MBeanServer other = MBeanServerFactory.newMBeanServer();
+        ObjectName probe = new ObjectName("java.lang:type=ProxyProbe");
+        other.registerMBean(proxyProbe(touched), probe);
+        JMXConnectorServer jmx = JMXConnectorServerFactory.newJMXConnectorServer(new JMXServiceURL("rmi", "127.0.0.1", 0), null, other);
+        jmx.start();
+        try {
+            Map<String, String> target = Map.of("url", jmx.getAddress().toString());
+            for (Object proxied : List.of(
+                    Map.of("type", "read", "mbean", probe.getCanonicalName(), "attribute", "Secret", "target", target),
+                    Map.of("type", "exec", "mbean", probe.getCanonicalName(), "operation", "touch", "arguments", List.of(), "target", target))) {
+                for (Map<String, String> flood : floods) {
+                    HttpResponse<String> answer = operatorPost(bridge, login, proxied, flood);
+                    assertThat(answer.body()).doesNotContain("read-through-the-proxy").doesNotContain("touched");
+                    assertRefused(answer);
+                    refused++;
+                }
+            }
+            assertThat(touched).as("the probe's operation ran through the proxy").isFalse();
+        } finally {
+            jmx.stop();
+        }
+
+        // Reads work, and show the route still started and untraced.
+        for (Map<String, String> flood : floods) {
+            JsonNode read = assertAnswered(operatorPost(bridge, login, Map.of("type", "read", "mbean", route), flood));
+            assertThat(read.path("RouteId").asText()).isEqualTo("free-months");
+            assertThat(read.path("State").asText()).isEqualTo("Started");
+            assertThat(read.path("Tracing").asBoolean()).isFalse();
+        }
+        assertThat(assertAnswered(console(HttpRequest.newBuilder(bridge.management("/actuator/jolokia/read/" + path(route) + "/State"))
+                .header("Authorization", login).GET())).asText()).isEqualTo("Started");
+        assertThat(assertAnswered(operatorPost(bridge, login, Map.of("type", "read", "mbean", "java.lang:type=Memory", "attribute", "Verbose"),
+                Map.of())).asBoolean()).isFalse();
+        // What the console shows of the routes, kept for the secret scan (placeholders such as the Stripe key's).
+        assertAnswered(operatorPost(bridge, login, exec(context, "dumpRoutesAsXml()"), Map.of()));
+        operatorPost(bridge, login, Map.of("type", "read", "mbean", "java.lang:type=Runtime"), Map.of());
+
+        BridgeProcess.sleep(1000);
+        List<Payout> payouts = drainPayouts(Duration.ofSeconds(1));
+        assertThat(payouts).as("messages on the payout queue").isEmpty();
+        assertThat(state(parked)).isEqualTo("PARKED");
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments", Integer.class)).isEqualTo(fulfilmentsBefore);
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries", Integer.class)).isEqualTo(ledgerBefore);
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM payout_outbox", Integer.class)).isEqualTo(outboxBefore);
+        summary(String.format("scenario 6 (hostile input, console): %d requests without or with a wrong login answered 401; "
+                        + "%d send/SQL/stop/write/GET/JSR-160 proxy requests with the login refused (%d header floods); reads answered; "
+                        + "route free-months still Started; payouts on the queue %d, ledger entries %d, fulfilments %d; elapsed %d ms",
+                unauthorised, refused, floods.size() - 1, payouts.size(),
+                jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries", Integer.class) - ledgerBefore,
+                jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments", Integer.class) - fulfilmentsBefore,
+                (System.nanoTime() - started) / 1_000_000));
+    }
+
+    /** A stand-in for another JVM's MBean: an attribute to read and an operation that says it ran. */
+    private static DynamicMBean proxyProbe(AtomicBoolean touched) {
+        return new DynamicMBean() {
+            @Override
+            public Object getAttribute(String attribute) {
+                return "read-through-the-proxy";
+            }
+
+            @Override
+            public void setAttribute(Attribute attribute) {
+            }
+
+            @Override
+            public AttributeList getAttributes(String[] attributes) {
+                return new AttributeList(List.of(new Attribute("Secret", getAttribute("Secret"))));
+            }
+
+            @Override
+            public AttributeList setAttributes(AttributeList attributes) {
+                return new AttributeList();
+            }
+
+            @Override
+            public Object invoke(String operation, Object[] params, String[] signature) {
+                touched.set(true);
+                return "touched";
+            }
+
+            @Override
+            public MBeanInfo getMBeanInfo() {
+                return new MBeanInfo("Probe", "probe",
+                        new MBeanAttributeInfo[] {new MBeanAttributeInfo("Secret", "java.lang.String", "secret", true, false, false)}, null,
+                        new MBeanOperationInfo[] {new MBeanOperationInfo("touch", "touch", new MBeanParameterInfo[0], "java.lang.String",
+                                MBeanOperationInfo.ACTION)},
+                        null);
+            }
+        };
+    }
+
+    private static final java.net.http.HttpClient CONSOLE = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+
+    private static HttpResponse<String> console(HttpRequest.Builder request) throws Exception {
+        HttpResponse<String> answer = CONSOLE.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        seen(answer);
+        return answer;
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static final Map<String, String> CSRF_TOKENS = new ConcurrentHashMap<>();
+
+    /** The console's CSRF token, as Hawtio's client gets it: the XSRF-TOKEN cookie of its first page (once per bridge). */
+    private static String csrfToken(BridgeProcess bridge, String login) throws Exception {
+        String known = CSRF_TOKENS.get(bridge.name());
+        if (known != null) {
+            return known;
+        }
+        HttpResponse<String> page = console(HttpRequest.newBuilder(bridge.management("/actuator/hawtio/")).header("Authorization", login).GET());
+        assertThat(page.statusCode()).isEqualTo(200);
+        String token = page.headers().allValues("Set-Cookie").stream()
+                .filter(cookie -> cookie.startsWith("XSRF-TOKEN="))
+                .map(cookie -> cookie.substring("XSRF-TOKEN=".length(), cookie.indexOf(';')))
+                .findFirst().orElseThrow();
+        CSRF_TOKENS.put(bridge.name(), token);
+        return token;
+    }
+
+    /** A Jolokia request as the logged-in console sends it (POST, CSRF token), with extra headers. */
+    private static HttpResponse<String> operatorPost(BridgeProcess bridge, String login, Object request, Map<String, String> headers)
+            throws Exception {
+        String token = csrfToken(bridge, login);
+        HttpRequest.Builder post = HttpRequest.newBuilder(bridge.management("/actuator/jolokia"))
+                .header("Authorization", login)
+                .header("Cookie", "XSRF-TOKEN=" + token)
+                .header("X-XSRF-TOKEN", token)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(request)));
+        headers.forEach(post::header);
+        return console(post);
+    }
+
+    private static Map<String, Object> exec(String mbean, String operation, Object... arguments) {
+        return Map.of("type", "exec", "mbean", mbean, "operation", operation, "arguments", List.of(arguments));
+    }
+
+    private static String path(String mbean) {
+        return URLEncoder.encode(mbean, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** Jolokia answers each request with its own status in the body. */
+    private static void assertRefused(HttpResponse<String> answer) throws IOException {
+        assertThat(answer.statusCode()).as(answer.body()).isIn(200, 403);
+        if (answer.statusCode() == 200) {
+            JsonNode body = JSON.readTree(answer.body());
+            assertThat(body.path("status").asInt()).as(answer.body()).isNotEqualTo(200);
+            assertThat(body.has("value")).as(answer.body()).isFalse();
+        }
+    }
+
+    private static JsonNode assertAnswered(HttpResponse<String> answer) throws IOException {
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(answer.body());
+        assertThat(body.path("status").asInt()).as(answer.body()).isEqualTo(200);
+        return body.path("value");
     }
 
     private static Message withProperties(Message message, Map<String, String> properties) throws JMSException {

@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
@@ -57,10 +58,14 @@ abstract class ProductionSupport {
 
     static final String SECRET = "whsec-it-" + randomHex(12);
     static final String STRIPE_KEY = "sk_test_it_" + randomHex(12);
+    static final String OPERATOR_PASSWORD = "operator-it-" + randomHex(12);
+    static final String FIRSTPROMOTER_V1_KEY = "fpv1-it-" + randomHex(12);
     static final StripeStandIn STRIPE = startStripe();
     static final ObjectMapper JSON = new ObjectMapper();
     /** Every promoter auth_token and temp_password a delivery carried, for the log scan. */
     static final Set<String> PROMOTER_SECRETS = ConcurrentHashMap.newKeySet();
+    /** Every answer body (and header) a bridge gave the suite, for the secret scan at the end. */
+    static final java.util.Queue<String> ANSWERS_SEEN = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** The subscriptions' current period end: a grant of N months targets this plus N months. */
     static final long PERIOD_END = Instant.now().plus(Duration.ofDays(20)).getEpochSecond();
 
@@ -81,6 +86,9 @@ abstract class ProductionSupport {
                 .willReturn(okJson(searchResult(List.of()))));
         stripe.server().stubFor(get(urlPathEqualTo("/v1/customers")).atPriority(10)
                 .willReturn(okJson(list("/v1/customers", List.of()))));
+        // FirstPromoter API v1's payout update, as it answers a payout it completed.
+        stripe.server().stubFor(put(urlPathEqualTo("/api/v1/payouts/update")).atPriority(10)
+                .willReturn(okJson("{\"id\":1,\"status\":\"completed\"}")));
         return stripe;
     }
 
@@ -206,6 +214,7 @@ abstract class ProductionSupport {
             HttpResponse<String> response = HTTP.send(request.timeout(Duration.ofSeconds(20)).build(),
                     HttpResponse.BodyHandlers.ofString());
             long millis = (System.nanoTime() - start) / 1_000_000;
+            seen(response);
             String outcome = null;
             String detail = null;
             try {
@@ -222,6 +231,12 @@ abstract class ProductionSupport {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Kept for the secret scan: the answer's headers and body. */
+    static void seen(HttpResponse<String> response) {
+        // Not the request's URI: a delivery's carries the webhook secret by design.
+        ANSWERS_SEEN.add(response.statusCode() + " " + response.headers().map() + "\n" + response.body());
     }
 
     // Stripe
