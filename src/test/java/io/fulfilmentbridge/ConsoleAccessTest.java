@@ -15,20 +15,9 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.management.MBeanServer;
-import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
 import javax.management.Attribute;
-import javax.management.AttributeList;
-import javax.management.DynamicMBean;
-import javax.management.MBeanAttributeInfo;
-import javax.management.MBeanInfo;
-import javax.management.MBeanOperationInfo;
-import javax.management.MBeanParameterInfo;
-import javax.management.remote.JMXConnectorServer;
-import javax.management.remote.JMXConnectorServerFactory;
-import javax.management.remote.JMXServiceURL;
 import jakarta.jms.TextMessage;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
@@ -228,67 +217,21 @@ class ConsoleAccessTest extends BridgeTest {
         assertThat(state(id)).isEqualTo("GRANTED");
     }
 
-    /** A stand-in for another JVM's JMX port that the console could reach: its own MBean server, one MBean. */
-    private static DynamicMBean probe(AtomicBoolean touched) {
-        return new DynamicMBean() {
-            @Override
-            public Object getAttribute(String attribute) {
-                return "read-through-the-proxy";
-            }
-
-            @Override
-            public void setAttribute(Attribute attribute) {
-            }
-
-            @Override
-            public AttributeList getAttributes(String[] attributes) {
-                return new AttributeList(List.of(new Attribute("Secret", getAttribute("Secret"))));
-            }
-
-            @Override
-            public AttributeList setAttributes(AttributeList attributes) {
-                return new AttributeList();
-            }
-
-            @Override
-            public Object invoke(String operation, Object[] params, String[] signature) {
-                touched.set(true);
-                return "touched";
-            }
-
-            @Override
-            public MBeanInfo getMBeanInfo() {
-                return new MBeanInfo("Probe", "probe",
-                        new MBeanAttributeInfo[] {new MBeanAttributeInfo("Secret", "java.lang.String", "secret", true, false, false)}, null,
-                        new MBeanOperationInfo[] {new MBeanOperationInfo("touch", "touch", new MBeanParameterInfo[0], "java.lang.String", MBeanOperationInfo.ACTION)},
-                        null);
-            }
-        };
-    }
-
     @Test
     void theJsr160ProxyIsRefused() throws Exception {
-        AtomicBoolean touched = new AtomicBoolean();
-        MBeanServer other = MBeanServerFactory.newMBeanServer();
-        ObjectName probe = new ObjectName("java.lang:type=ProxyProbe");
-        other.registerMBean(probe(touched), probe);
-        JMXConnectorServer server = JMXConnectorServerFactory.newJMXConnectorServer(new JMXServiceURL("rmi", "127.0.0.1", 0), null, other);
-        server.start();
-        try {
-            ObjectNode target = JSON.createObjectNode().put("url", server.getAddress().toString());
-            ObjectNode read = JSON.createObjectNode().put("type", "read").put("mbean", probe.getCanonicalName()).put("attribute", "Secret");
+        try (JmxProxyProbe probe = new JmxProxyProbe()) {
+            ObjectNode target = JSON.createObjectNode().put("url", probe.url());
+            ObjectNode read = JSON.createObjectNode().put("type", "read").put("mbean", probe.name().getCanonicalName()).put("attribute", "Secret");
             read.set("target", target);
-            ObjectNode touch = exec(probe, "touch");
+            ObjectNode touch = exec(probe.name(), "touch");
             touch.set("target", target);
 
             HttpResponse<String> readAnswer = operatorPost(read);
-            assertThat(readAnswer.body()).doesNotContain("read-through-the-proxy");
+            assertThat(readAnswer.body()).doesNotContain(JmxProxyProbe.READ_VALUE);
             assertThat(json(readAnswer).path("status").asInt()).as(readAnswer.body()).isNotEqualTo(200);
             HttpResponse<String> touchAnswer = operatorPost(touch);
             assertThat(json(touchAnswer).path("status").asInt()).as(touchAnswer.body()).isNotEqualTo(200);
-            assertThat(touched).isFalse();
-        } finally {
-            server.stop();
+            assertThat(probe.touched()).isFalse();
         }
     }
 

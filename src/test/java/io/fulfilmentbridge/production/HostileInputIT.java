@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import io.fulfilmentbridge.JmxProxyProbe;
 import jakarta.jms.Connection;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
@@ -35,21 +36,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.management.Attribute;
-import javax.management.AttributeList;
-import javax.management.DynamicMBean;
-import javax.management.MBeanAttributeInfo;
-import javax.management.MBeanInfo;
-import javax.management.MBeanOperationInfo;
-import javax.management.MBeanParameterInfo;
-import javax.management.MBeanServer;
-import javax.management.MBeanServerFactory;
-import javax.management.ObjectName;
-import javax.management.remote.JMXConnectorServer;
-import javax.management.remote.JMXConnectorServerFactory;
-import javax.management.remote.JMXServiceURL;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -561,27 +548,19 @@ class HostileInputIT extends ProductionSupport {
         }
 
         // The JSR-160 proxy: another JVM's JMX port (here the test's own, one MBean the bridge lacks) is not reached.
-        AtomicBoolean touched = new AtomicBoolean();
-        MBeanServer other = MBeanServerFactory.newMBeanServer();
-        ObjectName probe = new ObjectName("java.lang:type=ProxyProbe");
-        other.registerMBean(proxyProbe(touched), probe);
-        JMXConnectorServer jmx = JMXConnectorServerFactory.newJMXConnectorServer(new JMXServiceURL("rmi", "127.0.0.1", 0), null, other);
-        jmx.start();
-        try {
-            Map<String, String> target = Map.of("url", jmx.getAddress().toString());
+        try (JmxProxyProbe probe = new JmxProxyProbe()) {
+            Map<String, String> target = Map.of("url", probe.url());
             for (Object proxied : List.of(
-                    Map.of("type", "read", "mbean", probe.getCanonicalName(), "attribute", "Secret", "target", target),
-                    Map.of("type", "exec", "mbean", probe.getCanonicalName(), "operation", "touch", "arguments", List.of(), "target", target))) {
+                    Map.of("type", "read", "mbean", probe.name().getCanonicalName(), "attribute", "Secret", "target", target),
+                    Map.of("type", "exec", "mbean", probe.name().getCanonicalName(), "operation", "touch", "arguments", List.of(), "target", target))) {
                 for (Map<String, String> flood : floods) {
                     HttpResponse<String> answer = operatorPost(bridge, login, proxied, flood);
-                    assertThat(answer.body()).doesNotContain("read-through-the-proxy").doesNotContain("touched");
+                    assertThat(answer.body()).doesNotContain(JmxProxyProbe.READ_VALUE).doesNotContain("touched");
                     assertRefused(answer);
                     refused++;
                 }
             }
-            assertThat(touched).as("the probe's operation ran through the proxy").isFalse();
-        } finally {
-            jmx.stop();
+            assertThat(probe.touched()).as("the probe's operation ran through the proxy").isFalse();
         }
 
         // Reads work, and show the route still started and untraced.
@@ -613,45 +592,6 @@ class HostileInputIT extends ProductionSupport {
                 jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries", Integer.class) - ledgerBefore,
                 jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments", Integer.class) - fulfilmentsBefore,
                 (System.nanoTime() - started) / 1_000_000));
-    }
-
-    /** A stand-in for another JVM's MBean: an attribute to read and an operation that says it ran. */
-    private static DynamicMBean proxyProbe(AtomicBoolean touched) {
-        return new DynamicMBean() {
-            @Override
-            public Object getAttribute(String attribute) {
-                return "read-through-the-proxy";
-            }
-
-            @Override
-            public void setAttribute(Attribute attribute) {
-            }
-
-            @Override
-            public AttributeList getAttributes(String[] attributes) {
-                return new AttributeList(List.of(new Attribute("Secret", getAttribute("Secret"))));
-            }
-
-            @Override
-            public AttributeList setAttributes(AttributeList attributes) {
-                return new AttributeList();
-            }
-
-            @Override
-            public Object invoke(String operation, Object[] params, String[] signature) {
-                touched.set(true);
-                return "touched";
-            }
-
-            @Override
-            public MBeanInfo getMBeanInfo() {
-                return new MBeanInfo("Probe", "probe",
-                        new MBeanAttributeInfo[] {new MBeanAttributeInfo("Secret", "java.lang.String", "secret", true, false, false)}, null,
-                        new MBeanOperationInfo[] {new MBeanOperationInfo("touch", "touch", new MBeanParameterInfo[0], "java.lang.String",
-                                MBeanOperationInfo.ACTION)},
-                        null);
-            }
-        };
     }
 
     private static final java.net.http.HttpClient CONSOLE = java.net.http.HttpClient.newBuilder()
