@@ -30,7 +30,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
 /**
- * Every Stripe call the bridge makes (the README lists them as a restricted key's permissions), each
+ * Every Stripe call the bridge makes (docs/promises.md lists them as a restricted key's permissions), each
  * bounded by what is left of the delivery's answer deadline, never retried by the client itself, and
  * with Stripe's failures sorted as the contract says: 400/402/404 refuse the grant, the rest is a
  * reason to retry later.

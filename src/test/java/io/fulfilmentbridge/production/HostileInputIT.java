@@ -343,7 +343,7 @@ class HostileInputIT extends ProductionSupport {
                     byKind.computeIfAbsent(c.kind().split(":")[0], s -> new AtomicInteger()).incrementAndGet();
                 }
                 // TRACE is refused by Tomcat itself (405, no body) before any filter: the one answer
-                // without the contract's JSON body (README, choices).
+                // without the contract's JSON body (docs/design.md, choices).
                 boolean trace = c.method().equals("TRACE") && answer.status() == 405;
                 if (!answer.answered() || !ALLOWED.contains(answer.status()) || answer.millis() >= 10_000
                         || (answer.outcome() == null && !trace)
