@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import io.fulfilmentbridge.fulfilment.ParkedFulfilments;
+import io.fulfilmentbridge.console.ParkedFulfilments;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 import org.apache.camel.test.spring.junit5.CamelSpringBootTest;

@@ -2,6 +2,8 @@ package io.fulfilmentbridge.firstpromoter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -9,13 +11,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
@@ -38,7 +38,7 @@ public class FirstPromoterNotifier {
     private static final Logger log = LoggerFactory.getLogger(FirstPromoterNotifier.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final JdbcTemplate jdbc;
+    private final FulfilmentRecords records;
     private final MeterRegistry meters;
     private final String v1ApiKey;
     private final String payoutUpdate;
@@ -47,7 +47,7 @@ public class FirstPromoterNotifier {
     private final Duration retryBackoff;
     private final HttpClient http;
 
-    public FirstPromoterNotifier(JdbcTemplate jdbc, MeterRegistry meters,
+    public FirstPromoterNotifier(FulfilmentRecords records, MeterRegistry meters,
                                  @Value("${bridge.firstpromoter.v1-api-key:}") String v1ApiKey,
                                  @Value("${bridge.firstpromoter.v1-api-base:https://firstpromoter.com}") String v1ApiBase,
                                  @Value("${bridge.firstpromoter.api-key:}") String v2ApiKey,
@@ -56,7 +56,7 @@ public class FirstPromoterNotifier {
                                  @Value("${bridge.firstpromoter.read-timeout:5s}") Duration readTimeout,
                                  @Value("${bridge.firstpromoter.max-attempts:6}") int maxAttempts,
                                  @Value("${bridge.firstpromoter.retry-backoff:1m}") Duration retryBackoff) {
-        this.jdbc = jdbc;
+        this.records = records;
         this.meters = meters;
         this.v1ApiKey = StringUtils.hasText(v1ApiKey) ? v1ApiKey.trim() : null;
         if (StringUtils.hasText(v2ApiKey) && !StringUtils.hasText(accountId)) {
@@ -94,20 +94,14 @@ public class FirstPromoterNotifier {
             return;
         }
         int attempt = attemptsBefore + 1;
+        FulfilmentKey key = FulfilmentKey.pending(fulfilmentId);
         // Counted before the call; also keeps a second bridge instance from sending the same notice.
-        int claimed = jdbc.update("""
-                UPDATE fulfilments SET firstpromoter_attempts = ?, firstpromoter_next_at = ?
-                WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
-                attempt, Timestamp.from(Instant.now().plus(backoff(attempt))), fulfilmentId, attemptsBefore);
-        if (claimed != 1) {
+        if (!records.takeNoticeAttempt(key, attemptsBefore, Instant.now().plus(backoff(attempt)))) {
             return;
         }
         Answer answer = completePayout(fulfilmentId);
         if (answer.sent()) {
-            jdbc.update("""
-                    UPDATE fulfilments SET firstpromoter_notice = 'SENT', firstpromoter_notified_at = CURRENT_TIMESTAMP
-                    WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
-                    fulfilmentId, attempt);
+            records.noticeSent(key, attempt);
             count("sent");
             log.info("told FirstPromoter that fulfilment {} is fulfilled (attempt {})", fulfilmentId, attempt);
         } else if (answer.retryable() && attempt < maxAttempts) {
@@ -116,10 +110,7 @@ public class FirstPromoterNotifier {
                     fulfilmentId, attempt, maxAttempts, answer.detail(),
                     backoff(attempt).toString().substring(2).toLowerCase());
         } else {
-            jdbc.update("""
-                    UPDATE fulfilments SET firstpromoter_notice = 'GAVE_UP'
-                    WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
-                    fulfilmentId, attempt);
+            records.noticeGaveUp(key, attempt);
             count("gave_up");
             log.warn("gave up telling FirstPromoter that fulfilment {} is fulfilled after attempt {}: {}; "
                     + "mark it fulfilled in FirstPromoter by hand", fulfilmentId, attempt, answer.detail());

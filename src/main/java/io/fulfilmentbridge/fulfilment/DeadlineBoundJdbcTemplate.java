@@ -9,7 +9,7 @@ import javax.sql.DataSource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
- * The bridge's JdbcTemplate: inside {@link AnswerDeadline#boundStatements} each statement's query
+ * The bridge's JdbcTemplate: inside {@link Deadline#boundStatements} each statement's query
  * timeout is what is left of the answer deadline, so a write blocked by a lock or a stalled database
  * fails in time for a 503 instead of holding the answer. PostgreSQL takes milliseconds; others whole
  * seconds, rounded up.
@@ -39,7 +39,7 @@ public class DeadlineBoundJdbcTemplate extends JdbcTemplate {
     @Override
     protected void applyStatementSettings(Statement statement) throws SQLException {
         super.applyStatementSettings(statement);
-        OptionalLong left = AnswerDeadline.statementMillisLeft();
+        OptionalLong left = Deadline.statementMillisLeft();
         if (left.isEmpty()) {
             return;
         }

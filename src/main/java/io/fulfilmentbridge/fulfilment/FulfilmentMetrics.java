@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
 import java.util.function.Supplier;
-import org.apache.camel.Exchange;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -42,13 +41,10 @@ public class FulfilmentMetrics {
         }).description(description).register(registry);
     }
 
-    /** Counts one answered delivery, from the exchange's unit label and outcome. */
-    public void count(Exchange exchange) {
-        count(exchange.getProperty("unitLabel", "none", String.class), exchange.getProperty("outcome", "error", String.class));
-    }
-
-    public void count(String unit, String outcome) {
+    /** Counts one answered delivery by its unit label (null before its unit was read) and outcome. */
+    public void count(String unitLabel, Answer answer) {
         Counter.builder("bridge.fulfilments").description("Deliveries answered, by unit and outcome")
-                .tag("unit", unit).tag("outcome", outcome).register(registry).increment();
+                .tag("unit", unitLabel == null ? "none" : unitLabel).tag("outcome", answer.outcome().label())
+                .register(registry).increment();
     }
 }

@@ -1,7 +1,5 @@
 package io.fulfilmentbridge.fulfilment;
 
-import io.fulfilmentbridge.webhook.DeliveryReader;
-import io.fulfilmentbridge.webhook.Fulfilment;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import java.math.BigDecimal;
@@ -12,26 +10,26 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
-import org.apache.camel.Exchange;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The fulfilments table: one row per fulfilment id, the claim that makes each grant happen at most
- * once. A delivery claims the id with a lease (state RECEIVED) before applying it; the grant then
- * moves the row to its final state in the same transaction as its effect, guarded by the lease.
- * A delivery of an id that is already settled answers what was decided; one that arrives while the
- * id is being applied waits for that, within the answer deadline.
+ * The fulfilments table and the only writer of it: every state change of a fulfilment's record
+ * ({@link FulfilmentState}) is a method here. One row per fulfilment key, the claim that makes each
+ * grant happen at most once. A delivery claims the key with a lease (state RECEIVED) before applying
+ * it; the grant then moves the row to its final state in the same transaction as its effect, guarded
+ * by the lease ({@link Claim}). A delivery of a key that is already settled answers what was decided;
+ * one that arrives while it is being applied waits for that, within the answer deadline. Rows without
+ * a lease (another delivery's grant settled, a payout's result, FirstPromoter's notice) change only
+ * from the state the caller saw.
  */
 @Component("fulfilmentRecords")
 public class FulfilmentRecords {
 
-    public static final String LEASE = "lease";
-    public static final String ATTEMPT = "attempt";
     /** The reason a stuck fulfilment is listed with; replayAllWithReason takes it like any other. */
     public static final String STUCK_REASON = "stuck: the delivery applying it stopped (crashed, or answered 503 and not sent again)";
     /** A RECEIVED fulfilment whose lease ran out before the parameter (now minus stuck-after): stuck. */
@@ -44,22 +42,17 @@ public class FulfilmentRecords {
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
-    private final AnswerDeadline deadline;
     private final Duration lease;
     private final Duration stuckAfter;
     private final GroupCommit<Object[], Boolean> firstClaims;
 
-    public FulfilmentRecords(JdbcTemplate jdbc, TransactionTemplate transaction, AnswerDeadline deadline, MeterRegistry meters,
-                             @Value("${bridge.claim-lease:15s}") Duration lease,
-                             @Value("${bridge.stuck-after:1h}") Duration stuckAfter,
-                             @Value("${bridge.group-commit.batch-size:100}") int batchSize,
-                             @Value("${bridge.group-commit.committers:2}") int committers) {
+    public FulfilmentRecords(JdbcTemplate jdbc, TransactionTemplate transaction, MeterRegistry meters, FulfilmentSettings settings) {
         this.jdbc = jdbc;
         this.transaction = transaction;
-        this.deadline = deadline;
-        this.lease = lease;
-        this.stuckAfter = stuckAfter;
-        this.firstClaims = new GroupCommit<>("claims", batchSize, committers, meters, this::insertIfNew);
+        this.lease = settings.claimLease();
+        this.stuckAfter = settings.stuckAfter();
+        this.firstClaims = new GroupCommit<>("claims", settings.groupCommit().batchSize(), settings.groupCommit().committers(),
+                meters, this::insertIfNew);
     }
 
     @PreDestroy
@@ -67,25 +60,23 @@ public class FulfilmentRecords {
         firstClaims.stop();
     }
 
+    // ---- Claims: a delivery takes the fulfilment, or learns what was decided before.
+
     /**
-     * Claims the fulfilment for this delivery, or answers it from what was decided before (sets the
-     * outcome property). Throws {@link RetryLater} when another delivery holds it past the deadline.
+     * Claims the fulfilment for this delivery, or answers it from what was decided before. Throws
+     * {@link RetryLater} when another delivery holds it past the deadline.
      */
-    public void claim(Fulfilment fulfilment, Exchange exchange) throws Exception {
+    public Claim claim(Fulfilment fulfilment, Deadline deadline) throws Exception {
         String token = UUID.randomUUID().toString();
-        Decision decision = claimWithOthers(fulfilment, token, exchange);
+        Decision decision = claimWithOthers(fulfilment, token, deadline);
         while (true) {
             if (decision.claimed()) {
-                exchange.setProperty(LEASE, token);
-                exchange.setProperty(ATTEMPT, decision.attempt() + 1);
-                return;
+                return Claim.heldBy(fulfilment.key(), token, decision.attempt() + 1);
             }
-            if (decision.outcome() != null) {
-                exchange.setProperty("outcome", decision.outcome());
-                exchange.setProperty("detail", decision.detail());
-                return;
+            if (decision.answer() != null) {
+                return Claim.settled(fulfilment.key(), decision.answer());
             }
-            if (deadline.remainingMillis(exchange) < 200) {
+            if (deadline.remainingMillis() < 200) {
                 throw new RetryLater("fulfilment " + fulfilment.id() + " is being applied by another delivery; retry later");
             }
             Thread.sleep(50);
@@ -94,11 +85,11 @@ public class FulfilmentRecords {
     }
 
     /** The first try: inserted together with the claims of deliveries arriving at the same time. */
-    private Decision claimWithOthers(Fulfilment f, String token, Exchange exchange) throws Exception {
+    private Decision claimWithOthers(Fulfilment f, String token, Deadline deadline) throws Exception {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         try {
-            if (firstClaims.commit(claimRow(f, token, until, now), deadline.remainingMillis(exchange))) {
+            if (firstClaims.commit(claimRow(f, token, until, now), deadline.remainingMillis())) {
                 return Decision.CLAIMED_FIRST;
             }
             return transaction.execute(tx -> decideExisting(f, token, now, until));
@@ -146,18 +137,18 @@ public class FulfilmentRecords {
             return Decision.WAIT;
         }
         Map<String, Object> row = rows.get(0);
-        String state = (String) row.get("state");
+        FulfilmentState state = FulfilmentState.valueOf((String) row.get("state"));
         int attempt = ((Number) row.get("attempt")).intValue();
         switch (state) {
-            case "GRANTED":
-                return Decision.answered("granted", "granted before: nothing applied again");
-            case "PAID":
-                return Decision.answered("granted", "payout paid before (reference " + row.get("payout_reference") + ")");
-            case "QUEUED":
-                return Decision.answered("queued", "payout queued before, not yet paid");
-            case "FAILED":
-                return Decision.answered("parked", String.valueOf(row.get("reason")));
-            case "RECEIVED":
+            case GRANTED:
+                return Decision.answered(Answer.granted("granted before: nothing applied again"));
+            case PAID:
+                return Decision.answered(Answer.granted("payout paid before (reference " + row.get("payout_reference") + ")"));
+            case QUEUED:
+                return Decision.answered(new Answer(Outcome.QUEUED, "payout queued before, not yet paid"));
+            case FAILED:
+                return Decision.answered(Answer.parked(String.valueOf(row.get("reason"))));
+            case RECEIVED:
                 if (Boolean.TRUE.equals(row.get("leased"))) {
                     return Decision.WAIT;
                 }
@@ -174,42 +165,41 @@ public class FulfilmentRecords {
                 WHERE fulfilment_id = ?""",
                 f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(),
                 f.status(), token, until, now, f.id());
-        return new Decision(true, attempt, null, null);
+        return new Decision(true, attempt, null);
+    }
+
+    /** What an operator's replay took: the claim, and the fulfilment as stored when the claim is held. */
+    public record Replay(Claim claim, Fulfilment fulfilment) {
     }
 
     /**
      * An operator's replay: claims a parked, failed or stuck fulfilment with what was stored of it, so
      * it is applied exactly once like a delivery (a failed payout gets a new attempt). A stuck one's
-     * expired lease is taken over only by an update guarded on it, never a live one. Sets the body to
-     * the stored fulfilment, or the outcome when there is nothing to replay.
+     * expired lease is taken over only by an update guarded on it, never a live one.
      */
-    public void claimForReplay(long fulfilmentId, Exchange exchange) {
-        exchange.setProperty("fulfilmentId", fulfilmentId);
+    public Replay claimForReplay(FulfilmentKey key) {
+        long fulfilmentId = key.id();
         String token = UUID.randomUUID().toString();
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         Timestamp stuckBefore = Timestamp.from(now.toInstant().minus(stuckAfter));
-        transaction.executeWithoutResult(tx -> {
+        return transaction.execute(tx -> {
             List<Map<String, Object>> rows = jdbc.queryForList("""
                     SELECT event_id, unit, amount, amount_received, received_status, promoter_id, customer_ref, email, state,
                         attempt, reason,\s""" + STUCK + """
                      AS stuck
                     FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", stuckBefore, fulfilmentId);
-            String state = rows.isEmpty() ? null : (String) rows.get(0).get("state");
+            FulfilmentState state = rows.isEmpty() ? null : FulfilmentState.valueOf((String) rows.get(0).get("state"));
             boolean stuck = !rows.isEmpty() && Boolean.TRUE.equals(rows.get(0).get("stuck"));
-            if (!"PARKED".equals(state) && !"FAILED".equals(state) && !stuck) {
-                exchange.setProperty("outcome", "ignored");
-                exchange.setProperty("detail", "fulfilment " + fulfilmentId + (state == null ? " is unknown" : " is " + state)
-                        + ("RECEIVED".equals(state) ? " (being applied, or its lease ran out less than bridge.stuck-after, " + stuckAfter + ", ago)" : "")
-                        + ": only parked, failed or stuck ones are replayed");
-                return;
+            if ((state == null || !state.waitsForOperator()) && !stuck) {
+                return new Replay(Claim.settled(key, Answer.ignored("fulfilment " + fulfilmentId + (state == null ? " is unknown" : " is " + state)
+                        + (state == FulfilmentState.RECEIVED ? " (being applied, or its lease ran out less than bridge.stuck-after, " + stuckAfter + ", ago)" : "")
+                        + ": only parked, failed or stuck ones are replayed")), null);
             }
             Map<String, Object> row = rows.get(0);
             BigDecimal amount = amountToReplay(row);
             if (amount == null) {
-                exchange.setProperty("outcome", "parked");
-                exchange.setProperty("detail", "its amount as received was not kept: wait for a new delivery");
-                return;
+                return new Replay(Claim.settled(key, Answer.parked("its amount as received was not kept: wait for a new delivery")), null);
             }
             // No delivery answers a replay: once it is granted or paid, FirstPromoter is told (firstpromoter-notify).
             // Guarded as well as locked: only a parked, failed or stuck row is taken, never a live lease.
@@ -219,15 +209,11 @@ public class FulfilmentRecords {
                     WHERE fulfilment_id = ? AND (state IN ('PARKED', 'FAILED') OR\s""" + STUCK + ")",
                     token, until, now, now, fulfilmentId, stuckBefore);
             if (taken != 1) {
-                exchange.setProperty("outcome", "ignored");
-                exchange.setProperty("detail", "fulfilment " + fulfilmentId + " was taken by a delivery meanwhile: nothing replayed");
-                return;
+                return new Replay(Claim.settled(key, Answer.ignored("fulfilment " + fulfilmentId
+                        + " was taken by a delivery meanwhile: nothing replayed")), null);
             }
-            exchange.setProperty(LEASE, token);
-            exchange.setProperty(ATTEMPT, ((Number) row.get("attempt")).intValue() + 1);
-            String unit = (String) row.get("unit");
-            exchange.setProperty("unitLabel", DeliveryReader.unitLabel(unit));
-            exchange.getIn().setBody(new Fulfilment(fulfilmentId, (String) row.get("event_id"), unit, amount,
+            Claim claim = Claim.heldBy(key, token, ((Number) row.get("attempt")).intValue() + 1);
+            return new Replay(claim, new Fulfilment(key, (String) row.get("event_id"), (String) row.get("unit"), amount,
                     (String) row.get("received_status"), ((Number) row.get("promoter_id")).longValue(),
                     (String) row.get("customer_ref"), (String) row.get("email")));
         });
@@ -245,6 +231,159 @@ public class FulfilmentRecords {
         String reason = (String) row.get("reason");
         return reason != null && reason.startsWith("amount out of bounds") ? null : (BigDecimal) row.get("amount");
     }
+
+    // ---- Transitions under the claim's lease: each throws RetryLater when another delivery took the fulfilment over.
+
+    /** Parks the claimed fulfilment with the reason a person must read. */
+    public Answer park(Claim claim, String reason, Deadline deadline) {
+        int updated = deadline.boundStatements(0, () -> jdbc.update("""
+                UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, updated_at = ?
+                WHERE fulfilment_id = ? AND lease_holder = ?""",
+                cut(reason, 1000), Timestamp.from(Instant.now()), claim.key().id(), claim.lease()));
+        requireLease(updated, claim.key());
+        return Answer.parked(reason);
+    }
+
+    /** Marks the claimed fulfilment granted; call inside the transaction that applied the grant. */
+    public void markGranted(Claim claim) {
+        int updated = jdbc.update("""
+                UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?
+                WHERE fulfilment_id = ? AND lease_holder = ?""",
+                Timestamp.from(Instant.now()), claim.key().id(), claim.lease());
+        requireLease(updated, claim.key());
+    }
+
+    /**
+     * Marks the claimed fulfilments granted in one batch, inside the transaction that books their
+     * ledger entries; if any was taken over, none is (the caller books them again one at a time).
+     */
+    public void markGranted(List<Claim> claims) {
+        Timestamp now = Timestamp.from(Instant.now());
+        int[] updated = jdbc.batchUpdate("""
+                UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?
+                WHERE fulfilment_id = ? AND lease_holder = ?""",
+                claims.stream().map(c -> new Object[] {now, c.key().id(), c.lease()}).toList());
+        for (int i = 0; i < updated.length; i++) {
+            if (updated[i] != 1) {
+                throw new RetryLater("the fulfilment was taken over by another delivery; retry later");
+            }
+        }
+    }
+
+    /** Marks the claimed cash fulfilment queued for its attempt; call inside the transaction that writes its outbox row. */
+    public void markQueued(Claim claim) {
+        int updated = jdbc.update("""
+                UPDATE fulfilments SET state = 'QUEUED', reason = NULL, attempt = ?, lease_holder = NULL, lease_until = NULL,
+                    updated_at = ?
+                WHERE fulfilment_id = ? AND lease_holder = ?""",
+                claim.attempt(), Timestamp.from(Instant.now()), claim.key().id(), claim.lease());
+        requireLease(updated, claim.key());
+    }
+
+    /** After a failure, lets the next delivery take the fulfilment over at once instead of waiting out the lease. */
+    public void release(Claim claim, Deadline deadline) {
+        if (claim == null || !claim.held() || deadline == null) {
+            return;
+        }
+        try {
+            // Bounded: the answer is waiting for this, and a hung database must not hold it.
+            deadline.boundStatements(Deadline.CLEAN_UP_MILLIS, () -> jdbc.update(
+                    "UPDATE fulfilments SET lease_until = ? WHERE fulfilment_id = ? AND lease_holder = ? AND state = 'RECEIVED'",
+                    Timestamp.from(Instant.now()), claim.key().id(), claim.lease()));
+        } catch (RuntimeException databaseDown) {
+            // The lease runs out by itself.
+        }
+    }
+
+    static void requireLease(int updated, FulfilmentKey key) {
+        if (updated != 1) {
+            throw new RetryLater("fulfilment " + key.id() + " was taken over by another delivery; retry later");
+        }
+    }
+
+    // ---- Transitions without a lease: another delivery's grant found applied or refused while settling.
+
+    /** A grant of another delivery's fulfilment, whose answer was lost, took effect: granted, if still being applied. */
+    public void settleGranted(FulfilmentKey key) {
+        jdbc.update("UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, "
+                + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'", key.id());
+    }
+
+    /** A grant of another delivery's fulfilment, whose answer was lost, was refused: parked, if still being applied. */
+    public void settleParked(FulfilmentKey key, String reason) {
+        jdbc.update("UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, "
+                + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'", cut(reason, 1000), key.id());
+    }
+
+    // ---- Payouts: the payout worker's results, in the result's transaction with the row locked.
+
+    /** A cash fulfilment as a payout result finds it, with its row locked for the result's transaction. */
+    public record PayoutRecord(String unit, FulfilmentState state, int attempt, String payoutReference) {
+    }
+
+    public Optional<PayoutRecord> lockForPayoutResult(FulfilmentKey key) {
+        return jdbc.query("SELECT unit, state, attempt, payout_reference FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE",
+                (rs, n) -> new PayoutRecord(rs.getString("unit"), FulfilmentState.valueOf(rs.getString("state")),
+                        rs.getInt("attempt"), rs.getString("payout_reference")), key.id()).stream().findFirst();
+    }
+
+    /**
+     * The awaited payout was paid. FirstPromoter still holds the reward pending, to be told
+     * (firstpromoter-notify), unless the delivery's queued answer already was a 200 and no replay
+     * queued it since (a replay leaves the notice due).
+     */
+    public void markPaid(FulfilmentKey key, String reference, boolean queuedAnswerWas200) {
+        jdbc.update("""
+                UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?,
+                    firstpromoter_notice = CASE WHEN firstpromoter_notice = 'DUE' OR ? THEN 'DUE' END,
+                    firstpromoter_attempts = 0, firstpromoter_next_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP
+                WHERE fulfilment_id = ?""", reference, !queuedAnswerWas200, key.id());
+    }
+
+    /** Paid, but listed as a payout anomaly: FirstPromoter's notice is left as it was. */
+    public void markPaidKeepingNotice(FulfilmentKey key, String reference) {
+        jdbc.update("UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?, updated_at = ? WHERE fulfilment_id = ?",
+                reference, Timestamp.from(Instant.now()), key.id());
+    }
+
+    /** Keeps a payment's reference on a fulfilment whose state it does not change. */
+    public void recordPayoutReference(FulfilmentKey key, String reference) {
+        jdbc.update("UPDATE fulfilments SET payout_reference = ? WHERE fulfilment_id = ?", reference, key.id());
+    }
+
+    /** The queued payout failed: FAILED, parked for an operator's replay. */
+    public void markFailed(FulfilmentKey key, String reason, String reference) {
+        jdbc.update("""
+                UPDATE fulfilments SET state = 'FAILED', reason = ?, payout_reference = ?, updated_at = CURRENT_TIMESTAMP
+                WHERE fulfilment_id = ?""", cut(reason, 1000), reference, key.id());
+    }
+
+    // ---- FirstPromoter's notice that a reward it holds pending is fulfilled (firstpromoter-notify).
+
+    /**
+     * Counts the next attempt to tell FirstPromoter before the call, so a crash loses no notice and a
+     * second instance does not send the same one; false when another took it.
+     */
+    public boolean takeNoticeAttempt(FulfilmentKey key, int attemptsBefore, Instant nextAttemptAt) {
+        return jdbc.update("""
+                UPDATE fulfilments SET firstpromoter_attempts = ?, firstpromoter_next_at = ?
+                WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
+                attemptsBefore + 1, Timestamp.from(nextAttemptAt), key.id(), attemptsBefore) == 1;
+    }
+
+    public void noticeSent(FulfilmentKey key, int attempt) {
+        jdbc.update("""
+                UPDATE fulfilments SET firstpromoter_notice = 'SENT', firstpromoter_notified_at = CURRENT_TIMESTAMP
+                WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""", key.id(), attempt);
+    }
+
+    public void noticeGaveUp(FulfilmentKey key, int attempt) {
+        jdbc.update("""
+                UPDATE fulfilments SET firstpromoter_notice = 'GAVE_UP'
+                WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""", key.id(), attempt);
+    }
+
+    // ---- What waits for an operator (reads).
 
     /** Parked and failed fulfilments, oldest first. */
     public List<Map<String, Object>> parked() {
@@ -288,58 +427,19 @@ public class FulfilmentRecords {
         return Timestamp.from(Instant.now().minus(stuckAfter));
     }
 
-    public List<Long> parkedWithReason(String reason) {
-        if (STUCK_REASON.equals(reason)) {
-            return jdbc.queryForList("SELECT fulfilment_id FROM fulfilments WHERE " + STUCK
-                    + " ORDER BY COALESCE(lease_until, updated_at), fulfilment_id", Long.class, stuckBefore());
-        }
-        return jdbc.queryForList("SELECT fulfilment_id FROM fulfilments WHERE state IN ('PARKED', 'FAILED') AND reason = ? "
-                + "ORDER BY updated_at, fulfilment_id", Long.class, reason);
+    public List<FulfilmentKey> parkedWithReason(String reason) {
+        List<Long> ids = STUCK_REASON.equals(reason)
+                ? jdbc.queryForList("SELECT fulfilment_id FROM fulfilments WHERE " + STUCK
+                        + " ORDER BY COALESCE(lease_until, updated_at), fulfilment_id", Long.class, stuckBefore())
+                : jdbc.queryForList("SELECT fulfilment_id FROM fulfilments WHERE state IN ('PARKED', 'FAILED') AND reason = ? "
+                        + "ORDER BY updated_at, fulfilment_id", Long.class, reason);
+        return ids.stream().map(FulfilmentKey::pending).toList();
     }
 
-    /** Parks the claimed fulfilment with the reason a person must read; outcome parked. */
-    public void park(Exchange exchange) {
-        Fulfilment f = exchange.getIn().getBody(Fulfilment.class);
-        String reason = exchange.getProperty("parkReason", String.class);
-        int updated = deadline.boundStatements(exchange, 0, () -> jdbc.update("""
-                UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, updated_at = ?
-                WHERE fulfilment_id = ? AND lease_holder = ?""",
-                cut(reason, 1000), Timestamp.from(Instant.now()), f.id(), exchange.getProperty(LEASE, String.class)));
-        requireLease(updated, f.id());
-        exchange.setProperty("outcome", "parked");
-        exchange.setProperty("detail", reason);
-    }
-
-    /** Marks the claimed fulfilment granted; call inside the transaction that applied the grant. */
-    public void markGranted(long fulfilmentId, String leaseToken) {
-        int updated = jdbc.update("""
-                UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?
-                WHERE fulfilment_id = ? AND lease_holder = ?""",
-                Timestamp.from(Instant.now()), fulfilmentId, leaseToken);
-        requireLease(updated, fulfilmentId);
-    }
-
-    /** After a failure, lets the next delivery take the fulfilment over at once instead of waiting out the lease. */
-    public void release(Exchange exchange) {
-        String token = exchange.getProperty(LEASE, String.class);
-        Long id = exchange.getProperty("fulfilmentId", Long.class);
-        if (token == null || id == null) {
-            return;
-        }
-        try {
-            // Bounded: the answer is waiting for this, and a hung database must not hold it.
-            deadline.boundStatements(exchange, AnswerDeadline.CLEAN_UP_MILLIS, () -> jdbc.update(
-                    "UPDATE fulfilments SET lease_until = ? WHERE fulfilment_id = ? AND lease_holder = ? AND state = 'RECEIVED'",
-                    Timestamp.from(Instant.now()), id, token));
-        } catch (RuntimeException databaseDown) {
-            // The lease runs out by itself.
-        }
-    }
-
-    static void requireLease(int updated, long fulfilmentId) {
-        if (updated != 1) {
-            throw new RetryLater("fulfilment " + fulfilmentId + " was taken over by another delivery; retry later");
-        }
+    /** Fulfilments by unit and state. */
+    public List<String> counts() {
+        return jdbc.queryForList("SELECT unit, state, COUNT(*) AS n FROM fulfilments GROUP BY unit, state ORDER BY unit, state")
+                .stream().map(r -> r.get("unit") + " " + r.get("state") + " " + r.get("n")).toList();
     }
 
     private static String unitColumn(String unit) {
@@ -358,12 +458,12 @@ public class FulfilmentRecords {
         return text == null || text.length() <= max ? text : text.substring(0, max);
     }
 
-    private record Decision(boolean claimed, int attempt, String outcome, String detail) {
-        static final Decision CLAIMED_FIRST = new Decision(true, 0, null, null);
-        static final Decision WAIT = new Decision(false, 0, null, null);
+    private record Decision(boolean claimed, int attempt, Answer answer) {
+        static final Decision CLAIMED_FIRST = new Decision(true, 0, null);
+        static final Decision WAIT = new Decision(false, 0, null);
 
-        static Decision answered(String outcome, String detail) {
-            return new Decision(false, 0, outcome, detail);
+        static Decision answered(Answer answer) {
+            return new Decision(false, 0, answer);
         }
     }
 }

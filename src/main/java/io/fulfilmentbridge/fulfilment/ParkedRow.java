@@ -41,7 +41,7 @@ public record ParkedRow(long fulfilmentId, String unit, String amount, String st
     }
 
     /** The rows as one table; a second row for the same fulfilment and state adds its reason to the first. */
-    static TabularData table(List<ParkedRow> rows, Instant now) {
+    public static TabularData table(List<ParkedRow> rows, Instant now) {
         TabularDataSupport table = new TabularDataSupport(TABLE);
         for (ParkedRow row : rows) {
             Object[] key = {row.state, row.fulfilmentId};

@@ -1,8 +1,7 @@
 package io.fulfilmentbridge.fulfilment;
 
-import io.fulfilmentbridge.webhook.Fulfilment;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
 import java.math.BigDecimal;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -16,12 +15,10 @@ public class RewardLimits {
     private final BigDecimal maxCredits;
     private final BigDecimal maxCashCents;
 
-    public RewardLimits(@Value("${bridge.limits.free-months:24}") int maxFreeMonths,
-                        @Value("${bridge.limits.credits:100000}") BigDecimal maxCredits,
-                        @Value("${bridge.limits.cash-cents:1000000}") long maxCashCents) {
-        this.maxFreeMonths = BigDecimal.valueOf(maxFreeMonths);
-        this.maxCredits = maxCredits;
-        this.maxCashCents = BigDecimal.valueOf(maxCashCents);
+    public RewardLimits(FulfilmentSettings settings) {
+        this.maxFreeMonths = BigDecimal.valueOf(settings.limits().freeMonths());
+        this.maxCredits = settings.limits().credits();
+        this.maxCashCents = BigDecimal.valueOf(settings.limits().cashCents());
     }
 
     public String freeMonths(Fulfilment f) {

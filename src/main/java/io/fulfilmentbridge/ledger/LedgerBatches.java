@@ -1,19 +1,24 @@
 package io.fulfilmentbridge.ledger;
 
-import io.fulfilmentbridge.fulfilment.AnswerDeadline;
+import io.fulfilmentbridge.fulfilment.Claim;
+import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.fulfilment.GroupCommit;
-import io.fulfilmentbridge.webhook.Fulfilment;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.ProducerTemplate;
-import org.springframework.beans.factory.annotation.Value;
+import org.apache.camel.spring.boot.CamelContextConfiguration;
+import org.apache.camel.support.TypeConverterSupport;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.stereotype.Component;
 
 /**
@@ -25,34 +30,32 @@ import org.springframework.stereotype.Component;
 public class LedgerBatches {
 
     private final ProducerTemplate producer;
-    private final AnswerDeadline deadline;
-    private final GroupCommit<Map<String, Object>, Void> grants;
+    private final FulfilmentRecords records;
+    private final GroupCommit<LedgerGrant, Void> grants;
 
-    public LedgerBatches(ProducerTemplate producer, AnswerDeadline deadline, MeterRegistry meters,
-                         @Value("${bridge.group-commit.batch-size:100}") int batchSize,
-                         @Value("${bridge.group-commit.committers:2}") int committers) {
+    public LedgerBatches(ProducerTemplate producer, FulfilmentRecords records, MeterRegistry meters, FulfilmentSettings settings) {
         this.producer = producer;
-        this.deadline = deadline;
-        this.grants = new GroupCommit<>("ledger", batchSize, committers, meters, this::bookTogether);
+        this.records = records;
+        this.grants = new GroupCommit<>("ledger", settings.groupCommit().batchSize(), settings.groupCommit().committers(),
+                meters, this::bookTogether);
     }
 
     /** Books the claimed fulfilment's two ledger entries and its GRANTED state; returns once they are committed. */
-    public void book(Fulfilment fulfilment, Exchange exchange) throws Exception {
-        Map<String, Object> grant = new HashMap<>();
-        grant.put("id", fulfilment.id());
-        grant.put("lease", exchange.getProperty(FulfilmentRecords.LEASE, String.class));
-        grant.put("account", fulfilment.ledgerAccount());
-        grant.put("unit", fulfilment.unit());
-        grant.put("amount", fulfilment.amount());
-        grant.put("debit", fulfilment.amount().negate());
+    public void book(Fulfilment fulfilment, Claim claim, Deadline deadline) throws Exception {
+        LedgerGrant grant = LedgerGrant.of(fulfilment, claim);
         try {
-            grants.commit(grant, deadline.remainingMillis(exchange));
+            grants.commit(grant, deadline.remainingMillis());
         } catch (GroupCommit.NotCommitted alone) {
             bookTogether(List.of(grant));
         }
     }
 
-    private List<Void> bookTogether(List<Map<String, Object>> batch) throws Exception {
+    /** Route ledger-batch's first step: the batch's fulfilments granted, each under its claim. */
+    public void markGranted(List<LedgerGrant> batch) {
+        records.markGranted(batch.stream().map(LedgerGrant::claim).toList());
+    }
+
+    private List<Void> bookTogether(List<LedgerGrant> batch) throws Exception {
         Exchange done = producer.send("direct:ledger-batch", ExchangePattern.InOnly, exchange -> exchange.getIn().setBody(batch));
         if (done.getException() != null) {
             throw done.getException();
@@ -63,5 +66,31 @@ public class LedgerBatches {
     @PreDestroy
     void stop() throws InterruptedException {
         grants.stop();
+    }
+
+    /**
+     * Each grant of a batch as the sql component's named parameters (batch mode asks every item for a
+     * Map); without a converter each lookup would search every registered one.
+     */
+    @Configuration(proxyBeanMethods = false)
+    static class GrantParameters {
+        @Bean
+        CamelContextConfiguration ledgerGrantAsParameters() {
+            return new CamelContextConfiguration() {
+                @Override
+                public void beforeApplicationStart(CamelContext context) {
+                    context.getTypeConverterRegistry().addTypeConverter(Map.class, LedgerGrant.class, new TypeConverterSupport() {
+                        @Override
+                        public <T> T convertTo(Class<T> type, Exchange exchange, Object value) {
+                            return type.cast(((LedgerGrant) value).parameters());
+                        }
+                    });
+                }
+
+                @Override
+                public void afterApplicationStart(CamelContext context) {
+                }
+            };
+        }
     }
 }

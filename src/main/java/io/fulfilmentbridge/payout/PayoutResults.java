@@ -1,22 +1,24 @@
 package io.fulfilmentbridge.payout;
 
+import io.fulfilmentbridge.fulfilment.AnswerStatuses;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentRecords.PayoutRecord;
+import io.fulfilmentbridge.fulfilment.FulfilmentState;
 import io.fulfilmentbridge.payout.PayoutAnomalies.Kind;
 import io.fulfilmentbridge.payout.PayoutMessages.PayoutResult;
 import io.fulfilmentbridge.payout.PayoutMessages.UnreadablePayoutResult;
-import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.dao.DataAccessException;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -37,24 +39,22 @@ public class PayoutResults {
 
     private final PayoutMessages messages;
     private final PayoutAnomalies anomalies;
-    private final JdbcTemplate jdbc;
+    private final FulfilmentRecords records;
     private final TransactionTemplate transaction;
-    private final String queuedStatus;
+    private final boolean queuedAnswerCompletes;
     private final Duration outageWait;
     private final ApplicationContext context;
     private volatile boolean closing;
 
-    public PayoutResults(ApplicationContext context, PayoutMessages messages, PayoutAnomalies anomalies, JdbcTemplate jdbc,
-                         TransactionTemplate transaction,
-                         @Value("${bridge.cash.queued-status:202}") String queuedStatus,
-                         @Value("${bridge.cash.results-outage-wait:3m}") Duration outageWait) {
+    public PayoutResults(ApplicationContext context, PayoutMessages messages, PayoutAnomalies anomalies, FulfilmentRecords records,
+                         TransactionTemplate transaction, AnswerStatuses statuses, CashSettings settings) {
         this.context = context;
         this.messages = messages;
         this.anomalies = anomalies;
-        this.jdbc = jdbc;
+        this.records = records;
         this.transaction = transaction;
-        this.queuedStatus = queuedStatus;
-        this.outageWait = outageWait;
+        this.queuedAnswerCompletes = statuses.queuedCompletes();
+        this.outageWait = settings.resultsOutageWait();
     }
 
     /** What became of one result; deadLetter is set when it belongs on the dead-letter queue. */
@@ -86,36 +86,36 @@ public class PayoutResults {
     private Recorded apply(PayoutResult result) {
         long id = result.fulfilmentId();
         int attempt = result.attempt();
-        List<Map<String, Object>> rows = jdbc.queryForList(
-                "SELECT unit, state, attempt, payout_reference FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE", id);
-        if (rows.isEmpty()) {
+        Optional<PayoutRecord> found = records.lockForPayoutResult(FulfilmentKey.pending(id));
+        if (found.isEmpty()) {
             return Recorded.deadLetter("payout result for fulfilment " + id + ", which the bridge does not know");
         }
-        Map<String, Object> row = rows.get(0);
-        String state = (String) row.get("state");
-        int latest = ((Number) row.get("attempt")).intValue();
-        if (!"cash".equals(row.get("unit")) || latest == 0) {
+        PayoutRecord row = found.get();
+        FulfilmentState state = row.state();
+        int latest = row.attempt();
+        if (!"cash".equals(row.unit()) || latest == 0) {
             return Recorded.deadLetter("payout result for fulfilment " + id + ", which is no queued cash fulfilment");
         }
         if (attempt > latest) {
             return Recorded.deadLetter("payout result for attempt " + attempt + " of fulfilment " + id
                     + ", which the bridge never queued (its latest attempt is " + latest + ")");
         }
-        return result.status().equals("paid") ? paid(result, state, latest, (String) row.get("payout_reference"))
+        return result.status().equals("paid") ? paid(result, state, latest, row.payoutReference())
                 : failed(result, state, latest);
     }
 
-    private Recorded paid(PayoutResult result, String state, int latest, String latestReference) {
+    private Recorded paid(PayoutResult result, FulfilmentState state, int latest, String latestReference) {
         long id = result.fulfilmentId();
+        FulfilmentKey key = FulfilmentKey.pending(id);
         int attempt = result.attempt();
-        boolean awaitingResult = state.equals("QUEUED") || state.equals("FAILED");
+        boolean awaitingResult = state == FulfilmentState.QUEUED || state == FulfilmentState.FAILED;
         List<Map<String, Object>> otherPaid = anomalies.otherPaidAttempts(id, attempt);
         String reason;
         Kind kind;
-        if (attempt == latest && state.equals("PAID")) {
+        if (attempt == latest && state == FulfilmentState.PAID) {
             LOG.info("payout of fulfilment {} attempt {} paid again (reference {}): nothing changed", id, attempt, result.reference());
             return Recorded.DONE;
-        } else if (!otherPaid.isEmpty() || state.equals("PAID")) {
+        } else if (!otherPaid.isEmpty() || state == FulfilmentState.PAID) {
             Map<String, Object> first = otherPaid.isEmpty() ? Map.<String, Object>of("attempt", latest, "reference", String.valueOf(latestReference))
                     : otherPaid.get(0);
             kind = Kind.SECOND_PAYMENT;
@@ -127,17 +127,13 @@ public class PayoutResults {
         } else if (awaitingResult) {
             // FirstPromoter still holds the reward pending, to be told (firstpromoter-notify), unless the
             // delivery's queued answer was a 200 (bridge.cash.queued-status) and no replay queued it since.
-            jdbc.update("""
-                    UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?,
-                        firstpromoter_notice = CASE WHEN firstpromoter_notice = 'DUE' OR ? <> '200' THEN 'DUE' END,
-                        firstpromoter_attempts = 0, firstpromoter_next_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP
-                    WHERE fulfilment_id = ?""", result.reference(), queuedStatus, id);
+            records.markPaid(key, result.reference(), queuedAnswerCompletes);
             LOG.info("payout of fulfilment {} attempt {} paid", id, attempt);
             return Recorded.DONE;
         } else {
             // Being applied again (an operator's replay after it was reported failed), or parked since.
             kind = Kind.OLDER_ATTEMPT;
-            reason = "attempt " + attempt + " was paid while " + (state.equals("RECEIVED") ? "a replay was being applied"
+            reason = "attempt " + attempt + " was paid while " + (state == FulfilmentState.RECEIVED ? "a replay was being applied"
                     : "the fulfilment was " + state) + ": check for a double payout";
         }
         if (!anomalies.record(id, attempt, kind, reason, result.reference())) {
@@ -148,24 +144,21 @@ public class PayoutResults {
         // The fulfilment keeps the payment's reference; its state changes only when this is its latest
         // attempt and still awaited. FirstPromoter's notice is left as it was.
         if (attempt == latest && awaitingResult) {
-            jdbc.update("UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?, updated_at = ? WHERE fulfilment_id = ?",
-                    result.reference(), Timestamp.from(Instant.now()), id);
-        } else if (!state.equals("PAID")) {
-            jdbc.update("UPDATE fulfilments SET payout_reference = ? WHERE fulfilment_id = ?", result.reference(), id);
+            records.markPaidKeepingNotice(key, result.reference());
+        } else if (state != FulfilmentState.PAID) {
+            records.recordPayoutReference(key, result.reference());
         }
         return new Recorded(null, kind, reason);
     }
 
-    private Recorded failed(PayoutResult result, String state, int latest) {
+    private Recorded failed(PayoutResult result, FulfilmentState state, int latest) {
         long id = result.fulfilmentId();
         int attempt = result.attempt();
         if (attempt < latest) {
             LOG.info("payout of fulfilment {} attempt {} failed (reference {}) after attempt {} was queued: nothing changed",
                     id, attempt, result.reference(), latest);
-        } else if (state.equals("QUEUED")) {
-            jdbc.update("""
-                    UPDATE fulfilments SET state = 'FAILED', reason = ?, payout_reference = ?, updated_at = CURRENT_TIMESTAMP
-                    WHERE fulfilment_id = ?""", result.getFailureReason(), result.reference(), id);
+        } else if (state == FulfilmentState.QUEUED) {
+            records.markFailed(FulfilmentKey.pending(id), result.getFailureReason(), result.reference());
             LOG.info("payout of fulfilment {} attempt {} failed", id, attempt);
         } else {
             LOG.info("payout of fulfilment {} attempt {} failed (reference {}) while it is {}: nothing changed",

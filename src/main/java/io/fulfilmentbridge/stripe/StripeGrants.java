@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.springframework.beans.factory.annotation.Value;
+import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowMapper;
@@ -47,9 +47,9 @@ public class StripeGrants {
     private final JdbcTemplate jdbc;
     private final Duration lockLease;
 
-    public StripeGrants(JdbcTemplate jdbc, @Value("${bridge.claim-lease:15s}") Duration lockLease) {
+    public StripeGrants(JdbcTemplate jdbc, FulfilmentSettings settings) {
         this.jdbc = jdbc;
-        this.lockLease = lockLease;
+        this.lockLease = settings.claimLease();
     }
 
     public Optional<Grant> find(long fulfilmentId) {

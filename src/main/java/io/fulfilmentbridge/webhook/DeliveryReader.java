@@ -12,7 +12,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.regex.Pattern;
-import org.apache.camel.Exchange;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import org.springframework.stereotype.Component;
 
 /**
@@ -23,6 +24,7 @@ import org.springframework.stereotype.Component;
 @Component("deliveryReader")
 public class DeliveryReader {
 
+    static final String FULFILMENT_PENDING = "fulfilment_pending";
     static final int MAX_DEPTH = 32;
     static final int MAX_STRING = 4096;
     private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
@@ -40,9 +42,6 @@ public class DeliveryReader {
      * above in plain form (a sign, "0.", 63 zeros and 64 digits) is 130 characters.
      */
     public static final int MAX_NUMBER_CHARS = 130;
-
-    /** The units the routes know; any other is parked, and labelled "other" in logs and metrics. */
-    static final java.util.Set<String> KNOWN_UNITS = java.util.Set.of("free_months", "credits", "points", "cash");
 
     private final ObjectMapper mapper;
 
@@ -65,8 +64,8 @@ public class DeliveryReader {
                 .build();
     }
 
-    /** Check 5: the body is one JSON object. Records the fulfilment id (for the answer) and the event type. */
-    public Delivery read(byte[] body, Exchange exchange) {
+    /** Check 5: the body is one JSON object; with what the answer and the log name it by. */
+    public Delivery read(byte[] body) {
         if (body == null || body.length == 0) {
             throw new RejectedDelivery("body is empty: a JSON object is required");
         }
@@ -83,23 +82,23 @@ public class DeliveryReader {
             throw new RejectedDelivery("body must be a JSON object");
         }
         Long fulfilmentId = positiveId(json.path("data").path("id"));
-        if (fulfilmentId != null) {
-            exchange.setProperty("fulfilmentId", fulfilmentId);
-        }
         JsonNode type = json.path("event").path("type");
-        if (type.isTextual()) {
-            exchange.setProperty("eventType", type.asText());
+        String eventType = type.isTextual() ? type.asText() : null;
+        if (!FULFILMENT_PENDING.equals(eventType)) {
+            return new Delivery(json, fulfilmentId, eventType, null, null);
         }
-        return new Delivery(json, fulfilmentId);
+        String eventId = scalarText(json.path("event").path("id"), 64);
+        JsonNode unit = json.path("data").path("unit");
+        return new Delivery(json, fulfilmentId, eventType,
+                eventId == null ? null : eventId.replaceAll("[^\\x21-\\x7e]", "?"),
+                // Labelled as check 7 reads it: only once data and its id are there.
+                fulfilmentId != null && unit.isTextual() && !unit.asText().isBlank() ? Fulfilment.labelOf(unit.asText()) : null);
     }
 
     /** Check 7: the fields a fulfilment needs, with the leniency real deliveries call for. */
-    public Fulfilment fulfilment(Delivery delivery, Exchange exchange) {
+    public Fulfilment fulfilment(Delivery delivery) {
         JsonNode data = delivery.json().path("data");
         String eventId = scalarText(delivery.json().path("event").path("id"), 64);
-        if (eventId != null) {
-            exchange.setProperty("eventId", eventId.replaceAll("[^\\x21-\\x7e]", "?"));
-        }
         if (!data.isObject()) {
             throw new RejectedDelivery("data is required and must be an object");
         }
@@ -110,7 +109,6 @@ public class DeliveryReader {
         if (!unit.isTextual() || unit.asText().isBlank()) {
             throw new RejectedDelivery("data.unit is required: a string");
         }
-        exchange.setProperty("unitLabel", unitLabel(unit.asText()));
         BigDecimal amount = amount(data.path("amount"));
         JsonNode promoter = data.path("promoter");
         if (!promoter.isObject()) {
@@ -121,7 +119,7 @@ public class DeliveryReader {
             throw new RejectedDelivery("data.promoter.id is required: a positive integer");
         }
         Fulfilment fulfilment = new Fulfilment(
-                delivery.fulfilmentId(),
+                FulfilmentKey.pending(delivery.fulfilmentId()),
                 eventId,
                 unit.asText(),
                 amount,
@@ -160,11 +158,6 @@ public class DeliveryReader {
         if (value != null && value.indexOf('\u0000') >= 0) {
             throw new RejectedDelivery(field + " contains a NUL character (U+0000)");
         }
-    }
-
-    /** The unit as logs and metrics name it: a known unit, or "other". */
-    public static String unitLabel(String unit) {
-        return KNOWN_UNITS.contains(unit) ? unit : "other";
     }
 
     /** A positive integer given as a JSON integer or a string of digits; anything else is no id. */

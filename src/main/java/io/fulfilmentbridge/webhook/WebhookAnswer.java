@@ -3,27 +3,27 @@ package io.fulfilmentbridge.webhook;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.camel.Exchange;
+import io.fulfilmentbridge.fulfilment.Answer;
 import org.springframework.stereotype.Component;
 
 /**
  * The JSON body of every answer: {"fulfilment_id": 92, "outcome": "granted", "detail": "..."}.
- * The routes decide outcome and detail; this only writes them.
+ * The routes decide the answer; this only writes it.
  */
 @Component("webhookAnswer")
 public class WebhookAnswer {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    public static String body(Long fulfilmentId, String outcome, String detail) {
+    public static String body(Long fulfilmentId, Answer answer) {
         ObjectNode node = JSON.createObjectNode();
         if (fulfilmentId == null) {
             node.putNull("fulfilment_id");
         } else {
             node.put("fulfilment_id", fulfilmentId);
         }
-        node.put("outcome", outcome);
-        node.put("detail", detail);
+        node.put("outcome", answer.outcome().label());
+        node.put("detail", answer.detail());
         try {
             return JSON.writeValueAsString(node);
         } catch (JsonProcessingException e) {
@@ -31,9 +31,8 @@ public class WebhookAnswer {
         }
     }
 
-    public String body(Exchange exchange) {
-        return body(exchange.getProperty("fulfilmentId", Long.class),
-                exchange.getProperty("outcome", "error", String.class),
-                exchange.getProperty("detail", "", String.class));
+    /** For the answer route; a static method alone would make Camel look for an instance method of another name. */
+    public String write(Long fulfilmentId, Answer answer) {
+        return body(fulfilmentId, answer);
     }
 }

@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.webhook;
 
+import io.fulfilmentbridge.fulfilment.AnswerStatuses;
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spring.boot.CamelContextConfiguration;
@@ -37,11 +38,12 @@ public class WebhookConfiguration {
 
     @Bean
     FilterRegistrationBean<WebhookGuardFilter> webhookGuard(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door,
+            AnswerStatuses statuses,
             @Value("${bridge.webhook.path}") String path,
             @Value("${bridge.webhook.max-body-bytes:65536}") int maxBodyBytes,
             @Value("${bridge.webhook.max-drain-bytes:16777216}") long maxDrainBytes) {
         FilterRegistrationBean<WebhookGuardFilter> registration =
-                new FilterRegistrationBean<>(new WebhookGuardFilter(secrets, metrics, door, maxBodyBytes, maxDrainBytes));
+                new FilterRegistrationBean<>(new WebhookGuardFilter(secrets, metrics, door, statuses, maxBodyBytes, maxDrainBytes));
         registration.addUrlPatterns(path);
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         return registration;

@@ -14,8 +14,10 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Locale;
-import io.fulfilmentbridge.fulfilment.AnswerDeadline;
+import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
+import io.fulfilmentbridge.fulfilment.AnswerStatuses;
+import io.fulfilmentbridge.fulfilment.Outcome;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -30,14 +32,16 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
     private final WebhookSecrets secrets;
     private final FulfilmentMetrics metrics;
     private final WebhookDoor door;
+    private final AnswerStatuses statuses;
     private final int maxBodyBytes;
     private final long maxDrainBytes;
 
-    public WebhookGuardFilter(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door, int maxBodyBytes,
-                              long maxDrainBytes) {
+    public WebhookGuardFilter(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door, AnswerStatuses statuses,
+                              int maxBodyBytes, long maxDrainBytes) {
         this.secrets = secrets;
         this.metrics = metrics;
         this.door = door;
+        this.statuses = statuses;
         this.maxBodyBytes = maxBodyBytes;
         this.maxDrainBytes = maxDrainBytes;
     }
@@ -48,25 +52,26 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
         // The answer deadline counts from here (AnswerDeadline), not from when a thread runs the route.
         request.setAttribute(AnswerDeadline.ARRIVED_AT, System.nanoTime());
         if (!door.open()) {
-            refuse(request, response, 503, "retry", door.closedBecause());
+            refuse(request, response, Answer.retry(door.closedBecause()));
             return;
         }
         if (!"POST".equals(request.getMethod())) {
             response.setHeader("Allow", "POST");
-            refuse(request, response, 405, "method_not_allowed", "only POST is accepted");
+            refuse(request, response, new Answer(Outcome.METHOD_NOT_ALLOWED, "only POST is accepted"));
             return;
         }
         if (!secrets.accepts(presentedSecret(request))) {
-            refuse(request, response, 401, "unauthorized", "missing or wrong secret: pass ?token=<secret> or HTTP Basic credentials");
+            refuse(request, response, new Answer(Outcome.UNAUTHORIZED,
+                    "missing or wrong secret: pass ?token=<secret> or HTTP Basic credentials"));
             return;
         }
         byte[] body = readBody(request);
         if (body == null) {
-            refuse(request, response, 413, "too_large", "body is over " + maxBodyBytes + " bytes");
+            refuse(request, response, new Answer(Outcome.TOO_LARGE, "body is over " + maxBodyBytes + " bytes"));
             return;
         }
         if (!isJson(request.getContentType())) {
-            refuse(request, response, 415, "unsupported_media_type", "content type must be application/json");
+            refuse(request, response, new Answer(Outcome.UNSUPPORTED_MEDIA_TYPE, "content type must be application/json"));
             return;
         }
         chain.doFilter(new ReadBodyRequest(request, body), response);
@@ -125,16 +130,16 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
         return body;
     }
 
-    private void refuse(HttpServletRequest request, HttpServletResponse response, int status, String outcome, String detail)
-            throws IOException {
-        if (!"POST".equals(request.getMethod()) || status == 401 || status == 503) {
+    private void refuse(HttpServletRequest request, HttpServletResponse response, Answer answer) throws IOException {
+        Outcome outcome = answer.outcome();
+        if (!"POST".equals(request.getMethod()) || outcome == Outcome.UNAUTHORIZED || outcome == Outcome.RETRY) {
             drain(request.getInputStream());
         }
-        response.setStatus(status);
+        response.setStatus(statuses.status(outcome));
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");
-        response.getWriter().write(WebhookAnswer.body(null, outcome, detail));
-        metrics.count("none", outcome);
+        response.getWriter().write(WebhookAnswer.body(null, answer));
+        metrics.count(null, answer);
     }
 
     /** Reads and discards what is left of a refused body, so the sender gets its answer rather than a reset. */

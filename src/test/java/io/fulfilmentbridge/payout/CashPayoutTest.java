@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.zaxxer.hikari.HikariDataSource;
 import io.fulfilmentbridge.BridgeTest;
-import io.fulfilmentbridge.fulfilment.ParkedFulfilments;
+import io.fulfilmentbridge.console.ParkedFulfilments;
 import javax.management.openmbean.CompositeData;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.JMSException;

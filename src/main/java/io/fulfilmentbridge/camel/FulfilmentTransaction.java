@@ -1,4 +1,4 @@
-package io.fulfilmentbridge.fulfilment;
+package io.fulfilmentbridge.camel;
 
 import org.apache.camel.NamedNode;
 import org.apache.camel.Processor;

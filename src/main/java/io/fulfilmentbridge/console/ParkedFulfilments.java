@@ -1,7 +1,11 @@
-package io.fulfilmentbridge.fulfilment;
+package io.fulfilmentbridge.console;
 
 import java.time.Duration;
 import java.time.Instant;
+import io.fulfilmentbridge.fulfilment.Answer;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.ParkedRow;
 import io.fulfilmentbridge.payout.PayoutAnomalies;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,8 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import javax.management.openmbean.TabularData;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePattern;
 import org.apache.camel.ProducerTemplate;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jmx.export.annotation.ManagedAttribute;
 import org.springframework.jmx.export.annotation.ManagedOperation;
 import org.springframework.jmx.export.annotation.ManagedOperationParameter;
@@ -27,13 +32,11 @@ import org.springframework.stereotype.Component;
 public class ParkedFulfilments {
 
     private final FulfilmentRecords records;
-    private final JdbcTemplate jdbc;
     private final ProducerTemplate producer;
     private final PayoutAnomalies payoutAnomalies;
 
-    public ParkedFulfilments(FulfilmentRecords records, JdbcTemplate jdbc, ProducerTemplate producer, PayoutAnomalies payoutAnomalies) {
+    public ParkedFulfilments(FulfilmentRecords records, ProducerTemplate producer, PayoutAnomalies payoutAnomalies) {
         this.records = records;
-        this.jdbc = jdbc;
         this.producer = producer;
         this.payoutAnomalies = payoutAnomalies;
     }
@@ -61,14 +64,18 @@ public class ParkedFulfilments {
 
     @ManagedAttribute(description = "Fulfilments by unit and state")
     public String[] getCounts() {
-        return jdbc.queryForList("SELECT unit, state, COUNT(*) AS n FROM fulfilments GROUP BY unit, state ORDER BY unit, state")
-                .stream().map(r -> r.get("unit") + " " + r.get("state") + " " + r.get("n")).toArray(String[]::new);
+        return records.counts().toArray(String[]::new);
     }
 
     @ManagedOperation(description = "Replays one parked, failed or stuck fulfilment; answers as a delivery would")
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
     public String replay(long fulfilmentId) {
-        return producer.requestBody("direct:replay", fulfilmentId, String.class);
+        return replayed(FulfilmentKey.pending(fulfilmentId)).getMessage().getBody(String.class);
+    }
+
+    /** Runs route fulfilment-replay; the exchange holds the answer's JSON and the typed answer. */
+    private Exchange replayed(FulfilmentKey key) {
+        return producer.send("direct:replay", ExchangePattern.InOut, exchange -> exchange.getIn().setBody(key));
     }
 
     @ManagedOperation(description = "Dismisses a payout anomaly once it is checked: no longer listed, still kept")
@@ -81,13 +88,13 @@ public class ParkedFulfilments {
     @ManagedOperation(description = "Replays every parked, failed or stuck fulfilment with exactly this reason; answers how many ended in each outcome")
     @ManagedOperationParameter(name = "reason", description = "The reason as the parked list shows it")
     public String replayAllWithReason(String reason) {
-        List<Long> ids = records.parkedWithReason(reason);
+        List<FulfilmentKey> keys = records.parkedWithReason(reason);
         Map<String, Integer> outcomes = new LinkedHashMap<>();
-        for (long id : ids) {
-            String answer = replay(id);
-            String outcome = answer.replaceAll(".*\"outcome\":\"([a-z_]+)\".*", "$1");
-            outcomes.merge(outcome, 1, Integer::sum);
+        for (FulfilmentKey key : keys) {
+            // The route sets the answer on every path; it is the replay's result, not a value to parse back.
+            Answer answer = replayed(key).getProperty("answer", Answer.class);
+            outcomes.merge(answer == null ? "error" : answer.outcome().label(), 1, Integer::sum);
         }
-        return ids.size() + " replayed: " + outcomes;
+        return keys.size() + " replayed: " + outcomes;
     }
 }

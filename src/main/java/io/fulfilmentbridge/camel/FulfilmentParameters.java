@@ -1,6 +1,6 @@
-package io.fulfilmentbridge.fulfilment;
+package io.fulfilmentbridge.camel;
 
-import io.fulfilmentbridge.webhook.Fulfilment;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.camel.CamelContext;

@@ -5,11 +5,16 @@ import com.stripe.model.Price;
 import com.stripe.model.StripeCollection;
 import com.stripe.model.Subscription;
 import com.stripe.model.SubscriptionItem;
-import io.fulfilmentbridge.fulfilment.AnswerDeadline;
+import io.fulfilmentbridge.billing.BillingSystem;
+import io.fulfilmentbridge.billing.GrantResult;
+import io.fulfilmentbridge.fulfilment.Claim;
+import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.stripe.FreeMonthsArithmetic.PricedItem;
 import io.fulfilmentbridge.stripe.StripeGrants.Grant;
-import io.fulfilmentbridge.webhook.Fulfilment;
+import static io.fulfilmentbridge.stripe.StripeSettings.TRIAL_EXTENSION;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,160 +24,136 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.dao.DataAccessException;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Free months in Stripe (contract section 4): finds the customer and the subscription, then grants,
- * one grant per customer at a time. Before anything touches a customer, its grants whose answer was
- * lost are settled by reading Stripe, and re-sent only if they did not take effect. Sets the
- * exchange's parkReason when the reward cannot be granted as it is, or its outcome when granted.
+ * The billing port's Stripe adapter: free months in Stripe (contract section 4). Finds the customer
+ * and the subscription, then grants, one grant per customer at a time. Before anything touches a
+ * customer, its grants whose answer was lost are settled by reading Stripe, and re-sent only if they
+ * did not take effect.
  */
-@Component("freeMonthsGrants")
-public class FreeMonthsGrants {
+@Component("billing")
+@ConditionalOnProperty(name = "bridge.billing.system", havingValue = "stripe", matchIfMissing = true)
+public class StripeBilling implements BillingSystem {
 
-    private static final Logger LOG = LoggerFactory.getLogger(FreeMonthsGrants.class);
+    private static final Logger LOG = LoggerFactory.getLogger(StripeBilling.class);
     private static final Set<String> GRANTABLE = Set.of("active", "trialing", "past_due");
     // Stripe accepts a trial end at most two years ahead.
     private static final Duration TRIAL_LIMIT = Duration.ofDays(730);
-    static final String TRIAL_EXTENSION = "trial-extension";
-    static final String BALANCE_CREDIT = "balance-credit";
     private static final String TRIAL_BEYOND_LIMIT = "the extended trial would end beyond Stripe's limit of two years ahead";
 
     private final StripeCalls stripe;
     private final StripeGrants grants;
     private final FulfilmentRecords records;
-    private final AnswerDeadline deadline;
-    private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
     private final String strategy;
     private final String metadataKey;
     private final Duration idempotencyWindow;
 
-    public FreeMonthsGrants(StripeCalls stripe, StripeGrants grants, FulfilmentRecords records, AnswerDeadline deadline,
-                            JdbcTemplate jdbc, TransactionTemplate transaction,
-                            @Value("${bridge.stripe.free-months-strategy:trial-extension}") String strategy,
-                            @Value("${bridge.stripe.customer-metadata-key:app_user_id}") String metadataKey,
-                            @Value("${bridge.stripe.idempotency-window:23h}") Duration idempotencyWindow) {
-        if (!strategy.equals(TRIAL_EXTENSION) && !strategy.equals(BALANCE_CREDIT)) {
-            throw new IllegalArgumentException("bridge.stripe.free-months-strategy must be trial-extension or balance-credit");
-        }
+    public StripeBilling(StripeCalls stripe, StripeGrants grants, FulfilmentRecords records, TransactionTemplate transaction,
+                         StripeSettings settings) {
         this.stripe = stripe;
         this.grants = grants;
         this.records = records;
-        this.deadline = deadline;
-        this.jdbc = jdbc;
         this.transaction = transaction;
-        this.strategy = strategy;
-        this.metadataKey = metadataKey;
-        this.idempotencyWindow = idempotencyWindow;
+        this.strategy = settings.freeMonthsStrategy();
+        this.metadataKey = settings.customerMetadataKey();
+        this.idempotencyWindow = settings.idempotencyWindow();
     }
 
-    public void grant(Fulfilment f, Exchange exchange) throws InterruptedException {
+    @Override
+    public GrantResult grantFreeMonths(Fulfilment f, Claim claim, Deadline deadline) throws InterruptedException {
         if (!stripe.isConfigured()) {
-            exchange.setProperty("parkReason", "Stripe not configured (bridge.stripe.api-key)");
-            return;
+            return GrantResult.parked("Stripe not configured (bridge.stripe.api-key)");
         }
         Optional<Grant> earlier = grants.find(f.id());
         String customerId;
         if (earlier.isPresent()) {
             customerId = earlier.get().customerId();
         } else {
-            CustomerMatch match = customer(f, exchange);
+            CustomerMatch match = customer(f, deadline);
             if (match.parkReason() != null) {
-                exchange.setProperty("parkReason", match.parkReason());
-                return;
+                return GrantResult.parked(match.parkReason());
             }
             customerId = match.customerId();
         }
         String holder = UUID.randomUUID().toString();
-        grants.lockCustomer(customerId, holder, System.currentTimeMillis() + deadline.remainingMillis(exchange));
+        grants.lockCustomer(customerId, holder, System.currentTimeMillis() + deadline.remainingMillis());
         try {
             // A write that hangs after the Stripe call (settle, mark granted, forget) fails in time for a 503.
-            deadline.boundStatements(exchange, 0, () -> grantLocked(f, customerId, exchange));
+            return deadline.boundStatements(0, () -> grantLocked(f, claim, customerId, deadline));
         } finally {
-            unlock(customerId, holder, exchange);
+            unlock(customerId, holder, deadline);
         }
     }
 
     /** Best effort within the deadline: a lock left behind runs out after its lease. */
-    private void unlock(String customerId, String holder, Exchange exchange) {
+    private void unlock(String customerId, String holder, Deadline deadline) {
         try {
-            deadline.boundStatements(exchange, AnswerDeadline.CLEAN_UP_MILLIS, () -> grants.unlockCustomer(customerId, holder));
+            deadline.boundStatements(Deadline.CLEAN_UP_MILLIS, () -> grants.unlockCustomer(customerId, holder));
         } catch (DataAccessException unavailable) {
             LOG.warn("the lock on Stripe customer {} was not released ({}); it runs out after its lease", customerId,
                     unavailable.getClass().getSimpleName());
         }
     }
 
-    private void grantLocked(Fulfilment f, String customerId, Exchange exchange) {
-        String lease = exchange.getProperty(FulfilmentRecords.LEASE, String.class);
+    private GrantResult grantLocked(Fulfilment f, Claim claim, String customerId, Deadline deadline) {
         for (Grant unsettled : grants.unsettled(customerId)) {
             boolean mine = unsettled.fulfilmentId() == f.id();
-            String refused = settle(unsettled, mine ? lease : null, exchange);
+            String refused = settle(unsettled, mine ? claim : null, deadline);
             if (mine) {
-                if (refused != null) {
-                    exchange.setProperty("parkReason", refused);
-                } else {
-                    granted(exchange, "granted in Stripe (the earlier request, whose answer was lost, had "
-                            + "taken effect or was completed now)");
-                }
-                return;
+                return refused != null ? GrantResult.parked(refused)
+                        : GrantResult.applied("granted in Stripe (the earlier request, whose answer was lost, had "
+                                + "taken effect or was completed now)");
             }
         }
         Optional<Grant> mine = grants.find(f.id());
         if (mine.isPresent() && mine.get().applied()) {
-            markGranted(f.id(), lease);
-            granted(exchange, "granted in Stripe before");
-            return;
+            markGranted(claim);
+            return GrantResult.applied("granted in Stripe before");
         }
 
         int months = f.amount().intValueExact();
-        List<Subscription> subscriptions = stripe.subscriptions(customerId, deadline.remainingMillis(exchange));
+        List<Subscription> subscriptions = stripe.subscriptions(customerId, deadline.remainingMillis());
         Optional<Subscription> chosen = subscriptions.stream()
                 .filter(s -> GRANTABLE.contains(s.getStatus()))
                 .max(Comparator.comparing(s -> s.getCreated() == null ? 0L : s.getCreated()));
         if (chosen.isEmpty()) {
-            exchange.setProperty("parkReason", "no active subscription for Stripe customer " + customerId);
-            return;
+            return GrantResult.parked("no active subscription for Stripe customer " + customerId);
         }
         Subscription subscription = chosen.get();
-        List<SubscriptionItem> items = allItems(subscription, exchange);
+        List<SubscriptionItem> items = allItems(subscription, deadline);
         Grant grant;
         if (strategy.equals(TRIAL_EXTENSION)) {
             long now = Instant.now().getEpochSecond();
             long trialEnd = FreeMonthsArithmetic.trialEnd(now, subscription.getTrialEnd(), periodEnds(items), months);
             if (trialEnd - now > TRIAL_LIMIT.toSeconds()) {
-                exchange.setProperty("parkReason", TRIAL_BEYOND_LIMIT);
-                return;
+                return GrantResult.parked(TRIAL_BEYOND_LIMIT);
             }
             grant = new Grant(f.id(), customerId, subscription.getId(), strategy, months, trialEnd, null, null, "SENT",
                     1, null, null);
         } else {
             PriceOfMonths price = priceOfMonths(subscription.getId(), items, months);
             if (price.parkReason() != null) {
-                exchange.setProperty("parkReason", price.parkReason());
-                return;
+                return GrantResult.parked(price.parkReason());
             }
             grant = new Grant(f.id(), customerId, subscription.getId(), strategy, months, null, price.amount(),
                     price.currency(), "SENT", 1, null, null);
         }
         grants.recordSent(grant);
         try {
-            send(grant, exchange);
+            send(grant, deadline);
         } catch (StripeRefused refused) {
             grants.forget(f.id());
-            exchange.setProperty("parkReason", refused.getMessage());
-            return;
+            return GrantResult.parked(refused.getMessage());
         }
-        markGranted(f.id(), lease);
-        granted(exchange, strategy.equals(TRIAL_EXTENSION)
+        markGranted(claim);
+        return GrantResult.applied(strategy.equals(TRIAL_EXTENSION)
                 ? months + " free month(s): trial of " + subscription.getId() + " extended to " + Instant.ofEpochSecond(grant.trialEnd())
                 : months + " free month(s): " + grant.creditAmount() + " " + grant.currency() + " credited to " + customerId);
     }
@@ -180,22 +161,22 @@ public class FreeMonthsGrants {
     /**
      * Reads Stripe to tell whether a grant whose answer was lost took effect, from the marker only its
      * own request can have left, and sends it again only if it did not. Returns why it is parked, or
-     * null once the grant is applied. With this delivery's lease, the grant is its own fulfilment:
-     * marked granted under the lease, left to the route to park.
+     * null once the grant is applied. With this delivery's claim, the grant is its own fulfilment:
+     * marked granted under the claim, left to the route to park.
      */
-    private String settle(Grant grant, String lease, Exchange exchange) {
+    private String settle(Grant grant, Claim claim, Deadline deadline) {
         boolean tookEffect = false;
         String parkReason;
         try {
             if (grant.strategy().equals(TRIAL_EXTENSION)) {
-                Subscription subscription = stripe.subscription(grant.subscriptionId(), deadline.remainingMillis(exchange));
+                Subscription subscription = stripe.subscription(grant.subscriptionId(), deadline.remainingMillis());
                 tookEffect = StripeCalls.carriesGrant(subscription, grant.fulfilmentId());
-                parkReason = tookEffect ? null : extendTrialAgain(grant, subscription, exchange);
+                parkReason = tookEffect ? null : extendTrialAgain(grant, subscription, deadline);
             } else {
                 tookEffect = stripe.hasBalanceCredit(grant.customerId(), grant.fulfilmentId(), grant.storedAt(),
-                        () -> deadline.remainingMillis(exchange));
+                        () -> deadline.remainingMillis());
                 if (!tookEffect) {
-                    send(withinIdempotencyWindow(grant) ? grant : grants.recordNextKey(grant, null), exchange);
+                    send(withinIdempotencyWindow(grant) ? grant : grants.recordNextKey(grant, null), deadline);
                 }
                 parkReason = null;
             }
@@ -206,24 +187,20 @@ public class FreeMonthsGrants {
             String reason = parkReason;
             transaction.executeWithoutResult(tx -> {
                 grants.forget(grant.fulfilmentId());
-                if (lease != null) {
-                    return;
+                if (claim == null) {
+                    records.settleParked(FulfilmentKey.pending(grant.fulfilmentId()), reason);
                 }
-                jdbc.update("UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, "
-                        + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'",
-                        reason, grant.fulfilmentId());
             });
             return reason;
         }
         LOG.info("Stripe grant of fulfilment {} settled: {}", grant.fulfilmentId(), tookEffect ? "it had taken effect" : "sent again");
         transaction.executeWithoutResult(tx -> {
             grants.markApplied(grant.fulfilmentId());
-            if (lease != null) {
-                records.markGranted(grant.fulfilmentId(), lease);
-                return;
+            if (claim != null) {
+                records.markGranted(claim);
+            } else {
+                records.settleGranted(FulfilmentKey.pending(grant.fulfilmentId()));
             }
-            jdbc.update("UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, "
-                    + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'", grant.fulfilmentId());
         });
         return null;
     }
@@ -240,7 +217,7 @@ public class FreeMonthsGrants {
      * target recomputed from the subscription as it is now, so the trial never moves back. Returns why
      * it is parked, or null once sent.
      */
-    private String extendTrialAgain(Grant grant, Subscription subscription, Exchange exchange) {
+    private String extendTrialAgain(Grant grant, Subscription subscription, Deadline deadline) {
         if (withinIdempotencyWindow(grant)) {
             Long trialEnd = subscription.getTrialEnd();
             if (trialEnd != null && trialEnd >= grant.trialEnd()) {
@@ -252,21 +229,21 @@ public class FreeMonthsGrants {
                         + "add " + grant.months() + " month(s). Replay to grant them from the new end (if Stripe refuses the "
                         + "reused idempotency key, after " + grant.keySentAt().plus(Duration.ofHours(24)) + ")";
             }
-            send(grant, exchange);
+            send(grant, deadline);
             return null;
         }
         long now = Instant.now().getEpochSecond();
         long target = FreeMonthsArithmetic.trialEnd(now, subscription.getTrialEnd(),
-                periodEnds(allItems(subscription, exchange)), grant.months());
+                periodEnds(allItems(subscription, deadline)), grant.months());
         if (target - now > TRIAL_LIMIT.toSeconds()) {
             return TRIAL_BEYOND_LIMIT;
         }
-        send(grants.recordNextKey(grant, target), exchange);
+        send(grants.recordNextKey(grant, target), deadline);
         return null;
     }
 
-    private void send(Grant grant, Exchange exchange) {
-        long remaining = deadline.remainingMillis(exchange);
+    private void send(Grant grant, Deadline deadline) {
+        long remaining = deadline.remainingMillis();
         if (grant.strategy().equals(TRIAL_EXTENSION)) {
             stripe.extendTrial(grant.fulfilmentId(), grant.subscriptionId(), grant.trialEnd(), grant.keyGeneration(),
                     remaining);
@@ -276,27 +253,23 @@ public class FreeMonthsGrants {
         }
     }
 
-    private void markGranted(long fulfilmentId, String lease) {
+    /** The grant applied and its fulfilment granted, together. */
+    private void markGranted(Claim claim) {
         transaction.executeWithoutResult(tx -> {
-            grants.markApplied(fulfilmentId);
-            records.markGranted(fulfilmentId, lease);
+            grants.markApplied(claim.key().id());
+            records.markGranted(claim);
         });
-    }
-
-    private static void granted(Exchange exchange, String detail) {
-        exchange.setProperty("outcome", "granted");
-        exchange.setProperty("detail", detail);
     }
 
     private record CustomerMatch(String customerId, String parkReason) {
     }
 
     /** Contract 4.1: a cus_ id is the customer; another cust_id is looked up in metadata; else the email. */
-    private CustomerMatch customer(Fulfilment f, Exchange exchange) {
+    private CustomerMatch customer(Fulfilment f, Deadline deadline) {
         String custId = f.custId();
         if (custId != null && custId.startsWith("cus_")) {
             try {
-                Customer customer = stripe.customer(custId, deadline.remainingMillis(exchange));
+                Customer customer = stripe.customer(custId, deadline.remainingMillis());
                 if (Boolean.TRUE.equals(customer.getDeleted())) {
                     return new CustomerMatch(null, "Stripe customer " + custId + " is deleted");
                 }
@@ -306,7 +279,7 @@ public class FreeMonthsGrants {
             }
         }
         if (custId != null) {
-            List<Customer> found = stripe.customersWithMetadata(metadataKey, custId, deadline.remainingMillis(exchange));
+            List<Customer> found = stripe.customersWithMetadata(metadataKey, custId, deadline.remainingMillis());
             if (found.size() > 1) {
                 return new CustomerMatch(null, "several Stripe customers have metadata " + metadataKey + " = " + custId);
             }
@@ -317,7 +290,7 @@ public class FreeMonthsGrants {
         if (f.email() == null) {
             return new CustomerMatch(null, "no Stripe customer: no cust_id match and no promoter email");
         }
-        List<Customer> found = stripe.customersWithEmail(f.email(), deadline.remainingMillis(exchange));
+        List<Customer> found = stripe.customersWithEmail(f.email(), deadline.remainingMillis());
         if (found.size() == 1) {
             return new CustomerMatch(found.get(0).getId(), null);
         }
@@ -367,7 +340,7 @@ public class FreeMonthsGrants {
     }
 
     /** All the subscription's items: the embedded list, and the pages it leaves out when it says has_more. */
-    private List<SubscriptionItem> allItems(Subscription subscription, Exchange exchange) {
+    private List<SubscriptionItem> allItems(Subscription subscription, Deadline deadline) {
         if (subscription.getItems() == null || subscription.getItems().getData() == null) {
             return List.of();
         }
@@ -375,7 +348,7 @@ public class FreeMonthsGrants {
         boolean more = Boolean.TRUE.equals(subscription.getItems().getHasMore());
         while (more && !items.isEmpty()) {
             StripeCollection<SubscriptionItem> page = stripe.subscriptionItems(subscription.getId(),
-                    items.get(items.size() - 1).getId(), deadline.remainingMillis(exchange));
+                    items.get(items.size() - 1).getId(), deadline.remainingMillis());
             List<SubscriptionItem> next = page.getData() == null ? List.of() : page.getData();
             items.addAll(next);
             more = Boolean.TRUE.equals(page.getHasMore()) && !next.isEmpty();

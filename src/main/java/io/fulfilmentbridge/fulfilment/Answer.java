@@ -1,0 +1,50 @@
+package io.fulfilmentbridge.fulfilment;
+
+import java.util.Objects;
+
+/**
+ * What the sender (or the operator replaying) is told: an outcome and a detail a person can act on.
+ * The routes build the answers they decide with the factories below; beans return the ones they decide.
+ */
+public record Answer(Outcome outcome, String detail) {
+
+    public Answer {
+        Objects.requireNonNull(outcome, "outcome");
+        detail = detail == null ? "" : detail;
+    }
+
+    public static Answer granted(String detail) {
+        return new Answer(Outcome.GRANTED, detail);
+    }
+
+    public static Answer parked(String reason) {
+        return new Answer(Outcome.PARKED, reason);
+    }
+
+    public static Answer ignored(String detail) {
+        return new Answer(Outcome.IGNORED, detail);
+    }
+
+    public static Answer rejected(String reason) {
+        return new Answer(Outcome.REJECTED, reason);
+    }
+
+    public static Answer retry(String reason) {
+        return new Answer(Outcome.RETRY, reason);
+    }
+
+    public static Answer error() {
+        return new Answer(Outcome.ERROR, "internal error; nothing was applied");
+    }
+
+    /** Credits and points booked. */
+    public static Answer credited(Fulfilment f) {
+        return granted("credited " + f.amount().toPlainString() + " " + f.unit() + " to " + f.ledgerAccount());
+    }
+
+    /** Cash written to the payout outbox with its QUEUED state. */
+    public static Answer queued(Fulfilment f, Claim claim) {
+        return new Answer(Outcome.QUEUED, "payout of " + f.amount().toPlainString() + " cents queued (attempt "
+                + claim.attempt() + "), not yet paid");
+    }
+}

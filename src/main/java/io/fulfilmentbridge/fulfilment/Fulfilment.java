@@ -1,0 +1,43 @@
+package io.fulfilmentbridge.fulfilment;
+
+import java.math.BigDecimal;
+import java.util.Set;
+
+/**
+ * A reward to apply once, as its delivery gave it (or as it was stored, for a replay). It holds
+ * nothing secret: the promoter's auth_token and temp_password are never read.
+ */
+public record Fulfilment(
+        FulfilmentKey key,
+        String eventId,
+        String unit,
+        BigDecimal amount,
+        String status,
+        long promoterId,
+        String custId,
+        String email) {
+
+    /** Names the ledger accounts the bridge derives from promoter ids; no cust_id may start with it (contract 5). */
+    public static final String DERIVED_ACCOUNT_PREFIX = "fp-promoter:";
+
+    /** The units the routes know; any other is parked, and labelled "other" in logs and metrics. */
+    public static final Set<String> KNOWN_UNITS = Set.of("free_months", "credits", "points", "cash");
+
+    public long id() {
+        return key.id();
+    }
+
+    /** The promoter's ledger account: the cust_id when there is one, else one named after the promoter. */
+    public String ledgerAccount() {
+        return custId != null ? custId : DERIVED_ACCOUNT_PREFIX + promoterId;
+    }
+
+    /** The unit as logs, metrics and the split on unit name it: a known unit, or "other". */
+    public String unitLabel() {
+        return labelOf(unit);
+    }
+
+    public static String labelOf(String unit) {
+        return KNOWN_UNITS.contains(unit) ? unit : "other";
+    }
+}

@@ -1,0 +1,24 @@
+package io.fulfilmentbridge.fulfilment;
+
+import java.util.Objects;
+
+/** A fulfilment's identity: its source and its id within that source. */
+public record FulfilmentKey(Source source, long id) {
+
+    public FulfilmentKey {
+        Objects.requireNonNull(source, "source");
+        if (id <= 0) {
+            throw new IllegalArgumentException("a fulfilment id is positive: " + id);
+        }
+    }
+
+    /** A fulfilment of the legacy fulfilment_pending webhook. */
+    public static FulfilmentKey pending(long id) {
+        return new FulfilmentKey(Source.FULFILMENT_PENDING, id);
+    }
+
+    @Override
+    public String toString() {
+        return source.name().toLowerCase() + ":" + id;
+    }
+}

@@ -1,0 +1,20 @@
+package io.fulfilmentbridge.fulfilment;
+
+/**
+ * The states of a fulfilment's record, written only by {@link FulfilmentRecords}:
+ * RECEIVED (claimed by a delivery, being applied) then GRANTED, QUEUED (cash, then PAID or FAILED)
+ * or PARKED. FAILED and PARKED wait for an operator's replay, which takes them back to RECEIVED.
+ */
+public enum FulfilmentState {
+    RECEIVED,
+    GRANTED,
+    QUEUED,
+    PAID,
+    FAILED,
+    PARKED;
+
+    /** A replay takes these back (and a RECEIVED one whose lease ran out long ago: stuck). */
+    public boolean waitsForOperator() {
+        return this == PARKED || this == FAILED;
+    }
+}
