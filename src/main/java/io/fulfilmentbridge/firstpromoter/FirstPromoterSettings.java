@@ -1,0 +1,69 @@
+package io.fulfilmentbridge.firstpromoter;
+
+import static io.fulfilmentbridge.settings.Checks.atLeast;
+import static io.fulfilmentbridge.settings.Checks.masked;
+import static io.fulfilmentbridge.settings.Checks.notBlank;
+import static io.fulfilmentbridge.settings.Checks.positive;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.StringUtils;
+
+/**
+ * Optional (contract section 8): telling FirstPromoter's API that a reward it still holds pending is
+ * fulfilled, after a payout is paid or a replay applied it. Off while v1-api-key is empty.
+ *
+ * @param v1ApiKey the API key on FirstPromoter's Settings page (sent as X-API-KEY), for API v1, which
+ *        closes a fulfilment_pending reward's v1 payout; empty: FirstPromoter is not told
+ * @param v1ApiBase FirstPromoter's API v1
+ * @param apiKey the API v2 key, for v2 commissions (contract section 9), which this version does not
+ *        receive; never used for a v1 payout id; needs account-id
+ * @param accountId the FirstPromoter account id API v2 calls name (Settings > Integrations); required
+ *        with api-key
+ * @param apiBase FirstPromoter's API v2
+ * @param connectTimeout the longest wait for a connection to FirstPromoter
+ * @param readTimeout the longest wait for FirstPromoter's answer
+ * @param pollInterval how often the fulfilments whose notice is due are looked for
+ * @param maxAttempts attempts per fulfilment before the notice is given up
+ * @param retryBackoff the wait after the first failed attempt; it doubles after each further one
+ */
+@ConfigurationProperties("bridge.firstpromoter")
+public record FirstPromoterSettings(
+        String v1ApiKey,
+        @DefaultValue("https://firstpromoter.com") String v1ApiBase,
+        String apiKey,
+        String accountId,
+        @DefaultValue("https://api.firstpromoter.com") String apiBase,
+        @DefaultValue("2s") Duration connectTimeout,
+        @DefaultValue("5s") Duration readTimeout,
+        @DefaultValue("5s") Duration pollInterval,
+        @DefaultValue("6") int maxAttempts,
+        @DefaultValue("1m") Duration retryBackoff) {
+
+    public FirstPromoterSettings {
+        v1ApiKey = v1ApiKey == null ? "" : v1ApiKey;
+        apiKey = apiKey == null ? "" : apiKey;
+        accountId = accountId == null ? "" : accountId;
+        if (StringUtils.hasText(apiKey) && !StringUtils.hasText(accountId)) {
+            // Every v2 call names the account; say so at start-up rather than at the first call.
+            throw new IllegalArgumentException("bridge.firstpromoter.api-key is set but bridge.firstpromoter.account-id "
+                    + "(BRIDGE_FIRSTPROMOTER_ACCOUNT_ID) is empty: FirstPromoter's API v2 needs both");
+        }
+        notBlank(v1ApiBase, "bridge.firstpromoter.v1-api-base");
+        notBlank(apiBase, "bridge.firstpromoter.api-base");
+        positive(connectTimeout, "bridge.firstpromoter.connect-timeout");
+        positive(readTimeout, "bridge.firstpromoter.read-timeout");
+        positive(pollInterval, "bridge.firstpromoter.poll-interval");
+        atLeast(maxAttempts, 1, "bridge.firstpromoter.max-attempts");
+        positive(retryBackoff, "bridge.firstpromoter.retry-backoff");
+    }
+
+    @Override
+    public String toString() {
+        return "FirstPromoterSettings[v1ApiKey=" + masked(v1ApiKey) + ", v1ApiBase=" + v1ApiBase + ", apiKey="
+                + masked(apiKey) + ", accountId=" + accountId + ", apiBase=" + apiBase + ", connectTimeout="
+                + connectTimeout + ", readTimeout=" + readTimeout + ", pollInterval=" + pollInterval
+                + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff + "]";
+    }
+}
