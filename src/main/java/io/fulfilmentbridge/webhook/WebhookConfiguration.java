@@ -3,7 +3,6 @@ package io.fulfilmentbridge.webhook;
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spring.boot.CamelContextConfiguration;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -37,12 +36,10 @@ public class WebhookConfiguration {
 
     @Bean
     FilterRegistrationBean<WebhookGuardFilter> webhookGuard(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door,
-            @Value("${bridge.webhook.path}") String path,
-            @Value("${bridge.webhook.max-body-bytes:65536}") int maxBodyBytes,
-            @Value("${bridge.webhook.max-drain-bytes:16777216}") long maxDrainBytes) {
-        FilterRegistrationBean<WebhookGuardFilter> registration =
-                new FilterRegistrationBean<>(new WebhookGuardFilter(secrets, metrics, door, maxBodyBytes, maxDrainBytes));
-        registration.addUrlPatterns(path);
+            WebhookSettings settings) {
+        FilterRegistrationBean<WebhookGuardFilter> registration = new FilterRegistrationBean<>(new WebhookGuardFilter(
+                secrets, metrics, door, settings.maxBodyBytes(), settings.maxDrainBytes()));
+        registration.addUrlPatterns(settings.path());
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         return registration;
     }
