@@ -12,7 +12,6 @@ import java.util.EnumSet;
 import java.util.function.Supplier;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.config.BeanPostProcessor;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.actuate.autoconfigure.security.servlet.EndpointRequest;
 import org.springframework.boot.actuate.autoconfigure.web.server.ManagementPortType;
 import org.springframework.boot.web.servlet.DelegatingFilterProxyRegistrationBean;
@@ -58,12 +57,11 @@ public class ConsoleSecurity {
     static final String OPERATOR_ROLE = "admin";
 
     @Bean
-    UserDetailsService operators(@Value("${bridge.operator.username:operator}") String username,
-            @Value("${" + ConsoleSwitch.PASSWORD + ":}") String password) {
+    UserDetailsService operators(OperatorSettings settings) {
         InMemoryUserDetailsManager users = new InMemoryUserDetailsManager();
-        if (ConsoleSwitch.enabled(password)) {
-            users.createUser(User.withUsername(username)
-                    .password(PasswordEncoderFactories.createDelegatingPasswordEncoder().encode(password))
+        if (ConsoleSwitch.enabled(settings.password())) {
+            users.createUser(User.withUsername(settings.username())
+                    .password(PasswordEncoderFactories.createDelegatingPasswordEncoder().encode(settings.password()))
                     .roles(OPERATOR_ROLE)
                     .build());
         }

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
@@ -47,34 +46,22 @@ public class FirstPromoterNotifier {
     private final Duration retryBackoff;
     private final HttpClient http;
 
-    public FirstPromoterNotifier(FulfilmentRecords records, MeterRegistry meters,
-                                 @Value("${bridge.firstpromoter.v1-api-key:}") String v1ApiKey,
-                                 @Value("${bridge.firstpromoter.v1-api-base:https://firstpromoter.com}") String v1ApiBase,
-                                 @Value("${bridge.firstpromoter.api-key:}") String v2ApiKey,
-                                 @Value("${bridge.firstpromoter.account-id:}") String accountId,
-                                 @Value("${bridge.firstpromoter.connect-timeout:2s}") Duration connectTimeout,
-                                 @Value("${bridge.firstpromoter.read-timeout:5s}") Duration readTimeout,
-                                 @Value("${bridge.firstpromoter.max-attempts:6}") int maxAttempts,
-                                 @Value("${bridge.firstpromoter.retry-backoff:1m}") Duration retryBackoff) {
+    /** The v2 key without an account id never gets here: FirstPromoterSettings refuses it at start-up. */
+    public FirstPromoterNotifier(FulfilmentRecords records, MeterRegistry meters, FirstPromoterSettings settings) {
         this.records = records;
         this.meters = meters;
-        this.v1ApiKey = StringUtils.hasText(v1ApiKey) ? v1ApiKey.trim() : null;
-        if (StringUtils.hasText(v2ApiKey) && !StringUtils.hasText(accountId)) {
-            // Every v2 call names the account; say so at start-up rather than at the first call.
-            throw new IllegalStateException("bridge.firstpromoter.api-key is set but bridge.firstpromoter.account-id "
-                    + "(BRIDGE_FIRSTPROMOTER_ACCOUNT_ID) is empty: FirstPromoter's API v2 needs both");
-        }
-        if (StringUtils.hasText(v2ApiKey) && this.v1ApiKey == null) {
+        this.v1ApiKey = StringUtils.hasText(settings.v1ApiKey()) ? settings.v1ApiKey().trim() : null;
+        if (StringUtils.hasText(settings.apiKey()) && this.v1ApiKey == null) {
             log.warn("bridge.firstpromoter.api-key (v2) is set but bridge.firstpromoter.v1-api-key is not: "
                     + "fulfilment_pending rewards carry v1 payout ids and are closed only with the v1 key, "
                     + "so FirstPromoter is not told about paid payouts or replayed rewards");
         }
-        this.payoutUpdate = v1ApiBase.replaceAll("/+$", "") + PAYOUT_UPDATE;
-        this.readTimeout = readTimeout;
-        this.maxAttempts = Math.max(1, maxAttempts);
-        this.retryBackoff = retryBackoff;
+        this.payoutUpdate = settings.v1ApiBase().replaceAll("/+$", "") + PAYOUT_UPDATE;
+        this.readTimeout = settings.readTimeout();
+        this.maxAttempts = settings.maxAttempts();
+        this.retryBackoff = settings.retryBackoff();
         this.http = HttpClient.newBuilder()
-                .connectTimeout(connectTimeout)
+                .connectTimeout(settings.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1)
                 .build();

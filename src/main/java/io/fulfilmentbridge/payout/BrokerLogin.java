@@ -22,6 +22,10 @@ public final class BrokerLogin {
     private final byte[] userBytes;
     private final byte[] password;
 
+    public BrokerLogin(BrokerSettings settings) throws IOException {
+        this(settings.user(), settings.password(), settings.passwordFile());
+    }
+
     public BrokerLogin(String user, String configuredPassword, Path passwordFile) throws IOException {
         if (user == null || user.isBlank()) {
             throw new IllegalArgumentException("bridge.broker.user must not be empty");

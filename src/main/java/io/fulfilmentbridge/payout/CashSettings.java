@@ -16,8 +16,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param resultsQueue the queue the payout worker sends each payout's result to
  * @param deadLetterQueue where a result that cannot be read or recorded ends up
  * @param currency the currency of every payout, sent in each payout message
- * @param queuedStatus the HTTP status of the answer to a delivery whose cash was queued for the payout
- *        worker (2xx: FirstPromoter takes any as delivered)
+ * @param queuedStatus the HTTP status (200 to 299) of the answer to a delivery whose cash was queued
+ *        for the payout worker
  * @param relayInterval how often the outbox of payouts is relayed to the payout queue
  * @param resultsOutageWait while the database is unreachable a payout result waits this long (retried
  *        with growing pauses) before it goes back to the broker to be delivered again

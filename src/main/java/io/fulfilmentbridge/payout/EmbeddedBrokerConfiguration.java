@@ -1,7 +1,6 @@
 package io.fulfilmentbridge.payout;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import org.apache.activemq.artemis.api.core.SimpleString;
@@ -10,7 +9,6 @@ import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import jakarta.jms.ConnectionFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.jms.artemis.ArtemisConfigurationCustomizer;
@@ -28,16 +26,15 @@ import org.springframework.jms.connection.CachingConnectionFactory;
 public class EmbeddedBrokerConfiguration {
 
     @Bean
-    BrokerLogin brokerLogin(@Value("${bridge.broker.user:payout-worker}") String user,
-                            @Value("${bridge.broker.password:}") String password,
-                            @Value("${bridge.broker.password-file:./data/broker-password}") Path passwordFile) throws IOException {
-        return new BrokerLogin(user, password, passwordFile);
+    BrokerLogin brokerLogin(BrokerSettings settings) throws IOException {
+        return new BrokerLogin(settings);
     }
 
     @Bean
-    ArtemisConfigurationCustomizer payoutBroker(@Value("${bridge.broker.tcp-port:61616}") int tcpPort,
-                                                @Value("${bridge.cash.dead-letter-queue:DLQ}") String deadLetterQueue,
-                                                @Value("${bridge.cash.results-queue:payouts.results}") String resultsQueue) {
+    ArtemisConfigurationCustomizer payoutBroker(BrokerSettings broker, CashSettings cash) {
+        int tcpPort = broker.tcpPort();
+        String deadLetterQueue = cash.deadLetterQueue();
+        String resultsQueue = cash.resultsQueue();
         return configuration -> {
             try {
                 configuration.addAcceptorConfiguration("payout-worker", "tcp://127.0.0.1:" + tcpPort);

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /** The JSON of the payout queue (contract section 6): the message sent, and the result read back. */
@@ -18,8 +17,8 @@ public class PayoutMessages {
 
     private final String currency;
 
-    public PayoutMessages(@Value("${bridge.cash.currency:usd}") String currency) {
-        this.currency = currency;
+    public PayoutMessages(CashSettings settings) {
+        this.currency = settings.currency();
     }
 
     /** One payout attempt, as the payout worker reads it. */

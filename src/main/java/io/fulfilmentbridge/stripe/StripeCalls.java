@@ -25,7 +25,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicReference;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
@@ -49,20 +48,15 @@ public class StripeCalls {
     private final AtomicReference<String> keyRefused = new AtomicReference<>();
     private final MeterRegistry meters;
 
-    public StripeCalls(MeterRegistry meters,
-                       @Value("${bridge.stripe.api-key:}") String apiKey,
-                       @Value("${bridge.stripe.api-base:https://api.stripe.com}") String apiBase,
-                       @Value("${bridge.stripe.connect-timeout:2s}") Duration connectTimeout,
-                       @Value("${bridge.stripe.read-timeout:5s}") Duration readTimeout,
-                       @Value("${bridge.stripe.idempotency-key-prefix:fulfilment-}") String idempotencyKeyPrefix) {
+    public StripeCalls(MeterRegistry meters, StripeSettings settings) {
         this.meters = meters;
-        this.connectTimeout = (int) connectTimeout.toMillis();
-        this.readTimeout = (int) readTimeout.toMillis();
-        this.idempotencyKeyPrefix = idempotencyKeyPrefix;
-        this.client = StringUtils.hasText(apiKey)
+        this.connectTimeout = (int) settings.connectTimeout().toMillis();
+        this.readTimeout = (int) settings.readTimeout().toMillis();
+        this.idempotencyKeyPrefix = settings.idempotencyKeyPrefix();
+        this.client = StringUtils.hasText(settings.apiKey())
                 ? StripeTransport.client(StripeClient.builder()
-                        .setApiKey(apiKey.trim())
-                        .setApiBase(apiBase)
+                        .setApiKey(settings.apiKey().trim())
+                        .setApiBase(settings.apiBase())
                         .setMaxNetworkRetries(0)
                         .setConnectTimeout(this.connectTimeout)
                         .setReadTimeout(this.readTimeout))

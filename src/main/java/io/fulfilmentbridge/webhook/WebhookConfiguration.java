@@ -4,7 +4,6 @@ import io.fulfilmentbridge.fulfilment.AnswerStatuses;
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spring.boot.CamelContextConfiguration;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -38,13 +37,10 @@ public class WebhookConfiguration {
 
     @Bean
     FilterRegistrationBean<WebhookGuardFilter> webhookGuard(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door,
-            AnswerStatuses statuses,
-            @Value("${bridge.webhook.path}") String path,
-            @Value("${bridge.webhook.max-body-bytes:65536}") int maxBodyBytes,
-            @Value("${bridge.webhook.max-drain-bytes:16777216}") long maxDrainBytes) {
-        FilterRegistrationBean<WebhookGuardFilter> registration =
-                new FilterRegistrationBean<>(new WebhookGuardFilter(secrets, metrics, door, statuses, maxBodyBytes, maxDrainBytes));
-        registration.addUrlPatterns(path);
+            AnswerStatuses statuses, WebhookSettings settings) {
+        FilterRegistrationBean<WebhookGuardFilter> registration = new FilterRegistrationBean<>(new WebhookGuardFilter(
+                secrets, metrics, door, statuses, settings.maxBodyBytes(), settings.maxDrainBytes()));
+        registration.addUrlPatterns(settings.path());
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         return registration;
     }

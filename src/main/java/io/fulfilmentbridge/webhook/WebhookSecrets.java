@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -24,8 +24,12 @@ public class WebhookSecrets {
 
     private final List<byte[]> secrets;
 
-    public WebhookSecrets(@Value("${bridge.webhook.secret:}") String configured,
-                          @Value("${bridge.webhook.secret-file:./data/webhook-secret}") Path secretFile) throws IOException {
+    @Autowired
+    public WebhookSecrets(WebhookSettings settings) throws IOException {
+        this(settings.secret(), settings.secretFile());
+    }
+
+    public WebhookSecrets(String configured, Path secretFile) throws IOException {
         List<byte[]> parsed = Arrays.stream(configured.split(","))
                 .map(String::trim)
                 .filter(s -> !s.isEmpty())
