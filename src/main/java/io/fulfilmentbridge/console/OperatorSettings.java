@@ -1,6 +1,6 @@
 package io.fulfilmentbridge.console;
 
-import static io.fulfilmentbridge.settings.Checks.masked;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.masked;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;

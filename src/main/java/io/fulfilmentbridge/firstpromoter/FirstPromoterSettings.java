@@ -1,9 +1,9 @@
 package io.fulfilmentbridge.firstpromoter;
 
-import static io.fulfilmentbridge.settings.Checks.atLeast;
-import static io.fulfilmentbridge.settings.Checks.masked;
-import static io.fulfilmentbridge.settings.Checks.notBlank;
-import static io.fulfilmentbridge.settings.Checks.positive;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.atLeast;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.masked;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.notBlank;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.positive;
 
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;

@@ -1,8 +1,8 @@
 package io.fulfilmentbridge.fulfilment;
 
-import static io.fulfilmentbridge.settings.Checks.atLeast;
-import static io.fulfilmentbridge.settings.Checks.notBlank;
-import static io.fulfilmentbridge.settings.Checks.positive;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.atLeast;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.notBlank;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.positive;
 
 import java.math.BigDecimal;
 import java.time.Duration;

@@ -1,9 +1,9 @@
 package io.fulfilmentbridge.payout;
 
-import static io.fulfilmentbridge.settings.Checks.between;
-import static io.fulfilmentbridge.settings.Checks.notBlank;
-import static io.fulfilmentbridge.settings.Checks.notNegative;
-import static io.fulfilmentbridge.settings.Checks.positive;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.between;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.notBlank;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.notNegative;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.positive;
 
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;

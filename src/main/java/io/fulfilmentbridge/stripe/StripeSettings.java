@@ -1,8 +1,8 @@
 package io.fulfilmentbridge.stripe;
 
-import static io.fulfilmentbridge.settings.Checks.masked;
-import static io.fulfilmentbridge.settings.Checks.notBlank;
-import static io.fulfilmentbridge.settings.Checks.positive;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.masked;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.notBlank;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.positive;
 
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;

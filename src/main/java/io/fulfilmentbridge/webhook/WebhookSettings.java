@@ -1,7 +1,7 @@
 package io.fulfilmentbridge.webhook;
 
-import static io.fulfilmentbridge.settings.Checks.atLeast;
-import static io.fulfilmentbridge.settings.Checks.masked;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.atLeast;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.masked;
 
 import java.nio.file.Path;
 import org.springframework.boot.context.properties.ConfigurationProperties;

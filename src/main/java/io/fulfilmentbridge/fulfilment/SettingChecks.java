@@ -1,4 +1,4 @@
-package io.fulfilmentbridge.settings;
+package io.fulfilmentbridge.fulfilment;
 
 import java.time.Duration;
 
@@ -6,9 +6,9 @@ import java.time.Duration;
  * The start-up checks of the settings records: each failure names the property, so a wrong setting
  * stops the bridge at start-up with a message saying which one, not at the first delivery.
  */
-public final class Checks {
+public final class SettingChecks {
 
-    private Checks() {
+    private SettingChecks() {
     }
 
     public static Duration positive(Duration value, String key) {
