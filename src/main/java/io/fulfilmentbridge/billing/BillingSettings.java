@@ -1,6 +1,6 @@
 package io.fulfilmentbridge.billing;
 
-import java.util.Set;
+import io.fulfilmentbridge.fulfilment.SettingChecks;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -12,12 +12,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("bridge.billing")
 public record BillingSettings(@DefaultValue("stripe") String system) {
 
-    /** The adapters this version has. */
-    public static final Set<String> SYSTEMS = Set.of("stripe");
-
     public BillingSettings {
-        if (!SYSTEMS.contains(system)) {
-            throw new IllegalArgumentException("bridge.billing.system must be one of " + SYSTEMS + ", not '" + system + "'");
-        }
+        SettingChecks.notBlank(system, "bridge.billing.system");
     }
 }

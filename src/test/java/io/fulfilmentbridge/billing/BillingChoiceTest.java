@@ -1,0 +1,42 @@
+package io.fulfilmentbridge.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
+
+/** bridge.billing.system picks the adapter; a value no adapter takes stops the start-up, naming the setting. */
+class BillingChoiceTest {
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableConfigurationProperties(BillingSettings.class)
+    static class Settings {
+    }
+
+    private final ApplicationContextRunner bridge = new ApplicationContextRunner()
+            .withUserConfiguration(Settings.class, BillingConfiguration.class);
+
+    @Test
+    void aSystemWithoutAnAdapterStopsTheStartUp() {
+        bridge.withPropertyValues("bridge.billing.system=chargebee").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure())
+                    .hasMessage("bridge.billing.system is 'chargebee': no billing system of that name; this version has stripe");
+        });
+    }
+
+    @Test
+    void theChosenAdapterStarts() {
+        bridge.withPropertyValues("bridge.billing.system=stripe")
+                .withBean("billing", BillingSystem.class, () -> (fulfilment, claim, deadline) -> GrantResult.parked("stand-in"))
+                .run(context -> assertThat(context).hasNotFailed().hasSingleBean(BillingSystem.class));
+    }
+
+    @Test
+    void aBlankSystemIsRefused() {
+        bridge.withPropertyValues("bridge.billing.system= ").run(context ->
+                assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("bridge.billing.system"));
+    }
+}
