@@ -94,7 +94,7 @@ public abstract class BridgeTest {
         return URI.create("http://localhost:" + port + "/webhooks/firstpromoter/fulfilment" + (query == null ? "" : "?" + query));
     }
 
-    /** A sample delivery: a copy of ../shared/payloads/, as FirstPromoter sends them. */
+    /** A sample delivery from src/test/resources/payloads/, as FirstPromoter sends them. */
     protected static String sample(String name) {
         try (var in = BridgeTest.class.getResourceAsStream("/payloads/" + name)) {
             return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
