@@ -21,6 +21,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.spi.Registry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -38,7 +39,7 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
     enum Where {
         /** A processor step of a route under fulfilment-outcomes. */
         STEP("direct:step"),
-        /** A bean called by a setProperty method expression. */
+        /** A bean called by a setProperty method expression (Camel wraps its exception in RuntimeBeanExpressionException). */
         BEAN_IN_EXPRESSION("direct:bean-in-expression"),
         /** A unit route (under unit-routes, no error handler of its own) called from one under fulfilment-outcomes. */
         UNIT_ROUTE("direct:through-unit-route");
@@ -54,7 +55,7 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
     public static class Step {
         Exception failure;
 
-        public String run() throws Exception {
+        public String run(Claim claim) throws Exception {
             throw failure;
         }
     }
@@ -74,18 +75,25 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
             @Override
             public void configure() {
                 from(Where.STEP.uri).routeConfigurationId("fulfilment-outcomes")
-                        .process(exchange -> step.run())
+                        .process(exchange -> step.run(null))
                         .to("direct:answer");
                 from(Where.BEAN_IN_EXPRESSION.uri).routeConfigurationId("fulfilment-outcomes")
-                        .setProperty("result", method(step, "run"))
+                        // With parameters, as the routes call beans: Camel wraps what it throws.
+                        .setProperty("result", method("step", "run(${exchangeProperty.claim})"))
                         .to("direct:answer");
                 from(Where.UNIT_ROUTE.uri).routeConfigurationId("fulfilment-outcomes")
                         .to("direct:unit-route")
                         .to("direct:answer");
                 from("direct:unit-route").routeConfigurationId("unit-routes")
-                        .setProperty("result", method(step, "run"));
+                        .setProperty("result", method("step", "run(${exchangeProperty.claim})"));
             }
         });
+    }
+
+    @Override
+    protected void bindToRegistry(Registry registry) throws Exception {
+        super.bindToRegistry(registry);
+        registry.bind("step", step);
     }
 
     @BeforeEach
