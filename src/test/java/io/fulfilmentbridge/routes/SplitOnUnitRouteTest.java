@@ -41,10 +41,10 @@ class SplitOnUnitRouteTest extends RouteTestSupport {
             getMockEndpoint("mock:direct:" + each).expectedMessageCount(each.equals(route) ? 1 : 0);
         }
         Fulfilment reward = fulfilment(92, unit, "3");
+        getMockEndpoint("mock:direct:" + route).expectedBodiesReceived(reward);
 
         template.send("direct:split-on-unit", delivery(reward, held(reward)));
 
-        getMockEndpoint("mock:direct:" + route).expectedBodiesReceived(reward);
         MockEndpoint.assertIsSatisfied(context);
         verifyNoInteractions(records);
     }
