@@ -20,6 +20,9 @@ import io.fulfilmentbridge.fulfilment.Fulfilment;
  */
 public interface BillingSystem {
 
-    /** Grants the fulfilment's free months: granted, or why it cannot be (to park). Throws RetryLater on a transient failure. */
+    /**
+     * Grants the fulfilment's free months: granted, or why it cannot be (to park); never null. Throws
+     * RetryLater on a transient failure, BillingRefused when the system refuses the request as asked.
+     */
     GrantResult grantFreeMonths(Fulfilment fulfilment, Claim claim, Deadline deadline) throws InterruptedException;
 }

@@ -35,6 +35,12 @@ public class Failures {
         return thrown == null ? "" : thrown.getClass().getName();
     }
 
+    /** The class's simple name, for the log line of a database outage. */
+    public String simpleKind(Exchange exchange) {
+        Throwable thrown = thrown(exchange);
+        return thrown == null ? "" : thrown.getClass().getSimpleName();
+    }
+
     static Throwable thrown(Exchange exchange) {
         Throwable thrown = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         while (thrown != null && thrown.getCause() != null && (thrown instanceof RuntimeBeanExpressionException

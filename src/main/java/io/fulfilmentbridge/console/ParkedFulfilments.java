@@ -16,6 +16,7 @@ import javax.management.openmbean.TabularData;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.RuntimeCamelException;
 import org.springframework.jmx.export.annotation.ManagedAttribute;
 import org.springframework.jmx.export.annotation.ManagedOperation;
 import org.springframework.jmx.export.annotation.ManagedOperationParameter;
@@ -75,7 +76,12 @@ public class ParkedFulfilments {
 
     /** Runs route fulfilment-replay; the exchange holds the answer's JSON and the typed answer. */
     private Exchange replayed(FulfilmentKey key) {
-        return producer.send("direct:replay", ExchangePattern.InOut, exchange -> exchange.getIn().setBody(key));
+        Exchange done = producer.send("direct:replay", ExchangePattern.InOut, exchange -> exchange.getIn().setBody(key));
+        if (done.getException() != null) {
+            // What the error handling could not answer (its own step failed): the operator sees the failure, never the body.
+            throw RuntimeCamelException.wrapRuntimeCamelException(done.getException());
+        }
+        return done;
     }
 
     @ManagedOperation(description = "Dismisses a payout anomaly once it is checked: no longer listed, still kept")

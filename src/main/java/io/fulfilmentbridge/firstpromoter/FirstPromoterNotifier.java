@@ -86,26 +86,26 @@ public class FirstPromoterNotifier {
         if (!records.takeNoticeAttempt(key, attemptsBefore, Instant.now().plus(backoff(attempt)))) {
             return;
         }
-        Answer answer = completePayout(fulfilmentId);
-        if (answer.sent()) {
+        ApiReply reply = completePayout(fulfilmentId);
+        if (reply.sent()) {
             records.noticeSent(key, attempt);
             count("sent");
             log.info("told FirstPromoter that fulfilment {} is fulfilled (attempt {})", fulfilmentId, attempt);
-        } else if (answer.retryable() && attempt < maxAttempts) {
+        } else if (reply.retryable() && attempt < maxAttempts) {
             count("retry");
             log.warn("telling FirstPromoter that fulfilment {} is fulfilled failed (attempt {} of {}): {}; next attempt in {}",
-                    fulfilmentId, attempt, maxAttempts, answer.detail(),
+                    fulfilmentId, attempt, maxAttempts, reply.detail(),
                     backoff(attempt).toString().substring(2).toLowerCase());
         } else {
             records.noticeGaveUp(key, attempt);
             count("gave_up");
             log.warn("gave up telling FirstPromoter that fulfilment {} is fulfilled after attempt {}: {}; "
-                    + "mark it fulfilled in FirstPromoter by hand", fulfilmentId, attempt, answer.detail());
+                    + "mark it fulfilled in FirstPromoter by hand", fulfilmentId, attempt, reply.detail());
         }
     }
 
     /** API v1 takes its parameters as query parameters, not JSON, and answers the payout object. */
-    private Answer completePayout(long payoutId) {
+    private ApiReply completePayout(long payoutId) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(payoutUpdate + "?id=" + payoutId + "&status=completed"))
                 .timeout(readTimeout)
                 .header("X-API-KEY", v1ApiKey)
@@ -117,17 +117,17 @@ public class FirstPromoterNotifier {
             int status = response.statusCode();
             if (status >= 200 && status < 300) {
                 String notCompleted = notCompleted(response.body());
-                return notCompleted == null ? Answer.SENT : new Answer(false, false, "status " + status + ", " + notCompleted);
+                return notCompleted == null ? ApiReply.SENT : new ApiReply(false, false, "status " + status + ", " + notCompleted);
             }
             // A wrong key (401/403) may be fixed while attempts remain; 404 (no such payout) and 422 are final.
             boolean retryable = status >= 500 || status == 401 || status == 403 || status == 408 || status == 409
                     || status == 429;
-            return new Answer(false, retryable, "status " + status + excerpt(response.body()));
+            return new ApiReply(false, retryable, "status " + status + excerpt(response.body()));
         } catch (IOException unreachable) {
-            return new Answer(false, true, unreachable.getClass().getSimpleName());
+            return new ApiReply(false, true, unreachable.getClass().getSimpleName());
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
-            return new Answer(false, true, "interrupted");
+            return new ApiReply(false, true, "interrupted");
         }
     }
 
@@ -163,7 +163,7 @@ public class FirstPromoterNotifier {
                 .tag("outcome", outcome).register(meters).increment();
     }
 
-    private record Answer(boolean sent, boolean retryable, String detail) {
-        static final Answer SENT = new Answer(true, false, null);
+    private record ApiReply(boolean sent, boolean retryable, String detail) {
+        static final ApiReply SENT = new ApiReply(true, false, null);
     }
 }

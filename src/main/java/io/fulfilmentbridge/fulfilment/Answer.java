@@ -42,9 +42,12 @@ public record Answer(Outcome outcome, String detail) {
         return granted("credited " + f.amount().toPlainString() + " " + f.unit() + " to " + f.ledgerAccount());
     }
 
+    public static Answer queued(String detail) {
+        return new Answer(Outcome.QUEUED, detail);
+    }
+
     /** Cash written to the payout outbox with its QUEUED state. */
     public static Answer queued(Fulfilment f, Claim claim) {
-        return new Answer(Outcome.QUEUED, "payout of " + f.amount().toPlainString() + " cents queued (attempt "
-                + claim.attempt() + "), not yet paid");
+        return queued("payout of " + f.amount().toPlainString() + " cents queued (attempt " + claim.attempt() + "), not yet paid");
     }
 }

@@ -7,9 +7,6 @@ public record FulfilmentKey(Source source, long id) {
 
     public FulfilmentKey {
         Objects.requireNonNull(source, "source");
-        if (id <= 0) {
-            throw new IllegalArgumentException("a fulfilment id is positive: " + id);
-        }
     }
 
     /** A fulfilment of the legacy fulfilment_pending webhook. */

@@ -145,7 +145,7 @@ public class FulfilmentRecords {
             case PAID:
                 return Decision.answered(Answer.granted("payout paid before (reference " + row.get("payout_reference") + ")"));
             case QUEUED:
-                return Decision.answered(new Answer(Outcome.QUEUED, "payout queued before, not yet paid"));
+                return Decision.answered(Answer.queued("payout queued before, not yet paid"));
             case FAILED:
                 return Decision.answered(Answer.parked(String.valueOf(row.get("reason"))));
             case RECEIVED:
@@ -257,7 +257,7 @@ public class FulfilmentRecords {
      * Marks the claimed fulfilments granted in one batch, inside the transaction that books their
      * ledger entries; if any was taken over, none is (the caller books them again one at a time).
      */
-    public void markGranted(List<Claim> claims) {
+    public void markAllGranted(List<Claim> claims) {
         Timestamp now = Timestamp.from(Instant.now());
         int[] updated = jdbc.batchUpdate("""
                 UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?

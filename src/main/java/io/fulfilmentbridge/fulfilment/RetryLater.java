@@ -5,8 +5,4 @@ public class RetryLater extends RuntimeException {
     public RetryLater(String reason) {
         super(reason, null, false, false);
     }
-
-    public RetryLater(String reason, Throwable cause) {
-        super(reason, cause);
-    }
 }

@@ -52,7 +52,7 @@ public class LedgerBatches {
 
     /** Route ledger-batch's first step: the batch's fulfilments granted, each under its claim. */
     public void markGranted(List<LedgerGrant> batch) {
-        records.markGranted(batch.stream().map(LedgerGrant::claim).toList());
+        records.markAllGranted(batch.stream().map(LedgerGrant::claim).toList());
     }
 
     private List<Void> bookTogether(List<LedgerGrant> batch) throws Exception {

@@ -8,22 +8,18 @@ import java.util.Map;
 
 /**
  * One credit or point grant as the ledger books it: the promoter's account credited with amount, the
- * unit's funding account debited with it, under the fulfilment's claim.
+ * unit's funding account debited with it, under the fulfilment's claim. parameters: the named
+ * parameters of route ledger-batch's inserts, made once (the sql component asks for them per parameter).
  */
-public record LedgerGrant(Claim claim, String account, String unit, BigDecimal amount) {
+public record LedgerGrant(Claim claim, String account, String unit, BigDecimal amount, Map<String, Object> parameters) {
 
     static LedgerGrant of(Fulfilment f, Claim claim) {
-        return new LedgerGrant(claim, f.ledgerAccount(), f.unit(), f.amount());
-    }
-
-    /** The named parameters of route ledger-batch's inserts. */
-    Map<String, Object> parameters() {
         Map<String, Object> parameters = new HashMap<>();
         parameters.put("id", claim.key().id());
-        parameters.put("account", account);
-        parameters.put("unit", unit);
-        parameters.put("amount", amount);
-        parameters.put("debit", amount.negate());
-        return parameters;
+        parameters.put("account", f.ledgerAccount());
+        parameters.put("unit", f.unit());
+        parameters.put("amount", f.amount());
+        parameters.put("debit", f.amount().negate());
+        return new LedgerGrant(claim, f.ledgerAccount(), f.unit(), f.amount(), Map.copyOf(parameters));
     }
 }

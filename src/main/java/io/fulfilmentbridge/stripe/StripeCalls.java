@@ -242,7 +242,9 @@ public class StripeCalls {
             throw noTimeLeft;
         } catch (RuntimeException unreadable) {
             // stripe-java fails outside StripeException on some answers, e.g. an error status with an empty body.
-            throw new RetryLater("Stripe's answer could not be read (" + what + "); retry later", unreadable);
+            // No cause: Camel matches a handler from the deepest cause up, and a RuntimeException cause would be answered 500.
+            throw new RetryLater("Stripe's answer could not be read (" + what + ", " + unreadable.getClass().getSimpleName()
+                    + "); retry later");
         } finally {
             sample.stop(Timer.builder("bridge.stripe.calls").description("Stripe calls, by call and outcome")
                     .tag("call", what).tag("outcome", outcome).register(meters));

@@ -28,7 +28,7 @@ public class AnswerDeadline {
     }
 
     /**
-     * The webhook route's first step: the delivery's deadline, counted from the request's arrival (a
+     * The webhook route's second step, after removing the request's headers: the delivery's deadline, counted from the request's arrival (a
      * request attribute, so no sender can set it). A delivery that waited nearly all its time is answered 503.
      */
     public Deadline countFromArrival(Exchange exchange) {

@@ -31,7 +31,7 @@ public class WebhookAnswer {
         }
     }
 
-    /** For the answer route; a static method alone would make Camel look for an instance method of another name. */
+    /** The answer route's step; the servlet filter, which answers before any route, calls the static form. */
     public String write(Long fulfilmentId, Answer answer) {
         return body(fulfilmentId, answer);
     }
