@@ -401,6 +401,20 @@ class FreeMonthsTest extends StripeBridgeSupport {
     }
 
     @Test
+    void anAnswerStripeJavaCannotReadIsRetryLaterNotAnError() {
+        long id = nextId();
+        // stripe-java fails outside StripeException on an error status with an empty body: retried, never a 500.
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/" + customerId(id)))
+                .willReturn(aResponse().withStatus(502)));
+
+        String detail = assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+
+        assertThat(detail).startsWith("Stripe's answer could not be read (retrieve customer");
+        assertThat(state(id)).isEqualTo("RECEIVED");
+        assertThat(posts("/v1/subscriptions/" + subscriptionId(id))).isEmpty();
+    }
+
+    @Test
     void aGrantThatNeverTookEffectIsSentAgainOnce() {
         long id = nextId();
         long periodEnd = epochIn(Duration.ofDays(20));
