@@ -315,7 +315,8 @@ public class FulfilmentRecords {
                 + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'", cut(reason, 1000), key.id());
     }
 
-    // ---- Payouts: the payout worker's results, in the result's transaction with the row locked.
+    // ---- Payouts: the payout worker's results, in the transaction that called lockForPayoutResult. Each
+    // changes the row only from the states it is meant for.
 
     /** A cash fulfilment as a payout result finds it, with its row locked for the result's transaction. */
     public record PayoutRecord(String unit, FulfilmentState state, int attempt, String payoutReference) {
@@ -337,25 +338,25 @@ public class FulfilmentRecords {
                 UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?,
                     firstpromoter_notice = CASE WHEN firstpromoter_notice = 'DUE' OR ? THEN 'DUE' END,
                     firstpromoter_attempts = 0, firstpromoter_next_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP
-                WHERE fulfilment_id = ?""", reference, !queuedAnswerWas200, key.id());
+                WHERE fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')""", reference, !queuedAnswerWas200, key.id());
     }
 
     /** Paid, but listed as a payout anomaly: FirstPromoter's notice is left as it was. */
     public void markPaidKeepingNotice(FulfilmentKey key, String reference) {
-        jdbc.update("UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?, updated_at = ? WHERE fulfilment_id = ?",
-                reference, Timestamp.from(Instant.now()), key.id());
+        jdbc.update("UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?, updated_at = ? "
+                + "WHERE fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')", reference, Timestamp.from(Instant.now()), key.id());
     }
 
     /** Keeps a payment's reference on a fulfilment whose state it does not change. */
     public void recordPayoutReference(FulfilmentKey key, String reference) {
-        jdbc.update("UPDATE fulfilments SET payout_reference = ? WHERE fulfilment_id = ?", reference, key.id());
+        jdbc.update("UPDATE fulfilments SET payout_reference = ? WHERE fulfilment_id = ? AND state <> 'PAID'", reference, key.id());
     }
 
     /** The queued payout failed: FAILED, parked for an operator's replay. */
     public void markFailed(FulfilmentKey key, String reason, String reference) {
         jdbc.update("""
                 UPDATE fulfilments SET state = 'FAILED', reason = ?, payout_reference = ?, updated_at = CURRENT_TIMESTAMP
-                WHERE fulfilment_id = ?""", cut(reason, 1000), reference, key.id());
+                WHERE fulfilment_id = ? AND state = 'QUEUED'""", cut(reason, 1000), reference, key.id());
     }
 
     // ---- FirstPromoter's notice that a reward it holds pending is fulfilled (firstpromoter-notify).
