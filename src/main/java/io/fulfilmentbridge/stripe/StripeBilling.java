@@ -34,10 +34,10 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The billing port's Stripe adapter: free months (contract section 4) and discounts (section 10) in Stripe. Finds the customer
- * and the subscription, then grants, one grant per customer at a time. Before anything touches a
- * customer, its grants whose answer was lost are settled by reading Stripe, and re-sent only if they
- * did not take effect.
+ * The billing port's Stripe adapter: free months (contract section 4) and discounts (section 10) in
+ * Stripe. Finds the customer and the subscription, then grants, one grant per customer at a time.
+ * Before anything touches a customer, its grants whose answer was lost are settled by reading Stripe,
+ * and re-sent only if they did not take effect.
  */
 @Component("billing")
 @ConditionalOnProperty(name = "bridge.billing.system", havingValue = "stripe", matchIfMissing = true)
