@@ -5,7 +5,7 @@ import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 
 /**
- * The billing port: what the free-months route needs from the subscription billing system the team
+ * The billing port: what the free-months and discounts routes need from the subscription billing system the team
  * uses (bridge.billing.system). The bean named "billing" is the chosen system's adapter; Stripe's is
  * {@code io.fulfilmentbridge.stripe.StripeBilling}. Another system is one new package implementing
  * this, and one value of that setting.
@@ -25,4 +25,14 @@ public interface BillingSystem {
      * RetryLater on a transient failure, BillingRefused when the system refuses the request as asked.
      */
     GrantResult grantFreeMonths(Fulfilment fulfilment, Claim claim, Deadline deadline) throws InterruptedException;
+
+    /**
+     * Applies the fulfilment's discount to the same customer free months go to, with the same rules
+     * (once, one grant per customer at a time, settled by reading, bounded by the deadline):
+     * mon_discount, its amount in cents of the subscription's currency credited to the customer;
+     * discount_per, a coupon of that percentage added to the subscription, keeping every discount it
+     * had. Granted, or why it cannot be (to park: no subscription, a currency the system cannot use, a
+     * system without coupons). Throws RetryLater on a transient failure.
+     */
+    GrantResult grantDiscount(Fulfilment fulfilment, Claim claim, Deadline deadline) throws InterruptedException;
 }

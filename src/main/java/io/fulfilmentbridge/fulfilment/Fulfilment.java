@@ -21,7 +21,20 @@ public record Fulfilment(
     public static final String DERIVED_ACCOUNT_PREFIX = "fp-promoter:";
 
     /** The units the routes know; any other is parked, and labelled "other" in logs and metrics. */
-    public static final Set<String> KNOWN_UNITS = Set.of("free_months", "credits", "points", "cash");
+    public static final Set<String> KNOWN_UNITS = Set.of("free_months", "credits", "points", "cash", "mon_discount",
+            "discount_per");
+
+    /**
+     * FirstPromoter's v1 API spells the fixed discount discount_mon, its webhooks mon_discount: one unit.
+     * Read here, where every fulfilment is made, so deliveries and replays of rows stored before agree.
+     */
+    public Fulfilment {
+        unit = canonicalUnit(unit);
+    }
+
+    public static String canonicalUnit(String unit) {
+        return "discount_mon".equals(unit) ? "mon_discount" : unit;
+    }
 
     public long id() {
         return key.id();
@@ -38,6 +51,7 @@ public record Fulfilment(
     }
 
     public static String labelOf(String unit) {
-        return KNOWN_UNITS.contains(unit) ? unit : "other";
+        String canonical = canonicalUnit(unit);
+        return KNOWN_UNITS.contains(canonical) ? canonical : "other";
     }
 }

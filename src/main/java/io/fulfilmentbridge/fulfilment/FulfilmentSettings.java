@@ -1,6 +1,7 @@
 package io.fulfilmentbridge.fulfilment;
 
 import static io.fulfilmentbridge.fulfilment.SettingChecks.atLeast;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.between;
 import static io.fulfilmentbridge.fulfilment.SettingChecks.notBlank;
 import static io.fulfilmentbridge.fulfilment.SettingChecks.positive;
 
@@ -46,11 +47,15 @@ public record FulfilmentSettings(
      * @param freeMonths the most free months one reward may grant
      * @param credits the most credits one reward may grant
      * @param cashCents the largest cash payout of one reward, in cents
+     * @param discountCents the largest fixed discount (mon_discount) of one reward, in cents of the subscription's currency
+     * @param discountPercent the largest percentage discount (discount_per) of one reward, 1 to 100
      */
     public record Limits(
             @DefaultValue("24") int freeMonths,
             @DefaultValue("100000") BigDecimal credits,
-            @DefaultValue("1000000") long cashCents) {
+            @DefaultValue("1000000") long cashCents,
+            @DefaultValue("100000") long discountCents,
+            @DefaultValue("100") int discountPercent) {
 
         public Limits {
             atLeast(freeMonths, 1, "bridge.limits.free-months");
@@ -58,6 +63,8 @@ public record FulfilmentSettings(
                 throw new IllegalArgumentException("bridge.limits.credits must be more than 0, was " + credits);
             }
             atLeast(cashCents, 1, "bridge.limits.cash-cents");
+            atLeast(discountCents, 1, "bridge.limits.discount-cents");
+            between(discountPercent, 1, 100, "bridge.limits.discount-percent");
         }
     }
 

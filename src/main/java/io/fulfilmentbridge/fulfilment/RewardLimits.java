@@ -14,11 +14,15 @@ public class RewardLimits {
     private final BigDecimal maxFreeMonths;
     private final BigDecimal maxCredits;
     private final BigDecimal maxCashCents;
+    private final BigDecimal maxDiscountCents;
+    private final BigDecimal maxDiscountPercent;
 
     public RewardLimits(FulfilmentSettings settings) {
         this.maxFreeMonths = BigDecimal.valueOf(settings.limits().freeMonths());
         this.maxCredits = settings.limits().credits();
         this.maxCashCents = BigDecimal.valueOf(settings.limits().cashCents());
+        this.maxDiscountCents = BigDecimal.valueOf(settings.limits().discountCents());
+        this.maxDiscountPercent = BigDecimal.valueOf(settings.limits().discountPercent());
     }
 
     public String freeMonths(Fulfilment f) {
@@ -38,6 +42,13 @@ public class RewardLimits {
 
     public String cash(Fulfilment f) {
         return whole(f.amount(), maxCashCents, "cash cents");
+    }
+
+    /** mon_discount: whole cents, as FirstPromoter gives cash; discount_per: a whole percentage. */
+    public String discount(Fulfilment f) {
+        return "discount_per".equals(f.unit())
+                ? whole(f.amount(), maxDiscountPercent, "discount percent")
+                : whole(f.amount(), maxDiscountCents, "discount cents");
     }
 
     private static String whole(BigDecimal amount, BigDecimal max, String what) {

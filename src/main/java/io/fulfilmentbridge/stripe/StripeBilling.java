@@ -1,10 +1,12 @@
 package io.fulfilmentbridge.stripe;
 
+import com.stripe.model.Coupon;
 import com.stripe.model.Customer;
 import com.stripe.model.Price;
 import com.stripe.model.StripeCollection;
 import com.stripe.model.Subscription;
 import com.stripe.model.SubscriptionItem;
+import com.stripe.param.CouponCreateParams;
 import io.fulfilmentbridge.billing.BillingSystem;
 import io.fulfilmentbridge.billing.GrantResult;
 import io.fulfilmentbridge.fulfilment.Claim;
@@ -32,10 +34,10 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The billing port's Stripe adapter: free months in Stripe (contract section 4). Finds the customer
- * and the subscription, then grants, one grant per customer at a time. Before anything touches a
- * customer, its grants whose answer was lost are settled by reading Stripe, and re-sent only if they
- * did not take effect.
+ * The billing port's Stripe adapter: free months (contract section 4) and discounts (section 10) in
+ * Stripe. Finds the customer and the subscription, then grants, one grant per customer at a time.
+ * Before anything touches a customer, its grants whose answer was lost are settled by reading Stripe,
+ * and re-sent only if they did not take effect.
  */
 @Component("billing")
 @ConditionalOnProperty(name = "bridge.billing.system", havingValue = "stripe", matchIfMissing = true)
@@ -45,6 +47,9 @@ public class StripeBilling implements BillingSystem {
     private static final Set<String> GRANTABLE = Set.of("active", "trialing", "past_due");
     // Stripe accepts a trial end at most two years ahead.
     private static final Duration TRIAL_LIMIT = Duration.ofDays(730);
+    // The strategies of discount grants (contract 10), stored beside free months' (VARCHAR(32)).
+    static final String MON_DISCOUNT = "mon-discount";
+    static final String DISCOUNT_PER = "discount-per";
     private static final String TRIAL_BEYOND_LIMIT = "the extended trial would end beyond Stripe's limit of two years ahead";
 
     private final StripeCalls stripe;
@@ -68,6 +73,22 @@ public class StripeBilling implements BillingSystem {
 
     @Override
     public GrantResult grantFreeMonths(Fulfilment f, Claim claim, Deadline deadline) throws InterruptedException {
+        return grantOnce(f, claim, deadline, this::newFreeMonths);
+    }
+
+    @Override
+    public GrantResult grantDiscount(Fulfilment f, Claim claim, Deadline deadline) throws InterruptedException {
+        return grantOnce(f, claim, deadline, this::newDiscount);
+    }
+
+    /** A grant not sent before: found its subscription, stored and sent, or why it cannot be. */
+    private interface NewGrant {
+        GrantResult grant(Fulfilment f, Claim claim, String customerId, Deadline deadline);
+    }
+
+    /** Contract 4 for every unit: the customer, its lock, its lost grants settled, then this grant once. */
+    private GrantResult grantOnce(Fulfilment f, Claim claim, Deadline deadline, NewGrant newGrant)
+            throws InterruptedException {
         if (!stripe.isConfigured()) {
             return GrantResult.parked("Stripe not configured (bridge.stripe.api-key)");
         }
@@ -86,7 +107,7 @@ public class StripeBilling implements BillingSystem {
         grants.lockCustomer(customerId, holder, System.currentTimeMillis() + deadline.remainingMillis());
         try {
             // A write that hangs after the Stripe call (settle, mark granted, forget) fails in time for a 503.
-            return deadline.boundStatements(0, () -> grantLocked(f, claim, customerId, deadline));
+            return deadline.boundStatements(0, () -> grantLocked(f, claim, customerId, deadline, newGrant));
         } finally {
             unlock(customerId, holder, deadline);
         }
@@ -102,7 +123,7 @@ public class StripeBilling implements BillingSystem {
         }
     }
 
-    private GrantResult grantLocked(Fulfilment f, Claim claim, String customerId, Deadline deadline) {
+    private GrantResult grantLocked(Fulfilment f, Claim claim, String customerId, Deadline deadline, NewGrant newGrant) {
         for (Grant unsettled : grants.unsettled(customerId)) {
             boolean mine = unsettled.fulfilmentId() == f.id();
             String refused = settle(unsettled, mine ? claim : null, deadline);
@@ -117,12 +138,19 @@ public class StripeBilling implements BillingSystem {
             markGranted(claim);
             return GrantResult.applied("granted in Stripe before");
         }
+        return newGrant.grant(f, claim, customerId, deadline);
+    }
 
-        int months = f.amount().intValueExact();
-        List<Subscription> subscriptions = stripe.subscriptions(customerId, deadline.remainingMillis());
-        Optional<Subscription> chosen = subscriptions.stream()
+    /** Contract 4.2: the most recently created subscription that can take a grant. */
+    private Optional<Subscription> grantableSubscription(String customerId, Deadline deadline) {
+        return stripe.subscriptions(customerId, deadline.remainingMillis()).stream()
                 .filter(s -> GRANTABLE.contains(s.getStatus()))
                 .max(Comparator.comparing(s -> s.getCreated() == null ? 0L : s.getCreated()));
+    }
+
+    private GrantResult newFreeMonths(Fulfilment f, Claim claim, String customerId, Deadline deadline) {
+        int months = f.amount().intValueExact();
+        Optional<Subscription> chosen = grantableSubscription(customerId, deadline);
         if (chosen.isEmpty()) {
             return GrantResult.parked("no active subscription for Stripe customer " + customerId);
         }
@@ -136,26 +164,108 @@ public class StripeBilling implements BillingSystem {
                 return GrantResult.parked(TRIAL_BEYOND_LIMIT);
             }
             grant = new Grant(f.id(), customerId, subscription.getId(), strategy, months, trialEnd, null, null, "SENT",
-                    1, null, null);
+                    1, null, null, null);
         } else {
             PriceOfMonths price = priceOfMonths(subscription.getId(), items, months);
             if (price.parkReason() != null) {
                 return GrantResult.parked(price.parkReason());
             }
             grant = new Grant(f.id(), customerId, subscription.getId(), strategy, months, null, price.amount(),
-                    price.currency(), "SENT", 1, null, null);
+                    price.currency(), "SENT", 1, null, null, null);
         }
-        grants.recordSent(grant);
-        try {
-            send(grant, deadline);
-        } catch (StripeRefused refused) {
-            grants.forget(f.id());
-            return GrantResult.parked(refused.getMessage());
+        GrantResult refused = sendNew(grant, subscription, claim, deadline);
+        if (refused != null) {
+            return refused;
         }
-        markGranted(claim);
         return GrantResult.applied(strategy.equals(TRIAL_EXTENSION)
                 ? months + " free month(s): trial of " + subscription.getId() + " extended to " + Instant.ofEpochSecond(grant.trialEnd())
                 : months + " free month(s): " + grant.creditAmount() + " " + grant.currency() + " credited to " + customerId);
+    }
+
+    /**
+     * Contract 10: mon_discount, a credit of that many cents in the subscription's currency;
+     * discount_per, the percentage's coupon added to the subscription beside its discounts.
+     */
+    private GrantResult newDiscount(Fulfilment f, Claim claim, String customerId, Deadline deadline) {
+        long amount = f.amount().longValueExact();
+        Optional<Subscription> chosen = grantableSubscription(customerId, deadline);
+        if (chosen.isEmpty()) {
+            return GrantResult.parked("no active subscription for Stripe customer " + customerId);
+        }
+        Subscription subscription = chosen.get();
+        Grant grant;
+        String detail;
+        if ("mon_discount".equals(f.unit())) {
+            String currency = currencyOf(subscription, deadline);
+            if (currency == null) {
+                return GrantResult.parked("a currency mismatch: the items of subscription " + subscription.getId()
+                        + " are in several currencies, or none");
+            }
+            grant = new Grant(f.id(), customerId, subscription.getId(), MON_DISCOUNT, 0, null, amount, currency, "SENT",
+                    1, null, null, null);
+            detail = "discount: " + amount + " " + currency + " (minor units) credited to " + customerId;
+        } else {
+            String couponId;
+            try {
+                couponId = percentCoupon(f, amount, deadline);
+            } catch (StripeRefused refused) {
+                return GrantResult.parked(refused.getMessage());
+            }
+            grant = new Grant(f.id(), customerId, subscription.getId(), DISCOUNT_PER, 0, null, null, null, "SENT", 1,
+                    null, null, couponId);
+            detail = "discount: coupon " + couponId + " (" + amount + "% off) added to " + subscription.getId();
+        }
+        GrantResult refused = sendNew(grant, subscription, claim, deadline);
+        return refused != null ? refused : GrantResult.applied(detail);
+    }
+
+    /** Stores the grant before it is sent, sends it, marks it granted; returns why it is parked, or null. */
+    private GrantResult sendNew(Grant grant, Subscription subscription, Claim claim, Deadline deadline) {
+        grants.recordSent(grant);
+        try {
+            send(grant, subscription, deadline);
+        } catch (StripeRefused refused) {
+            grants.forget(grant.fulfilmentId());
+            return GrantResult.parked(refused.getMessage());
+        }
+        markGranted(claim);
+        return null;
+    }
+
+    /** The subscription's currency; where Stripe gives none, its items' one currency, else null. */
+    private String currencyOf(Subscription subscription, Deadline deadline) {
+        if (subscription.getCurrency() != null) {
+            return subscription.getCurrency();
+        }
+        Set<String> currencies = allItems(subscription, deadline).stream()
+                .map(i -> i.getPrice() == null ? null : i.getPrice().getCurrency()).collect(Collectors.toSet());
+        return currencies.size() == 1 && !currencies.contains(null) ? currencies.iterator().next() : null;
+    }
+
+    /**
+     * The coupon a percentage discount adds. FirstPromoter's legacy fulfilment_pending delivery names no
+     * provider coupon and no duration (its data.reward has id, amount, type, unit, name, per_of_sale,
+     * default_promo_code), so this is always the bridge's own coupon of that percentage, duration once,
+     * created once under an id derived from both and reused. Hook: a source that names the reward's
+     * provider coupon (v2's reward provider_coupon_id, duration, duration_in_months) uses it here
+     * instead, and one whose coupon FirstPromoter attaches itself is answered ignored before this.
+     */
+    private String percentCoupon(Fulfilment f, long percent, Deadline deadline) {
+        CouponCreateParams.Duration duration = CouponCreateParams.Duration.ONCE;
+        String couponId = "firstpromoter-" + percent + "-percent-" + duration.getValue();
+        Optional<Coupon> existing = stripe.coupon(couponId, deadline.remainingMillis());
+        if (existing.isEmpty()) {
+            stripe.createCoupon(couponId, percent, duration, f.id(), deadline.remainingMillis());
+            return couponId;
+        }
+        Coupon coupon = existing.get();
+        if (coupon.getPercentOff() == null || coupon.getPercentOff().compareTo(java.math.BigDecimal.valueOf(percent)) != 0
+                || !duration.getValue().equals(coupon.getDuration())) {
+            // Someone made a coupon of this id by hand: its terms are not this reward's.
+            throw new StripeRefused("Stripe coupon " + couponId + " exists with other terms (percent_off "
+                    + coupon.getPercentOff() + ", duration " + coupon.getDuration() + ")");
+        }
+        return couponId;
     }
 
     /**
@@ -172,11 +282,19 @@ public class StripeBilling implements BillingSystem {
                 Subscription subscription = stripe.subscription(grant.subscriptionId(), deadline.remainingMillis());
                 tookEffect = StripeCalls.carriesGrant(subscription, grant.fulfilmentId());
                 parkReason = tookEffect ? null : extendTrialAgain(grant, subscription, deadline);
+            } else if (grant.strategy().equals(DISCOUNT_PER)) {
+                Subscription subscription = stripe.subscription(grant.subscriptionId(), deadline.remainingMillis());
+                tookEffect = StripeCalls.carriesGrant(subscription, grant.fulfilmentId());
+                if (!tookEffect) {
+                    // Merged again with the discounts the subscription has now.
+                    send(withinIdempotencyWindow(grant) ? grant : grants.recordNextKey(grant, null), subscription, deadline);
+                }
+                parkReason = null;
             } else {
                 tookEffect = stripe.hasBalanceCredit(grant.customerId(), grant.fulfilmentId(), grant.storedAt(),
                         () -> deadline.remainingMillis());
                 if (!tookEffect) {
-                    send(withinIdempotencyWindow(grant) ? grant : grants.recordNextKey(grant, null), deadline);
+                    send(withinIdempotencyWindow(grant) ? grant : grants.recordNextKey(grant, null), null, deadline);
                 }
                 parkReason = null;
             }
@@ -229,7 +347,7 @@ public class StripeBilling implements BillingSystem {
                         + "add " + grant.months() + " month(s). Replay to grant them from the new end (if Stripe refuses the "
                         + "reused idempotency key, after " + grant.keySentAt().plus(Duration.ofHours(24)) + ")";
             }
-            send(grant, deadline);
+            send(grant, null, deadline);
             return null;
         }
         long now = Instant.now().getEpochSecond();
@@ -238,18 +356,24 @@ public class StripeBilling implements BillingSystem {
         if (target - now > TRIAL_LIMIT.toSeconds()) {
             return TRIAL_BEYOND_LIMIT;
         }
-        send(grants.recordNextKey(grant, target), deadline);
+        send(grants.recordNextKey(grant, target), null, deadline);
         return null;
     }
 
-    private void send(Grant grant, Deadline deadline) {
+    /** Sends the grant's request; a discount-per grant is merged with the subscription as read (its discounts). */
+    private void send(Grant grant, Subscription subscription, Deadline deadline) {
         long remaining = deadline.remainingMillis();
-        if (grant.strategy().equals(TRIAL_EXTENSION)) {
-            stripe.extendTrial(grant.fulfilmentId(), grant.subscriptionId(), grant.trialEnd(), grant.keyGeneration(),
-                    remaining);
-        } else {
-            stripe.creditBalance(grant.fulfilmentId(), grant.customerId(), grant.creditAmount(), grant.currency(),
-                    grant.months(), grant.keyGeneration(), remaining);
+        switch (grant.strategy()) {
+            case TRIAL_EXTENSION -> stripe.extendTrial(grant.fulfilmentId(), grant.subscriptionId(), grant.trialEnd(),
+                    grant.keyGeneration(), remaining);
+            case DISCOUNT_PER -> stripe.addDiscount(grant.fulfilmentId(), grant.subscriptionId(),
+                    subscription.getDiscounts() == null ? List.of() : subscription.getDiscounts(), grant.couponId(),
+                    grant.keyGeneration(), remaining);
+            case MON_DISCOUNT -> stripe.creditBalance(grant.fulfilmentId(), grant.customerId(), grant.creditAmount(),
+                    grant.currency(), "FirstPromoter reward: discount", grant.keyGeneration(), remaining);
+            default -> stripe.creditBalance(grant.fulfilmentId(), grant.customerId(), grant.creditAmount(),
+                    grant.currency(), "FirstPromoter reward: " + grant.months() + " free month"
+                            + (grant.months() == 1 ? "" : "s"), grant.keyGeneration(), remaining);
         }
     }
 

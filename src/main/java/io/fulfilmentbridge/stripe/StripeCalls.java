@@ -3,12 +3,14 @@ package io.fulfilmentbridge.stripe;
 import com.stripe.StripeClient;
 import com.stripe.exception.ApiConnectionException;
 import com.stripe.exception.StripeException;
+import com.stripe.model.Coupon;
 import com.stripe.model.Customer;
 import com.stripe.model.CustomerBalanceTransaction;
 import com.stripe.model.StripeCollection;
 import com.stripe.model.Subscription;
 import com.stripe.model.SubscriptionItem;
 import com.stripe.net.RequestOptions;
+import com.stripe.param.CouponCreateParams;
 import com.stripe.param.CustomerBalanceTransactionCreateParams;
 import com.stripe.param.CustomerBalanceTransactionListParams;
 import com.stripe.param.CustomerListParams;
@@ -22,7 +24,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
+import java.math.BigDecimal;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.stereotype.Component;
@@ -132,15 +136,71 @@ public class StripeCalls {
                 && Long.toString(fulfilmentId).equals(subscription.getMetadata().get(FULFILMENT_METADATA));
     }
 
-    public void creditBalance(long fulfilmentId, String customerId, long amount, String currency, int months,
+    public void creditBalance(long fulfilmentId, String customerId, long amount, String currency, String description,
                               int keyGeneration, long remainingMillis) {
         call("create balance transaction", () -> client.customers().balanceTransactions().create(customerId,
                 CustomerBalanceTransactionCreateParams.builder()
                         .setAmount(-amount)
                         .setCurrency(currency)
-                        .setDescription("FirstPromoter reward: " + months + " free month" + (months == 1 ? "" : "s"))
+                        .setDescription(description)
                         .putMetadata(FULFILMENT_METADATA, Long.toString(fulfilmentId))
                         .build(),
+                options(remainingMillis, idempotencyKey(fulfilmentId, keyGeneration))));
+    }
+
+    /** The coupon of this id, or empty when Stripe has none. */
+    public Optional<Coupon> coupon(String couponId, long remainingMillis) {
+        return call("retrieve coupon", () -> {
+            try {
+                return Optional.of(client.coupons().retrieve(couponId, options(remainingMillis, null)));
+            } catch (StripeException e) {
+                if (Integer.valueOf(404).equals(e.getStatusCode())) {
+                    return Optional.empty();
+                }
+                throw e;
+            }
+        });
+    }
+
+    /**
+     * Creates the percentage coupon of this id. Its id makes it once-only: Stripe's "already exists"
+     * means another grant or instance made it, and is taken as done. The idempotency key is the
+     * grant's own, with -coupon: this grant's subscription update uses the plain one.
+     */
+    public void createCoupon(String couponId, long percentOff, CouponCreateParams.Duration duration, long fulfilmentId,
+                             long remainingMillis) {
+        call("create coupon", () -> {
+            try {
+                return client.coupons().create(CouponCreateParams.builder()
+                                .setId(couponId)
+                                .setPercentOff(BigDecimal.valueOf(percentOff))
+                                .setDuration(duration)
+                                .setName("FirstPromoter reward: " + percentOff + "% off")
+                                .build(),
+                        options(remainingMillis, idempotencyKey(fulfilmentId, 1) + "-coupon"));
+            } catch (StripeException e) {
+                if ("resource_already_exists".equals(e.getCode())) {
+                    return null;
+                }
+                throw e;
+            }
+        });
+    }
+
+    /**
+     * Adds the coupon to the subscription by read-merge-write: Stripe replaces a subscription's
+     * discounts with the list sent, so every discount it had (kept) is sent again before the new one.
+     * The marker is set on the subscription in the same request: reading it settles a lost answer.
+     */
+    public void addDiscount(long fulfilmentId, String subscriptionId, List<String> kept, String couponId,
+                            int keyGeneration, long remainingMillis) {
+        SubscriptionUpdateParams.Builder update = SubscriptionUpdateParams.builder();
+        for (String discount : kept) {
+            update.addDiscount(SubscriptionUpdateParams.Discount.builder().setDiscount(discount).build());
+        }
+        update.addDiscount(SubscriptionUpdateParams.Discount.builder().setCoupon(couponId).build())
+                .putMetadata(FULFILMENT_METADATA, Long.toString(fulfilmentId));
+        call("update subscription", () -> client.subscriptions().update(subscriptionId, update.build(),
                 options(remainingMillis, idempotencyKey(fulfilmentId, keyGeneration))));
     }
 

@@ -23,11 +23,12 @@ public class StripeGrants {
     /**
      * A grant as stored: SENT (the answer may have been lost) or APPLIED. keyGeneration says which
      * idempotency key it was last sent with, keySentAt when that key was first sent, storedAt when the
-     * grant was first stored (before its first send).
+     * grant was first stored (before its first send). couponId is the coupon a discount-per grant adds
+     * to the subscription (null for the other strategies); months is 0 for discounts.
      */
     public record Grant(long fulfilmentId, String customerId, String subscriptionId, String strategy, int months,
                         Long trialEnd, Long creditAmount, String currency, String state, int keyGeneration,
-                        Instant keySentAt, Instant storedAt) {
+                        Instant keySentAt, Instant storedAt, String couponId) {
         boolean applied() {
             return "APPLIED".equals(state);
         }
@@ -41,7 +42,7 @@ public class StripeGrants {
                 rs.getString("strategy"), rs.getInt("months"),
                 (Long) rs.getObject("trial_end", Long.class), (Long) rs.getObject("credit_amount", Long.class),
                 rs.getString("currency"), rs.getString("state"), rs.getInt("key_generation"),
-                keySentAt == null ? storedAt : keySentAt.toInstant(), storedAt);
+                keySentAt == null ? storedAt : keySentAt.toInstant(), storedAt, rs.getString("coupon_id"));
     };
 
     private final JdbcTemplate jdbc;
@@ -65,10 +66,10 @@ public class StripeGrants {
         Timestamp now = Timestamp.from(Instant.now());
         jdbc.update("""
                 INSERT INTO stripe_grants (fulfilment_id, customer_id, subscription_id, strategy, months, trial_end,
-                    credit_amount, currency, state, key_generation, key_sent_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'SENT', 1, ?, ?, ?)""",
+                    credit_amount, currency, coupon_id, state, key_generation, key_sent_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENT', 1, ?, ?, ?)""",
                 grant.fulfilmentId(), grant.customerId(), grant.subscriptionId(), grant.strategy(), grant.months(),
-                grant.trialEnd(), grant.creditAmount(), grant.currency(), now, now, now);
+                grant.trialEnd(), grant.creditAmount(), grant.currency(), grant.couponId(), now, now, now);
     }
 
     /**
@@ -83,7 +84,7 @@ public class StripeGrants {
                 generation, Timestamp.from(now), trialEnd, Timestamp.from(now), grant.fulfilmentId());
         return new Grant(grant.fulfilmentId(), grant.customerId(), grant.subscriptionId(), grant.strategy(),
                 grant.months(), trialEnd, grant.creditAmount(), grant.currency(), grant.state(), generation, now,
-                grant.storedAt());
+                grant.storedAt(), grant.couponId());
     }
 
     /** Marks the grant applied and its fulfilment granted; the caller's transaction holds both. */

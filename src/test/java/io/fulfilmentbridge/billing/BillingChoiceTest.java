@@ -2,6 +2,9 @@ package io.fulfilmentbridge.billing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fulfilmentbridge.fulfilment.Claim;
+import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -30,7 +33,17 @@ class BillingChoiceTest {
     @Test
     void theChosenAdapterStarts() {
         bridge.withPropertyValues("bridge.billing.system=stripe")
-                .withBean("billing", BillingSystem.class, () -> (fulfilment, claim, deadline) -> GrantResult.parked("stand-in"))
+                .withBean("billing", BillingSystem.class, () -> new BillingSystem() {
+                    @Override
+                    public GrantResult grantFreeMonths(Fulfilment fulfilment, Claim claim, Deadline deadline) {
+                        return GrantResult.parked("stand-in");
+                    }
+
+                    @Override
+                    public GrantResult grantDiscount(Fulfilment fulfilment, Claim claim, Deadline deadline) {
+                        return GrantResult.parked("stand-in");
+                    }
+                })
                 .run(context -> assertThat(context).hasNotFailed().hasSingleBean(BillingSystem.class));
     }
 

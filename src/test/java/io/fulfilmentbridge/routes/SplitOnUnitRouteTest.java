@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Route split-on-unit: each unit reaches exactly its route; an unknown one is parked. */
 class SplitOnUnitRouteTest extends RouteTestSupport {
 
-    private static final List<String> UNIT_ROUTES = List.of("free-months", "credits", "cash-payout");
+    private static final List<String> UNIT_ROUTES = List.of("free-months", "credits", "cash-payout", "discounts");
 
     @Override
     protected List<String> routeFiles() {
@@ -30,12 +30,14 @@ class SplitOnUnitRouteTest extends RouteTestSupport {
     @BeforeEach
     void mockTheUnitRoutes() throws Exception {
         // Sent to mock:direct:free-months (and so on) instead; the unit routes are not loaded.
-        advise("split-on-unit", route -> route.mockEndpointsAndSkip("direct:free-months", "direct:credits", "direct:cash-payout"));
+        advise("split-on-unit", route -> route.mockEndpointsAndSkip("direct:free-months", "direct:credits", "direct:cash-payout",
+                "direct:discounts"));
         context.start();
     }
 
     @ParameterizedTest
-    @CsvSource({"free_months, free-months", "credits, credits", "points, credits", "cash, cash-payout"})
+    @CsvSource({"free_months, free-months", "credits, credits", "points, credits", "cash, cash-payout",
+            "mon_discount, discounts", "discount_per, discounts", "discount_mon, discounts"})
     void eachUnitGoesToItsRouteOnly(String unit, String route) throws Exception {
         for (String each : UNIT_ROUTES) {
             getMockEndpoint("mock:direct:" + each).expectedMessageCount(each.equals(route) ? 1 : 0);
