@@ -271,7 +271,12 @@ class ReversalTest extends BridgeTest {
         String subscription = "sub_rev" + id;
         STRIPE.stubGrantableCustomer(customer, subscription);
         String delivery = delivery("free-months.json", id, Map.of("promoter.cust_id", customer));
-        assertThat(post(delivery).statusCode()).isEqualTo(200);
+        // Sent again after a 503, as FirstPromoter would: a cold first Stripe call on a loaded machine can time out.
+        int status = post(delivery).statusCode();
+        for (int again = 0; status == 503 && again < 3; again++) {
+            status = post(delivery).statusCode();
+        }
+        assertThat(status).isEqualTo(200);
         assertThat(grantsSentTo(subscription)).isEqualTo(1);
         int requestsBefore = STRIPE.server().getAllServeEvents().size();
 
