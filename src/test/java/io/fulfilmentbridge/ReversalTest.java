@@ -81,7 +81,7 @@ class ReversalTest extends BridgeTest {
 
     private List<Map<String, Object>> entries(long id) {
         return jdbc.queryForList("SELECT account_kind, account, unit, amount, entry_kind, source FROM ledger_entries "
-                + "WHERE fulfilment_id = ? ORDER BY entry_id", id);
+                + "WHERE fulfilment_id = ? ORDER BY entry_kind, account_kind DESC", id);
     }
 
     private BigDecimal balance(String customerRef) {
