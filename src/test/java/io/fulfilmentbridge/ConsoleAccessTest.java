@@ -218,6 +218,19 @@ class ConsoleAccessTest extends BridgeTest {
     }
 
     @Test
+    void aReversalRunsByPostNotByGet() throws Exception {
+        long id = nextId();
+        assertThat(post(delivery("credits.json", id, Map.of("promoter.cust_id", "console-" + id))).statusCode()).isEqualTo(200);
+        String bridge = path(parkedFulfilmentsMBean());
+        assertRefused(operatorGet("/actuator/jolokia/exec/" + bridge + "/reverse/legacy/" + id + "/refunded"));
+        assertThat(state(id)).isEqualTo("GRANTED");
+
+        String answer = assertAnswered(operatorPost(exec(parkedFulfilmentsMBean(), "reverse", "legacy", id, "refunded"))).asText();
+        assertThat(answer).startsWith("reversed: fulfilment " + id);
+        assertThat(state(id)).isEqualTo("REVERSED");
+    }
+
+    @Test
     void theJsr160ProxyIsRefused() throws Exception {
         try (JmxProxyProbe probe = new JmxProxyProbe()) {
             ObjectNode target = JSON.createObjectNode().put("url", probe.url());

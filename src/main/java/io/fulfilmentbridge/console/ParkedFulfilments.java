@@ -6,6 +6,7 @@ import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 import io.fulfilmentbridge.fulfilment.ParkedRow;
+import io.fulfilmentbridge.fulfilment.Reversal;
 import io.fulfilmentbridge.payout.PayoutAnomalies;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +18,9 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.RuntimeCamelException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jmx.export.annotation.ManagedAttribute;
 import org.springframework.jmx.export.annotation.ManagedOperation;
 import org.springframework.jmx.export.annotation.ManagedOperationParameter;
@@ -25,12 +29,17 @@ import org.springframework.stereotype.Component;
 
 /**
  * The bridge's own MBean, beside Camel's route MBeans: what waits for a person, and the replay that
- * applies it once the cause is fixed (a customer added in Stripe, a unit mapped, a payout retried).
+ * applies it once the cause is fixed (a customer added in Stripe, a unit mapped, a payout retried),
+ * and the reversal of a reward FirstPromoter withdrew after the bridge applied it.
  */
 @Component
 @ManagedResource(objectName = "io.fulfilmentbridge:type=Fulfilments",
-        description = "Parked, failed and stuck fulfilments, and their replay")
+        description = "Parked, failed and stuck fulfilments, their replay, and reversals")
 public class ParkedFulfilments {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ParkedFulfilments.class);
+    /** The inbound kind of bridge.firstpromoter.inbound whose rewards an operator reverses here. */
+    static final String LEGACY = "legacy";
 
     private final FulfilmentRecords records;
     private final ProducerTemplate producer;
@@ -42,7 +51,7 @@ public class ParkedFulfilments {
         this.payoutAnomalies = payoutAnomalies;
     }
 
-    @ManagedAttribute(description = "Parked and failed fulfilments, oldest first: id, unit, amount, state, since, reason; "
+    @ManagedAttribute(description = "Parked and failed fulfilments and reversed ones to review, oldest first: id, unit, amount, state, since, reason; "
             + "then stuck ones, oldest first: id, unit, amount as received, stuck, since, age, reason; then open payout anomalies")
     public String[] getParked() {
         Stream<String> parked = records.parked().stream()
@@ -56,7 +65,7 @@ public class ParkedFulfilments {
     }
 
     @ManagedAttribute(description = "Parked, failed and stuck fulfilments and open payout anomalies, one row each: id, unit, "
-            + "amount as received, state (PARKED, FAILED, stuck, PAYOUT_ANOMALY), since, ageSeconds, reason")
+            + "amount as received, state (PARKED, FAILED, REVERSED, stuck, PAYOUT_ANOMALY), since, ageSeconds, reason")
     public TabularData getParkedTable() {
         List<ParkedRow> rows = new ArrayList<>(records.parkedAndStuck());
         rows.addAll(payoutAnomalies.rows());
@@ -82,6 +91,50 @@ public class ParkedFulfilments {
             throw RuntimeCamelException.wrapRuntimeCamelException(done.getException());
         }
         return done;
+    }
+
+    @ManagedOperation(description = "Reverses one applied fulfilment FirstPromoter withdrew, once: credits and points by two "
+            + "opposite ledger entries, a payout still in the outbox withdrawn; a Stripe reward or a payout already sent is "
+            + "listed for review. Answers what was done, or why nothing was")
+    @ManagedOperationParameter(name = "kind", description = "The inbound kind the fulfilment came by: legacy")
+    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
+    @ManagedOperationParameter(name = "reason", description = "Why it is reversed, kept with the reversal and shown in the parked list")
+    public String reverse(String kind, long fulfilmentId, String reason) {
+        // Webhooks v2 reversals come from FirstPromoter's own events; legacy webhooks have none, so this is their way.
+        if (!LEGACY.equals(kind)) {
+            return "refused: kind '" + kind + "' is not reversed here; only " + LEGACY + " (fulfilment_pending) rewards are; nothing changed";
+        }
+        if (fulfilmentId <= 0) {
+            return "refused: a fulfilment id is positive, not " + fulfilmentId + "; nothing changed";
+        }
+        if (reason == null || reason.isBlank()) {
+            return "refused: give the reason for the reversal, it is kept with it; nothing changed";
+        }
+        Exchange done = producer.send("direct:reverse", ExchangePattern.InOut, exchange -> {
+            exchange.getIn().setBody(FulfilmentKey.pending(fulfilmentId));
+            exchange.setProperty("note", reason.strip());
+        });
+        if (done.getException() != null) {
+            if (causedBy(done.getException(), DuplicateKeyException.class)) {
+                return "refused: fulfilment " + fulfilmentId + " was reversed before (its ledger reversal exists); nothing changed";
+            }
+            LOG.warn("reversal of fulfilment {} failed, rolled back", fulfilmentId, done.getException());
+            return "failed, nothing changed: " + done.getException().getMessage();
+        }
+        Reversal reversal = done.getProperty("reversal", Reversal.class);
+        if (!reversal.found().refused()) {
+            LOG.info("fulfilment {} reversed by an operator ({}): {}", fulfilmentId, reason.strip(), reversal.found());
+        }
+        return reversal.text();
+    }
+
+    private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @ManagedOperation(description = "Dismisses a payout anomaly once it is checked: no longer listed, still kept")

@@ -15,6 +15,7 @@ import java.util.UUID;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -34,6 +35,13 @@ public class FulfilmentRecords {
     public static final String STUCK_REASON = "stuck: the delivery applying it stopped (crashed, or answered 503 and not sent again)";
     /** A RECEIVED fulfilment whose lease ran out before the parameter (now minus stuck-after): stuck. */
     private static final String STUCK = "state = 'RECEIVED' AND COALESCE(lease_until, updated_at) < ?";
+    /** Why a reversed fulfilment delivered again is listed. */
+    public static final String REDELIVERED_AFTER_REVERSAL = "delivered again after it was reversed: not applied, review it with FirstPromoter";
+    /** Reversed fulfilments listed for operators: those with a reason (null once nothing needs a review). */
+    private static final String REVERSED_TO_REVIEW = "state = 'REVERSED' AND reason IS NOT NULL";
+    /** The listed reason, with the operator's reason for the reversal when there is one. */
+    private static final String LISTED_REASON =
+            "CASE WHEN reversal_note IS NULL THEN reason ELSE reason || ' (reversal: ' || reversal_note || ')' END";
     private static final BigDecimal COLUMN_LIMIT = new BigDecimal("1e29");
     private static final String INSERT_CLAIM = """
             INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
@@ -148,6 +156,8 @@ public class FulfilmentRecords {
                 return Decision.answered(Answer.queued("payout queued before, not yet paid"));
             case FAILED:
                 return Decision.answered(Answer.parked(String.valueOf(row.get("reason"))));
+            case REVERSED:
+                return Decision.answered(redeliveredAfterReversal(f.key(), (String) row.get("reason"), now));
             case RECEIVED:
                 if (Boolean.TRUE.equals(row.get("leased"))) {
                     return Decision.WAIT;
@@ -166,6 +176,20 @@ public class FulfilmentRecords {
                 f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(),
                 f.status(), token, until, now, f.id());
         return new Decision(true, attempt, null);
+    }
+
+    /**
+     * A delivery of a reversed fulfilment: FirstPromoter holds the reward pending again (a re-approval).
+     * Never applied again; listed for operators, and answered 202 so FirstPromoter keeps it pending
+     * rather than marking fulfilled a reward the bridge took back.
+     */
+    private Answer redeliveredAfterReversal(FulfilmentKey key, String listedReason, Timestamp now) {
+        if (listedReason == null || !listedReason.contains(REDELIVERED_AFTER_REVERSAL)) {
+            String reason = listedReason == null ? REDELIVERED_AFTER_REVERSAL : REDELIVERED_AFTER_REVERSAL + "; " + listedReason;
+            jdbc.update("UPDATE fulfilments SET reason = ?, updated_at = ? WHERE fulfilment_id = ? AND state = 'REVERSED'",
+                    cut(reason, 1000), now, key.id());
+        }
+        return Answer.parked("fulfilment " + key.id() + " was reversed: " + REDELIVERED_AFTER_REVERSAL);
     }
 
     /** What an operator's replay took: the claim, and the fulfilment as stored when the claim is held. */
@@ -315,6 +339,77 @@ public class FulfilmentRecords {
                 + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'", cut(reason, 1000), key.id());
     }
 
+    // ---- Reversals (contract 11): an applied reward taken back, once, in the caller's transaction.
+
+    /**
+     * Reverses the fulfilment if it was applied: REVERSED, with the operator's reason kept, and listed
+     * for operators where Stripe or a sent payout needs a person. The row stays locked until the
+     * caller's transaction ends, in which the caller adds the effect the result names (the ledger's
+     * opposite entries, the outbox row withdrawn); a concurrent reversal then finds it REVERSED.
+     */
+    public Reversal reverse(FulfilmentKey key, String note) {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+            throw new IllegalStateException("a reversal commits with its effect: call it inside a transaction");
+        }
+        List<Map<String, Object>> rows = jdbc.queryForList(
+                "SELECT unit, state, reversal_note, reversed_at FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE", key.id());
+        if (rows.isEmpty()) {
+            return new Reversal(key, Reversal.Found.UNKNOWN, null, null);
+        }
+        Map<String, Object> row = rows.get(0);
+        String unit = (String) row.get("unit");
+        FulfilmentState state = FulfilmentState.valueOf((String) row.get("state"));
+        Reversal.Found found;
+        String listed = Reversal.PAYOUT_REVIEW;
+        String detail = null;
+        switch (state) {
+            case REVERSED -> {
+                return new Reversal(key, Reversal.Found.ALREADY_REVERSED, unit, "at " + row.get("reversed_at")
+                        + (row.get("reversal_note") == null ? "" : ": " + row.get("reversal_note")));
+            }
+            case RECEIVED, PARKED -> {
+                return new Reversal(key, Reversal.Found.NOT_APPLIED, unit,
+                        state == FulfilmentState.RECEIVED ? "being applied (or stuck)" : "parked");
+            }
+            case GRANTED -> {
+                boolean ledger = "credits".equals(unit) || "points".equals(unit);
+                found = ledger ? Reversal.Found.CREDITS : Reversal.Found.BILLING;
+                listed = ledger ? null : Reversal.BILLING_REVIEW;
+            }
+            // Listed until its outbox row is found and withdrawn (payoutWithdrawn): the relay may have sent it.
+            case QUEUED -> found = Reversal.Found.PAYOUT_QUEUED;
+            // Sent: a FAILED payout may still be paid by a worker that corrects itself.
+            case PAID, FAILED -> {
+                found = Reversal.Found.PAYOUT_SENT;
+                detail = state == FulfilmentState.PAID ? "and paid" : "and reported failed";
+            }
+            default -> throw new IllegalStateException("fulfilment " + key.id() + " is " + state);
+        }
+        Timestamp now = Timestamp.from(Instant.now());
+        int updated = jdbc.update("""
+                UPDATE fulfilments SET state = 'REVERSED', reason = ?, reversal_note = ?, reversed_at = ?, updated_at = ?
+                WHERE fulfilment_id = ? AND state = ?""", listed, cut(note, 1000), now, now, key.id(), state.name());
+        if (updated != 1) {
+            throw new IllegalStateException("fulfilment " + key.id() + " changed while it was locked for its reversal");
+        }
+        return new Reversal(key, found, unit, detail);
+    }
+
+    /**
+     * A reversed payout's outbox rows deleted in the reversal's transaction: if one was there, the relay
+     * (which deletes a row before it sends it) can never send it, and nothing needs a review.
+     */
+    public Reversal payoutWithdrawn(Reversal reversal, int outboxRowsDeleted) {
+        if (!reversal.payoutInOutbox()) {
+            throw new IllegalArgumentException("no payout to withdraw: " + reversal);
+        }
+        if (outboxRowsDeleted == 0) {
+            return new Reversal(reversal.key(), Reversal.Found.PAYOUT_SENT, reversal.unit(), "by the outbox relay, not yet paid");
+        }
+        jdbc.update("UPDATE fulfilments SET reason = NULL WHERE fulfilment_id = ? AND state = 'REVERSED'", reversal.key().id());
+        return new Reversal(reversal.key(), Reversal.Found.PAYOUT_WITHDRAWN, reversal.unit(), null);
+    }
+
     // ---- Payouts: the payout worker's results, in the transaction that called lockForPayoutResult. Each
     // changes the row only from the states it is meant for.
 
@@ -386,18 +481,22 @@ public class FulfilmentRecords {
 
     // ---- What waits for an operator (reads).
 
-    /** Parked and failed fulfilments, oldest first. */
+    /** Parked and failed fulfilments, and reversed ones to review, oldest first. */
     public List<Map<String, Object>> parked() {
-        return jdbc.queryForList("""
-                SELECT fulfilment_id, unit, amount, state, reason, updated_at FROM fulfilments
-                WHERE state IN ('PARKED', 'FAILED') ORDER BY updated_at, fulfilment_id""");
+        return jdbc.queryForList("SELECT fulfilment_id, unit, amount, state, " + LISTED_REASON + " AS reason, updated_at "
+                + "FROM fulfilments WHERE state IN ('PARKED', 'FAILED') OR " + REVERSED_TO_REVIEW + " ORDER BY updated_at, fulfilment_id");
     }
 
-    /** Parked, failed and stuck fulfilments as the operators' table shows them, oldest first. */
+    /**
+     * Parked, failed, reversed to review and stuck fulfilments as the operators' table shows them,
+     * oldest first. Reversed ones are listed, not counted in the parked gauge: like payout anomalies,
+     * they need a look, not a replay.
+     */
     public List<ParkedRow> parkedAndStuck() {
-        return jdbc.query("""
-                SELECT fulfilment_id, unit, amount_received, amount, state, reason, updated_at AS since FROM fulfilments
-                WHERE state IN ('PARKED', 'FAILED')
+        return jdbc.query("SELECT fulfilment_id, unit, amount_received, amount, state, " + LISTED_REASON + """
+                 AS reason, updated_at AS since FROM fulfilments
+                WHERE state IN ('PARKED', 'FAILED') OR\s""" + REVERSED_TO_REVIEW + """
+
                 UNION ALL
                 SELECT fulfilment_id, unit, amount_received, amount, 'stuck', NULL, COALESCE(lease_until, updated_at) FROM fulfilments
                 WHERE\s""" + STUCK + " ORDER BY since, fulfilment_id", (rs, n) -> {

@@ -4,6 +4,7 @@ package io.fulfilmentbridge.fulfilment;
  * The states of a fulfilment's record, written only by {@link FulfilmentRecords}:
  * RECEIVED (claimed by a delivery, being applied) then GRANTED, QUEUED (cash, then PAID or FAILED)
  * or PARKED. FAILED and PARKED wait for an operator's replay, which takes them back to RECEIVED.
+ * REVERSED: an applied reward taken back (contract 11), for good: never applied or replayed again.
  */
 public enum FulfilmentState {
     RECEIVED,
@@ -11,7 +12,8 @@ public enum FulfilmentState {
     QUEUED,
     PAID,
     FAILED,
-    PARKED;
+    PARKED,
+    REVERSED;
 
     /** A replay takes these back (and a RECEIVED one whose lease ran out long ago: stuck). */
     public boolean waitsForOperator() {

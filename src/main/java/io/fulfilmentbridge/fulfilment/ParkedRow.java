@@ -16,7 +16,7 @@ import javax.management.openmbean.TabularType;
 
 /**
  * One fulfilment waiting for an operator, as a row of the console's table (JMX open types, so any
- * JMX client reads it without the bridge's classes). state is PARKED, FAILED or stuck; other lists
+ * JMX client reads it without the bridge's classes). state is PARKED, FAILED, REVERSED (to review) or stuck; other lists
  * (payout anomalies) add rows with their own state word. amount is exactly as received.
  */
 public record ParkedRow(long fulfilmentId, String unit, String amount, String state, Instant since, String reason) {

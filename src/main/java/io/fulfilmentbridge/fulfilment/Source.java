@@ -7,5 +7,16 @@ package io.fulfilmentbridge.fulfilment;
  */
 public enum Source {
     /** The legacy fulfilment_pending webhook: data.id is a FirstPromoter v1 payout id. */
-    FULFILMENT_PENDING
+    FULFILMENT_PENDING("v1");
+
+    private final String ledgerSource;
+
+    Source(String ledgerSource) {
+        this.ledgerSource = ledgerSource;
+    }
+
+    /** As ledger_entries.source writes it (contract 9): v1 for a legacy delivery, v2 for a commission. */
+    public String ledgerSource() {
+        return ledgerSource;
+    }
 }

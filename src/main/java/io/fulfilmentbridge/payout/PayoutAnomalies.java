@@ -24,7 +24,9 @@ public class PayoutAnomalies {
         /** An attempt other than the latest was paid (a replay queued a newer one, or is being applied). */
         OLDER_ATTEMPT("older_attempt"),
         /** An attempt was paid after another attempt of the same fulfilment was paid. */
-        SECOND_PAYMENT("second_payment");
+        SECOND_PAYMENT("second_payment"),
+        /** A payout was paid after its fulfilment was reversed (contract 11): not a completion. */
+        REVERSED_PAID("paid_after_reversal");
 
         private final String label;
 

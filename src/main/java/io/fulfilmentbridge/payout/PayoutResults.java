@@ -112,7 +112,11 @@ public class PayoutResults {
         List<Map<String, Object>> otherPaid = anomalies.otherPaidAttempts(id, attempt);
         String reason;
         Kind kind;
-        if (attempt == latest && state == FulfilmentState.PAID) {
+        if (state == FulfilmentState.REVERSED) {
+            // Reversed after it was queued: the money went out anyway. It stays REVERSED; FirstPromoter is not told.
+            kind = Kind.REVERSED_PAID;
+            reason = "attempt " + attempt + " was paid after the fulfilment was reversed: recover the payout or undo the reversal";
+        } else if (attempt == latest && state == FulfilmentState.PAID) {
             LOG.info("payout of fulfilment {} attempt {} paid again (reference {}): nothing changed", id, attempt, result.reference());
             return Recorded.DONE;
         } else if (!otherPaid.isEmpty() || state == FulfilmentState.PAID) {

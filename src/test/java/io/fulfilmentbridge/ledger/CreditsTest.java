@@ -40,7 +40,7 @@ class CreditsTest extends BridgeTest {
         assertThat(jdbc.queryForObject("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries", BigDecimal.class))
                 .isEqualByComparingTo("0");
         assertThat(jdbc.queryForList(
-                "SELECT fulfilment_id FROM ledger_entries GROUP BY fulfilment_id HAVING SUM(amount) <> 0 OR COUNT(*) <> 2"))
+                "SELECT fulfilment_id FROM ledger_entries GROUP BY fulfilment_id, entry_kind HAVING SUM(amount) <> 0 OR COUNT(*) <> 2"))
                 .isEmpty();
     }
 
