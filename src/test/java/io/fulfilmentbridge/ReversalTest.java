@@ -299,6 +299,38 @@ class ReversalTest extends BridgeTest {
                 .contains("review the customer");
     }
 
+    @Test
+    void aReviewedReversalIsDismissedAndStaysReversed() throws Exception {
+        long id = nextId();
+        String customer = "cus_dis" + id;
+        STRIPE.stubGrantableCustomer(customer, "sub_dis" + id);
+        String delivery = delivery("free-months.json", id, Map.of("promoter.cust_id", customer));
+        int status = post(delivery).statusCode();
+        for (int again = 0; status == 503 && again < 3; again++) {
+            status = post(delivery).statusCode();
+        }
+        assertThat(status).isEqualTo(200);
+        assertThat(reverse("legacy", id, "customer refunded")).startsWith("reversed:");
+        assertThat(tableRow(id, "REVERSED")).isNotNull();
+
+        assertThat(dismissReversal("v2", id)).startsWith("refused: kind 'v2'");
+        assertThat(tableRow(id, "REVERSED")).isNotNull();
+        assertThat(dismissReversal("legacy", id)).startsWith("dismissed: fulfilment " + id);
+
+        assertThat(tableRow(id, "REVERSED")).isNull();
+        assertThat(parkedList()).noneMatch(line -> line.startsWith(id + " "));
+        assertThat(record(id)).containsEntry("state", "REVERSED").containsEntry("reversal_note", "customer refunded");
+        assertThat(dismissReversal("legacy", id)).startsWith("refused: fulfilment " + id + " is no reversed reward listed");
+        long granted = granted("dis-" + id, "3");
+        assertThat(dismissReversal("legacy", granted)).startsWith("refused:");
+        assertThat(state(granted)).isEqualTo("GRANTED");
+    }
+
+    private String dismissReversal(String kind, long id) throws Exception {
+        return (String) JMX.invoke(parkedFulfilmentsMBean(), "dismissReversal", new Object[] {kind, id},
+                new String[] {String.class.getName(), "long"});
+    }
+
     private int grantsSentTo(String subscriptionId) {
         return STRIPE.server().findAll(postRequestedFor(urlPathEqualTo("/v1/subscriptions/" + subscriptionId))).size();
     }

@@ -144,6 +144,19 @@ public class ParkedFulfilments {
         return payoutAnomalies.dismiss(fulfilmentId, attempt);
     }
 
+    @ManagedOperation(description = "Dismisses a reversed reward listed for review once it is checked: no longer listed, "
+            + "still REVERSED with its reason")
+    @ManagedOperationParameter(name = "kind", description = "The inbound kind: legacy")
+    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
+    public String dismissReversal(String kind, long fulfilmentId) {
+        if (!LEGACY.equals(kind)) {
+            return "refused: kind '" + kind + "' has no reversals here; only " + LEGACY + "; nothing changed";
+        }
+        return records.dismissReversalReview(FulfilmentKey.pending(fulfilmentId))
+                ? "dismissed: fulfilment " + fulfilmentId + " is no longer listed; it stays REVERSED"
+                : "refused: fulfilment " + fulfilmentId + " is no reversed reward listed for review; nothing changed";
+    }
+
     @ManagedOperation(description = "Replays every parked, failed or stuck fulfilment with exactly this reason; answers how many ended in each outcome")
     @ManagedOperationParameter(name = "reason", description = "The reason as the parked list shows it")
     public String replayAllWithReason(String reason) {

@@ -410,6 +410,15 @@ public class FulfilmentRecords {
         return new Reversal(reversal.key(), Reversal.Found.PAYOUT_WITHDRAWN, reversal.unit(), null);
     }
 
+    /**
+     * An operator checked a reversed reward listed for review (the customer in Stripe, a sent payout):
+     * no longer listed; the reversal and its note stay. False when it was not listed.
+     */
+    public boolean dismissReversalReview(FulfilmentKey key) {
+        return jdbc.update("UPDATE fulfilments SET reason = NULL, updated_at = ? WHERE fulfilment_id = ? AND " + REVERSED_TO_REVIEW,
+                Timestamp.from(Instant.now()), key.id()) == 1;
+    }
+
     // ---- Payouts: the payout worker's results, in the transaction that called lockForPayoutResult. Each
     // changes the row only from the states it is meant for.
 
