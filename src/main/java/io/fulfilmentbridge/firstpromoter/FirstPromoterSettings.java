@@ -14,6 +14,8 @@ import org.springframework.util.StringUtils;
  * Optional (contract section 8): telling FirstPromoter's API that a reward it still holds pending is
  * fulfilled, after a payout is paid or a replay applied it. Off while v1-api-key is empty.
  *
+ * @param inbound the kind of webhook this bridge applies: legacy (the fulfilment_pending webhook); the
+ *        other kind's endpoint answers 202 ignored. This version has legacy only; webhooks v2 comes later
  * @param v1ApiKey the API key on FirstPromoter's Settings page (sent as X-API-KEY), for API v1, which
  *        closes a fulfilment_pending reward's v1 payout; empty: FirstPromoter is not told
  * @param v1ApiBase FirstPromoter's API v1
@@ -30,6 +32,7 @@ import org.springframework.util.StringUtils;
  */
 @ConfigurationProperties("bridge.firstpromoter")
 public record FirstPromoterSettings(
+        @DefaultValue(LEGACY) String inbound,
         String v1ApiKey,
         @DefaultValue("https://firstpromoter.com") String v1ApiBase,
         String apiKey,
@@ -41,7 +44,14 @@ public record FirstPromoterSettings(
         @DefaultValue("6") int maxAttempts,
         @DefaultValue("1m") Duration retryBackoff) {
 
+    public static final String LEGACY = "legacy";
+
     public FirstPromoterSettings {
+        if (!LEGACY.equals(inbound)) {
+            // One kind per bridge (contract 9): v2 becomes a value when this version applies its events.
+            throw new IllegalArgumentException("bridge.firstpromoter.inbound must be legacy, was '" + inbound
+                    + "': this version applies the fulfilment_pending webhook only, not webhooks v2 events");
+        }
         v1ApiKey = v1ApiKey == null ? "" : v1ApiKey;
         apiKey = apiKey == null ? "" : apiKey;
         accountId = accountId == null ? "" : accountId;
@@ -61,7 +71,7 @@ public record FirstPromoterSettings(
 
     @Override
     public String toString() {
-        return "FirstPromoterSettings[v1ApiKey=" + masked(v1ApiKey) + ", v1ApiBase=" + v1ApiBase + ", apiKey="
+        return "FirstPromoterSettings[inbound=" + inbound + ", v1ApiKey=" + masked(v1ApiKey) + ", v1ApiBase=" + v1ApiBase + ", apiKey="
                 + masked(apiKey) + ", accountId=" + accountId + ", apiBase=" + apiBase + ", connectTimeout="
                 + connectTimeout + ", readTimeout=" + readTimeout + ", pollInterval=" + pollInterval
                 + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff + "]";

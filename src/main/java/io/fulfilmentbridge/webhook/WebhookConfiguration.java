@@ -39,8 +39,19 @@ public class WebhookConfiguration {
     FilterRegistrationBean<WebhookGuardFilter> webhookGuard(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door,
             AnswerStatuses statuses, WebhookSettings settings) {
         FilterRegistrationBean<WebhookGuardFilter> registration = new FilterRegistrationBean<>(new WebhookGuardFilter(
-                secrets, metrics, door, statuses, settings.maxBodyBytes(), settings.maxDrainBytes()));
+                secrets, metrics, door, statuses, false, settings.maxBodyBytes(), settings.maxDrainBytes()));
         registration.addUrlPatterns(settings.path());
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        return registration;
+    }
+
+    /** The same checks in front of the webhooks v2 endpoint, whose subscriptions may send the secret as a Bearer token. */
+    @Bean
+    FilterRegistrationBean<WebhookGuardFilter> eventsGuard(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door,
+            AnswerStatuses statuses, WebhookSettings settings) {
+        FilterRegistrationBean<WebhookGuardFilter> registration = new FilterRegistrationBean<>(new WebhookGuardFilter(
+                secrets, metrics, door, statuses, true, settings.maxBodyBytes(), settings.maxDrainBytes()));
+        registration.addUrlPatterns(settings.eventsPath());
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         return registration;
     }

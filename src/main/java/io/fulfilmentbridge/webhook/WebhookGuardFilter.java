@@ -33,11 +33,13 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
     private final FulfilmentMetrics metrics;
     private final WebhookDoor door;
     private final AnswerStatuses statuses;
+    private final boolean acceptsBearer;
     private final int maxBodyBytes;
     private final long maxDrainBytes;
 
     public WebhookGuardFilter(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door, AnswerStatuses statuses,
-                              int maxBodyBytes, long maxDrainBytes) {
+                              boolean acceptsBearer, int maxBodyBytes, long maxDrainBytes) {
+        this.acceptsBearer = acceptsBearer;
         this.secrets = secrets;
         this.metrics = metrics;
         this.door = door;
@@ -60,7 +62,7 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
             refuse(request, response, new Answer(Outcome.METHOD_NOT_ALLOWED, "only POST is accepted"));
             return;
         }
-        if (!secrets.accepts(presentedSecret(request))) {
+        if (!secrets.accepts(presentedSecret(request, acceptsBearer))) {
             refuse(request, response, new Answer(Outcome.UNAUTHORIZED,
                     "missing or wrong secret: pass ?token=<secret> or HTTP Basic credentials"));
             return;
@@ -86,8 +88,11 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
                 || (mediaType.startsWith("application/") && mediaType.endsWith("+json"));
     }
 
-    /** The token query parameter, or the password of Basic credentials. The query is parsed by hand so a form body is never read. */
-    static String presentedSecret(HttpServletRequest request) {
+    /**
+     * The token query parameter, or the password of Basic credentials, or (webhooks v2, whose
+     * subscriptions send custom headers) a Bearer token. The query is parsed by hand so a form body is never read.
+     */
+    static String presentedSecret(HttpServletRequest request, boolean acceptsBearer) {
         String query = request.getQueryString();
         if (query != null) {
             for (String pair : query.split("&")) {
@@ -102,6 +107,9 @@ public class WebhookGuardFilter extends OncePerRequestFilter {
             }
         }
         String authorization = request.getHeader("Authorization");
+        if (acceptsBearer && authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return authorization.substring(7).trim();
+        }
         if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
             try {
                 String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);

@@ -11,6 +11,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * The webhook FirstPromoter sends fulfilments to.
  *
  * @param path the URL path deliveries are posted to
+ * @param eventsPath the URL path of FirstPromoter's webhooks v2 events (answered as bridge.firstpromoter.inbound says)
  * @param secret one or more shared secrets the URL carries, comma separated (several let one be rotated
  *        without downtime); empty: one is generated into secret-file
  * @param secretFile where the secret generated without a configured one is kept, readable only by the
@@ -22,6 +23,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("bridge.webhook")
 public record WebhookSettings(
         @DefaultValue("/webhooks/firstpromoter/fulfilment") String path,
+        @DefaultValue("/webhooks/firstpromoter/events") String eventsPath,
         String secret,
         @DefaultValue("./data/webhook-secret") Path secretFile,
         @DefaultValue("65536") int maxBodyBytes,
@@ -30,6 +32,10 @@ public record WebhookSettings(
     public WebhookSettings {
         if (path == null || !path.startsWith("/")) {
             throw new IllegalArgumentException("bridge.webhook.path must start with /, was " + path);
+        }
+        if (eventsPath == null || !eventsPath.startsWith("/") || eventsPath.equals(path)) {
+            throw new IllegalArgumentException("bridge.webhook.events-path must start with / and differ from bridge.webhook.path, was "
+                    + eventsPath);
         }
         secret = secret == null ? "" : secret;
         if (secretFile == null) {
@@ -41,7 +47,7 @@ public record WebhookSettings(
 
     @Override
     public String toString() {
-        return "WebhookSettings[path=" + path + ", secret=" + masked(secret) + ", secretFile=" + secretFile
+        return "WebhookSettings[path=" + path + ", eventsPath=" + eventsPath + ", secret=" + masked(secret) + ", secretFile=" + secretFile
                 + ", maxBodyBytes=" + maxBodyBytes + ", maxDrainBytes=" + maxDrainBytes + "]";
     }
 }

@@ -51,7 +51,7 @@ class SettingsSecretsMaskedTest {
         assertThat(new OperatorSettings("operator", "")).hasToString("OperatorSettings[username=operator, password=[empty]]");
         assertThat(new BrokerSettings(0, "payout-worker", null, java.nio.file.Path.of("pw")).toString())
                 .contains("user=payout-worker", "password=[empty]");
-        assertThat(new WebhookSettings("/hook", SECRET, java.nio.file.Path.of("s"), 1, 1).toString())
+        assertThat(new WebhookSettings("/hook", "/events", SECRET, java.nio.file.Path.of("s"), 1, 1).toString())
                 .contains("path=/hook", "secret=[set]").doesNotContain(SECRET);
         Binder binder = new Binder(new MapConfigurationPropertySource(Map.of(
                 "bridge.firstpromoter.v1-api-key", SECRET, "bridge.firstpromoter.account-id", "acc_shown")));

@@ -1,0 +1,54 @@
+package io.fulfilmentbridge.firstpromoter;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.stereotype.Component;
+
+/**
+ * One inbound kind per bridge (contract 9, bridge.firstpromoter.inbound): FirstPromoter's docs give no
+ * link between a legacy payout id and a v2 commission id, so a bridge taking both could apply one
+ * reward twice. Deliveries of the other kind are answered 202 ignored (route firstpromoter-events);
+ * this counts them, warns at most once a minute, and shows them on health, so a team that subscribed
+ * the wrong kind finds out.
+ */
+@Component("firstpromoterInbound")
+public class InboundKind implements HealthIndicator {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InboundKind.class);
+    private static final Duration WARN_EVERY = Duration.ofMinutes(1);
+
+    private final String inbound;
+    private final AtomicLong otherKind = new AtomicLong();
+    private final AtomicReference<Instant> lastOtherKind = new AtomicReference<>();
+    private final AtomicReference<Instant> lastWarning = new AtomicReference<>(Instant.EPOCH);
+
+    public InboundKind(FirstPromoterSettings settings) {
+        this.inbound = settings.inbound();
+    }
+
+    /** A delivery of the kind this bridge does not apply (today: a webhooks v2 event). */
+    public void otherKindReceived() {
+        long count = otherKind.incrementAndGet();
+        Instant now = Instant.now();
+        lastOtherKind.set(now);
+        Instant warned = lastWarning.get();
+        if (now.isAfter(warned.plus(WARN_EVERY)) && lastWarning.compareAndSet(warned, now)) {
+            LOG.warn("a FirstPromoter webhooks v2 event was answered 202 ignored ({} so far): this bridge applies the "
+                    + "legacy fulfilment_pending webhook (bridge.firstpromoter.inbound={}); point FirstPromoter's "
+                    + "fulfilment webhook at it instead", count, inbound);
+        }
+    }
+
+    @Override
+    public Health health() {
+        Health.Builder health = Health.up().withDetail("inbound", inbound).withDetail("otherKindIgnored", otherKind.get());
+        Instant last = lastOtherKind.get();
+        return (last == null ? health : health.withDetail("lastOtherKindAt", last.toString())).build();
+    }
+}
