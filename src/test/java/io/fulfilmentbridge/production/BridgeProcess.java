@@ -69,6 +69,11 @@ final class BridgeProcess {
         return URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/fulfilment" + (query == null ? "" : "?" + query));
     }
 
+    /** The webhooks v2 endpoint, which a legacy bridge answers 202 ignored after the webhook's checks. */
+    URI events(String query) {
+        return URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/events" + (query == null ? "" : "?" + query));
+    }
+
     /** Starts the JVM and waits until its health endpoint answers UP. */
     synchronized BridgeProcess start() {
         launch();
