@@ -141,7 +141,8 @@ public class ParkedFulfilments {
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
     @ManagedOperationParameter(name = "attempt", description = "The paid attempt the anomaly names")
     public String dismissAnomaly(long fulfilmentId, int attempt) {
-        return payoutAnomalies.dismiss(fulfilmentId, attempt);
+        // Payouts are legacy only (contract 9: v2 cash is not acted on), so the id is a legacy one.
+        return payoutAnomalies.dismiss(FulfilmentKey.pending(fulfilmentId), attempt);
     }
 
     @ManagedOperation(description = "Dismisses a reversed reward listed for review once it is checked: no longer listed, "

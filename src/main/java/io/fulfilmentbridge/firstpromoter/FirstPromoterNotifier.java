@@ -81,6 +81,7 @@ public class FirstPromoterNotifier {
             return;
         }
         int attempt = attemptsBefore + 1;
+        // Legacy: route firstpromoter-notify reads only source v1 rows, which API v1 completes by payout id.
         FulfilmentKey key = FulfilmentKey.pending(fulfilmentId);
         // Counted before the call; also keeps a second bridge instance from sending the same notice.
         if (!records.takeNoticeAttempt(key, attemptsBefore, Instant.now().plus(backoff(attempt)))) {

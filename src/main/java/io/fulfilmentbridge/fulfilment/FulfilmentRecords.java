@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -44,9 +45,9 @@ public class FulfilmentRecords {
             "CASE WHEN reversal_note IS NULL THEN reason ELSE reason || ' (reversal: ' || reversal_note || ')' END";
     private static final BigDecimal COLUMN_LIMIT = new BigDecimal("1e29");
     private static final String INSERT_CLAIM = """
-            INSERT INTO fulfilments (fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
+            INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
                 received_status, state, lease_holder, lease_until, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""";
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
@@ -108,7 +109,7 @@ public class FulfilmentRecords {
 
     /** The parameters of INSERT_CLAIM. */
     private static Object[] claimRow(Fulfilment f, String token, Timestamp until, Timestamp now) {
-        return new Object[] {f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(),
+        return new Object[] {f.key().source().ledgerSource(), f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(),
                 f.custId(), f.email(), f.status(), token, until, now, now};
     }
 
@@ -140,7 +141,7 @@ public class FulfilmentRecords {
     private Decision decideExisting(Fulfilment f, String token, Timestamp now, Timestamp until) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
                 SELECT state, reason, attempt, payout_reference, lease_until IS NOT NULL AND lease_until > ? AS leased
-                FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", now, f.id());
+                FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE""", now, f.key().source().ledgerSource(), f.id());
         if (rows.isEmpty()) {
             return Decision.WAIT;
         }
@@ -172,9 +173,9 @@ public class FulfilmentRecords {
                 UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, amount_received = ?, promoter_id = ?, customer_ref = ?, email = ?,
                     received_status = ?, state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?,
                     firstpromoter_notice = NULL
-                WHERE fulfilment_id = ?""",
+                WHERE source = ? AND fulfilment_id = ?""",
                 f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(),
-                f.status(), token, until, now, f.id());
+                f.status(), token, until, now, f.key().source().ledgerSource(), f.id());
         return new Decision(true, attempt, null);
     }
 
@@ -186,8 +187,8 @@ public class FulfilmentRecords {
     private Answer redeliveredAfterReversal(FulfilmentKey key, String listedReason, Timestamp now) {
         if (listedReason == null || !listedReason.contains(REDELIVERED_AFTER_REVERSAL)) {
             String reason = listedReason == null ? REDELIVERED_AFTER_REVERSAL : REDELIVERED_AFTER_REVERSAL + "; " + listedReason;
-            jdbc.update("UPDATE fulfilments SET reason = ?, updated_at = ? WHERE fulfilment_id = ? AND state = 'REVERSED'",
-                    cut(reason, 1000), now, key.id());
+            jdbc.update("UPDATE fulfilments SET reason = ?, updated_at = ? WHERE source = ? AND fulfilment_id = ? AND state = 'REVERSED'",
+                    cut(reason, 1000), now, key.source().ledgerSource(), key.id());
         }
         return Answer.parked("fulfilment " + key.id() + " was reversed: " + REDELIVERED_AFTER_REVERSAL);
     }
@@ -212,7 +213,7 @@ public class FulfilmentRecords {
                     SELECT event_id, unit, amount, amount_received, received_status, promoter_id, customer_ref, email, state,
                         attempt, reason,\s""" + STUCK + """
                      AS stuck
-                    FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE""", stuckBefore, fulfilmentId);
+                    FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE""", stuckBefore, key.source().ledgerSource(), fulfilmentId);
             FulfilmentState state = rows.isEmpty() ? null : FulfilmentState.valueOf((String) rows.get(0).get("state"));
             boolean stuck = !rows.isEmpty() && Boolean.TRUE.equals(rows.get(0).get("stuck"));
             if ((state == null || !state.waitsForOperator()) && !stuck) {
@@ -230,8 +231,8 @@ public class FulfilmentRecords {
             int taken = jdbc.update("""
                     UPDATE fulfilments SET state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?,
                         firstpromoter_notice = 'DUE', firstpromoter_attempts = 0, firstpromoter_next_at = ?
-                    WHERE fulfilment_id = ? AND (state IN ('PARKED', 'FAILED') OR\s""" + STUCK + ")",
-                    token, until, now, now, fulfilmentId, stuckBefore);
+                    WHERE source = ? AND fulfilment_id = ? AND (state IN ('PARKED', 'FAILED') OR\s""" + STUCK + ")",
+                    token, until, now, now, key.source().ledgerSource(), fulfilmentId, stuckBefore);
             if (taken != 1) {
                 return new Replay(Claim.settled(key, Answer.ignored("fulfilment " + fulfilmentId
                         + " was taken by a delivery meanwhile: nothing replayed")), null);
@@ -262,8 +263,8 @@ public class FulfilmentRecords {
     public Answer park(Claim claim, String reason, Deadline deadline) {
         int updated = deadline.boundStatements(0, () -> jdbc.update("""
                 UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, updated_at = ?
-                WHERE fulfilment_id = ? AND lease_holder = ?""",
-                cut(reason, 1000), Timestamp.from(Instant.now()), claim.key().id(), claim.lease()));
+                WHERE source = ? AND fulfilment_id = ? AND lease_holder = ?""",
+                cut(reason, 1000), Timestamp.from(Instant.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease()));
         requireLease(updated, claim.key());
         return Answer.parked(reason);
     }
@@ -272,8 +273,8 @@ public class FulfilmentRecords {
     public void markGranted(Claim claim) {
         int updated = jdbc.update("""
                 UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?
-                WHERE fulfilment_id = ? AND lease_holder = ?""",
-                Timestamp.from(Instant.now()), claim.key().id(), claim.lease());
+                WHERE source = ? AND fulfilment_id = ? AND lease_holder = ?""",
+                Timestamp.from(Instant.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease());
         requireLease(updated, claim.key());
     }
 
@@ -285,8 +286,8 @@ public class FulfilmentRecords {
         Timestamp now = Timestamp.from(Instant.now());
         int[] updated = jdbc.batchUpdate("""
                 UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?
-                WHERE fulfilment_id = ? AND lease_holder = ?""",
-                claims.stream().map(c -> new Object[] {now, c.key().id(), c.lease()}).toList());
+                WHERE source = ? AND fulfilment_id = ? AND lease_holder = ?""",
+                claims.stream().map(c -> new Object[] {now, c.key().source().ledgerSource(), c.key().id(), c.lease()}).toList());
         for (int i = 0; i < updated.length; i++) {
             if (updated[i] != 1) {
                 throw new RetryLater("the fulfilment was taken over by another delivery; retry later");
@@ -299,8 +300,8 @@ public class FulfilmentRecords {
         int updated = jdbc.update("""
                 UPDATE fulfilments SET state = 'QUEUED', reason = NULL, attempt = ?, lease_holder = NULL, lease_until = NULL,
                     updated_at = ?
-                WHERE fulfilment_id = ? AND lease_holder = ?""",
-                claim.attempt(), Timestamp.from(Instant.now()), claim.key().id(), claim.lease());
+                WHERE source = ? AND fulfilment_id = ? AND lease_holder = ?""",
+                claim.attempt(), Timestamp.from(Instant.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease());
         requireLease(updated, claim.key());
     }
 
@@ -312,8 +313,8 @@ public class FulfilmentRecords {
         try {
             // Bounded: the answer is waiting for this, and a hung database must not hold it.
             deadline.boundStatements(Deadline.CLEAN_UP_MILLIS, () -> jdbc.update(
-                    "UPDATE fulfilments SET lease_until = ? WHERE fulfilment_id = ? AND lease_holder = ? AND state = 'RECEIVED'",
-                    Timestamp.from(Instant.now()), claim.key().id(), claim.lease()));
+                    "UPDATE fulfilments SET lease_until = ? WHERE source = ? AND fulfilment_id = ? AND lease_holder = ? AND state = 'RECEIVED'",
+                    Timestamp.from(Instant.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease()));
         } catch (RuntimeException databaseDown) {
             // The lease runs out by itself.
         }
@@ -330,13 +331,13 @@ public class FulfilmentRecords {
     /** A grant of another delivery's fulfilment, whose answer was lost, took effect: granted, if still being applied. */
     public void settleGranted(FulfilmentKey key) {
         jdbc.update("UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, "
-                + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'", key.id());
+                + "updated_at = CURRENT_TIMESTAMP WHERE source = ? AND fulfilment_id = ? AND state = 'RECEIVED'", key.source().ledgerSource(), key.id());
     }
 
     /** A grant of another delivery's fulfilment, whose answer was lost, was refused: parked, if still being applied. */
     public void settleParked(FulfilmentKey key, String reason) {
         jdbc.update("UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, "
-                + "updated_at = CURRENT_TIMESTAMP WHERE fulfilment_id = ? AND state = 'RECEIVED'", cut(reason, 1000), key.id());
+                + "updated_at = CURRENT_TIMESTAMP WHERE source = ? AND fulfilment_id = ? AND state = 'RECEIVED'", cut(reason, 1000), key.source().ledgerSource(), key.id());
     }
 
     // ---- Reversals (contract 11): an applied reward taken back, once, in the caller's transaction.
@@ -352,7 +353,7 @@ public class FulfilmentRecords {
             throw new IllegalStateException("a reversal commits with its effect: call it inside a transaction");
         }
         List<Map<String, Object>> rows = jdbc.queryForList(
-                "SELECT unit, state, reversal_note, reversed_at FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE", key.id());
+                "SELECT unit, state, reversal_note, reversed_at FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE", key.source().ledgerSource(), key.id());
         if (rows.isEmpty()) {
             return new Reversal(key, Reversal.Found.UNKNOWN, null, null);
         }
@@ -388,7 +389,7 @@ public class FulfilmentRecords {
         Timestamp now = Timestamp.from(Instant.now());
         int updated = jdbc.update("""
                 UPDATE fulfilments SET state = 'REVERSED', reason = ?, reversal_note = ?, reversed_at = ?, updated_at = ?
-                WHERE fulfilment_id = ? AND state = ?""", listed, cut(note, 1000), now, now, key.id(), state.name());
+                WHERE source = ? AND fulfilment_id = ? AND state = ?""", listed, cut(note, 1000), now, now, key.source().ledgerSource(), key.id(), state.name());
         if (updated != 1) {
             throw new IllegalStateException("fulfilment " + key.id() + " changed while it was locked for its reversal");
         }
@@ -406,7 +407,7 @@ public class FulfilmentRecords {
         if (outboxRowsDeleted == 0) {
             return new Reversal(reversal.key(), Reversal.Found.PAYOUT_SENT, reversal.unit(), "by the outbox relay, not yet paid");
         }
-        jdbc.update("UPDATE fulfilments SET reason = NULL WHERE fulfilment_id = ? AND state = 'REVERSED'", reversal.key().id());
+        jdbc.update("UPDATE fulfilments SET reason = NULL WHERE source = ? AND fulfilment_id = ? AND state = 'REVERSED'", reversal.key().source().ledgerSource(), reversal.key().id());
         return new Reversal(reversal.key(), Reversal.Found.PAYOUT_WITHDRAWN, reversal.unit(), null);
     }
 
@@ -415,8 +416,8 @@ public class FulfilmentRecords {
      * no longer listed; the reversal and its note stay. False when it was not listed.
      */
     public boolean dismissReversalReview(FulfilmentKey key) {
-        return jdbc.update("UPDATE fulfilments SET reason = NULL, updated_at = ? WHERE fulfilment_id = ? AND " + REVERSED_TO_REVIEW,
-                Timestamp.from(Instant.now()), key.id()) == 1;
+        return jdbc.update("UPDATE fulfilments SET reason = NULL, updated_at = ? WHERE source = ? AND fulfilment_id = ? AND " + REVERSED_TO_REVIEW,
+                Timestamp.from(Instant.now()), key.source().ledgerSource(), key.id()) == 1;
     }
 
     // ---- Payouts: the payout worker's results, in the transaction that called lockForPayoutResult. Each
@@ -427,9 +428,9 @@ public class FulfilmentRecords {
     }
 
     public Optional<PayoutRecord> lockForPayoutResult(FulfilmentKey key) {
-        return jdbc.query("SELECT unit, state, attempt, payout_reference FROM fulfilments WHERE fulfilment_id = ? FOR UPDATE",
+        return jdbc.query("SELECT unit, state, attempt, payout_reference FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE",
                 (rs, n) -> new PayoutRecord(rs.getString("unit"), FulfilmentState.valueOf(rs.getString("state")),
-                        rs.getInt("attempt"), rs.getString("payout_reference")), key.id()).stream().findFirst();
+                        rs.getInt("attempt"), rs.getString("payout_reference")), key.source().ledgerSource(), key.id()).stream().findFirst();
     }
 
     /**
@@ -442,25 +443,25 @@ public class FulfilmentRecords {
                 UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?,
                     firstpromoter_notice = CASE WHEN firstpromoter_notice = 'DUE' OR ? THEN 'DUE' END,
                     firstpromoter_attempts = 0, firstpromoter_next_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP
-                WHERE fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')""", reference, !queuedAnswerWas200, key.id());
+                WHERE source = ? AND fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')""", reference, !queuedAnswerWas200, key.source().ledgerSource(), key.id());
     }
 
     /** Paid, but listed as a payout anomaly: FirstPromoter's notice is left as it was. */
     public void markPaidKeepingNotice(FulfilmentKey key, String reference) {
         jdbc.update("UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?, updated_at = ? "
-                + "WHERE fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')", reference, Timestamp.from(Instant.now()), key.id());
+                + "WHERE source = ? AND fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')", reference, Timestamp.from(Instant.now()), key.source().ledgerSource(), key.id());
     }
 
     /** Keeps a payment's reference on a fulfilment whose state it does not change. */
     public void recordPayoutReference(FulfilmentKey key, String reference) {
-        jdbc.update("UPDATE fulfilments SET payout_reference = ? WHERE fulfilment_id = ? AND state <> 'PAID'", reference, key.id());
+        jdbc.update("UPDATE fulfilments SET payout_reference = ? WHERE source = ? AND fulfilment_id = ? AND state <> 'PAID'", reference, key.source().ledgerSource(), key.id());
     }
 
     /** The queued payout failed: FAILED, parked for an operator's replay. */
     public void markFailed(FulfilmentKey key, String reason, String reference) {
         jdbc.update("""
                 UPDATE fulfilments SET state = 'FAILED', reason = ?, payout_reference = ?, updated_at = CURRENT_TIMESTAMP
-                WHERE fulfilment_id = ? AND state = 'QUEUED'""", cut(reason, 1000), reference, key.id());
+                WHERE source = ? AND fulfilment_id = ? AND state = 'QUEUED'""", cut(reason, 1000), reference, key.source().ledgerSource(), key.id());
     }
 
     // ---- FirstPromoter's notice that a reward it holds pending is fulfilled (firstpromoter-notify).
@@ -472,27 +473,27 @@ public class FulfilmentRecords {
     public boolean takeNoticeAttempt(FulfilmentKey key, int attemptsBefore, Instant nextAttemptAt) {
         return jdbc.update("""
                 UPDATE fulfilments SET firstpromoter_attempts = ?, firstpromoter_next_at = ?
-                WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
-                attemptsBefore + 1, Timestamp.from(nextAttemptAt), key.id(), attemptsBefore) == 1;
+                WHERE source = ? AND fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
+                attemptsBefore + 1, Timestamp.from(nextAttemptAt), key.source().ledgerSource(), key.id(), attemptsBefore) == 1;
     }
 
     public void noticeSent(FulfilmentKey key, int attempt) {
         jdbc.update("""
                 UPDATE fulfilments SET firstpromoter_notice = 'SENT', firstpromoter_notified_at = CURRENT_TIMESTAMP
-                WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""", key.id(), attempt);
+                WHERE source = ? AND fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""", key.source().ledgerSource(), key.id(), attempt);
     }
 
     public void noticeGaveUp(FulfilmentKey key, int attempt) {
         jdbc.update("""
                 UPDATE fulfilments SET firstpromoter_notice = 'GAVE_UP'
-                WHERE fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""", key.id(), attempt);
+                WHERE source = ? AND fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""", key.source().ledgerSource(), key.id(), attempt);
     }
 
     // ---- What waits for an operator (reads).
 
     /** Parked and failed fulfilments, and reversed ones to review, oldest first. */
     public List<Map<String, Object>> parked() {
-        return jdbc.queryForList("SELECT fulfilment_id, unit, amount, state, " + LISTED_REASON + " AS reason, updated_at "
+        return jdbc.queryForList("SELECT source, fulfilment_id, unit, amount, state, " + LISTED_REASON + " AS reason, updated_at "
                 + "FROM fulfilments WHERE state IN ('PARKED', 'FAILED') OR " + REVERSED_TO_REVIEW + " ORDER BY updated_at, fulfilment_id");
     }
 
@@ -536,13 +537,14 @@ public class FulfilmentRecords {
         return Timestamp.from(Instant.now().minus(stuckAfter));
     }
 
+    /** The keys (each with its source) of the fulfilments parked or failed with this reason, or stuck, oldest first. */
     public List<FulfilmentKey> parkedWithReason(String reason) {
-        List<Long> ids = STUCK_REASON.equals(reason)
-                ? jdbc.queryForList("SELECT fulfilment_id FROM fulfilments WHERE " + STUCK
-                        + " ORDER BY COALESCE(lease_until, updated_at), fulfilment_id", Long.class, stuckBefore())
-                : jdbc.queryForList("SELECT fulfilment_id FROM fulfilments WHERE state IN ('PARKED', 'FAILED') AND reason = ? "
-                        + "ORDER BY updated_at, fulfilment_id", Long.class, reason);
-        return ids.stream().map(FulfilmentKey::pending).toList();
+        RowMapper<FulfilmentKey> key = (rs, n) -> new FulfilmentKey(Source.ofColumn(rs.getString("source")), rs.getLong("fulfilment_id"));
+        return STUCK_REASON.equals(reason)
+                ? jdbc.query("SELECT source, fulfilment_id FROM fulfilments WHERE " + STUCK
+                        + " ORDER BY COALESCE(lease_until, updated_at), fulfilment_id, source", key, stuckBefore())
+                : jdbc.query("SELECT source, fulfilment_id FROM fulfilments WHERE state IN ('PARKED', 'FAILED') AND reason = ? "
+                        + "ORDER BY updated_at, fulfilment_id, source", key, reason);
     }
 
     /** Fulfilments by unit and state. */

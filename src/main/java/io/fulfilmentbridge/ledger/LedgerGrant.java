@@ -9,12 +9,13 @@ import java.util.Map;
 /**
  * One credit or point grant as the ledger books it: the promoter's account credited with amount, the
  * unit's funding account debited with it, under the fulfilment's claim. parameters: the named
- * parameters of route ledger-batch's inserts, made once (the sql component asks for them per parameter).
+ * parameters of route ledger-batch's inserts (source as ledger_entries.source writes the key's), made once (the sql component asks for them per parameter).
  */
 public record LedgerGrant(Claim claim, String account, String unit, BigDecimal amount, Map<String, Object> parameters) {
 
     static LedgerGrant of(Fulfilment f, Claim claim) {
         Map<String, Object> parameters = new HashMap<>();
+        parameters.put("source", claim.key().source().ledgerSource());
         parameters.put("id", claim.key().id());
         parameters.put("account", f.ledgerAccount());
         parameters.put("unit", f.unit());

@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.payout;
 
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.ParkedRow;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -52,11 +53,11 @@ public class PayoutAnomalies {
     }
 
     /** Stores one; false when this paid attempt was stored before. Call in the result's transaction, count after it. */
-    boolean record(long fulfilmentId, int attempt, Kind kind, String reason, String reference) {
+    boolean record(FulfilmentKey key, int attempt, Kind kind, String reason, String reference) {
         return jdbc.update("""
-                INSERT INTO payout_anomalies (fulfilment_id, attempt, kind, reason, reference, created_at)
-                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-                fulfilmentId, attempt, kind.label(), reason, reference, Timestamp.from(Instant.now())) == 1;
+                INSERT INTO payout_anomalies (source, fulfilment_id, attempt, kind, reason, reference, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                key.source().ledgerSource(), key.id(), attempt, kind.label(), reason, reference, Timestamp.from(Instant.now())) == 1;
     }
 
     void count(Kind kind) {
@@ -64,10 +65,10 @@ public class PayoutAnomalies {
     }
 
     /** The attempts of a fulfilment reported paid as anomalies, other than this one: attempt and reference. */
-    List<Map<String, Object>> otherPaidAttempts(long fulfilmentId, int attempt) {
+    List<Map<String, Object>> otherPaidAttempts(FulfilmentKey key, int attempt) {
         return jdbc.queryForList("""
-                SELECT attempt, reference FROM payout_anomalies WHERE fulfilment_id = ? AND attempt <> ?
-                ORDER BY created_at, attempt""", fulfilmentId, attempt);
+                SELECT attempt, reference FROM payout_anomalies WHERE source = ? AND fulfilment_id = ? AND attempt <> ?
+                ORDER BY created_at, attempt""", key.source().ledgerSource(), key.id(), attempt);
     }
 
     /**
@@ -77,7 +78,7 @@ public class PayoutAnomalies {
     public List<Map<String, Object>> open() {
         return jdbc.queryForList("""
                 SELECT a.fulfilment_id, f.unit, f.amount, a.attempt, a.kind, a.reason, a.reference, a.created_at
-                FROM payout_anomalies a JOIN fulfilments f ON f.fulfilment_id = a.fulfilment_id
+                FROM payout_anomalies a JOIN fulfilments f ON f.source = a.source AND f.fulfilment_id = a.fulfilment_id
                 WHERE a.dismissed_at IS NULL ORDER BY a.created_at, a.fulfilment_id, a.attempt""");
     }
 
@@ -95,7 +96,7 @@ public class PayoutAnomalies {
         return jdbc.query("""
                 SELECT a.fulfilment_id, f.unit, COALESCE(f.amount_received, CAST(f.amount AS VARCHAR(130))) AS amount,
                     a.attempt, a.reason, a.reference, a.created_at
-                FROM payout_anomalies a JOIN fulfilments f ON f.fulfilment_id = a.fulfilment_id
+                FROM payout_anomalies a JOIN fulfilments f ON f.source = a.source AND f.fulfilment_id = a.fulfilment_id
                 WHERE a.dismissed_at IS NULL ORDER BY a.created_at, a.fulfilment_id, a.attempt""",
                 (rs, n) -> new ParkedRow(rs.getLong("fulfilment_id"), rs.getString("unit"), rs.getString("amount"),
                         "PAYOUT_ANOMALY", rs.getTimestamp("created_at").toInstant(), rs.getString("reason")
@@ -103,10 +104,11 @@ public class PayoutAnomalies {
     }
 
     /** An operator has checked it: no longer listed, still kept. */
-    public String dismiss(long fulfilmentId, int attempt) {
+    public String dismiss(FulfilmentKey key, int attempt) {
+        long fulfilmentId = key.id();
         int updated = jdbc.update("""
-                UPDATE payout_anomalies SET dismissed_at = ? WHERE fulfilment_id = ? AND attempt = ? AND dismissed_at IS NULL""",
-                Timestamp.from(Instant.now()), fulfilmentId, attempt);
+                UPDATE payout_anomalies SET dismissed_at = ? WHERE source = ? AND fulfilment_id = ? AND attempt = ? AND dismissed_at IS NULL""",
+                Timestamp.from(Instant.now()), key.source().ledgerSource(), fulfilmentId, attempt);
         return updated == 1 ? "dismissed: the payout anomaly of fulfilment " + fulfilmentId + " attempt " + attempt
                 : "no open payout anomaly for fulfilment " + fulfilmentId + " attempt " + attempt;
     }

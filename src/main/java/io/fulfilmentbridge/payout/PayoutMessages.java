@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import org.springframework.stereotype.Component;
@@ -24,6 +25,7 @@ public class PayoutMessages {
     /** One payout attempt, as the payout worker reads it. */
     public String payout(Fulfilment f, int attempt) throws JsonProcessingException {
         ObjectNode node = JSON.createObjectNode();
+        // Payouts stay legacy: contract 9 says v2 cash is not acted on, so this id is a v1 payout id (PayoutResult.key).
         node.put("fulfilment_id", f.id());
         node.put("attempt", attempt);
         node.put("promoter_id", f.promoterId());
@@ -68,6 +70,14 @@ public class PayoutMessages {
 
     /** Read by the routes through its accessors: a getter beside an accessor makes Camel's simple language ambiguous. */
     public record PayoutResult(long fulfilmentId, int attempt, String status, String reference) {
+        /**
+         * The paid or failed fulfilment: always a legacy one. Contract 9 says v2 cash is not acted on, so a
+         * v2 commission is never paid out and a payout message's fulfilment_id is a legacy payout id.
+         */
+        public FulfilmentKey key() {
+            return FulfilmentKey.pending(fulfilmentId);
+        }
+
         public String getFailureReason() {
             return "payout failed" + (reference == null ? "" : ": " + reference);
         }

@@ -86,7 +86,7 @@ public class PayoutResults {
     private Recorded apply(PayoutResult result) {
         long id = result.fulfilmentId();
         int attempt = result.attempt();
-        Optional<PayoutRecord> found = records.lockForPayoutResult(FulfilmentKey.pending(id));
+        Optional<PayoutRecord> found = records.lockForPayoutResult(result.key());
         if (found.isEmpty()) {
             return Recorded.deadLetter("payout result for fulfilment " + id + ", which the bridge does not know");
         }
@@ -106,10 +106,10 @@ public class PayoutResults {
 
     private Recorded paid(PayoutResult result, FulfilmentState state, int latest, String latestReference) {
         long id = result.fulfilmentId();
-        FulfilmentKey key = FulfilmentKey.pending(id);
+        FulfilmentKey key = result.key();
         int attempt = result.attempt();
         boolean awaitingResult = state == FulfilmentState.QUEUED || state == FulfilmentState.FAILED;
-        List<Map<String, Object>> otherPaid = anomalies.otherPaidAttempts(id, attempt);
+        List<Map<String, Object>> otherPaid = anomalies.otherPaidAttempts(key, attempt);
         String reason;
         Kind kind;
         if (state == FulfilmentState.REVERSED) {
@@ -140,7 +140,7 @@ public class PayoutResults {
             reason = "attempt " + attempt + " was paid while " + (state == FulfilmentState.RECEIVED ? "a replay was being applied"
                     : "the fulfilment was " + state) + ": check for a double payout";
         }
-        if (!anomalies.record(id, attempt, kind, reason, result.reference())) {
+        if (!anomalies.record(key, attempt, kind, reason, result.reference())) {
             LOG.info("payout of fulfilment {} attempt {} paid again (reference {}): already listed, nothing changed",
                     id, attempt, result.reference());
             return Recorded.DONE;
@@ -162,7 +162,7 @@ public class PayoutResults {
             LOG.info("payout of fulfilment {} attempt {} failed (reference {}) after attempt {} was queued: nothing changed",
                     id, attempt, result.reference(), latest);
         } else if (state == FulfilmentState.QUEUED) {
-            records.markFailed(FulfilmentKey.pending(id), result.getFailureReason(), result.reference());
+            records.markFailed(result.key(), result.getFailureReason(), result.reference());
             LOG.info("payout of fulfilment {} attempt {} failed", id, attempt);
         } else {
             LOG.info("payout of fulfilment {} attempt {} failed (reference {}) while it is {}: nothing changed",

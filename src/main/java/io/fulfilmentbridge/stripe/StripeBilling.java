@@ -11,7 +11,6 @@ import io.fulfilmentbridge.billing.BillingSystem;
 import io.fulfilmentbridge.billing.GrantResult;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
-import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.stripe.FreeMonthsArithmetic.PricedItem;
@@ -92,7 +91,7 @@ public class StripeBilling implements BillingSystem {
         if (!stripe.isConfigured()) {
             return GrantResult.parked("Stripe not configured (bridge.stripe.api-key)");
         }
-        Optional<Grant> earlier = grants.find(f.id());
+        Optional<Grant> earlier = grants.find(f.key());
         String customerId;
         if (earlier.isPresent()) {
             customerId = earlier.get().customerId();
@@ -125,7 +124,7 @@ public class StripeBilling implements BillingSystem {
 
     private GrantResult grantLocked(Fulfilment f, Claim claim, String customerId, Deadline deadline, NewGrant newGrant) {
         for (Grant unsettled : grants.unsettled(customerId)) {
-            boolean mine = unsettled.fulfilmentId() == f.id();
+            boolean mine = unsettled.key().equals(f.key());
             String refused = settle(unsettled, mine ? claim : null, deadline);
             if (mine) {
                 return refused != null ? GrantResult.parked(refused)
@@ -133,7 +132,7 @@ public class StripeBilling implements BillingSystem {
                                 + "taken effect or was completed now)");
             }
         }
-        Optional<Grant> mine = grants.find(f.id());
+        Optional<Grant> mine = grants.find(f.key());
         if (mine.isPresent() && mine.get().applied()) {
             markGranted(claim);
             return GrantResult.applied("granted in Stripe before");
@@ -163,14 +162,14 @@ public class StripeBilling implements BillingSystem {
             if (trialEnd - now > TRIAL_LIMIT.toSeconds()) {
                 return GrantResult.parked(TRIAL_BEYOND_LIMIT);
             }
-            grant = new Grant(f.id(), customerId, subscription.getId(), strategy, months, trialEnd, null, null, "SENT",
+            grant = new Grant(f.key(), customerId, subscription.getId(), strategy, months, trialEnd, null, null, "SENT",
                     1, null, null, null);
         } else {
             PriceOfMonths price = priceOfMonths(subscription.getId(), items, months);
             if (price.parkReason() != null) {
                 return GrantResult.parked(price.parkReason());
             }
-            grant = new Grant(f.id(), customerId, subscription.getId(), strategy, months, null, price.amount(),
+            grant = new Grant(f.key(), customerId, subscription.getId(), strategy, months, null, price.amount(),
                     price.currency(), "SENT", 1, null, null, null);
         }
         GrantResult refused = sendNew(grant, subscription, claim, deadline);
@@ -201,7 +200,7 @@ public class StripeBilling implements BillingSystem {
                 return GrantResult.parked("a currency mismatch: the items of subscription " + subscription.getId()
                         + " are in several currencies, or none");
             }
-            grant = new Grant(f.id(), customerId, subscription.getId(), MON_DISCOUNT, 0, null, amount, currency, "SENT",
+            grant = new Grant(f.key(), customerId, subscription.getId(), MON_DISCOUNT, 0, null, amount, currency, "SENT",
                     1, null, null, null);
             detail = "discount: " + amount + " " + currency + " (minor units) credited to " + customerId;
         } else {
@@ -211,7 +210,7 @@ public class StripeBilling implements BillingSystem {
             } catch (StripeRefused refused) {
                 return GrantResult.parked(refused.getMessage());
             }
-            grant = new Grant(f.id(), customerId, subscription.getId(), DISCOUNT_PER, 0, null, null, null, "SENT", 1,
+            grant = new Grant(f.key(), customerId, subscription.getId(), DISCOUNT_PER, 0, null, null, null, "SENT", 1,
                     null, null, couponId);
             detail = "discount: coupon " + couponId + " (" + amount + "% off) added to " + subscription.getId();
         }
@@ -225,7 +224,7 @@ public class StripeBilling implements BillingSystem {
         try {
             send(grant, subscription, deadline);
         } catch (StripeRefused refused) {
-            grants.forget(grant.fulfilmentId());
+            grants.forget(grant.key());
             return GrantResult.parked(refused.getMessage());
         }
         markGranted(claim);
@@ -255,7 +254,7 @@ public class StripeBilling implements BillingSystem {
         String couponId = "firstpromoter-" + percent + "-percent-" + duration.getValue();
         Optional<Coupon> existing = stripe.coupon(couponId, deadline.remainingMillis());
         if (existing.isEmpty()) {
-            stripe.createCoupon(couponId, percent, duration, f.id(), deadline.remainingMillis());
+            stripe.createCoupon(couponId, percent, duration, f.key(), deadline.remainingMillis());
             return couponId;
         }
         Coupon coupon = existing.get();
@@ -280,18 +279,18 @@ public class StripeBilling implements BillingSystem {
         try {
             if (grant.strategy().equals(TRIAL_EXTENSION)) {
                 Subscription subscription = stripe.subscription(grant.subscriptionId(), deadline.remainingMillis());
-                tookEffect = StripeCalls.carriesGrant(subscription, grant.fulfilmentId());
+                tookEffect = StripeCalls.carriesGrant(subscription, grant.key());
                 parkReason = tookEffect ? null : extendTrialAgain(grant, subscription, deadline);
             } else if (grant.strategy().equals(DISCOUNT_PER)) {
                 Subscription subscription = stripe.subscription(grant.subscriptionId(), deadline.remainingMillis());
-                tookEffect = StripeCalls.carriesGrant(subscription, grant.fulfilmentId());
+                tookEffect = StripeCalls.carriesGrant(subscription, grant.key());
                 if (!tookEffect) {
                     // Merged again with the discounts the subscription has now.
                     send(withinIdempotencyWindow(grant) ? grant : grants.recordNextKey(grant, null), subscription, deadline);
                 }
                 parkReason = null;
             } else {
-                tookEffect = stripe.hasBalanceCredit(grant.customerId(), grant.fulfilmentId(), grant.storedAt(),
+                tookEffect = stripe.hasBalanceCredit(grant.customerId(), grant.key(), grant.storedAt(),
                         () -> deadline.remainingMillis());
                 if (!tookEffect) {
                     send(withinIdempotencyWindow(grant) ? grant : grants.recordNextKey(grant, null), null, deadline);
@@ -304,20 +303,20 @@ public class StripeBilling implements BillingSystem {
         if (parkReason != null) {
             String reason = parkReason;
             transaction.executeWithoutResult(tx -> {
-                grants.forget(grant.fulfilmentId());
+                grants.forget(grant.key());
                 if (claim == null) {
-                    records.settleParked(FulfilmentKey.pending(grant.fulfilmentId()), reason);
+                    records.settleParked(grant.key(), reason);
                 }
             });
             return reason;
         }
         LOG.info("Stripe grant of fulfilment {} settled: {}", grant.fulfilmentId(), tookEffect ? "it had taken effect" : "sent again");
         transaction.executeWithoutResult(tx -> {
-            grants.markApplied(grant.fulfilmentId());
+            grants.markApplied(grant.key());
             if (claim != null) {
                 records.markGranted(claim);
             } else {
-                records.settleGranted(FulfilmentKey.pending(grant.fulfilmentId()));
+                records.settleGranted(grant.key());
             }
         });
         return null;
@@ -364,14 +363,14 @@ public class StripeBilling implements BillingSystem {
     private void send(Grant grant, Subscription subscription, Deadline deadline) {
         long remaining = deadline.remainingMillis();
         switch (grant.strategy()) {
-            case TRIAL_EXTENSION -> stripe.extendTrial(grant.fulfilmentId(), grant.subscriptionId(), grant.trialEnd(),
+            case TRIAL_EXTENSION -> stripe.extendTrial(grant.key(), grant.subscriptionId(), grant.trialEnd(),
                     grant.keyGeneration(), remaining);
-            case DISCOUNT_PER -> stripe.addDiscount(grant.fulfilmentId(), grant.subscriptionId(),
+            case DISCOUNT_PER -> stripe.addDiscount(grant.key(), grant.subscriptionId(),
                     subscription.getDiscounts() == null ? List.of() : subscription.getDiscounts(), grant.couponId(),
                     grant.keyGeneration(), remaining);
-            case MON_DISCOUNT -> stripe.creditBalance(grant.fulfilmentId(), grant.customerId(), grant.creditAmount(),
+            case MON_DISCOUNT -> stripe.creditBalance(grant.key(), grant.customerId(), grant.creditAmount(),
                     grant.currency(), "FirstPromoter reward: discount", grant.keyGeneration(), remaining);
-            default -> stripe.creditBalance(grant.fulfilmentId(), grant.customerId(), grant.creditAmount(),
+            default -> stripe.creditBalance(grant.key(), grant.customerId(), grant.creditAmount(),
                     grant.currency(), "FirstPromoter reward: " + grant.months() + " free month"
                             + (grant.months() == 1 ? "" : "s"), grant.keyGeneration(), remaining);
         }
@@ -380,7 +379,7 @@ public class StripeBilling implements BillingSystem {
     /** The grant applied and its fulfilment granted, together. */
     private void markGranted(Claim claim) {
         transaction.executeWithoutResult(tx -> {
-            grants.markApplied(claim.key().id());
+            grants.markApplied(claim.key());
             records.markGranted(claim);
         });
     }

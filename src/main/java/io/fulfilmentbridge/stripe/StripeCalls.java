@@ -19,7 +19,9 @@ import com.stripe.param.SubscriptionItemListParams;
 import com.stripe.param.SubscriptionListParams;
 import com.stripe.param.SubscriptionRetrieveParams;
 import com.stripe.param.SubscriptionUpdateParams;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.fulfilment.Source;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -42,6 +44,10 @@ import org.springframework.util.StringUtils;
 public class StripeCalls {
 
     private static final String FULFILMENT_METADATA = "firstpromoter_fulfilment_id";
+    /** Contract 4: a v2 commission's marker; its ids are other numbers than fulfilment ids, which they can equal. */
+    private static final String COMMISSION_METADATA = "firstpromoter_commission_id";
+    private static final String FULFILMENT_KEY_PREFIX = "fulfilment-";
+    private static final String COMMISSION_KEY_PREFIX = "commission-";
     // Stripe's clock and ours may differ: balance transactions are read from this long before a grant was stored.
     private static final Duration CLOCK_SKEW = Duration.ofMinutes(10);
 
@@ -49,6 +55,7 @@ public class StripeCalls {
     private final int connectTimeout;
     private final int readTimeout;
     private final String idempotencyKeyPrefix;
+    private final String commissionKeyPrefix;
     private final AtomicReference<String> keyRefused = new AtomicReference<>();
     private final MeterRegistry meters;
 
@@ -57,6 +64,7 @@ public class StripeCalls {
         this.connectTimeout = (int) settings.connectTimeout().toMillis();
         this.readTimeout = (int) settings.readTimeout().toMillis();
         this.idempotencyKeyPrefix = settings.idempotencyKeyPrefix();
+        this.commissionKeyPrefix = commissionKeyPrefix(idempotencyKeyPrefix);
         this.client = StringUtils.hasText(settings.apiKey())
                 ? StripeTransport.client(StripeClient.builder()
                         .setApiKey(settings.apiKey().trim())
@@ -114,38 +122,61 @@ public class StripeCalls {
                 options(remainingMillis, null)));
     }
 
-    /** The idempotency key of a grant's n-th key generation: the first is the prefix and id, then -2, -3... */
-    public String idempotencyKey(long fulfilmentId, int generation) {
-        return idempotencyKeyPrefix + fulfilmentId + (generation > 1 ? "-" + generation : "");
+    /**
+     * The prefix of a v2 commission's idempotency keys (contract 4: commission- in place of fulfilment-):
+     * the configured prefix with its fulfilment- ending replaced, else commission- added after it. A
+     * legacy key is the prefix and digits, so the two never meet.
+     */
+    static String commissionKeyPrefix(String prefix) {
+        return prefix.endsWith(FULFILMENT_KEY_PREFIX)
+                ? prefix.substring(0, prefix.length() - FULFILMENT_KEY_PREFIX.length()) + COMMISSION_KEY_PREFIX
+                : prefix + COMMISSION_KEY_PREFIX;
     }
 
-    public void extendTrial(long fulfilmentId, String subscriptionId, long trialEnd, int keyGeneration,
+    /**
+     * The idempotency key of a grant's n-th key generation: the first is the prefix and id, then -2, -3...
+     * A v2 commission's prefix is commission- in place of fulfilment- (contract 4).
+     */
+    public String idempotencyKey(FulfilmentKey key, int generation) {
+        String prefix = key.source() == Source.COMMISSION ? commissionKeyPrefix : idempotencyKeyPrefix;
+        return prefix + key.id() + (generation > 1 ? "-" + generation : "");
+    }
+
+    /**
+     * The metadata key of the marker a grant's own request leaves in Stripe: firstpromoter_fulfilment_id,
+     * or firstpromoter_commission_id for a v2 commission (contract 4).
+     */
+    static String markerKey(FulfilmentKey key) {
+        return key.source() == Source.COMMISSION ? COMMISSION_METADATA : FULFILMENT_METADATA;
+    }
+
+    public void extendTrial(FulfilmentKey key, String subscriptionId, long trialEnd, int keyGeneration,
                             long remainingMillis) {
         call("update subscription", () -> client.subscriptions().update(subscriptionId,
                 SubscriptionUpdateParams.builder()
                         .setTrialEnd(trialEnd)
                         .setProrationBehavior(SubscriptionUpdateParams.ProrationBehavior.NONE)
-                        .putMetadata(FULFILMENT_METADATA, Long.toString(fulfilmentId))
+                        .putMetadata(markerKey(key), Long.toString(key.id()))
                         .build(),
-                options(remainingMillis, idempotencyKey(fulfilmentId, keyGeneration))));
+                options(remainingMillis, idempotencyKey(key, keyGeneration))));
     }
 
-    /** Whether the subscription carries this fulfilment's marker, set by the trial extension's own request. */
-    public static boolean carriesGrant(Subscription subscription, long fulfilmentId) {
+    /** Whether the subscription carries this fulfilment's marker, set by the grant's own request. */
+    public static boolean carriesGrant(Subscription subscription, FulfilmentKey key) {
         return subscription.getMetadata() != null
-                && Long.toString(fulfilmentId).equals(subscription.getMetadata().get(FULFILMENT_METADATA));
+                && Long.toString(key.id()).equals(subscription.getMetadata().get(markerKey(key)));
     }
 
-    public void creditBalance(long fulfilmentId, String customerId, long amount, String currency, String description,
+    public void creditBalance(FulfilmentKey key, String customerId, long amount, String currency, String description,
                               int keyGeneration, long remainingMillis) {
         call("create balance transaction", () -> client.customers().balanceTransactions().create(customerId,
                 CustomerBalanceTransactionCreateParams.builder()
                         .setAmount(-amount)
                         .setCurrency(currency)
                         .setDescription(description)
-                        .putMetadata(FULFILMENT_METADATA, Long.toString(fulfilmentId))
+                        .putMetadata(markerKey(key), Long.toString(key.id()))
                         .build(),
-                options(remainingMillis, idempotencyKey(fulfilmentId, keyGeneration))));
+                options(remainingMillis, idempotencyKey(key, keyGeneration))));
     }
 
     /** The coupon of this id, or empty when Stripe has none. */
@@ -167,7 +198,7 @@ public class StripeCalls {
      * means another grant or instance made it, and is taken as done. The idempotency key is the
      * grant's own, with -coupon: this grant's subscription update uses the plain one.
      */
-    public void createCoupon(String couponId, long percentOff, CouponCreateParams.Duration duration, long fulfilmentId,
+    public void createCoupon(String couponId, long percentOff, CouponCreateParams.Duration duration, FulfilmentKey key,
                              long remainingMillis) {
         call("create coupon", () -> {
             try {
@@ -177,7 +208,7 @@ public class StripeCalls {
                                 .setDuration(duration)
                                 .setName("FirstPromoter reward: " + percentOff + "% off")
                                 .build(),
-                        options(remainingMillis, idempotencyKey(fulfilmentId, 1) + "-coupon"));
+                        options(remainingMillis, idempotencyKey(key, 1) + "-coupon"));
             } catch (StripeException e) {
                 if ("resource_already_exists".equals(e.getCode())) {
                     return null;
@@ -192,25 +223,26 @@ public class StripeCalls {
      * discounts with the list sent, so every discount it had (kept) is sent again before the new one.
      * The marker is set on the subscription in the same request: reading it settles a lost answer.
      */
-    public void addDiscount(long fulfilmentId, String subscriptionId, List<String> kept, String couponId,
+    public void addDiscount(FulfilmentKey key, String subscriptionId, List<String> kept, String couponId,
                             int keyGeneration, long remainingMillis) {
         SubscriptionUpdateParams.Builder update = SubscriptionUpdateParams.builder();
         for (String discount : kept) {
             update.addDiscount(SubscriptionUpdateParams.Discount.builder().setDiscount(discount).build());
         }
         update.addDiscount(SubscriptionUpdateParams.Discount.builder().setCoupon(couponId).build())
-                .putMetadata(FULFILMENT_METADATA, Long.toString(fulfilmentId));
+                .putMetadata(markerKey(key), Long.toString(key.id()));
         call("update subscription", () -> client.subscriptions().update(subscriptionId, update.build(),
-                options(remainingMillis, idempotencyKey(fulfilmentId, keyGeneration))));
+                options(remainingMillis, idempotencyKey(key, keyGeneration))));
     }
 
     /**
      * Whether the customer's balance carries this fulfilment's credit: every transaction since the
      * grant was stored is read, page after page (newest first), until it is found or none is left.
      */
-    public boolean hasBalanceCredit(String customerId, long fulfilmentId, Instant storedAt,
+    public boolean hasBalanceCredit(String customerId, FulfilmentKey key, Instant storedAt,
                                     LongSupplier remainingMillis) {
-        String id = Long.toString(fulfilmentId);
+        String id = Long.toString(key.id());
+        String marker = markerKey(key);
         long since = storedAt.minus(CLOCK_SKEW).getEpochSecond();
         String after = null;
         while (true) {
@@ -222,7 +254,7 @@ public class StripeCalls {
                                     .setStartingAfter(startingAfter).build(),
                             options(remainingMillis.getAsLong(), null)));
             List<CustomerBalanceTransaction> transactions = page.getData() == null ? List.of() : page.getData();
-            if (transactions.stream().anyMatch(t -> t.getMetadata() != null && id.equals(t.getMetadata().get(FULFILMENT_METADATA)))) {
+            if (transactions.stream().anyMatch(t -> t.getMetadata() != null && id.equals(t.getMetadata().get(marker)))) {
                 return true;
             }
             if (!Boolean.TRUE.equals(page.getHasMore()) || transactions.isEmpty()) {

@@ -1,6 +1,8 @@
 package io.fulfilmentbridge.stripe;
 
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.fulfilment.Source;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,13 +26,19 @@ public class StripeGrants {
      * A grant as stored: SENT (the answer may have been lost) or APPLIED. keyGeneration says which
      * idempotency key it was last sent with, keySentAt when that key was first sent, storedAt when the
      * grant was first stored (before its first send). couponId is the coupon a discount-per grant adds
-     * to the subscription (null for the other strategies); months is 0 for discounts.
+     * to the subscription (null for the other strategies); months is 0 for discounts. key: the
+     * fulfilment's, with its source (stripe_grants is keyed by both since V9).
      */
-    public record Grant(long fulfilmentId, String customerId, String subscriptionId, String strategy, int months,
+    public record Grant(FulfilmentKey key, String customerId, String subscriptionId, String strategy, int months,
                         Long trialEnd, Long creditAmount, String currency, String state, int keyGeneration,
                         Instant keySentAt, Instant storedAt, String couponId) {
         boolean applied() {
             return "APPLIED".equals(state);
+        }
+
+        /** The fulfilment's id within its source: never a key alone. */
+        public long fulfilmentId() {
+            return key.id();
         }
     }
 
@@ -38,7 +46,7 @@ public class StripeGrants {
         Instant storedAt = rs.getTimestamp("created_at").toInstant();
         Timestamp keySentAt = rs.getTimestamp("key_sent_at");
         return new Grant(
-                rs.getLong("fulfilment_id"), rs.getString("customer_id"), rs.getString("subscription_id"),
+                new FulfilmentKey(Source.ofColumn(rs.getString("source")), rs.getLong("fulfilment_id")), rs.getString("customer_id"), rs.getString("subscription_id"),
                 rs.getString("strategy"), rs.getInt("months"),
                 (Long) rs.getObject("trial_end", Long.class), (Long) rs.getObject("credit_amount", Long.class),
                 rs.getString("currency"), rs.getString("state"), rs.getInt("key_generation"),
@@ -53,8 +61,9 @@ public class StripeGrants {
         this.lockLease = settings.claimLease();
     }
 
-    public Optional<Grant> find(long fulfilmentId) {
-        return jdbc.query("SELECT * FROM stripe_grants WHERE fulfilment_id = ?", GRANT, fulfilmentId).stream().findFirst();
+    public Optional<Grant> find(FulfilmentKey key) {
+        return jdbc.query("SELECT * FROM stripe_grants WHERE source = ? AND fulfilment_id = ?", GRANT,
+                key.source().ledgerSource(), key.id()).stream().findFirst();
     }
 
     public List<Grant> unsettled(String customerId) {
@@ -65,10 +74,10 @@ public class StripeGrants {
     public void recordSent(Grant grant) {
         Timestamp now = Timestamp.from(Instant.now());
         jdbc.update("""
-                INSERT INTO stripe_grants (fulfilment_id, customer_id, subscription_id, strategy, months, trial_end,
+                INSERT INTO stripe_grants (source, fulfilment_id, customer_id, subscription_id, strategy, months, trial_end,
                     credit_amount, currency, coupon_id, state, key_generation, key_sent_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENT', 1, ?, ?, ?)""",
-                grant.fulfilmentId(), grant.customerId(), grant.subscriptionId(), grant.strategy(), grant.months(),
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENT', 1, ?, ?, ?)""",
+                grant.key().source().ledgerSource(), grant.fulfilmentId(), grant.customerId(), grant.subscriptionId(), grant.strategy(), grant.months(),
                 grant.trialEnd(), grant.creditAmount(), grant.currency(), grant.couponId(), now, now, now);
     }
 
@@ -80,22 +89,23 @@ public class StripeGrants {
         Instant now = Instant.now();
         int generation = grant.keyGeneration() + 1;
         jdbc.update("UPDATE stripe_grants SET key_generation = ?, key_sent_at = ?, trial_end = ?, updated_at = ? "
-                        + "WHERE fulfilment_id = ? AND state = 'SENT'",
-                generation, Timestamp.from(now), trialEnd, Timestamp.from(now), grant.fulfilmentId());
-        return new Grant(grant.fulfilmentId(), grant.customerId(), grant.subscriptionId(), grant.strategy(),
+                        + "WHERE source = ? AND fulfilment_id = ? AND state = 'SENT'",
+                generation, Timestamp.from(now), trialEnd, Timestamp.from(now), grant.key().source().ledgerSource(), grant.fulfilmentId());
+        return new Grant(grant.key(), grant.customerId(), grant.subscriptionId(), grant.strategy(),
                 grant.months(), trialEnd, grant.creditAmount(), grant.currency(), grant.state(), generation, now,
                 grant.storedAt(), grant.couponId());
     }
 
     /** Marks the grant applied and its fulfilment granted; the caller's transaction holds both. */
-    public void markApplied(long fulfilmentId) {
-        jdbc.update("UPDATE stripe_grants SET state = 'APPLIED', updated_at = ? WHERE fulfilment_id = ?",
-                Timestamp.from(Instant.now()), fulfilmentId);
+    public void markApplied(FulfilmentKey key) {
+        jdbc.update("UPDATE stripe_grants SET state = 'APPLIED', updated_at = ? WHERE source = ? AND fulfilment_id = ?",
+                Timestamp.from(Instant.now()), key.source().ledgerSource(), key.id());
     }
 
     /** A grant Stripe refused never took effect: forget it so the fulfilment can be evaluated afresh. */
-    public void forget(long fulfilmentId) {
-        jdbc.update("DELETE FROM stripe_grants WHERE fulfilment_id = ? AND state = 'SENT'", fulfilmentId);
+    public void forget(FulfilmentKey key) {
+        jdbc.update("DELETE FROM stripe_grants WHERE source = ? AND fulfilment_id = ? AND state = 'SENT'",
+                key.source().ledgerSource(), key.id());
     }
 
     /** Takes the customer's lock, waiting for it within the time left; throws {@link RetryLater} otherwise. */

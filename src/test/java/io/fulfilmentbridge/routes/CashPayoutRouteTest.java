@@ -49,7 +49,8 @@ class CashPayoutRouteTest extends RouteTestSupport {
     @Override
     protected void bindToRegistry(Registry registry) throws Exception {
         super.bindToRegistry(registry);
-        Flyway.configure().dataSource(database).locations("filesystem:src/main/resources/db/migration").load().migrate();
+        // classpath: the SQL migrations and the Java ones (V8, V9) in package db.migration.
+        Flyway.configure().dataSource(database).locations("classpath:db/migration").load().migrate();
         registry.bind("dataSource", database); // the sql component's
         registry.bind("fulfilmentTransaction", new FulfilmentTransaction(transaction));
         registry.bind("fulfilmentRecords", realRecords);
