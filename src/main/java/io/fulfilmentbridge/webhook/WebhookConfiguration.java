@@ -38,20 +38,22 @@ public class WebhookConfiguration {
     @Bean
     FilterRegistrationBean<WebhookGuardFilter> webhookGuard(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door,
             AnswerStatuses statuses, WebhookSettings settings) {
-        FilterRegistrationBean<WebhookGuardFilter> registration = new FilterRegistrationBean<>(new WebhookGuardFilter(
-                secrets, metrics, door, statuses, false, settings.maxBodyBytes(), settings.maxDrainBytes()));
-        registration.addUrlPatterns(settings.path());
-        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-        return registration;
+        return guard(new WebhookGuardFilter(secrets, metrics, door, statuses, false, settings.maxBodyBytes(),
+                settings.maxDrainBytes()), settings.path());
     }
 
     /** The same checks in front of the webhooks v2 endpoint, whose subscriptions may send the secret as a Bearer token. */
     @Bean
     FilterRegistrationBean<WebhookGuardFilter> eventsGuard(WebhookSecrets secrets, FulfilmentMetrics metrics, WebhookDoor door,
             AnswerStatuses statuses, WebhookSettings settings) {
-        FilterRegistrationBean<WebhookGuardFilter> registration = new FilterRegistrationBean<>(new WebhookGuardFilter(
-                secrets, metrics, door, statuses, true, settings.maxBodyBytes(), settings.maxDrainBytes()));
-        registration.addUrlPatterns(settings.eventsPath());
+        return guard(new WebhookGuardFilter(secrets, metrics, door, statuses, true, settings.maxBodyBytes(),
+                settings.maxDrainBytes()), settings.eventsPath());
+    }
+
+    /** First of all filters, on its path only. */
+    private static FilterRegistrationBean<WebhookGuardFilter> guard(WebhookGuardFilter filter, String path) {
+        FilterRegistrationBean<WebhookGuardFilter> registration = new FilterRegistrationBean<>(filter);
+        registration.addUrlPatterns(path);
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         return registration;
     }
