@@ -5,7 +5,8 @@ import java.util.Set;
 
 /**
  * A reward to apply once, as its delivery gave it (or as it was stored, for a replay). It holds
- * nothing secret: the promoter's auth_token and temp_password are never read.
+ * nothing secret: the promoter's auth_token and temp_password are never read. custId and email are the
+ * recipient's: the promoter's, or the referred customer's for a v2 reward FirstPromoter marks as theirs.
  */
 public record Fulfilment(
         FulfilmentKey key,
@@ -15,10 +16,9 @@ public record Fulfilment(
         String status,
         long promoterId,
         String custId,
-        String email) {
-
-    /** Names the ledger accounts the bridge derives from promoter ids; no cust_id may start with it (contract 5). */
-    public static final String DERIVED_ACCOUNT_PREFIX = "fp-promoter:";
+        String email,
+        Recipient recipient,
+        DiscountTerms discount) {
 
     /** The units the routes know; any other is parked, and labelled "other" in logs and metrics. */
     public static final Set<String> KNOWN_UNITS = Set.of("free_months", "credits", "points", "cash", "mon_discount",
@@ -30,6 +30,14 @@ public record Fulfilment(
      */
     public Fulfilment {
         unit = canonicalUnit(unit);
+        recipient = recipient == null ? Recipient.promoter(promoterId) : recipient;
+        discount = discount == null ? DiscountTerms.ONCE : discount;
+    }
+
+    /** A legacy delivery's reward: the promoter's, with no discount terms of its own. */
+    public Fulfilment(FulfilmentKey key, String eventId, String unit, BigDecimal amount, String status, long promoterId,
+            String custId, String email) {
+        this(key, eventId, unit, amount, status, promoterId, custId, email, null, null);
     }
 
     public static String canonicalUnit(String unit) {
@@ -40,9 +48,9 @@ public record Fulfilment(
         return key.id();
     }
 
-    /** The promoter's ledger account: the cust_id when there is one, else one named after the promoter. */
+    /** The recipient's ledger account: the cust_id when there is one, else one named after the recipient. */
     public String ledgerAccount() {
-        return custId != null ? custId : DERIVED_ACCOUNT_PREFIX + promoterId;
+        return custId != null ? custId : recipient.derivedAccount();
     }
 
     /** The unit as logs, metrics and the split on unit name it: a known unit, or "other". */

@@ -14,6 +14,7 @@ import java.math.BigDecimal;
 import java.util.regex.Pattern;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.Recipient;
 import org.springframework.stereotype.Component;
 
 /**
@@ -127,10 +128,11 @@ public class DeliveryReader {
                 promoterId,
                 identifying("data.promoter.cust_id", promoter.path("cust_id"), 255),
                 identifying("data.promoter.email", promoter.path("email"), 320));
-        if (fulfilment.custId() != null && fulfilment.custId().startsWith(Fulfilment.DERIVED_ACCOUNT_PREFIX)) {
-            // Contract 5: the prefix names the accounts the bridge derives from promoter ids.
-            throw new RejectedDelivery("data.promoter.cust_id must not start with " + Fulfilment.DERIVED_ACCOUNT_PREFIX
-                    + ": that prefix is reserved for the bridge's own promoter accounts");
+        String reserved = Recipient.reservedPrefixOf(fulfilment.custId());
+        if (reserved != null) {
+            // Contract 5: the prefix names the accounts the bridge derives from promoter (and referral) ids.
+            throw new RejectedDelivery("data.promoter.cust_id must not start with " + reserved
+                    + ": that prefix is reserved for the bridge's own derived accounts");
         }
         // PostgreSQL's text types cannot hold U+0000: a stored field with one would fail every
         // delivery as a database error (503) for ever, so it is the sender's error instead.

@@ -1,0 +1,53 @@
+package io.fulfilmentbridge.fulfilment;
+
+import java.util.Objects;
+
+/**
+ * What an approved commission comes to once FirstPromoter's API said whose reward it is (contract 9):
+ * a fulfilment to apply; or one to park, with the reason a person must read; or nothing to do, because
+ * FirstPromoter applies it itself or no longer holds it approved.
+ *
+ * @param fulfilment the reward, with its recipient as far as it is known (also when parked)
+ * @param decision APPLY, PARK or IGNORE
+ * @param reason why it is parked or ignored; null for APPLY
+ */
+public record ApprovedReward(Fulfilment fulfilment, Decision decision, String reason) {
+
+    public enum Decision {
+        APPLY,
+        PARK,
+        IGNORE
+    }
+
+    public ApprovedReward {
+        Objects.requireNonNull(fulfilment, "fulfilment");
+        Objects.requireNonNull(decision, "decision");
+        if (decision != Decision.APPLY && (reason == null || reason.isBlank())) {
+            throw new IllegalArgumentException("a parked or ignored reward needs its reason");
+        }
+    }
+
+    public static ApprovedReward apply(Fulfilment fulfilment) {
+        return new ApprovedReward(fulfilment, Decision.APPLY, null);
+    }
+
+    public static ApprovedReward park(Fulfilment fulfilment, String reason) {
+        return new ApprovedReward(fulfilment, Decision.PARK, reason);
+    }
+
+    public static ApprovedReward ignore(Fulfilment fulfilment, String reason) {
+        return new ApprovedReward(fulfilment, Decision.IGNORE, reason);
+    }
+
+    public boolean applies() {
+        return decision == Decision.APPLY;
+    }
+
+    public boolean parks() {
+        return decision == Decision.PARK;
+    }
+
+    public boolean ignored() {
+        return decision == Decision.IGNORE;
+    }
+}

@@ -1,0 +1,49 @@
+package io.fulfilmentbridge.fulfilment;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+
+/**
+ * A FirstPromoter webhooks v2 event about a commission, as read from its body (contract 9). Which
+ * people it names depends on the event: FirstPromoter's examples carry the referral only, its API's
+ * commission also the promoter; what is missing is read from the API before an approval is applied.
+ *
+ * @param eventId the event's UUID: a re-sent event has the same one
+ * @param eventType e.g. commission.updated
+ * @param commissionId the commission (data.id), keyed apart from legacy payout ids
+ * @param occurredAt the event's timestamp, which orders an approval and a denial of one commission;
+ *        null when the event carried none
+ * @param kind what the bridge does with it
+ */
+public record CommissionEvent(
+        String eventId,
+        String eventType,
+        long commissionId,
+        Instant occurredAt,
+        Kind kind,
+        String unit,
+        BigDecimal amount,
+        String status,
+        Long promoterId,
+        String promoterEmail,
+        Long referralId,
+        String referralEmail,
+        String referralUid) {
+
+    public enum Kind {
+        /** The commission was approved: apply its reward. */
+        APPROVAL,
+        /** Denied or deleted: record it, or reverse what was applied. */
+        DENIAL,
+        /** Anything else about a commission (created pending, other fields changed): nothing to do. */
+        OTHER
+    }
+
+    public FulfilmentKey key() {
+        return new FulfilmentKey(Source.COMMISSION, commissionId);
+    }
+
+    public String unitLabel() {
+        return unit == null ? "none" : Fulfilment.labelOf(unit);
+    }
+}
