@@ -14,13 +14,15 @@ import org.springframework.util.StringUtils;
  * Optional (contract section 8): telling FirstPromoter's API that a reward it still holds pending is
  * fulfilled, after a payout is paid or a replay applied it. Off while v1-api-key is empty.
  *
- * @param inbound the kind of webhook this bridge applies: legacy (the fulfilment_pending webhook); the
- *        other kind's endpoint answers 202 ignored. This version has legacy only; webhooks v2 comes later
+ * @param inbound the kind of webhook this bridge applies: legacy (the fulfilment_pending webhook) or v2
+ *        (webhooks v2 commission events, which needs api-key and account-id); the other kind's endpoint
+ *        answers 202 ignored
  * @param v1ApiKey the API key on FirstPromoter's Settings page (sent as X-API-KEY), for API v1, which
  *        closes a fulfilment_pending reward's v1 payout; empty: FirstPromoter is not told
  * @param v1ApiBase FirstPromoter's API v1
- * @param apiKey the API v2 key, for v2 commissions (contract section 9), which this version does not
- *        receive; never used for a v1 payout id; needs account-id
+ * @param apiKey the API v2 key (sent as a Bearer token), for v2 commissions (contract section 9): reads
+ *        the commission, the promoter and the reward, and calls mark_fulfilled; never used for a v1 payout
+ *        id; needs account-id
  * @param accountId the FirstPromoter account id API v2 calls name (Settings > Integrations); required
  *        with api-key
  * @param apiBase FirstPromoter's API v2
@@ -45,16 +47,23 @@ public record FirstPromoterSettings(
         @DefaultValue("1m") Duration retryBackoff) {
 
     public static final String LEGACY = "legacy";
+    public static final String V2 = "v2";
 
     public FirstPromoterSettings {
-        if (!LEGACY.equals(inbound)) {
-            // One kind per bridge (contract 9): v2 becomes a value when this version applies its events.
-            throw new IllegalArgumentException("bridge.firstpromoter.inbound must be legacy, was '" + inbound
-                    + "': this version applies the fulfilment_pending webhook only, not webhooks v2 events");
+        if (!LEGACY.equals(inbound) && !V2.equals(inbound)) {
+            // One kind per bridge (contract 9): FirstPromoter's docs link no payout id to a commission id.
+            throw new IllegalArgumentException("bridge.firstpromoter.inbound must be legacy (the fulfilment_pending webhook) "
+                    + "or v2 (webhooks v2 commission events), was '" + inbound + "'");
         }
         v1ApiKey = v1ApiKey == null ? "" : v1ApiKey;
         apiKey = apiKey == null ? "" : apiKey;
         accountId = accountId == null ? "" : accountId;
+        if (V2.equals(inbound) && (!StringUtils.hasText(apiKey) || !StringUtils.hasText(accountId))) {
+            // A v2 approval names no customer, and its reward is closed through the API: both are needed.
+            throw new IllegalArgumentException("bridge.firstpromoter.inbound is v2, which needs bridge.firstpromoter.api-key "
+                    + "(BRIDGE_FIRSTPROMOTER_API_KEY) and bridge.firstpromoter.account-id (BRIDGE_FIRSTPROMOTER_ACCOUNT_ID): "
+                    + "a commission's recipient is read from FirstPromoter's API, and its reward closed there");
+        }
         if (StringUtils.hasText(apiKey) && !StringUtils.hasText(accountId)) {
             // Every v2 call names the account; say so at start-up rather than at the first call.
             throw new IllegalArgumentException("bridge.firstpromoter.api-key is set but bridge.firstpromoter.account-id "

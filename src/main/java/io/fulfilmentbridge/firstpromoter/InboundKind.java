@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.firstpromoter;
 
+import io.fulfilmentbridge.fulfilment.Answer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,9 +14,9 @@ import org.springframework.stereotype.Component;
 /**
  * One inbound kind per bridge (contract 9, bridge.firstpromoter.inbound): FirstPromoter's docs give no
  * link between a legacy payout id and a v2 commission id, so a bridge taking both could apply one
- * reward twice. Deliveries of the other kind are answered 202 ignored (route firstpromoter-events);
- * this counts them, warns at most once a minute, and shows them on health, so a team that subscribed
- * the wrong kind finds out.
+ * reward twice. Deliveries of the other kind are answered 202 ignored (routes fulfilment-webhook and
+ * firstpromoter-events); this counts them, warns at most once a minute, and shows them on health, so a
+ * team that subscribed the wrong kind finds out.
  */
 @Component("firstpromoterInbound")
 public class InboundKind implements HealthIndicator {
@@ -32,16 +33,34 @@ public class InboundKind implements HealthIndicator {
         this.inbound = settings.inbound();
     }
 
-    /** A delivery of the kind this bridge does not apply (today: a webhooks v2 event). */
+    /** True when this bridge applies webhooks v2 events; the legacy webhook's deliveries are then the other kind. */
+    public boolean appliesEvents() {
+        return FirstPromoterSettings.V2.equals(inbound);
+    }
+
+    /** Why a delivery of the other kind is answered 202 ignored, naming the setting. */
+    public Answer otherKindAnswer() {
+        return Answer.ignored(appliesEvents()
+                ? "fulfilment_pending deliveries are not applied: this bridge applies webhooks v2 events, as bridge.firstpromoter.inbound is v2"
+                : "webhooks v2 events are not applied: this bridge applies the legacy fulfilment_pending webhook, as bridge.firstpromoter.inbound is legacy");
+    }
+
+    /** A delivery of the kind this bridge does not apply. */
     public void otherKindReceived() {
         long count = otherKind.incrementAndGet();
         Instant now = Instant.now();
         lastOtherKind.set(now);
         Instant warned = lastWarning.get();
         if (now.isAfter(warned.plus(WARN_EVERY)) && lastWarning.compareAndSet(warned, now)) {
-            LOG.warn("a FirstPromoter webhooks v2 event was answered 202 ignored ({} so far): this bridge applies the "
-                    + "legacy fulfilment_pending webhook (bridge.firstpromoter.inbound={}); point FirstPromoter's "
-                    + "fulfilment webhook at it instead", count, inbound);
+            if (appliesEvents()) {
+                LOG.warn("a FirstPromoter fulfilment_pending delivery was answered 202 ignored ({} so far): this bridge applies "
+                        + "webhooks v2 commission events (bridge.firstpromoter.inbound={}); remove the legacy fulfilment webhook "
+                        + "from FirstPromoter's campaign settings", count, inbound);
+            } else {
+                LOG.warn("a FirstPromoter webhooks v2 event was answered 202 ignored ({} so far): this bridge applies the "
+                        + "legacy fulfilment_pending webhook (bridge.firstpromoter.inbound={}); point FirstPromoter's "
+                        + "fulfilment webhook at it instead", count, inbound);
+            }
         }
     }
 

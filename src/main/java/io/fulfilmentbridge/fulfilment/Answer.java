@@ -17,6 +17,10 @@ public record Answer(Outcome outcome, String detail) {
         return new Answer(Outcome.GRANTED, detail);
     }
 
+    public static Answer reversed(String detail) {
+        return new Answer(Outcome.REVERSED, detail);
+    }
+
     public static Answer parked(String reason) {
         return new Answer(Outcome.PARKED, reason);
     }

@@ -43,11 +43,21 @@ public class FulfilmentRecords {
     /** The listed reason, with the operator's reason for the reversal when there is one. */
     private static final String LISTED_REASON =
             "CASE WHEN reversal_note IS NULL THEN reason ELSE reason || ' (reversal: ' || reversal_note || ')' END";
+    /**
+     * A commission granted: FirstPromoter is told (mark_fulfilled, route firstpromoter-notify) from the
+     * committed row, so a crash after the commit loses no call. Legacy rows keep their notice: a legacy
+     * delivery's 200 told FirstPromoter itself. One parameter: the time the first call is due.
+     */
+    private static final String MARK_FULFILLED_DUE = """
+            firstpromoter_notice = CASE WHEN source = 'v2' THEN 'DUE' ELSE firstpromoter_notice END,
+                firstpromoter_attempts = CASE WHEN source = 'v2' THEN 0 ELSE firstpromoter_attempts END,
+                firstpromoter_next_at = CASE WHEN source = 'v2' THEN ? ELSE firstpromoter_next_at END""";
     private static final BigDecimal COLUMN_LIMIT = new BigDecimal("1e29");
     private static final String INSERT_CLAIM = """
             INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
-                received_status, state, lease_holder, lease_until, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""";
+                received_status, recipient_kind, recipient_id, provider_coupon_id, discount_duration, event_at,
+                state, lease_holder, lease_until, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?, ?)""";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
@@ -76,8 +86,17 @@ public class FulfilmentRecords {
      * {@link RetryLater} when another delivery holds it past the deadline.
      */
     public Claim claim(Fulfilment fulfilment, Deadline deadline) throws Exception {
+        return claim(fulfilment, null, deadline);
+    }
+
+    /**
+     * A webhooks v2 approval's claim: as {@link #claim(Fulfilment, Deadline)}, and a commission FirstPromoter
+     * denied is taken only by an approval newer than the denial (eventAt, the approval's timestamp).
+     */
+    public Claim claim(Fulfilment fulfilment, Instant eventAt, Deadline deadline) throws Exception {
         String token = UUID.randomUUID().toString();
-        Decision decision = claimWithOthers(fulfilment, token, deadline);
+        Timestamp approvedAt = eventAt == null ? null : Timestamp.from(eventAt);
+        Decision decision = claimWithOthers(fulfilment, approvedAt, token, deadline);
         while (true) {
             if (decision.claimed()) {
                 return Claim.heldBy(fulfilment.key(), token, decision.attempt() + 1);
@@ -89,28 +108,39 @@ public class FulfilmentRecords {
                 throw new RetryLater("fulfilment " + fulfilment.id() + " is being applied by another delivery; retry later");
             }
             Thread.sleep(50);
-            decision = tryClaim(fulfilment, token);
+            decision = tryClaim(fulfilment, approvedAt, token);
         }
     }
 
     /** The first try: inserted together with the claims of deliveries arriving at the same time. */
-    private Decision claimWithOthers(Fulfilment f, String token, Deadline deadline) throws Exception {
+    private Decision claimWithOthers(Fulfilment f, Timestamp eventAt, String token, Deadline deadline) throws Exception {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         try {
-            if (firstClaims.commit(claimRow(f, token, until, now), deadline.remainingMillis())) {
+            if (firstClaims.commit(claimRow(f, eventAt, token, until, now), deadline.remainingMillis())) {
                 return Decision.CLAIMED_FIRST;
             }
-            return transaction.execute(tx -> decideExisting(f, token, now, until));
+            return transaction.execute(tx -> decideExisting(f, eventAt, token, now, until));
         } catch (GroupCommit.NotCommitted alone) {
-            return tryClaim(f, token);
+            return tryClaim(f, eventAt, token);
         }
     }
 
     /** The parameters of INSERT_CLAIM. */
-    private static Object[] claimRow(Fulfilment f, String token, Timestamp until, Timestamp now) {
+    private static Object[] claimRow(Fulfilment f, Timestamp eventAt, String token, Timestamp until, Timestamp now) {
         return new Object[] {f.key().source().ledgerSource(), f.id(), f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(),
-                f.custId(), f.email(), f.status(), token, until, now, now};
+                f.custId(), f.email(), f.status(), recipientKindColumn(f), f.recipient().id(), f.discount().providerCouponId(),
+                discountColumn(f), eventAt, token, until, now, now};
+    }
+
+    /** Null for the promoter's reward, as every legacy row has it. */
+    private static String recipientKindColumn(Fulfilment f) {
+        return f.recipient().kind() == Recipient.Kind.PROMOTER && f.recipient().id() == f.promoterId() ? null : f.recipient().kind().name();
+    }
+
+    /** Null for the bridge's own once-only terms, as every legacy row has them. */
+    private static String discountColumn(Fulfilment f) {
+        return DiscountTerms.ONCE.equals(f.discount()) ? null : f.discount().label();
     }
 
     private List<Boolean> insertIfNew(List<Object[]> rows) {
@@ -127,20 +157,20 @@ public class FulfilmentRecords {
         });
     }
 
-    private Decision tryClaim(Fulfilment f, String token) {
+    private Decision tryClaim(Fulfilment f, Timestamp eventAt, String token) {
         Timestamp now = Timestamp.from(Instant.now());
         Timestamp until = Timestamp.from(Instant.now().plus(lease));
         try {
-            jdbc.update(INSERT_CLAIM, claimRow(f, token, until, now));
+            jdbc.update(INSERT_CLAIM, claimRow(f, eventAt, token, until, now));
             return Decision.CLAIMED_FIRST;
         } catch (DuplicateKeyException alreadyThere) {
-            return transaction.execute(tx -> decideExisting(f, token, now, until));
+            return transaction.execute(tx -> decideExisting(f, eventAt, token, now, until));
         }
     }
 
-    private Decision decideExisting(Fulfilment f, String token, Timestamp now, Timestamp until) {
+    private Decision decideExisting(Fulfilment f, Timestamp eventAt, String token, Timestamp now, Timestamp until) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT state, reason, attempt, payout_reference, lease_until IS NOT NULL AND lease_until > ? AS leased
+                SELECT state, reason, attempt, payout_reference, event_at, lease_until IS NOT NULL AND lease_until > ? AS leased
                 FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE""", now, f.key().source().ledgerSource(), f.id());
         if (rows.isEmpty()) {
             return Decision.WAIT;
@@ -159,6 +189,12 @@ public class FulfilmentRecords {
                 return Decision.answered(Answer.parked(String.valueOf(row.get("reason"))));
             case REVERSED:
                 return Decision.answered(redeliveredAfterReversal(f.key(), (String) row.get("reason"), now));
+            case DENIED:
+                Answer denied = deniedAfter(f.key(), eventAt, timestamp(row.get("event_at")));
+                if (denied != null) {
+                    return Decision.answered(denied);
+                }
+                break;
             case RECEIVED:
                 if (Boolean.TRUE.equals(row.get("leased"))) {
                     return Decision.WAIT;
@@ -171,11 +207,12 @@ public class FulfilmentRecords {
         // answer tells FirstPromoter the outcome, so a notice a replay left due is no longer needed.
         jdbc.update("""
                 UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, amount_received = ?, promoter_id = ?, customer_ref = ?, email = ?,
-                    received_status = ?, state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?,
-                    firstpromoter_notice = NULL
+                    received_status = ?, recipient_kind = ?, recipient_id = ?, provider_coupon_id = ?, discount_duration = ?, event_at = ?,
+                    state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?, firstpromoter_notice = NULL
                 WHERE source = ? AND fulfilment_id = ?""",
                 f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(),
-                f.status(), token, until, now, f.key().source().ledgerSource(), f.id());
+                f.status(), recipientKindColumn(f), f.recipient().id(), f.discount().providerCouponId(), discountColumn(f), eventAt,
+                token, until, now, f.key().source().ledgerSource(), f.id());
         return new Decision(true, attempt, null);
     }
 
@@ -191,6 +228,30 @@ public class FulfilmentRecords {
                     cut(reason, 1000), now, key.source().ledgerSource(), key.id());
         }
         return Answer.parked("fulfilment " + key.id() + " was reversed: " + REDELIVERED_AFTER_REVERSAL);
+    }
+
+    /**
+     * An approval of a commission FirstPromoter denied: applied only when it is newer than the denial.
+     * Null when it is; else the answer. An approval or a denial without a timestamp cannot be ordered:
+     * the denial stands.
+     */
+    private static Answer deniedAfter(FulfilmentKey key, Timestamp approvedAt, Timestamp deniedAt) {
+        if (approvedAt != null && deniedAt != null && approvedAt.after(deniedAt)) {
+            return null;
+        }
+        return Answer.ignored("commission " + key.id() + " was denied by FirstPromoter" + (deniedAt == null ? "" : " at " + deniedAt.toInstant())
+                + ", after this approval" + (approvedAt == null ? " (which has no timestamp)" : " (" + approvedAt.toInstant() + ")")
+                + ": nothing applied");
+    }
+
+    private static Timestamp timestamp(Object column) {
+        if (column instanceof Timestamp timestamp) {
+            return timestamp;
+        }
+        if (column instanceof java.time.OffsetDateTime offset) {
+            return Timestamp.from(offset.toInstant());
+        }
+        return null;
     }
 
     /** What an operator's replay took: the claim, and the fulfilment as stored when the claim is held. */
@@ -211,7 +272,7 @@ public class FulfilmentRecords {
         return transaction.execute(tx -> {
             List<Map<String, Object>> rows = jdbc.queryForList("""
                     SELECT event_id, unit, amount, amount_received, received_status, promoter_id, customer_ref, email, state,
-                        attempt, reason,\s""" + STUCK + """
+                        attempt, reason, recipient_kind, recipient_id, provider_coupon_id, discount_duration,\s""" + STUCK + """
                      AS stuck
                     FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE""", stuckBefore, key.source().ledgerSource(), fulfilmentId);
             FulfilmentState state = rows.isEmpty() ? null : FulfilmentState.valueOf((String) rows.get(0).get("state"));
@@ -238,10 +299,18 @@ public class FulfilmentRecords {
                         + " was taken by a delivery meanwhile: nothing replayed")), null);
             }
             Claim claim = Claim.heldBy(key, token, ((Number) row.get("attempt")).intValue() + 1);
+            long promoterId = ((Number) row.get("promoter_id")).longValue();
             return new Replay(claim, new Fulfilment(key, (String) row.get("event_id"), (String) row.get("unit"), amount,
-                    (String) row.get("received_status"), ((Number) row.get("promoter_id")).longValue(),
-                    (String) row.get("customer_ref"), (String) row.get("email")));
+                    (String) row.get("received_status"), promoterId, (String) row.get("customer_ref"), (String) row.get("email"),
+                    storedRecipient(row, promoterId),
+                    DiscountTerms.ofColumns((String) row.get("provider_coupon_id"), (String) row.get("discount_duration"))));
         });
+    }
+
+    private static Recipient storedRecipient(Map<String, Object> row, long promoterId) {
+        String kind = (String) row.get("recipient_kind");
+        Number id = (Number) row.get("recipient_id");
+        return kind == null || id == null ? Recipient.promoter(promoterId) : new Recipient(Recipient.Kind.valueOf(kind), id.longValue());
     }
 
     /**
@@ -271,10 +340,12 @@ public class FulfilmentRecords {
 
     /** Marks the claimed fulfilment granted; call inside the transaction that applied the grant. */
     public void markGranted(Claim claim) {
+        Timestamp now = Timestamp.from(Instant.now());
         int updated = jdbc.update("""
-                UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?
+                UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?,
+                    """ + MARK_FULFILLED_DUE + """
                 WHERE source = ? AND fulfilment_id = ? AND lease_holder = ?""",
-                Timestamp.from(Instant.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease());
+                now, now, claim.key().source().ledgerSource(), claim.key().id(), claim.lease());
         requireLease(updated, claim.key());
     }
 
@@ -285,9 +356,10 @@ public class FulfilmentRecords {
     public void markAllGranted(List<Claim> claims) {
         Timestamp now = Timestamp.from(Instant.now());
         int[] updated = jdbc.batchUpdate("""
-                UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?
+                UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?,
+                    """ + MARK_FULFILLED_DUE + """
                 WHERE source = ? AND fulfilment_id = ? AND lease_holder = ?""",
-                claims.stream().map(c -> new Object[] {now, c.key().source().ledgerSource(), c.key().id(), c.lease()}).toList());
+                claims.stream().map(c -> new Object[] {now, now, c.key().source().ledgerSource(), c.key().id(), c.lease()}).toList());
         for (int i = 0; i < updated.length; i++) {
             if (updated[i] != 1) {
                 throw new RetryLater("the fulfilment was taken over by another delivery; retry later");
@@ -340,6 +412,80 @@ public class FulfilmentRecords {
                 + "updated_at = CURRENT_TIMESTAMP WHERE source = ? AND fulfilment_id = ? AND state = 'RECEIVED'", cut(reason, 1000), key.source().ledgerSource(), key.id());
     }
 
+    // ---- Webhooks v2: what a commission's approval or denial finds (contract 9).
+
+    /**
+     * An approval of a commission whose outcome is already decided, answered without asking FirstPromoter's
+     * API: granted before; denied by a newer event; reversed (listed, not applied again). Null: go on.
+     */
+    public Answer settledBefore(CommissionEvent approval) {
+        FulfilmentKey key = approval.key();
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT state, reason, event_at FROM fulfilments WHERE source = ? AND fulfilment_id = ?",
+                key.source().ledgerSource(), key.id());
+        if (rows.isEmpty()) {
+            return null;
+        }
+        Map<String, Object> row = rows.get(0);
+        Timestamp approvedAt = approval.occurredAt() == null ? null : Timestamp.from(approval.occurredAt());
+        return switch (FulfilmentState.valueOf((String) row.get("state"))) {
+            case GRANTED -> Answer.granted("granted before: nothing applied again");
+            case DENIED -> deniedAfter(key, approvedAt, timestamp(row.get("event_at")));
+            case REVERSED -> redeliveredAfterReversal(key, (String) row.get("reason"), Timestamp.from(Instant.now()));
+            default -> null;
+        };
+    }
+
+    /**
+     * Takes in FirstPromoter's denial of a commission. Not applied: recorded as DENIED (a parked one is no
+     * longer listed), so an approval older than the denial grants nothing. Applied: to be reversed by the
+     * caller (route fulfilment-reversal), unless the approval that applied it is newer than the denial.
+     * Being applied now: {@link RetryLater}, since FirstPromoter sends the denial again.
+     */
+    public Denial takeDenial(CommissionEvent denial) {
+        FulfilmentKey key = denial.key();
+        Timestamp deniedAt = denial.occurredAt() == null ? null : Timestamp.from(denial.occurredAt());
+        Timestamp now = Timestamp.from(Instant.now());
+        try {
+            return transaction.execute(tx -> {
+                List<Map<String, Object>> rows = jdbc.queryForList(
+                        "SELECT state, event_at FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE", key.source().ledgerSource(), key.id());
+                if (rows.isEmpty()) {
+                    jdbc.update("""
+                            INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, received_status,
+                                event_at, state, created_at, updated_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'DENIED', ?, ?)""",
+                            key.source().ledgerSource(), key.id(), denial.eventId(), unitColumn(denial.unit() == null ? "none" : denial.unit()),
+                            denial.amount() == null ? null : amountColumn(denial.amount()),
+                            denial.amount() == null ? null : denial.amount().toPlainString(),
+                            denial.promoterId() == null ? 0L : denial.promoterId(), cut(denial.status(), 64), deniedAt, now, now);
+                    return Denial.answered(key, Answer.reversed("denial recorded: commission " + key.id()
+                            + " was not applied, and no approval older than this denial will apply it"));
+                }
+                Map<String, Object> row = rows.get(0);
+                Timestamp approvedAt = timestamp(row.get("event_at"));
+                return switch (FulfilmentState.valueOf((String) row.get("state"))) {
+                    case DENIED, PARKED -> {
+                        jdbc.update("""
+                                UPDATE fulfilments SET state = 'DENIED', reason = NULL, updated_at = ?,
+                                    event_at = CASE WHEN event_at IS NULL OR event_at < ? THEN ? ELSE event_at END
+                                WHERE source = ? AND fulfilment_id = ?""", now, deniedAt, deniedAt, key.source().ledgerSource(), key.id());
+                        yield Denial.answered(key, Answer.reversed("denial recorded: commission " + key.id()
+                                + " was not applied, and no approval older than this denial will apply it"));
+                    }
+                    case GRANTED -> deniedAt != null && approvedAt != null && deniedAt.before(approvedAt)
+                            ? Denial.answered(key, Answer.ignored("this denial (" + deniedAt.toInstant() + ") is older than the approval ("
+                                    + approvedAt.toInstant() + ") that applied commission " + key.id() + ": nothing changed"))
+                            : Denial.reverseIt(key);
+                    case REVERSED -> Denial.answered(key, Answer.reversed("commission " + key.id() + " was reversed before: nothing changed"));
+                    case RECEIVED -> throw new RetryLater("commission " + key.id() + " is being applied; its denial is taken in when it is done");
+                    default -> Denial.answered(key, Answer.ignored("commission " + key.id() + " is " + row.get("state") + ": nothing changed"));
+                };
+            });
+        } catch (DuplicateKeyException approvalArrivedFirst) {
+            throw new RetryLater("commission " + key.id() + " is being applied; its denial is taken in when it is done");
+        }
+    }
+
     // ---- Reversals (contract 11): an applied reward taken back, once, in the caller's transaction.
 
     /**
@@ -368,9 +514,9 @@ public class FulfilmentRecords {
                 return new Reversal(key, Reversal.Found.ALREADY_REVERSED, unit, "at " + row.get("reversed_at")
                         + (row.get("reversal_note") == null ? "" : ": " + row.get("reversal_note")));
             }
-            case RECEIVED, PARKED -> {
+            case RECEIVED, PARKED, DENIED -> {
                 return new Reversal(key, Reversal.Found.NOT_APPLIED, unit,
-                        state == FulfilmentState.RECEIVED ? "being applied (or stuck)" : "parked");
+                        state == FulfilmentState.RECEIVED ? "being applied (or stuck)" : state.name().toLowerCase());
             }
             case GRANTED -> {
                 boolean ledger = "credits".equals(unit) || "points".equals(unit);

@@ -24,6 +24,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        committed in one transaction
  * @param routes where the Camel YAML route files are read from (classpath:routes is the jar's copy;
  *        file:/some/dir runs edited copies)
+ * @param eventRetention how long a webhooks v2 event's answer is kept, to answer it again at once when
+ *        FirstPromoter re-sends it; at least 30 days (contract 9)
  */
 @ConfigurationProperties("bridge")
 public record FulfilmentSettings(
@@ -32,9 +34,16 @@ public record FulfilmentSettings(
         @DefaultValue("1h") Duration stuckAfter,
         @DefaultValue Limits limits,
         @DefaultValue GroupCommit groupCommit,
-        @DefaultValue("classpath:routes") String routes) {
+        @DefaultValue("classpath:routes") String routes,
+        @DefaultValue("30d") Duration eventRetention) {
+
+    /** Contract 9 keeps an event's answer at least this long. */
+    static final Duration SHORTEST_EVENT_RETENTION = Duration.ofDays(30);
 
     public FulfilmentSettings {
+        if (eventRetention == null || eventRetention.compareTo(SHORTEST_EVENT_RETENTION) < 0) {
+            throw new IllegalArgumentException("bridge.event-retention must be at least 30d, was " + eventRetention);
+        }
         positive(answerWithin, "bridge.answer-within");
         positive(claimLease, "bridge.claim-lease");
         positive(stuckAfter, "bridge.stuck-after");

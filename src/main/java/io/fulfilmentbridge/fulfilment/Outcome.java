@@ -10,6 +10,8 @@ import java.util.Locale;
  */
 public enum Outcome {
     GRANTED(200),
+    /** A webhooks v2 denial taken in: an applied reward reversed, or a reward not applied yet kept from being applied. */
+    REVERSED(200),
     QUEUED(202),
     PARKED(202),
     IGNORED(202),

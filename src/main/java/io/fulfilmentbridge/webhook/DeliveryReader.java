@@ -11,7 +11,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.regex.Pattern;
+import io.fulfilmentbridge.fulfilment.CommissionEvent;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.Recipient;
@@ -26,6 +30,8 @@ import org.springframework.stereotype.Component;
 public class DeliveryReader {
 
     static final String FULFILMENT_PENDING = "fulfilment_pending";
+    private static final String COMMISSION_EVENT = "commission.";
+    private static final Pattern PRINTABLE = Pattern.compile("[\\x21-\\x7e]+");
     static final int MAX_DEPTH = 32;
     static final int MAX_STRING = 4096;
     private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
@@ -142,6 +148,116 @@ public class DeliveryReader {
         noNul("data.promoter.cust_id", fulfilment.custId());
         noNul("data.promoter.email", fulfilment.email());
         return fulfilment;
+    }
+
+    // ---- Webhooks v2 (contract 9): a commission event.
+
+    /**
+     * Why a webhooks v2 event is answered 202 ignored before its fields are required: FirstPromoter's test
+     * delivery, or an event about something other than a commission. Null: a commission event.
+     */
+    public String ignoredEvent(Delivery delivery) {
+        JsonNode json = delivery.json();
+        if (json.path("data").path("test").asBoolean(false)) {
+            return "FirstPromoter's test delivery: received, nothing done";
+        }
+        String eventType = eventType(json);
+        if (!eventType.startsWith(COMMISSION_EVENT)) {
+            return "event " + printable(eventType) + " is not about a commission: nothing done";
+        }
+        return null;
+    }
+
+    /** The commission event, with the fields contract 9 requires; else rejected (400) with the reason. */
+    public CommissionEvent commissionEvent(Delivery delivery) {
+        JsonNode json = delivery.json();
+        String eventType = eventType(json);
+        JsonNode eventIdNode = json.path("event_id");
+        String eventId = eventIdNode.isTextual() ? eventIdNode.asText().trim() : "";
+        if (eventId.isEmpty() || eventId.length() > 64 || !PRINTABLE.matcher(eventId).matches()) {
+            throw new RejectedDelivery("event_id is required: a string of at most 64 printable characters");
+        }
+        JsonNode data = json.path("data");
+        if (!data.isObject()) {
+            throw new RejectedDelivery("data is required and must be an object");
+        }
+        Long commissionId = positiveId(data.path("id"));
+        if (commissionId == null) {
+            throw new RejectedDelivery("data.id is required: a positive integer");
+        }
+        CommissionEvent.Kind kind = kindOf(eventType, json, data);
+        JsonNode unit = data.path("unit");
+        String unitText = unit.isTextual() && !unit.asText().isBlank() ? unit.asText() : null;
+        BigDecimal amount = null;
+        if (kind == CommissionEvent.Kind.APPROVAL) {
+            if (unitText == null) {
+                throw new RejectedDelivery("data.unit is required for an approval: a string");
+            }
+            amount = amount(data.path("amount"));
+        }
+        JsonNode promoter = data.path("promoter_campaign").path("promoter");
+        JsonNode referral = data.path("referral");
+        CommissionEvent event = new CommissionEvent(eventId, eventType, commissionId, timestamp(json.path("timestamp")), kind,
+                unitText, amount, scalarText(data.path("status"), 64),
+                positiveId(promoter.path("id")), identifying("data.promoter_campaign.promoter.email", promoter.path("email"), 320),
+                positiveId(referral.path("id")), identifying("data.referral.email", referral.path("email"), 320),
+                identifying("data.referral.uid", referral.path("uid"), 255));
+        noNul("data.unit", event.unit());
+        noNul("data.status", event.status());
+        noNul("data.promoter_campaign.promoter.email", event.promoterEmail());
+        noNul("data.referral.email", event.referralEmail());
+        noNul("data.referral.uid", event.referralUid());
+        return event;
+    }
+
+    /**
+     * Contract 9: approved by commission.approved, by commission.updated whose changes.status ends in
+     * approved, or created already approved (an auto-approving campaign); denied by commission.denied,
+     * commission.deleted, or changes.status ending in denied.
+     */
+    private static CommissionEvent.Kind kindOf(String eventType, JsonNode json, JsonNode data) {
+        JsonNode statusChange = json.path("changes").path("status");
+        String newStatus = statusChange.isArray() && statusChange.size() == 2 && statusChange.get(1).isTextual()
+                ? statusChange.get(1).asText() : null;
+        switch (eventType) {
+            case "commission.approved":
+                return CommissionEvent.Kind.APPROVAL;
+            case "commission.denied", "commission.deleted":
+                return CommissionEvent.Kind.DENIAL;
+            case "commission.created":
+                return "approved".equals(data.path("status").asText(null)) ? CommissionEvent.Kind.APPROVAL : CommissionEvent.Kind.OTHER;
+            default:
+                if ("denied".equals(newStatus)) {
+                    return CommissionEvent.Kind.DENIAL;
+                }
+                return "commission.updated".equals(eventType) && "approved".equals(newStatus)
+                        ? CommissionEvent.Kind.APPROVAL : CommissionEvent.Kind.OTHER;
+        }
+    }
+
+    private static String eventType(JsonNode json) {
+        JsonNode type = json.path("event_type");
+        if (!type.isTextual() || type.asText().isBlank()) {
+            throw new RejectedDelivery("event_type is required: a string");
+        }
+        return type.asText().trim();
+    }
+
+    /** The event's timestamp, which orders an approval and a denial; missing: null (cannot be ordered). */
+    private static Instant timestamp(JsonNode node) {
+        if (node.isMissingNode() || node.isNull()) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(node.asText()).toInstant();
+        } catch (DateTimeParseException notIso) {
+            throw new RejectedDelivery("timestamp must be an ISO-8601 date and time with its offset, like 2025-01-19T10:30:00Z");
+        }
+    }
+
+    private static String printable(String text) {
+        String cut = text.length() > 64 ? text.substring(0, 64) + "..." : text;
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
     }
 
     /**

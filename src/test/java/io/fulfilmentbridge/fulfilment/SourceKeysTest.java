@@ -42,7 +42,7 @@ class SourceKeysTest extends CamelTestSupport {
 
     private static final FulfilmentSettings SETTINGS = new FulfilmentSettings(Duration.ofSeconds(9), Duration.ofSeconds(15),
             Duration.ofHours(1), new FulfilmentSettings.Limits(24, new BigDecimal("100000"), 1_000_000, 100_000, 100),
-            new FulfilmentSettings.GroupCommit(100, 2), "classpath:routes");
+            new FulfilmentSettings.GroupCommit(100, 2), "classpath:routes", Duration.ofDays(30));
 
     private final DriverManagerDataSource database = new DriverManagerDataSource("jdbc:h2:mem:sources-" + UUID.randomUUID()
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");

@@ -46,7 +46,7 @@ abstract class RouteTestSupport extends CamelTestSupport {
     /** The settings' defaults (FulfilmentSettings, CashSettings), as the routes' placeholders and the beans read them. */
     static final FulfilmentSettings SETTINGS = new FulfilmentSettings(Duration.ofSeconds(9), Duration.ofSeconds(15),
             Duration.ofHours(1), new FulfilmentSettings.Limits(24, new BigDecimal("100000"), 1_000_000, 100_000, 100),
-            new FulfilmentSettings.GroupCommit(100, 2), "classpath:routes");
+            new FulfilmentSettings.GroupCommit(100, 2), "classpath:routes", Duration.ofDays(30));
     static final CashSettings CASH = new CashSettings("payouts", "payouts.results", "DLQ", "usd", 202,
             Duration.ofMillis(250), Duration.ofMinutes(3));
 
