@@ -51,7 +51,8 @@ public class FulfilmentRecords {
     private static final String MARK_FULFILLED_DUE = """
             firstpromoter_notice = CASE WHEN source = 'v2' THEN 'DUE' ELSE firstpromoter_notice END,
                 firstpromoter_attempts = CASE WHEN source = 'v2' THEN 0 ELSE firstpromoter_attempts END,
-                firstpromoter_next_at = CASE WHEN source = 'v2' THEN ? ELSE firstpromoter_next_at END""";
+                firstpromoter_next_at = CASE WHEN source = 'v2' THEN ? ELSE firstpromoter_next_at END
+            """;
     private static final BigDecimal COLUMN_LIMIT = new BigDecimal("1e29");
     private static final String INSERT_CLAIM = """
             INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
