@@ -1,0 +1,518 @@
+package io.fulfilmentbridge.firstpromoter;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.fulfilmentbridge.BridgeTest;
+import io.fulfilmentbridge.FirstPromoterStandIn;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+/**
+ * Webhooks v2, black box (contract 9, 10, 11): a bridge with bridge.firstpromoter.inbound=v2 takes
+ * commission events over real HTTP on the events endpoint, reads whose reward it is from FirstPromoter's
+ * API (a local stand-in built from its openapi files), applies it in the real ledger or Stripe's
+ * stand-in, answers, and closes it with mark_fulfilled. Assertions are what each party sees: the
+ * answer, the ledger rows, the exact requests Stripe and FirstPromoter received.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+@TestPropertySource(properties = {
+        "bridge.firstpromoter.inbound=v2",
+        "bridge.firstpromoter.api-key=" + CommissionEventsTest.API_KEY,
+        "bridge.firstpromoter.account-id=" + CommissionEventsTest.ACCOUNT,
+        "bridge.firstpromoter.poll-interval=100ms",
+        "bridge.firstpromoter.retry-backoff=200ms"})
+class CommissionEventsTest extends BridgeTest {
+
+    static final String API_KEY = "fp_v2_key_for_tests_only";
+    static final String ACCOUNT = "acc_tests_1";
+    static final FirstPromoterStandIn FIRSTPROMOTER = new FirstPromoterStandIn(0);
+    private static final Instant APPROVED_AT = Instant.parse("2026-11-30T10:15:00Z");
+    private static final long PROMOTER_REWARD = 11;
+    private static final long REFERRAL_REWARD = 12;
+
+    @DynamicPropertySource
+    static void firstPromoterStandIn(DynamicPropertyRegistry registry) {
+        registry.add("bridge.firstpromoter.api-base", FIRSTPROMOTER::baseUrl);
+    }
+
+    @BeforeEach
+    void resetFirstPromoter() {
+        FIRSTPROMOTER.reset();
+        FIRSTPROMOTER.stubRewards(FirstPromoterStandIn.reward(PROMOTER_REWARD, true, "credits", null, null, null),
+                FirstPromoterStandIn.reward(REFERRAL_REWARD, false, "credits", null, null, null));
+    }
+
+    // ---- Building events and sending them.
+
+    /** FirstPromoter's own approval example (docs: webhooks-v2/non-monetary-rewards.mdx) for this commission. */
+    private static String approval(long id, String unit, Object amount) {
+        return event("v2-docs-commission-approved.json", id, UUID.randomUUID().toString(), "commission.updated",
+                List.of("pending", "approved"), unit, amount, APPROVED_AT);
+    }
+
+    private static String event(String sample, long id, String eventId, String eventType, List<String> statusChange, String unit,
+            Object amount, Instant timestamp) {
+        try {
+            ObjectNode root = (ObjectNode) JSON.readTree(sample(sample));
+            root.put("event_id", eventId);
+            root.put("event_type", eventType);
+            root.put("entity_id", id);
+            ObjectNode changes = root.putObject("changes");
+            if (statusChange != null) {
+                ArrayNode status = changes.putArray("status");
+                statusChange.forEach(status::add);
+            }
+            ObjectNode data = (ObjectNode) root.get("data");
+            data.put("id", id);
+            data.put("unit", unit);
+            data.set("amount", JSON.valueToTree(amount));
+            if (timestamp == null) {
+                root.remove("timestamp");
+            } else {
+                root.put("timestamp", timestamp.toString());
+            }
+            return JSON.writeValueAsString(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String withEventId(String event, String eventId) {
+        return withTopLevel(event, "event_id", eventId);
+    }
+
+    private static String withTopLevel(String event, String field, String value) {
+        try {
+            ObjectNode root = (ObjectNode) JSON.readTree(event);
+            root.put(field, value);
+            return JSON.writeValueAsString(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String denial(long id, Instant timestamp) {
+        return event("v2-docs-commission-approved.json", id, UUID.randomUUID().toString(), "commission.updated",
+                List.of("approved", "denied"), "credits", 20, timestamp);
+    }
+
+    private URI events() {
+        return URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/events");
+    }
+
+    private HttpResponse<String> postEvent(String body) {
+        return send(HttpRequest.newBuilder(events())
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + SECRET)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    private List<HttpResponse<String>> postEventsAtOnce(List<String> bodies) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(bodies.size());
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (String body : bodies) {
+                answers.add(pool.submit(() -> {
+                    start.await();
+                    return postEvent(body);
+                }));
+            }
+            start.countDown();
+            List<HttpResponse<String>> results = new ArrayList<>();
+            for (Future<HttpResponse<String>> answer : answers) {
+                results.add(answer.get(30, TimeUnit.SECONDS));
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(json(response).get("outcome").asText()).as(response.body()).isEqualTo(outcome);
+        return json(response).get("detail").asText();
+    }
+
+    /** A promoter's commission FirstPromoter's API knows, for a promoter with this cust_id. */
+    private static void stubPromotersCommission(long id, String unit, long amount, long promoterId, String custId) {
+        FIRSTPROMOTER.stubCommission(id, FirstPromoterStandIn.commission(id, "approved", unit, amount, promoterId,
+                "promoter-" + promoterId + "@example.com", 99812L, "customer@example.com", "app-user-552", PROMOTER_REWARD));
+        FIRSTPROMOTER.stubPromoter(promoterId, "promoter-" + promoterId + "@example.com", custId);
+    }
+
+    private String v2State(long id) {
+        return jdbc.query("SELECT state FROM fulfilments WHERE source = 'v2' AND fulfilment_id = ?",
+                rs -> rs.next() ? rs.getString(1) : null, id);
+    }
+
+    private List<Map<String, Object>> ledger(long id) {
+        return jdbc.queryForList("SELECT account, unit, amount, entry_kind FROM ledger_entries WHERE source = 'v2' AND fulfilment_id = ? "
+                + "ORDER BY entry_id", id);
+    }
+
+    private BigDecimal balance(String account, String unit) {
+        return jdbc.query("SELECT balance FROM credit_balances WHERE customer_ref = ? AND unit = ?",
+                rs -> rs.next() ? rs.getBigDecimal(1) : BigDecimal.ZERO, account, unit);
+    }
+
+    private static List<LoggedRequest> stripePosts(String path) {
+        return STRIPE.server().findAll(postRequestedFor(urlPathEqualTo(path)));
+    }
+
+    private static Map<String, String> form(LoggedRequest request) {
+        Map<String, String> fields = new HashMap<>();
+        for (String pair : request.getBodyAsString().split("&")) {
+            String[] kv = pair.split("=", 2);
+            fields.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8), URLDecoder.decode(kv.length > 1 ? kv[1] : "", StandardCharsets.UTF_8));
+        }
+        return fields;
+    }
+
+    /** mark_fulfilled calls FirstPromoter received for this commission, after the grant committed. */
+    private static void awaitMarkedFulfilledOnce(long id) {
+        FIRSTPROMOTER.stubMarkFulfilled(id, 200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !FIRSTPROMOTER.markFulfilled(id).isEmpty());
+        // The poller has had several rounds to send a second one.
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<LoggedRequest> calls = FIRSTPROMOTER.markFulfilled(id);
+        assertThat(calls).hasSize(1);
+        LoggedRequest call = calls.get(0);
+        assertThat(call.getHeader("Authorization")).isEqualTo("Bearer " + API_KEY);
+        assertThat(call.getHeader("Account-ID")).isEqualTo(ACCOUNT);
+        assertThat(call.getBodyAsString().replace(" ", "")).isEqualTo("{\"ids\":[" + id + "]}");
+    }
+
+    // ---- Approvals of each unit.
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"credits", "points"})
+    void anApprovedPromotersRewardIsBookedOnceAndMarkedFulfilled(String unit) {
+        long id = nextId();
+        long promoterId = nextId();
+        stubPromotersCommission(id, unit, 20, promoterId, "app-user-" + promoterId);
+        FIRSTPROMOTER.stubMarkFulfilled(id, 200);
+
+        String detail = assertAnswer(postEvent(approval(id, unit, 20)), 200, "granted");
+
+        assertThat(detail).isEqualTo("credited 20 " + unit + " to app-user-" + promoterId);
+        assertThat(ledger(id)).extracting(r -> r.get("account") + " " + ((BigDecimal) r.get("amount")).stripTrailingZeros().toPlainString())
+                .containsExactlyInAnyOrder("app-user-" + promoterId + " 20", unit + " -20");
+        assertThat(v2State(id)).isEqualTo("GRANTED");
+        // The API was asked with the key and account, and nothing was written there but mark_fulfilled.
+        assertThat(FIRSTPROMOTER.commissionReads(id)).hasSize(1).allSatisfy(read -> {
+            assertThat(read.getHeader("Authorization")).isEqualTo("Bearer " + API_KEY);
+            assertThat(read.getHeader("Account-ID")).isEqualTo(ACCOUNT);
+        });
+        awaitMarkedFulfilledOnce(id);
+    }
+
+    @Test
+    void aReferredCustomersRewardGoesToTheReferredCustomer() {
+        long id = nextId();
+        long promoterId = nextId();
+        FIRSTPROMOTER.stubCommission(id, FirstPromoterStandIn.commission(id, "approved", "credits", 15, promoterId,
+                "promoter@example.com", 99812L, "customer@example.com", "app-user-" + id, REFERRAL_REWARD));
+        FIRSTPROMOTER.stubPromoter(promoterId, "promoter@example.com", "promoter-cust-" + promoterId);
+
+        assertThat(assertAnswer(postEvent(approval(id, "credits", 15)), 200, "granted")).isEqualTo("credited 15 credits to app-user-" + id);
+
+        assertThat(balance("app-user-" + id, "credits")).isEqualByComparingTo("15");
+        assertThat(balance("promoter-cust-" + promoterId, "credits")).isEqualByComparingTo("0");
+    }
+
+    @Test
+    void freeMonthsAreGrantedInStripeWithTheCommissionsKeyAndMarker() {
+        long id = nextId();
+        long promoterId = nextId();
+        String customer = "cus_v2_" + id;
+        stubPromotersCommission(id, "free_months", 2, promoterId, customer);
+        STRIPE.stubGrantableCustomer(customer, "sub_v2_" + id);
+
+        assertAnswer(postEvent(approval(id, "free_months", 2)), 200, "granted");
+        assertAnswer(postEvent(approval(id, "free_months", 2)), 200, "granted");
+
+        List<LoggedRequest> updates = stripePosts("/v1/subscriptions/sub_v2_" + id);
+        assertThat(updates).hasSize(1);
+        assertThat(updates.get(0).getHeader("Idempotency-Key")).isEqualTo("commission-" + id);
+        assertThat(form(updates.get(0))).containsEntry("metadata[firstpromoter_commission_id]", Long.toString(id))
+                .doesNotContainKey("metadata[firstpromoter_fulfilment_id]").containsEntry("proration_behavior", "none")
+                .containsKey("trial_end");
+        assertThat(STRIPE.server().findAll(postRequestedFor(anyUrl()))).hasSize(1);
+        awaitMarkedFulfilledOnce(id);
+    }
+
+    @Test
+    void aFixedDiscountIsABalanceCreditWithTheCommissionsKey() {
+        long id = nextId();
+        long promoterId = nextId();
+        String customer = "cus_v2_" + id;
+        stubPromotersCommission(id, "mon_discount", 2500, promoterId, customer);
+        STRIPE.stubGrantableCustomer(customer, "sub_v2_" + id);
+
+        assertAnswer(postEvent(approval(id, "mon_discount", 2500)), 200, "granted");
+
+        List<LoggedRequest> credits = stripePosts("/v1/customers/" + customer + "/balance_transactions");
+        assertThat(credits).hasSize(1);
+        assertThat(credits.get(0).getHeader("Idempotency-Key")).isEqualTo("commission-" + id);
+        assertThat(form(credits.get(0))).containsEntry("amount", "-2500").containsEntry("currency", "usd")
+                .containsEntry("metadata[firstpromoter_commission_id]", Long.toString(id));
+    }
+
+    // ---- Exactly once per commission, whatever the event.
+
+    @Test
+    void theSameApprovalAsUpdatedAsApprovedFiveTimesAndTwentyAtOnceIsOneGrantAndOneMarkFulfilled() throws Exception {
+        long id = nextId();
+        long promoterId = nextId();
+        stubPromotersCommission(id, "credits", 30, promoterId, null);
+
+        String updated = approval(id, "credits", 30);
+        String approved = event("v2-docs-commission-approved.json", id, UUID.randomUUID().toString(), "commission.approved", null,
+                "credits", 30, APPROVED_AT);
+        List<String> bodies = new ArrayList<>(Collections.nCopies(10, updated));
+        for (int i = 0; i < 10; i++) {
+            bodies.add(withEventId(approved, UUID.randomUUID().toString()));
+        }
+        List<HttpResponse<String>> atOnce = postEventsAtOnce(bodies);
+        List<HttpResponse<String>> inARow = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            inARow.add(postEvent(i % 2 == 0 ? updated : approved));
+        }
+
+        for (HttpResponse<String> answer : atOnce) {
+            // 503 is allowed while another copy applies it; never a second grant.
+            assertThat(answer.statusCode()).as(answer.body()).isIn(200, 503);
+        }
+        assertThat(atOnce).anySatisfy(a -> assertThat(a.statusCode()).isEqualTo(200));
+        for (HttpResponse<String> answer : inARow) {
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(json(answer).get("outcome").asText()).isEqualTo("granted");
+        }
+        assertThat(ledger(id)).hasSize(2);
+        assertThat(balance("fp-promoter:" + promoterId, "credits")).isEqualByComparingTo("30");
+        awaitMarkedFulfilledOnce(id);
+    }
+
+    @Test
+    void anEventAnswered503IsAppliedWhenSentAgainAndAReSentEventIsAnsweredFromTheLog() {
+        long id = nextId();
+        long promoterId = nextId();
+        FIRSTPROMOTER.stubCommissionAnswer(id, FirstPromoterStandIn.error(503, "Service Unavailable", "unavailable"));
+        String event = approval(id, "credits", 12);
+
+        String down = assertAnswer(postEvent(event), 503, "retry");
+
+        assertThat(down).doesNotContain(API_KEY);
+        assertThat(ledger(id)).isEmpty();
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM commission_events WHERE commission_id = ?", Integer.class, id)).isZero();
+
+        stubPromotersCommission(id, "credits", 12, promoterId, null);
+        assertAnswer(postEvent(event), 200, "granted");
+        int apiCalls = FIRSTPROMOTER.requests().size();
+        String again = assertAnswer(postEvent(event), 200, "granted");
+
+        assertThat(again).startsWith("event " + eventIdOf(event) + " was answered before: credited 12 credits");
+        assertThat(FIRSTPROMOTER.requests()).hasSize(apiCalls);
+        assertThat(ledger(id)).hasSize(2);
+    }
+
+    private static String eventIdOf(String event) {
+        try {
+            return JSON.readTree(event).get("event_id").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void thePromotersApiDownAppliesNothing() {
+        long id = nextId();
+        long promoterId = nextId();
+        FIRSTPROMOTER.stubCommission(id, FirstPromoterStandIn.commission(id, "approved", "credits", 5, promoterId,
+                "promoter@example.com", null, null, null, PROMOTER_REWARD));
+        FIRSTPROMOTER.stubPromoterAnswer(promoterId, FirstPromoterStandIn.error(503, "Service Unavailable", "unavailable"));
+
+        assertAnswer(postEvent(approval(id, "credits", 5)), 503, "retry");
+
+        assertThat(ledger(id)).isEmpty();
+        assertThat(v2State(id)).isNull();
+    }
+
+    @Test
+    void aCommissionIdEqualToAnEarlierLegacyPayoutIdIsAppliedToo() {
+        long id = nextId();
+        long promoterId = nextId();
+        // A legacy bridge's fulfilment of the same number, written before this bridge took webhooks v2.
+        jdbc.update("""
+                INSERT INTO fulfilments (source, fulfilment_id, unit, amount, promoter_id, state, created_at, updated_at)
+                VALUES ('v1', ?, 'credits', 20, 1, 'GRANTED', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)""", id);
+        stubPromotersCommission(id, "credits", 20, promoterId, null);
+
+        assertAnswer(postEvent(approval(id, "credits", 20)), 200, "granted");
+
+        assertThat(jdbc.queryForList("SELECT source, state FROM fulfilments WHERE fulfilment_id = ? ORDER BY source", id))
+                .containsExactly(Map.of("source", "v1", "state", "GRANTED"), Map.of("source", "v2", "state", "GRANTED"));
+        assertThat(ledger(id)).hasSize(2);
+    }
+
+    // ---- Denials, in both orders of arrival.
+
+    @Test
+    void aDenialAfterTheApprovalReversesTheCreditsOnce() {
+        long id = nextId();
+        long promoterId = nextId();
+        stubPromotersCommission(id, "credits", 40, promoterId, null);
+        String account = "fp-promoter:" + promoterId;
+        assertAnswer(postEvent(approval(id, "credits", 40)), 200, "granted");
+
+        String reversed = assertAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(3600))), 200, "reversed");
+        String again = assertAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(7200))), 200, "reversed");
+
+        assertThat(reversed).contains("two ledger entries opposite to the grant's");
+        assertThat(again).contains("reversed before");
+        assertThat(ledger(id)).extracting(r -> r.get("entry_kind")).containsExactly("GRANT", "GRANT", "REVERSAL", "REVERSAL");
+        assertThat(balance(account, "credits")).isEqualByComparingTo("0");
+        assertThat(jdbc.queryForObject("SELECT SUM(amount) FROM ledger_entries", BigDecimal.class)).isEqualByComparingTo("0");
+        assertThat(v2State(id)).isEqualTo("REVERSED");
+        // Approved again after the reversal: listed for an operator, not applied.
+        assertAnswer(postEvent(approval(id, "credits", 40)), 202, "parked");
+        assertThat(ledger(id)).hasSize(4);
+    }
+
+    @Test
+    void aDenialThatArrivesBeforeAnOlderApprovalKeepsItFromBeingApplied() {
+        long id = nextId();
+        long promoterId = nextId();
+        stubPromotersCommission(id, "credits", 40, promoterId, null);
+
+        assertThat(assertAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(60))), 200, "reversed")).contains("denial recorded");
+        String late = assertAnswer(postEvent(approval(id, "credits", 40)), 202, "ignored");
+
+        assertThat(late).contains("was denied by FirstPromoter at " + APPROVED_AT.plusSeconds(60));
+        assertThat(ledger(id)).isEmpty();
+        assertThat(v2State(id)).isEqualTo("DENIED");
+        // Approved again after the denial (a newer event): applied.
+        String reApproved = event("v2-docs-commission-approved.json", id, UUID.randomUUID().toString(), "commission.approved", null,
+                "credits", 40, APPROVED_AT.plusSeconds(120));
+        assertAnswer(postEvent(reApproved), 200, "granted");
+        assertThat(ledger(id)).hasSize(2);
+    }
+
+    @Test
+    void aStripeRewardDeniedAfterItWasAppliedIsListedForReviewAndStripeIsLeftAlone() {
+        long id = nextId();
+        long promoterId = nextId();
+        String customer = "cus_v2_" + id;
+        stubPromotersCommission(id, "free_months", 1, promoterId, customer);
+        STRIPE.stubGrantableCustomer(customer, "sub_v2_" + id);
+        assertAnswer(postEvent(approval(id, "free_months", 1)), 200, "granted");
+        int stripeCalls = STRIPE.server().getAllServeEvents().size();
+
+        assertThat(assertAnswer(postEvent(withTopLevel(denial(id, APPROVED_AT.plusSeconds(60)), "event_type", "commission.deleted")),
+                200, "reversed")).contains("Stripe not changed");
+
+        assertThat(STRIPE.server().getAllServeEvents()).hasSize(stripeCalls);
+        assertThat(jdbc.queryForMap("SELECT state, reason FROM fulfilments WHERE source = 'v2' AND fulfilment_id = ?", id))
+                .containsEntry("state", "REVERSED")
+                .containsEntry("reason", "reversed by FirstPromoter after it was applied in Stripe: review the customer");
+    }
+
+    // ---- Not acted on.
+
+    @Test
+    void theTestDeliveryCashOtherUnitsAndOtherEventsAreIgnoredAndNothingIsAsked() {
+        long id = nextId();
+        int fulfilments = count("fulfilments");
+
+        assertThat(assertAnswer(postEvent(sample("v2-test-delivery.json")), 202, "ignored")).contains("test delivery");
+        assertThat(assertAnswer(postEvent(sample("v2-docs-promoter-created.json")), 202, "ignored")).contains("not about a commission");
+        assertThat(assertAnswer(postEvent(sample("v2-docs-commission-cash.json")), 202, "ignored")).contains("FirstPromoter pays it");
+        assertThat(assertAnswer(postEvent(approval(id, "airline_miles", 5)), 202, "ignored")).contains("not a reward unit");
+        assertThat(assertAnswer(postEvent(sample("v2-docs-commission-created.json")), 202, "ignored"))
+                .contains("neither an approval nor a denial");
+
+        assertThat(count("fulfilments")).isEqualTo(fulfilments);
+        assertThat(FIRSTPROMOTER.requests()).isEmpty();
+    }
+
+    @Test
+    void theLegacyWebhookIsTheOtherKindOnAV2Bridge() {
+        int fulfilments = count("fulfilments");
+
+        String detail = assertAnswer(post(delivery("credits.json", nextId(), Map.of())), 202, "ignored");
+
+        assertThat(detail).contains("bridge.firstpromoter.inbound is v2");
+        assertThat(count("fulfilments")).isEqualTo(fulfilments);
+    }
+
+    @Test
+    void malformedEventsAreRejectedWithTheirReason() {
+        assertThat(assertAnswer(postEvent(withTopLevel(approval(nextId(), "credits", 5), "event_id", "")), 400, "rejected"))
+                .contains("event_id is required");
+        assertThat(assertAnswer(postEvent(approval(nextId(), "credits", "lots")), 400, "rejected")).contains("data.amount");
+        assertThat(assertAnswer(postEvent(withTopLevel(approval(nextId(), "credits", 5), "timestamp", "soon")), 400, "rejected"))
+                .contains("timestamp");
+    }
+
+    @Test
+    void camelNamedHeadersAndTheKeySteerNothing(CapturedOutput output) {
+        long id = nextId();
+        long promoterId = nextId();
+        stubPromotersCommission(id, "credits", 7, promoterId, null);
+        HttpResponse<String> response = send(HttpRequest.newBuilder(events())
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + SECRET)
+                .header("CamelHttpResponseCode", "500")
+                .header("camelsqlquery", "DELETE FROM ledger_entries")
+                .header("CAMELBEANMETHODNAME", "reverse")
+                .POST(HttpRequest.BodyPublishers.ofString(approval(id, "credits", 7))));
+
+        assertAnswer(response, 200, "granted");
+        assertThat(ledger(id)).hasSize(2);
+        assertThat(count("ledger_entries")).isPositive();
+        assertThat(output.getAll()).doesNotContain(API_KEY).doesNotContain("secret-setup-token");
+    }
+}
