@@ -12,13 +12,14 @@ import org.springframework.util.StringUtils;
 
 /**
  * Optional (contract section 8): telling FirstPromoter's API that a reward it still holds pending is
- * fulfilled, after a payout is paid or a replay applied it. Off while v1-api-key is empty.
+ * fulfilled, after a payout is paid or a replay applied it: legacy rewards with v1-api-key, v2 commissions
+ * with api-key; nothing is told with neither. API v2 also says whose a v2 commission's reward is (contract 9).
  *
  * @param inbound the kind of webhook this bridge applies: legacy (the fulfilment_pending webhook) or v2
  *        (webhooks v2 commission events, which needs api-key and account-id); the other kind's endpoint
  *        answers 202 ignored
  * @param v1ApiKey the API key on FirstPromoter's Settings page (sent as X-API-KEY), for API v1, which
- *        closes a fulfilment_pending reward's v1 payout; empty: FirstPromoter is not told
+ *        closes a fulfilment_pending reward's v1 payout; empty: legacy rewards are not closed through the API
  * @param v1ApiBase FirstPromoter's API v1
  * @param apiKey the API v2 key (sent as a Bearer token), for v2 commissions (contract section 9): reads
  *        the commission, the promoter and the reward, and calls mark_fulfilled; never used for a v1 payout
@@ -30,7 +31,12 @@ import org.springframework.util.StringUtils;
  * @param readTimeout the longest wait for FirstPromoter's answer
  * @param pollInterval how often the fulfilments whose notice is due are looked for
  * @param maxAttempts attempts per fulfilment before the notice is given up
- * @param retryBackoff the wait after the first failed attempt; it doubles after each further one
+ * @param retryBackoff the wait after the first failed attempt; it doubles after each further one, up to an hour
+ * @param markFulfilledFor how long a v2 commission's mark_fulfilled is retried after its first attempt
+ *        (a 422 included: FirstPromoter may not have made the payout record yet); then it is given up and
+ *        listed for operators. max-attempts counts for v1 payouts only
+ * @param cacheTtl how long promoters and the rewards list read from API v2 are reused before they are read
+ *        again
  */
 @ConfigurationProperties("bridge.firstpromoter")
 public record FirstPromoterSettings(
@@ -44,7 +50,9 @@ public record FirstPromoterSettings(
         @DefaultValue("5s") Duration readTimeout,
         @DefaultValue("5s") Duration pollInterval,
         @DefaultValue("6") int maxAttempts,
-        @DefaultValue("1m") Duration retryBackoff) {
+        @DefaultValue("1m") Duration retryBackoff,
+        @DefaultValue("24h") Duration markFulfilledFor,
+        @DefaultValue("5m") Duration cacheTtl) {
 
     public static final String LEGACY = "legacy";
     public static final String V2 = "v2";
@@ -76,6 +84,8 @@ public record FirstPromoterSettings(
         positive(pollInterval, "bridge.firstpromoter.poll-interval");
         atLeast(maxAttempts, 1, "bridge.firstpromoter.max-attempts");
         positive(retryBackoff, "bridge.firstpromoter.retry-backoff");
+        positive(markFulfilledFor, "bridge.firstpromoter.mark-fulfilled-for");
+        positive(cacheTtl, "bridge.firstpromoter.cache-ttl");
     }
 
     @Override
@@ -83,6 +93,7 @@ public record FirstPromoterSettings(
         return "FirstPromoterSettings[inbound=" + inbound + ", v1ApiKey=" + masked(v1ApiKey) + ", v1ApiBase=" + v1ApiBase + ", apiKey="
                 + masked(apiKey) + ", accountId=" + accountId + ", apiBase=" + apiBase + ", connectTimeout="
                 + connectTimeout + ", readTimeout=" + readTimeout + ", pollInterval=" + pollInterval
-                + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff + "]";
+                + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff + ", markFulfilledFor=" + markFulfilledFor
+                + ", cacheTtl=" + cacheTtl + "]";
     }
 }

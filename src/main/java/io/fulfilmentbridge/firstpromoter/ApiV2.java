@@ -1,0 +1,86 @@
+package io.fulfilmentbridge.firstpromoter;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.springframework.util.StringUtils;
+
+/**
+ * FirstPromoter's API v2 as the bridge calls it: every call under /api/v2/company with the Bearer key
+ * and the Account-ID header, a timeout per call, no redirect followed (it would carry the key elsewhere).
+ * The key never leaves this class: answers are excerpted with it blanked out.
+ */
+final class ApiV2 {
+
+    static final String COMPANY = "/api/v2/company";
+
+    private final String base;
+    private final String key;
+    private final String accountId;
+    private final HttpClient http;
+
+    ApiV2(FirstPromoterSettings settings) {
+        this.base = settings.apiBase().replaceAll("/+$", "") + COMPANY;
+        this.key = StringUtils.hasText(settings.apiKey()) ? settings.apiKey().trim() : null;
+        this.accountId = settings.accountId().trim();
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(settings.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+    }
+
+    boolean configured() {
+        return key != null;
+    }
+
+    /** A status and body; the body as FirstPromoter sent it, to be read, never logged whole. */
+    record Reply(int status, String body) {
+        boolean ok() {
+            return status >= 200 && status < 300;
+        }
+    }
+
+    /** pathAndQuery: under /api/v2/company, already encoded. */
+    Reply get(String pathAndQuery, Duration timeout) throws IOException, InterruptedException {
+        return send(request(pathAndQuery, timeout).GET());
+    }
+
+    Reply postJson(String path, String json, Duration timeout) throws IOException, InterruptedException {
+        return send(request(path, timeout).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    private HttpRequest.Builder request(String pathAndQuery, Duration timeout) {
+        if (key == null) {
+            throw new IllegalStateException("bridge.firstpromoter.api-key is not set");
+        }
+        return HttpRequest.newBuilder(URI.create(base + pathAndQuery))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + key)
+                .header("Account-ID", accountId)
+                .header("Accept", "application/json");
+    }
+
+    private Reply send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return new Reply(response.statusCode(), response.body());
+    }
+
+    /** Statuses worth another try: FirstPromoter busy or down, or a key that may be fixed (401/403). */
+    static boolean retryable(int status) {
+        return status >= 500 || status == 401 || status == 403 || status == 408 || status == 409 || status == 429;
+    }
+
+    /** A short excerpt of an answer, with the key blanked out should FirstPromoter echo it. */
+    String excerpt(String body) {
+        if (!StringUtils.hasText(body)) {
+            return "";
+        }
+        String text = (key == null ? body : body.replace(key, "[key]")).replaceAll("\\s+", " ").trim();
+        return ": " + (text.length() > 200 ? text.substring(0, 200) + "..." : text);
+    }
+}

@@ -1,0 +1,224 @@
+package io.fulfilmentbridge;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.MappingBuilder;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.client.ScenarioMappingBuilder;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import java.util.List;
+
+/**
+ * A local stand-in for the part of FirstPromoter's API v2 the bridge calls (shapes from its docs'
+ * openapi files: Commission, Promoter, Reward, BatchOperationResponse, ErrorResponse), on WireMock: the
+ * tests and the demo stub commissions, promoters, rewards and mark_fulfilled answers, and read back the
+ * exact requests it received. What is not stubbed answers 404 with FirstPromoter's error body.
+ */
+public class FirstPromoterStandIn {
+
+    public static final String COMPANY = "/api/v2/company";
+    public static final String COMMISSIONS = COMPANY + "/commissions";
+    public static final String REWARDS = COMPANY + "/rewards";
+    public static final String MARK_FULFILLED = COMPANY + "/commissions/mark_fulfilled";
+    /** API v1's payout update, which closes legacy rewards. */
+    public static final String PAYOUT_UPDATE = "/api/v1/payouts/update";
+
+    private final WireMockServer server;
+
+    public FirstPromoterStandIn(int port) {
+        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1"));
+        server.start();
+        notFoundByDefault();
+    }
+
+    public WireMockServer server() {
+        return server;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.port();
+    }
+
+    public void reset() {
+        server.resetAll();
+        notFoundByDefault();
+    }
+
+    public void stop() {
+        server.stop();
+    }
+
+    private void notFoundByDefault() {
+        server.stubFor(WireMock.any(anyUrl()).atPriority(100).willReturn(error(404, "Record not found", "not_found")));
+    }
+
+    // ---- Bodies, as the openapi files show them (abridged to what the bridge may read, and a little more).
+
+    /** A Commission; null ids leave that part out (referral is nullable; a commission may lack promoter or reward). */
+    public static String commission(long id, String status, String unit, long amount, Long promoterId, String promoterEmail,
+                                    Long referralId, String referralEmail, String referralUid, Long rewardId) {
+        StringBuilder json = new StringBuilder("{\"id\":").append(id)
+                .append(",\"status\":\"").append(status).append("\",\"metadata\":{},\"is_self_referral\":false")
+                .append(",\"commission_type\":\"sale\",\"sale_amount\":5000,\"event_id\":null,\"tier\":1")
+                .append(",\"unit\":\"").append(unit).append("\",\"fraud_check\":\"no_suspicion\",\"amount\":").append(amount)
+                .append(",\"is_paid\":false,\"is_split\":false,\"created_at\":\"2026-11-30T10:00:00.000Z\"");
+        if (promoterId != null) {
+            json.append(",\"promoter_campaign\":{\"id\":900").append(promoterId).append(",\"campaign_id\":31,\"promoter_id\":")
+                    .append(promoterId).append(",\"promoter\":{\"id\":").append(promoterId).append(",\"email\":")
+                    .append(quoted(promoterEmail)).append(",\"name\":\"Pat Promoter\"},\"campaign\":{\"id\":31,\"name\":\"Partners\",\"color\":null}}");
+        }
+        json.append(",\"referral\":");
+        if (referralId == null) {
+            json.append("null");
+        } else {
+            json.append("{\"id\":").append(referralId).append(",\"email\":").append(quoted(referralEmail))
+                    .append(",\"uid\":").append(quoted(referralUid)).append("}");
+        }
+        if (rewardId != null) {
+            json.append(",\"reward\":{\"id\":").append(rewardId).append(",\"name\":\"Reward ").append(rewardId).append("\"}");
+        }
+        return json.append(",\"split_details\":null}").toString();
+    }
+
+    /** A Promoter (abridged), with the fields the bridge must never keep or log. */
+    public static String promoter(long id, String email, String custId) {
+        return "{\"id\":" + id + ",\"email\":" + quoted(email) + ",\"name\":\"Pat Promoter\",\"cust_id\":" + quoted(custId)
+                + ",\"note\":null,\"is_confirmed\":true,\"profile\":{\"id\":" + id + ",\"first_name\":\"Pat\"}"
+                + ",\"password_setup_url\":\"https://example.com/setup?token=secret-setup-token\""
+                + ",\"balances\":{\"cash\":0},\"promoter_campaigns\":[]}";
+    }
+
+    /** A Reward: whose it is (is_promoter_reward), its unit, and for discounts its provider coupon and duration. */
+    public static String reward(long id, boolean isPromoterReward, String unit, String providerCouponId, String duration,
+                                Integer durationInMonths) {
+        return "{\"id\":" + id + ",\"name\":\"Reward " + id + "\",\"is_promoter_reward\":" + isPromoterReward
+                + ",\"promoter_reward_type\":" + (isPromoterReward ? "\"sale\"" : "null") + ",\"coupon\":null,\"editable\":true"
+                + ",\"hide_reward\":false,\"provider_coupon_id\":" + quoted(providerCouponId) + ",\"duration\":" + quoted(duration)
+                + ",\"duration_in_months\":" + durationInMonths + ",\"max_redemptions\":null,\"new_customers_only\":false"
+                + ",\"provider\":\"stripe\",\"tier_reward_mode\":null,\"tier_level\":null"
+                + ",\"schemas\":[{\"unit\":\"" + unit + "\",\"amount\":10,\"flat_amount\":true,\"rules\":[]}]}";
+    }
+
+    /** mark_fulfilled's answer for five ids or fewer: the batch, completed. */
+    public static String batchCompleted(int ids) {
+        return "{\"id\":4711,\"status\":\"completed\",\"total\":" + ids + ",\"selected_total\":" + ids + ",\"processed_count\":" + ids
+                + ",\"failed_count\":0,\"action_label\":\"mark_fulfilled\",\"created_at\":\"2026-12-01T10:00:00.000Z\""
+                + ",\"updated_at\":\"2026-12-01T10:00:00.000Z\",\"meta\":{},\"progress\":100,\"processing_errors\":[]}";
+    }
+
+    private static String quoted(String text) {
+        return text == null ? "null" : "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    public static ResponseDefinitionBuilder error(int status, String message, String code) {
+        return aResponse().withStatus(status).withHeader("Content-Type", "application/json")
+                .withBody("{\"message\":\"" + message + "\",\"code\":\"" + code + "\"}");
+    }
+
+    // ---- Stubs.
+
+    /** GET /commissions?ids[]=<id> answers a list holding this commission. */
+    public void stubCommission(long id, String commission) {
+        stubCommissionAnswer(id, okJson("[" + commission + "]"));
+    }
+
+    /** GET /commissions?ids[]=<id> answers an empty list: FirstPromoter has no such commission. */
+    public void stubCommissionAbsent(long id) {
+        stubCommissionAnswer(id, okJson("[]"));
+    }
+
+    public void stubCommissionAnswer(long id, ResponseDefinitionBuilder answer) {
+        server.stubFor(get(urlPathEqualTo(COMMISSIONS)).withQueryParam("ids[]", equalTo(Long.toString(id))).willReturn(answer));
+    }
+
+    public void stubPromoter(long id, String email, String custId) {
+        stubPromoterAnswer(id, okJson(promoter(id, email, custId)));
+    }
+
+    public void stubPromoterAnswer(long id, ResponseDefinitionBuilder answer) {
+        server.stubFor(get(urlPathEqualTo(COMPANY + "/promoters/" + id)).willReturn(answer));
+    }
+
+    /** Any promoter id answers this promoter's body (for floods of distinct ids). */
+    public void stubAnyPromoter(String email, String custId) {
+        server.stubFor(get(WireMock.urlPathMatching(COMPANY + "/promoters/[0-9]+")).atPriority(50)
+                .willReturn(okJson(promoter(1, email, custId))));
+    }
+
+    public void stubRewards(String... rewards) {
+        stubRewardsAnswer(okJson("[" + String.join(",", rewards) + "]"));
+    }
+
+    public void stubRewardsAnswer(ResponseDefinitionBuilder answer) {
+        server.stubFor(get(urlPathEqualTo(REWARDS)).willReturn(answer));
+    }
+
+    /** mark_fulfilled for this id answers these statuses in turn, the last one from then on (200: the batch completed). */
+    public void stubMarkFulfilled(long id, int... statuses) {
+        String scenario = "mark_fulfilled-" + id;
+        for (int i = 0; i < statuses.length; i++) {
+            ScenarioMappingBuilder call = markFulfilledOf(id).inScenario(scenario)
+                    .whenScenarioStateIs(i == 0 ? STARTED : "answered " + i);
+            if (i < statuses.length - 1) {
+                call = call.willSetStateTo("answered " + (i + 1));
+            }
+            server.stubFor(call.willReturn(markFulfilledAnswer(statuses[i])));
+        }
+    }
+
+    /** mark_fulfilled for this id answers this body with status 200. */
+    public void stubMarkFulfilledBody(long id, String body) {
+        server.stubFor(markFulfilledOf(id).willReturn(okJson(body)));
+    }
+
+    private MappingBuilder markFulfilledOf(long id) {
+        return post(urlPathEqualTo(MARK_FULFILLED)).withRequestBody(equalToJson("{\"ids\":[" + id + "]}"));
+    }
+
+    private static ResponseDefinitionBuilder markFulfilledAnswer(int status) {
+        return switch (status) {
+            case 200 -> okJson(batchCompleted(1));
+            case 422 -> error(422, "Commission payout not found", "invalid_params");
+            case 401 -> aResponse().withStatus(401).withHeader("Content-Type", "application/json").withBody("{}");
+            default -> error(status, "Service unavailable", "unavailable");
+        };
+    }
+
+    // ---- What FirstPromoter received.
+
+    public List<LoggedRequest> requests() {
+        return server.findAll(anyRequestedFor(anyUrl()));
+    }
+
+    public List<LoggedRequest> requests(String path) {
+        return server.findAll(anyRequestedFor(urlPathEqualTo(path)));
+    }
+
+    public List<LoggedRequest> commissionReads(long id) {
+        return server.findAll(WireMock.getRequestedFor(urlPathEqualTo(COMMISSIONS)).withQueryParam("ids[]", equalTo(Long.toString(id))));
+    }
+
+    public List<LoggedRequest> promoterReads(long id) {
+        return requests(COMPANY + "/promoters/" + id);
+    }
+
+    public List<LoggedRequest> rewardsReads() {
+        return requests(REWARDS);
+    }
+
+    public List<LoggedRequest> markFulfilled(long id) {
+        return server.findAll(WireMock.postRequestedFor(urlPathEqualTo(MARK_FULFILLED)).withRequestBody(equalToJson("{\"ids\":[" + id + "]}")));
+    }
+}
