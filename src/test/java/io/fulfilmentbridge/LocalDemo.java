@@ -4,8 +4,10 @@ import org.springframework.boot.SpringApplication;
 
 /**
  * Runs the bridge on its embedded defaults (H2 and Artemis under ./data) with a Stripe stand-in that
- * holds the demo customer of src/test/resources/payloads/free-months.json: `mvn spring-boot:test-run`. Routes are
- * read from routes/, and a route file's routes are reloaded when it is saved.
+ * holds the demo customer of src/test/resources/payloads/free-months.json: `mvn spring-boot:test-run`. With
+ * `-Dspring-boot.run.arguments=--bridge.firstpromoter.inbound=v2` it applies webhooks v2 events instead, with a
+ * stand-in for FirstPromoter's API. Routes are read from routes/, and a route file's routes are reloaded when
+ * it is saved.
  */
 public final class LocalDemo {
 
@@ -13,6 +15,11 @@ public final class LocalDemo {
     static final String DEMO_OPERATOR_PASSWORD = "demo-operator";
     static final String DEMO_BROKER_PASSWORD = "demo-payout-worker";
     static final int STRIPE_PORT = 12111;
+    static final int FIRSTPROMOTER_PORT = 12112;
+    /** The commission of src/test/resources/payloads/v2-commission-approved.json, and its promoter. */
+    static final long DEMO_COMMISSION = 48213;
+    static final long DEMO_PROMOTER = 7101;
+    static final long DEMO_REWARD = 301;
 
     private LocalDemo() {
     }
@@ -36,19 +43,39 @@ public final class LocalDemo {
         System.setProperty("camel.main.routes-reload-directory", "routes");
         System.setProperty("camel.main.routes-reload-pattern", "*.camel.yaml");
         System.setProperty("camel.main.routes-reload-remove-all-routes", "false");
+        // Webhooks v2 (--bridge.firstpromoter.inbound=v2): FirstPromoter's API is a stand-in too, knowing
+        // the sample's commission (20 credits for promoter 7101) and answering mark_fulfilled.
+        boolean v2 = java.util.Arrays.asList(args).contains("--bridge.firstpromoter.inbound=v2");
+        if (v2) {
+            FirstPromoterStandIn firstPromoter = new FirstPromoterStandIn(FIRSTPROMOTER_PORT);
+            firstPromoter.stubCommission(DEMO_COMMISSION, FirstPromoterStandIn.commission(DEMO_COMMISSION, "approved", "credits", 20,
+                    DEMO_PROMOTER, "promoter@example.com", 99812L, "customer@example.com", "app-user-552", DEMO_REWARD));
+            firstPromoter.stubPromoter(DEMO_PROMOTER, "promoter@example.com", "app-promoter-7101");
+            firstPromoter.stubRewards(FirstPromoterStandIn.reward(DEMO_REWARD, true, "credits", null, null, null));
+            firstPromoter.stubMarkFulfilled(DEMO_COMMISSION, 200);
+            System.setProperty("bridge.firstpromoter.api-base", firstPromoter.baseUrl());
+            System.setProperty("bridge.firstpromoter.api-key", "fp_demo_key");
+            System.setProperty("bridge.firstpromoter.account-id", "acc_demo");
+        }
         SpringApplication.run(FulfilmentBridgeApplication.class, args);
 
         String url = "http://localhost:8080/webhooks/firstpromoter/fulfilment?token=" + DEMO_SECRET;
         String console = "http://127.0.0.1:8081/actuator/hawtio/";
-        System.out.println("""
-
-                fulfilment-bridge demo is up (Stripe stand-in on port %d). From the project folder:
+        String curls = v2 ? """
+                webhooks v2 (FirstPromoter's API stand-in on port %d knows commission %d):
+                  curl -i -H 'Content-Type: application/json' -H 'Authorization: Bearer %s' --data-binary @src/test/resources/payloads/v2-commission-approved.json 'http://localhost:8080/webhooks/firstpromoter/events'
+                """.formatted(FIRSTPROMOTER_PORT, DEMO_COMMISSION, DEMO_SECRET) : """
                   curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/free-months.json '%s'
                   curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/credits.json '%s'
                   curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/cash.json '%s'
+                """.formatted(url, url, url);
+        System.out.println("""
+
+                fulfilment-bridge demo is up (Stripe stand-in on port %d). From the project folder:
+                %s
                 The operators' console: %s (user operator, password %s).
                 A payout worker: tcp://127.0.0.1:61616, user payout-worker, password %s; it reads queue payouts
                 and answers on payouts.results.
-                """.formatted(STRIPE_PORT, url, url, url, console, DEMO_OPERATOR_PASSWORD, DEMO_BROKER_PASSWORD));
+                """.formatted(STRIPE_PORT, curls.stripTrailing(), console, DEMO_OPERATOR_PASSWORD, DEMO_BROKER_PASSWORD));
     }
 }
