@@ -39,6 +39,16 @@ public record CommissionEvent(
         OTHER
     }
 
+    /**
+     * An operator's replay of a commission approved before: its reward is read from FirstPromoter's API
+     * again, as for the approval itself (the first try may have ended before the API answered).
+     */
+    public static CommissionEvent replayOf(Fulfilment stored) {
+        return new CommissionEvent(stored.eventId() == null ? "replay" : stored.eventId(), "replay", stored.id(), null, Kind.APPROVAL,
+                stored.unit(), stored.amount(), stored.status(), stored.promoterId() > 0 ? stored.promoterId() : null, null,
+                null, null, null);
+    }
+
     public FulfilmentKey key() {
         return new FulfilmentKey(Source.COMMISSION, commissionId);
     }

@@ -437,6 +437,24 @@ public class FulfilmentRecords {
     }
 
     /**
+     * An approval that could not be applied because FirstPromoter's API did not answer: kept as a claim
+     * whose lease has run out, so it is listed as stuck after bridge.stuck-after unless FirstPromoter
+     * sends it again, and an operator can replay it (contract 9: the bridge does not rely on a retry).
+     * A row already there is left as it is.
+     */
+    public void keepUnapplied(CommissionEvent approval) {
+        FulfilmentKey key = approval.key();
+        Timestamp now = Timestamp.from(Instant.now());
+        jdbc.update("""
+                INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, email, received_status,
+                    event_at, state, lease_until, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'RECEIVED', ?, ?, ?) ON CONFLICT DO NOTHING""",
+                key.source().ledgerSource(), key.id(), approval.eventId(), unitColumn(approval.unit()), amountColumn(approval.amount()),
+                approval.amount().toPlainString(), approval.promoterId() == null ? 0L : approval.promoterId(), approval.promoterEmail(),
+                cut(approval.status(), 64), approval.occurredAt() == null ? null : Timestamp.from(approval.occurredAt()), now, now, now);
+    }
+
+    /**
      * Takes in FirstPromoter's denial of a commission. Not applied: recorded as DENIED (a parked one is no
      * longer listed), so an approval older than the denial grants nothing. Applied: to be reversed by the
      * caller (route fulfilment-reversal), unless the approval that applied it is newer than the denial.
