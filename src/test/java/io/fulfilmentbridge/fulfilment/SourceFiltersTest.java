@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fulfilmentbridge.payout.PayoutAnomalies;
 import io.fulfilmentbridge.stripe.StripeGrants;
 import io.fulfilmentbridge.stripe.StripeGrants.Grant;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.flywaydb.core.Flyway;
@@ -282,6 +284,27 @@ class SourceFiltersTest {
         jdbc.update("UPDATE fulfilments SET firstpromoter_attempts = 1");
         actOn(V2, () -> records.noticeGaveUp(V2, 1));
         assertEquals("GAVE_UP", column(V2, "firstpromoter_notice"));
+    }
+
+    @Test
+    void payoutAnomalies() throws Exception {
+        bothQueued();
+        for (FulfilmentKey key : new FulfilmentKey[] {V1, V2}) {
+            jdbc.update("""
+                    INSERT INTO payout_anomalies (source, fulfilment_id, attempt, kind, reason, reference, created_at)
+                    VALUES (?, ?, 1, 'older_attempt', ?, ?, CURRENT_TIMESTAMP)""", key.source().ledgerSource(), key.id(),
+                    "paid twice " + key.source().ledgerSource(), "po_" + key.source().ledgerSource());
+        }
+        PayoutAnomalies anomalies = new PayoutAnomalies(jdbc, new SimpleMeterRegistry());
+        // Each anomaly is listed once, joined to its own fulfilment: its amount as received.
+        assertEquals(List.of("v1 92 15", "v2 92 25"), anomalies.rows().stream()
+                .map(r -> r.source().ledgerSource() + " " + r.fulfilmentId() + " " + r.amount()).sorted().toList());
+
+        Map<String, Object> v2Before = jdbc.queryForMap("SELECT * FROM payout_anomalies WHERE source = 'v2'");
+        assertEquals("dismissed: the payout anomaly of fulfilment 92 attempt 1", anomalies.dismiss(V1, 1));
+        assertEquals(v2Before, jdbc.queryForMap("SELECT * FROM payout_anomalies WHERE source = 'v2'"));
+        assertEquals(List.of("v2 92 25"), anomalies.rows().stream()
+                .map(r -> r.source().ledgerSource() + " " + r.fulfilmentId() + " " + r.amount()).toList());
     }
 
     // Stripe's grants, keyed like the records.
