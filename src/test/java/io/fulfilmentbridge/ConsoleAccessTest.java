@@ -4,12 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fulfilmentbridge.fulfilment.Claim;
+import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.Source;
 import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -46,6 +54,9 @@ class ConsoleAccessTest extends BridgeTest {
 
     @Autowired
     private JmsTemplate jms;
+
+    @Autowired
+    private FulfilmentRecords records;
 
     private URI management(String path) {
         return URI.create("http://127.0.0.1:" + managementPort + path);
@@ -212,7 +223,7 @@ class ConsoleAccessTest extends BridgeTest {
         assertThat(STRIPE.server().getAllServeEvents()).noneSatisfy(event -> assertThat(event.getRequest().getMethod().value()).isEqualTo("POST"));
 
         // The same replay by POST with the console's token: granted.
-        JsonNode replayed = JSON.readTree(assertAnswered(operatorPost(exec(parkedFulfilmentsMBean(), "replay", id))).asText());
+        JsonNode replayed = JSON.readTree(assertAnswered(operatorPost(exec(parkedFulfilmentsMBean(), "replay(long)", id))).asText());
         assertThat(replayed.path("outcome").asText()).isEqualTo("granted");
         assertThat(state(id)).isEqualTo("GRANTED");
     }
@@ -228,6 +239,52 @@ class ConsoleAccessTest extends BridgeTest {
         String answer = assertAnswered(operatorPost(exec(parkedFulfilmentsMBean(), "reverse", "legacy", id, "refunded"))).asText();
         assertThat(answer).startsWith("reversed: fulfilment " + id);
         assertThat(state(id)).isEqualTo("REVERSED");
+    }
+
+    /** A credits reward of this kind, claimed and parked: a replay grants it. */
+    private void parkedCredits(FulfilmentKey key) throws Exception {
+        Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
+        Claim claim = records.claim(new Fulfilment(key, "evt-" + key, "credits", BigDecimal.TEN, "approved", 7L,
+                "console-" + key.source().ledgerSource() + "-" + key.id(), null), deadline);
+        records.park(claim, "parked for the test", deadline);
+    }
+
+    private String stateOf(Source source, long id) {
+        return jdbc.queryForObject("SELECT state FROM fulfilments WHERE source = ? AND fulfilment_id = ?", String.class,
+                source.ledgerSource(), id);
+    }
+
+    @Test
+    void aReplayByKindRunsByPostWithTheOperatorsLoginOnly() throws Exception {
+        long id = nextId();
+        parkedCredits(new FulfilmentKey(Source.COMMISSION, id));
+        parkedCredits(FulfilmentKey.pending(id));
+        String bridge = path(parkedFulfilmentsMBean());
+        ObjectNode replay = exec(parkedFulfilmentsMBean(), "replay(java.lang.String,long)", "v2", id);
+
+        for (String get : new String[] {
+                "/actuator/jolokia/exec/" + bridge + "/replay(java.lang.String,long)/v2/" + id,
+                "/actuator/jolokia/exec/" + bridge + "/replay/v2/" + id,
+                "/actuator/hawtio/jolokia/exec/" + bridge + "/replay(java.lang.String,long)/v2/" + id}) {
+            assertRefused(operatorGet(get));
+        }
+        HttpResponse<String> withoutLogin = send(HttpRequest.newBuilder(management("/actuator/jolokia"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(replay))));
+        assertThat(withoutLogin.statusCode()).isIn(401, 403);
+        assertThat(withoutLogin.body()).doesNotContain("\"value\"");
+        HttpResponse<String> withoutToken = send(HttpRequest.newBuilder(management("/actuator/jolokia")).header("Authorization", LOGIN)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(replay))));
+        assertThat(withoutToken.statusCode()).isEqualTo(403);
+        assertThat(stateOf(Source.COMMISSION, id)).isEqualTo("PARKED");
+        assertThat(stateOf(Source.FULFILMENT_PENDING, id)).isEqualTo("PARKED");
+
+        JsonNode replayed = JSON.readTree(assertAnswered(operatorPost(replay)).asText());
+        assertThat(replayed.path("outcome").asText()).isEqualTo("granted");
+        assertThat(stateOf(Source.COMMISSION, id)).isEqualTo("GRANTED");
+        assertThat(stateOf(Source.FULFILMENT_PENDING, id)).isEqualTo("PARKED");
+        assertThat(assertAnswered(operatorPost(exec(parkedFulfilmentsMBean(), "replay(java.lang.String,long)", "legacy", id))).asText())
+                .startsWith("refused: kind 'legacy'");
+        assertThat(stateOf(Source.FULFILMENT_PENDING, id)).isEqualTo("PARKED");
     }
 
     @Test

@@ -3,14 +3,24 @@ package io.fulfilmentbridge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.Source;
+import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
+import javax.management.MBeanServer;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.test.context.TestPropertySource;
 
@@ -22,6 +32,9 @@ class ConsoleTest extends BridgeTest {
 
     @LocalManagementPort
     private int managementPort;
+
+    @Autowired
+    private FulfilmentRecords records;
 
     private URI management(String path) {
         return URI.create("http://127.0.0.1:" + managementPort + path);
@@ -81,12 +94,73 @@ class ConsoleTest extends BridgeTest {
         HttpResponse<String> answer = send(HttpRequest.newBuilder(URI.create(readParked().toString() + "Table"))
                 .header("Authorization", basic("operator", PASSWORD)).GET());
         assertThat(answer.statusCode()).isEqualTo(200);
-        // Jolokia gives a table as maps keyed by its index: state, then id.
-        JsonNode row = json(answer).path("value").path("PARKED").path(String.valueOf(id));
+        // Jolokia gives a table as maps keyed by its index: source, state, then id.
+        JsonNode row = json(answer).path("value").path("v1").path("PARKED").path(String.valueOf(id));
         assertThat(row.path("unit").asText()).as(answer.body()).isEqualTo("gift_cards");
         assertThat(row.path("amount").asText()).isEqualTo("20.50");
         assertThat(row.path("reason").asText()).isEqualTo("unknown unit: gift_cards");
         assertThat(row.path("ageSeconds").isNumber()).isTrue();
+    }
+
+    /** A credits reward of this kind, claimed and parked as a delivery whose grant failed would leave it. */
+    private void parkedCredits(FulfilmentKey key, String amount) throws Exception {
+        Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
+        var claim = records.claim(new Fulfilment(key, "evt-" + key, "credits", new BigDecimal(amount), "approved", 7L,
+                "console-" + key.source().ledgerSource() + "-" + key.id(), null), deadline);
+        records.park(claim, "parked " + key.source().ledgerSource() + " for the test", deadline);
+    }
+
+    private String sourceAndState(Source source, long id) {
+        return jdbc.queryForObject("SELECT state FROM fulfilments WHERE source = ? AND fulfilment_id = ?", String.class,
+                source.ledgerSource(), id);
+    }
+
+    @Test
+    void aLegacyAndACommissionOfTheSameNumberAreListedWithTheirSourceAndReplayedByKind() throws Exception {
+        long id = nextId();
+        parkedCredits(FulfilmentKey.pending(id), "15");
+        parkedCredits(new FulfilmentKey(Source.COMMISSION, id), "25");
+
+        JsonNode table = json(send(HttpRequest.newBuilder(URI.create(readParked().toString() + "Table"))
+                .header("Authorization", basic("operator", PASSWORD)).GET())).path("value");
+        assertThat(table.path("v1").path("PARKED").path(String.valueOf(id)).path("amount").asText()).as(table.toString()).isEqualTo("15");
+        assertThat(table.path("v2").path("PARKED").path(String.valueOf(id)).path("amount").asText()).isEqualTo("25");
+        assertThat(table.path("v2").path("PARKED").path(String.valueOf(id)).path("source").asText()).isEqualTo("v2");
+        assertThat(table.path("v2").path("PARKED").path(String.valueOf(id)).path("reason").asText()).isEqualTo("parked v2 for the test");
+        JsonNode lines = json(send(HttpRequest.newBuilder(readParked()).header("Authorization", basic("operator", PASSWORD)).GET())).path("value");
+        assertThat(lines.toString()).contains("\"v1 " + id + " credits 15").contains("\"v2 " + id + " credits 25");
+
+        MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
+        String[] kindAndId = {String.class.getName(), long.class.getName()};
+        String replayed = (String) jmx.invoke(parkedFulfilmentsMBean(), "replay", new Object[] {"v2", id}, kindAndId);
+
+        assertThat(JSON.readTree(replayed).path("outcome").asText()).as(replayed).isEqualTo("granted");
+        assertThat(sourceAndState(Source.COMMISSION, id)).isEqualTo("GRANTED");
+        assertThat(sourceAndState(Source.FULFILMENT_PENDING, id)).isEqualTo("PARKED");
+        assertThat(jdbc.queryForList("SELECT source, account FROM ledger_entries WHERE fulfilment_id = ? AND account_kind = 'PROMOTER'", id))
+                .containsExactly(Map.of("source", "v2", "account", "console-v2-" + id));
+
+        // The one-argument replay keeps meaning v1.
+        String legacy = (String) jmx.invoke(parkedFulfilmentsMBean(), "replay", new Object[] {id}, new String[] {long.class.getName()});
+        assertThat(JSON.readTree(legacy).path("outcome").asText()).as(legacy).isEqualTo("granted");
+        assertThat(sourceAndState(Source.FULFILMENT_PENDING, id)).isEqualTo("GRANTED");
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries WHERE fulfilment_id = ?", Integer.class, id)).isEqualTo(4);
+    }
+
+    @Test
+    void aReplayOfAnotherKindIsRefusedAndChangesNothing() throws Exception {
+        long id = nextId();
+        parkedCredits(new FulfilmentKey(Source.COMMISSION, id), "25");
+        MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
+
+        for (String kind : new String[] {"legacy", "V2", "", "v3"}) {
+            String answer = (String) jmx.invoke(parkedFulfilmentsMBean(), "replay", new Object[] {kind, id},
+                    new String[] {String.class.getName(), long.class.getName()});
+            assertThat(answer).isEqualTo("refused: kind '" + kind + "' is neither v1 (a legacy payout id) nor v2 (a commission id); "
+                    + "nothing replayed");
+        }
+        assertThat(sourceAndState(Source.COMMISSION, id)).isEqualTo("PARKED");
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM ledger_entries WHERE fulfilment_id = ?", Integer.class, id)).isZero();
     }
 
     /** Hawtio's pages, its servlets and Jolokia are on the management port only. */

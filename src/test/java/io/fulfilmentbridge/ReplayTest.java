@@ -55,7 +55,7 @@ class ReplayTest extends BridgeTest {
         HttpResponse<String> parked = post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer)));
         assertThat(parked.statusCode()).isEqualTo(202);
         assertThat(json(parked).get("outcome").asText()).isEqualTo("parked");
-        assertThat(parkedList()).anySatisfy(line -> assertThat(line).startsWith(id + " free_months").contains("No such customer"));
+        assertThat(parkedList()).anySatisfy(line -> assertThat(line).startsWith("v1 " + id + " free_months").contains("No such customer"));
 
         STRIPE.reset();
         STRIPE.stubGrantableCustomer(customer, "sub_replay" + id);
@@ -64,7 +64,7 @@ class ReplayTest extends BridgeTest {
         assertThat(first.get("fulfilment_id").asLong()).isEqualTo(id);
         assertThat(grantsSentTo("sub_replay" + id)).isEqualTo(1);
         assertThat(state(id)).isEqualTo("GRANTED");
-        assertThat(parkedList()).noneSatisfy(line -> assertThat(line).startsWith(id + " "));
+        assertThat(parkedList()).noneSatisfy(line -> assertThat(line).startsWith("v1 " + id + " "));
 
         JsonNode again = JSON.readTree(replay(id));
         assertThat(again.get("outcome").asText()).isEqualTo("ignored");

@@ -76,7 +76,7 @@ class ReversalTest extends BridgeTest {
     /** The operators' table's row for this fulfilment and state, or null. */
     private CompositeData tableRow(long id, String state) throws Exception {
         TabularData table = (TabularData) JMX.getAttribute(parkedFulfilmentsMBean(), "ParkedTable");
-        return table.get(new Object[] {state, id});
+        return table.get(new Object[] {"v1", state, id});
     }
 
     private List<Map<String, Object>> entries(long id) {
@@ -125,7 +125,7 @@ class ReversalTest extends BridgeTest {
         assertThat(balance(account)).isEqualByComparingTo("5");
         // Credits reversed need no review: not listed; the operator's reason is kept with the record.
         assertThat(record(first)).containsEntry("state", "REVERSED").containsEntry("reason", null).containsEntry("reversal_note", "refunded");
-        assertThat(parkedList()).noneSatisfy(line -> assertThat(line).startsWith(first + " "));
+        assertThat(parkedList()).noneSatisfy(line -> assertThat(line).startsWith("v1 " + first + " "));
 
         String again = reverse("legacy", first, "refunded twice");
         assertThat(again).startsWith("refused: fulfilment " + first).contains("reversed before").contains("refunded")
@@ -218,7 +218,7 @@ class ReversalTest extends BridgeTest {
         assertThat(entries(id)).hasSize(4);
         assertThat(balance(account)).isEqualByComparingTo("0");
         assertThat(state(id)).isEqualTo("REVERSED");
-        assertThat(parkedList()).filteredOn(line -> line.startsWith(id + " credits")).singleElement().asString()
+        assertThat(parkedList()).filteredOn(line -> line.startsWith("v1 " + id + " credits")).singleElement().asString()
                 .contains("REVERSED").contains("delivered again after it was reversed").contains("(reversal: refunded)");
         // A replay takes only parked, failed or stuck fulfilments.
         JsonNode replayed = JSON.readTree((String) JMX.invoke(parkedFulfilmentsMBean(), "replay", new Object[] {id}, new String[] {"long"}));
@@ -284,7 +284,7 @@ class ReversalTest extends BridgeTest {
         assertThat(answer).startsWith("reversed: fulfilment " + id + " (free_months)").contains("Stripe not changed");
         assertThat(record(id)).containsEntry("state", "REVERSED")
                 .containsEntry("reason", "reversed by FirstPromoter after it was applied in Stripe: review the customer");
-        assertThat(parkedList()).filteredOn(line -> line.startsWith(id + " free_months")).singleElement().asString()
+        assertThat(parkedList()).filteredOn(line -> line.startsWith("v1 " + id + " free_months")).singleElement().asString()
                 .contains("REVERSED").endsWith(": reversed by FirstPromoter after it was applied in Stripe: review the customer"
                         + " (reversal: customer refunded)");
         assertThat(tableRow(id, "REVERSED").get("reason"))
@@ -318,7 +318,7 @@ class ReversalTest extends BridgeTest {
         assertThat(dismissReversal("legacy", id)).startsWith("dismissed: fulfilment " + id);
 
         assertThat(tableRow(id, "REVERSED")).isNull();
-        assertThat(parkedList()).noneMatch(line -> line.startsWith(id + " "));
+        assertThat(parkedList()).noneMatch(line -> line.startsWith("v1 " + id + " "));
         assertThat(record(id)).containsEntry("state", "REVERSED").containsEntry("reversal_note", "customer refunded");
         assertThat(dismissReversal("legacy", id)).startsWith("refused: fulfilment " + id + " is no reversed reward listed");
         long granted = granted("dis-" + id, "3");
@@ -352,7 +352,7 @@ class ReversalTest extends BridgeTest {
         }
         assertThat(record(id)).containsEntry("state", "REVERSED").containsEntry("reason", null).containsEntry("reversal_note", "fraud");
         assertThat(payoutAttempts(id, Duration.ofSeconds(2))).isEmpty();
-        assertThat(parkedList()).noneSatisfy(line -> assertThat(line).startsWith(id + " "));
+        assertThat(parkedList()).noneSatisfy(line -> assertThat(line).startsWith("v1 " + id + " "));
     }
 
     @Test

@@ -84,8 +84,8 @@ class StuckFulfilmentsTest extends BridgeTest {
         crashedCreditsClaim(id, "12.5", Duration.ofHours(2), "crashed-delivery");
 
         assertThat(parkedLines()).anySatisfy(line -> assertThat(line)
-                .startsWith(id + " credits 12.5 stuck since ").contains(" (120 min): " + STUCK_REASON));
-        CompositeData row = parkedTable().get(new Object[] {"stuck", id});
+                .startsWith("v1 " + id + " credits 12.5 stuck since ").contains(" (120 min): " + STUCK_REASON));
+        CompositeData row = parkedTable().get(new Object[] {"v1", "stuck", id});
         assertThat(row).isNotNull();
         assertThat(row.get("id")).isEqualTo(id);
         assertThat(row.get("unit")).isEqualTo("credits");
@@ -108,8 +108,8 @@ class StuckFulfilmentsTest extends BridgeTest {
         JsonNode again = JSON.readTree(replay(id));
         assertThat(again.get("outcome").asText()).isEqualTo("ignored");
         assertThat(ledgerEntries(id)).hasSize(2);
-        assertThat(parkedLines()).noneSatisfy(line -> assertThat(line).startsWith(id + " "));
-        assertThat(parkedTable().get(new Object[] {"stuck", id})).isNull();
+        assertThat(parkedLines()).noneSatisfy(line -> assertThat(line).startsWith("v1 " + id + " "));
+        assertThat(parkedTable().get(new Object[] {"v1", "stuck", id})).isNull();
         assertThat(gauge("bridge_fulfilments_parked")).isEqualTo(parkedBefore);
     }
 
@@ -128,8 +128,8 @@ class StuckFulfilmentsTest extends BridgeTest {
             assertThat(answer.get("detail").asText()).contains("RECEIVED").contains("only parked, failed or stuck ones are replayed");
             assertThat(state(id)).isEqualTo("RECEIVED");
             assertThat(ledgerEntries(id)).isEmpty();
-            assertThat(parkedLines()).noneSatisfy(line -> assertThat(line).startsWith(id + " "));
-            assertThat(parkedTable().get(new Object[] {"stuck", id})).isNull();
+            assertThat(parkedLines()).noneSatisfy(line -> assertThat(line).startsWith("v1 " + id + " "));
+            assertThat(parkedTable().get(new Object[] {"v1", "stuck", id})).isNull();
         }
         assertThat(jdbc.queryForObject("SELECT lease_holder FROM fulfilments WHERE fulfilment_id = ?", String.class, live))
                 .isEqualTo("live-delivery");
@@ -148,7 +148,7 @@ class StuckFulfilmentsTest extends BridgeTest {
         assertThat(state(id)).isEqualTo("RECEIVED");
         // FirstPromoter gave up: the lease the 503 released ran out over an hour ago.
         jdbc.update("UPDATE fulfilments SET lease_until = ? WHERE fulfilment_id = ?", Timestamp.from(Instant.now().minus(Duration.ofMinutes(61))), id);
-        CompositeData row = parkedTable().get(new Object[] {"stuck", id});
+        CompositeData row = parkedTable().get(new Object[] {"v1", "stuck", id});
         assertThat(row).isNotNull();
         assertThat(row.get("unit")).isEqualTo("free_months");
         assertThat(row.get("amount")).isEqualTo("2");
@@ -169,9 +169,9 @@ class StuckFulfilmentsTest extends BridgeTest {
 
         TabularData table = parkedTable();
         assertThat(table.getTabularType().getRowType().keySet())
-                .containsExactlyInAnyOrder("id", "unit", "amount", "state", "since", "ageSeconds", "reason");
-        assertThat(table.getTabularType().getIndexNames()).containsExactly("state", "id");
-        CompositeData row = table.get(new Object[] {"PARKED", id});
+                .containsExactlyInAnyOrder("source", "id", "unit", "amount", "state", "since", "ageSeconds", "reason");
+        assertThat(table.getTabularType().getIndexNames()).containsExactly("source", "state", "id");
+        CompositeData row = table.get(new Object[] {"v1", "PARKED", id});
         assertThat(row).isNotNull();
         assertThat(row.get("id")).isEqualTo(id);
         assertThat(row.get("unit")).isEqualTo("credits");
@@ -181,7 +181,7 @@ class StuckFulfilmentsTest extends BridgeTest {
         assertThat((Long) row.get("ageSeconds")).isBetween(0L, 60L);
         assertThat(row.get("reason")).isEqualTo("amount out of bounds: credits take at most 4 decimals");
         // The string list is kept as it was: the amount as the column holds it.
-        assertThat(parkedLines()).anySatisfy(line -> assertThat(line).startsWith(id + " credits 0.00001000 PARKED since ")
+        assertThat(parkedLines()).anySatisfy(line -> assertThat(line).startsWith("v1 " + id + " credits 0.00001000 PARKED since ")
                 .endsWith(": amount out of bounds: credits take at most 4 decimals"));
     }
 

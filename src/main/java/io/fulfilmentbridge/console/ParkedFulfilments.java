@@ -7,6 +7,7 @@ import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 import io.fulfilmentbridge.fulfilment.ParkedRow;
 import io.fulfilmentbridge.fulfilment.Reversal;
+import io.fulfilmentbridge.fulfilment.Source;
 import io.fulfilmentbridge.payout.PayoutAnomalies;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,21 +52,22 @@ public class ParkedFulfilments {
         this.payoutAnomalies = payoutAnomalies;
     }
 
-    @ManagedAttribute(description = "Parked and failed fulfilments and reversed ones to review, oldest first: id, unit, amount, state, since, reason; "
-            + "then stuck ones, oldest first: id, unit, amount as received, stuck, since, age, reason; then open payout anomalies")
+    @ManagedAttribute(description = "Parked and failed fulfilments and reversed ones to review, oldest first: source (v1 or v2), "
+            + "id, unit, amount, state, since, reason; then stuck ones, oldest first: source, id, unit, amount as received, "
+            + "stuck, since, age, reason; then open payout anomalies")
     public String[] getParked() {
         Stream<String> parked = records.parked().stream()
-                .map(r -> r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " " + r.get("state")
-                        + " since " + r.get("updated_at") + ": " + r.get("reason"));
+                .map(r -> r.get("source") + " " + r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " "
+                        + r.get("state") + " since " + r.get("updated_at") + ": " + r.get("reason"));
         Instant now = Instant.now();
         Stream<String> stuck = records.parkedAndStuck().stream().filter(r -> "stuck".equals(r.state()))
-                .map(r -> r.fulfilmentId() + " " + r.unit() + " " + r.amount() + " stuck since " + r.since()
+                .map(r -> r.source().ledgerSource() + " " + r.fulfilmentId() + " " + r.unit() + " " + r.amount() + " stuck since " + r.since()
                         + " (" + Duration.between(r.since(), now).toMinutes() + " min): " + r.reason());
         return Stream.of(parked, stuck, payoutAnomalies.list().stream()).flatMap(s -> s).toArray(String[]::new);
     }
 
-    @ManagedAttribute(description = "Parked, failed and stuck fulfilments and open payout anomalies, one row each: id, unit, "
-            + "amount as received, state (PARKED, FAILED, REVERSED, stuck, PAYOUT_ANOMALY), since, ageSeconds, reason")
+    @ManagedAttribute(description = "Parked, failed and stuck fulfilments and open payout anomalies, one row each: source "
+            + "(v1 or v2), id, unit, amount as received, state (PARKED, FAILED, REVERSED, stuck, PAYOUT_ANOMALY), since, ageSeconds, reason")
     public TabularData getParkedTable() {
         List<ParkedRow> rows = new ArrayList<>(records.parkedAndStuck());
         rows.addAll(payoutAnomalies.rows());
@@ -77,10 +79,32 @@ public class ParkedFulfilments {
         return records.counts().toArray(String[]::new);
     }
 
-    @ManagedOperation(description = "Replays one parked, failed or stuck fulfilment; answers as a delivery would")
-    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
+    @ManagedOperation(description = "Replays one parked, failed or stuck legacy (v1) fulfilment; answers as a delivery would")
+    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id (a v1 payout id)")
     public String replay(long fulfilmentId) {
         return replayed(FulfilmentKey.pending(fulfilmentId)).getMessage().getBody(String.class);
+    }
+
+    @ManagedOperation(description = "Replays one parked, failed or stuck fulfilment of this kind (v1: a legacy payout id, "
+            + "v2: a commission id, as the parked list's source column says); answers as a delivery would")
+    @ManagedOperationParameter(name = "kind", description = "v1 or v2")
+    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's id of that kind")
+    public String replay(String kind, long fulfilmentId) {
+        // The two kinds' ids are different numbers that can be equal: no default, a wrong kind would replay another reward.
+        Source source = kindOf(kind);
+        if (source == null) {
+            return "refused: kind '" + kind + "' is neither v1 (a legacy payout id) nor v2 (a commission id); nothing replayed";
+        }
+        return replayed(new FulfilmentKey(source, fulfilmentId)).getMessage().getBody(String.class);
+    }
+
+    private static Source kindOf(String kind) {
+        for (Source source : Source.values()) {
+            if (source.ledgerSource().equals(kind)) {
+                return source;
+            }
+        }
+        return null;
     }
 
     /** Runs route fulfilment-replay; the exchange holds the answer's JSON and the typed answer. */
@@ -158,7 +182,8 @@ public class ParkedFulfilments {
                 : "refused: fulfilment " + fulfilmentId + " is no reversed reward listed for review; nothing changed";
     }
 
-    @ManagedOperation(description = "Replays every parked, failed or stuck fulfilment with exactly this reason; answers how many ended in each outcome")
+    @ManagedOperation(description = "Replays every parked, failed or stuck fulfilment with exactly this reason, of both kinds (v1 "
+            + "and v2); answers how many ended in each outcome")
     @ManagedOperationParameter(name = "reason", description = "The reason as the parked list shows it")
     public String replayAllWithReason(String reason) {
         List<FulfilmentKey> keys = records.parkedWithReason(reason);

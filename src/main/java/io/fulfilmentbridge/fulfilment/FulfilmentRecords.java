@@ -659,7 +659,7 @@ public class FulfilmentRecords {
     /** Parked and failed fulfilments, and reversed ones to review, oldest first. */
     public List<Map<String, Object>> parked() {
         return jdbc.queryForList("SELECT source, fulfilment_id, unit, amount, state, " + LISTED_REASON + " AS reason, updated_at "
-                + "FROM fulfilments WHERE state IN ('PARKED', 'FAILED') OR " + REVERSED_TO_REVIEW + " ORDER BY updated_at, fulfilment_id");
+                + "FROM fulfilments WHERE state IN ('PARKED', 'FAILED') OR " + REVERSED_TO_REVIEW + " ORDER BY updated_at, fulfilment_id, source");
     }
 
     /**
@@ -668,17 +668,17 @@ public class FulfilmentRecords {
      * they need a look, not a replay.
      */
     public List<ParkedRow> parkedAndStuck() {
-        return jdbc.query("SELECT fulfilment_id, unit, amount_received, amount, state, " + LISTED_REASON + """
+        return jdbc.query("SELECT source, fulfilment_id, unit, amount_received, amount, state, " + LISTED_REASON + """
                  AS reason, updated_at AS since FROM fulfilments
                 WHERE state IN ('PARKED', 'FAILED') OR\s""" + REVERSED_TO_REVIEW + """
 
                 UNION ALL
-                SELECT fulfilment_id, unit, amount_received, amount, 'stuck', NULL, COALESCE(lease_until, updated_at) FROM fulfilments
-                WHERE\s""" + STUCK + " ORDER BY since, fulfilment_id", (rs, n) -> {
+                SELECT source, fulfilment_id, unit, amount_received, amount, 'stuck', NULL, COALESCE(lease_until, updated_at)
+                FROM fulfilments WHERE\s""" + STUCK + " ORDER BY since, fulfilment_id, source", (rs, n) -> {
                     String state = rs.getString("state");
                     BigDecimal cut = rs.getBigDecimal("amount");
                     String received = rs.getString("amount_received");
-                    return new ParkedRow(rs.getLong("fulfilment_id"), rs.getString("unit"),
+                    return new ParkedRow(Source.ofColumn(rs.getString("source")), rs.getLong("fulfilment_id"), rs.getString("unit"),
                             received != null ? received : cut == null ? null : cut.toPlainString(), state,
                             rs.getTimestamp("since").toInstant(), "stuck".equals(state) ? STUCK_REASON : rs.getString("reason"));
                 }, stuckBefore());

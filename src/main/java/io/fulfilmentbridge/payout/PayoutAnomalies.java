@@ -2,6 +2,7 @@ package io.fulfilmentbridge.payout;
 
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.ParkedRow;
+import io.fulfilmentbridge.fulfilment.Source;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Timestamp;
@@ -72,12 +73,12 @@ public class PayoutAnomalies {
     }
 
     /**
-     * Anomalies not yet dismissed, oldest first: fulfilment_id, unit, amount, attempt, kind, reason,
+     * Anomalies not yet dismissed, oldest first: source, fulfilment_id, unit, amount, attempt, kind, reason,
      * reference, created_at.
      */
     public List<Map<String, Object>> open() {
         return jdbc.queryForList("""
-                SELECT a.fulfilment_id, f.unit, f.amount, a.attempt, a.kind, a.reason, a.reference, a.created_at
+                SELECT a.source, a.fulfilment_id, f.unit, f.amount, a.attempt, a.kind, a.reason, a.reference, a.created_at
                 FROM payout_anomalies a JOIN fulfilments f ON f.source = a.source AND f.fulfilment_id = a.fulfilment_id
                 WHERE a.dismissed_at IS NULL ORDER BY a.created_at, a.fulfilment_id, a.attempt""");
     }
@@ -85,7 +86,7 @@ public class PayoutAnomalies {
     /** The operators' list lines, in the parked list's form. */
     public List<String> list() {
         return open().stream()
-                .map(r -> r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " PAYOUT_ANOMALY since "
+                .map(r -> r.get("source") + " " + r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " PAYOUT_ANOMALY since "
                         + r.get("created_at") + ": " + r.get("reason") + " (attempt " + r.get("attempt") + ", reference "
                         + r.get("reference") + ")")
                 .toList();
@@ -94,11 +95,11 @@ public class PayoutAnomalies {
     /** The open anomalies as rows of the operators' table, state PAYOUT_ANOMALY, amount as received. */
     public List<ParkedRow> rows() {
         return jdbc.query("""
-                SELECT a.fulfilment_id, f.unit, COALESCE(f.amount_received, CAST(f.amount AS VARCHAR(130))) AS amount,
+                SELECT a.source, a.fulfilment_id, f.unit, COALESCE(f.amount_received, CAST(f.amount AS VARCHAR(130))) AS amount,
                     a.attempt, a.reason, a.reference, a.created_at
                 FROM payout_anomalies a JOIN fulfilments f ON f.source = a.source AND f.fulfilment_id = a.fulfilment_id
                 WHERE a.dismissed_at IS NULL ORDER BY a.created_at, a.fulfilment_id, a.attempt""",
-                (rs, n) -> new ParkedRow(rs.getLong("fulfilment_id"), rs.getString("unit"), rs.getString("amount"),
+                (rs, n) -> new ParkedRow(Source.ofColumn(rs.getString("source")), rs.getLong("fulfilment_id"), rs.getString("unit"), rs.getString("amount"),
                         "PAYOUT_ANOMALY", rs.getTimestamp("created_at").toInstant(), rs.getString("reason")
                         + " (attempt " + rs.getInt("attempt") + ", reference " + rs.getString("reference") + ")"));
     }

@@ -11,6 +11,7 @@ import io.fulfilmentbridge.billing.BillingSystem;
 import io.fulfilmentbridge.billing.GrantResult;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.DiscountTerms;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.stripe.FreeMonthsArithmetic.PricedItem;
@@ -21,6 +22,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -77,12 +80,22 @@ public class StripeBilling implements BillingSystem {
 
     @Override
     public GrantResult grantDiscount(Fulfilment f, Claim claim, Deadline deadline) throws InterruptedException {
+        DiscountTerms terms = f.discount();
+        if ("discount_per".equals(f.unit()) && !terms.namesProviderCoupon() && !terms.valid()) {
+            // Checked before Stripe is asked: no coupon of these terms can exist.
+            return GrantResult.parked("the reward's discount duration (" + terms.duration()
+                    + (terms.durationInMonths() == null ? "" : ", " + terms.durationInMonths() + " months")
+                    + ") is not one a Stripe coupon can have: once, forever, or repeating for 1 to 36 months");
+        }
         return grantOnce(f, claim, deadline, this::newDiscount);
     }
 
-    /** A grant not sent before: found its subscription, stored and sent, or why it cannot be. */
+    /**
+     * A grant not sent before: found its subscription, stored and sent, or why it cannot be. The
+     * customer's currency is Stripe's (null when it has none yet, or the customer was not read).
+     */
     private interface NewGrant {
-        GrantResult grant(Fulfilment f, Claim claim, String customerId, Deadline deadline);
+        GrantResult grant(Fulfilment f, Claim claim, String customerId, String customerCurrency, Deadline deadline);
     }
 
     /** Contract 4 for every unit: the customer, its lock, its lost grants settled, then this grant once. */
@@ -93,6 +106,7 @@ public class StripeBilling implements BillingSystem {
         }
         Optional<Grant> earlier = grants.find(f.key());
         String customerId;
+        String customerCurrency = null;
         if (earlier.isPresent()) {
             customerId = earlier.get().customerId();
         } else {
@@ -101,12 +115,14 @@ public class StripeBilling implements BillingSystem {
                 return GrantResult.parked(match.parkReason());
             }
             customerId = match.customerId();
+            customerCurrency = match.currency();
         }
+        String currency = customerCurrency;
         String holder = UUID.randomUUID().toString();
         grants.lockCustomer(customerId, holder, System.currentTimeMillis() + deadline.remainingMillis());
         try {
             // A write that hangs after the Stripe call (settle, mark granted, forget) fails in time for a 503.
-            return deadline.boundStatements(0, () -> grantLocked(f, claim, customerId, deadline, newGrant));
+            return deadline.boundStatements(0, () -> grantLocked(f, claim, customerId, currency, deadline, newGrant));
         } finally {
             unlock(customerId, holder, deadline);
         }
@@ -122,7 +138,8 @@ public class StripeBilling implements BillingSystem {
         }
     }
 
-    private GrantResult grantLocked(Fulfilment f, Claim claim, String customerId, Deadline deadline, NewGrant newGrant) {
+    private GrantResult grantLocked(Fulfilment f, Claim claim, String customerId, String customerCurrency, Deadline deadline,
+                                    NewGrant newGrant) {
         for (Grant unsettled : grants.unsettled(customerId)) {
             boolean mine = unsettled.key().equals(f.key());
             String refused = settle(unsettled, mine ? claim : null, deadline);
@@ -137,7 +154,7 @@ public class StripeBilling implements BillingSystem {
             markGranted(claim);
             return GrantResult.applied("granted in Stripe before");
         }
-        return newGrant.grant(f, claim, customerId, deadline);
+        return newGrant.grant(f, claim, customerId, customerCurrency, deadline);
     }
 
     /** Contract 4.2: the most recently created subscription that can take a grant. */
@@ -147,7 +164,8 @@ public class StripeBilling implements BillingSystem {
                 .max(Comparator.comparing(s -> s.getCreated() == null ? 0L : s.getCreated()));
     }
 
-    private GrantResult newFreeMonths(Fulfilment f, Claim claim, String customerId, Deadline deadline) {
+    private GrantResult newFreeMonths(Fulfilment f, Claim claim, String customerId, String customerCurrency,
+                                      Deadline deadline) {
         int months = f.amount().intValueExact();
         Optional<Subscription> chosen = grantableSubscription(customerId, deadline);
         if (chosen.isEmpty()) {
@@ -182,10 +200,12 @@ public class StripeBilling implements BillingSystem {
     }
 
     /**
-     * Contract 10: mon_discount, a credit of that many cents in the subscription's currency;
-     * discount_per, the percentage's coupon added to the subscription beside its discounts.
+     * Contract 10: mon_discount, a credit of that many cents in the subscription's currency, which
+     * must be the customer's balance currency where Stripe has one; discount_per, the percentage's
+     * coupon added to the subscription beside its discounts.
      */
-    private GrantResult newDiscount(Fulfilment f, Claim claim, String customerId, Deadline deadline) {
+    private GrantResult newDiscount(Fulfilment f, Claim claim, String customerId, String customerCurrency,
+                                    Deadline deadline) {
         long amount = f.amount().longValueExact();
         Optional<Subscription> chosen = grantableSubscription(customerId, deadline);
         if (chosen.isEmpty()) {
@@ -200,19 +220,27 @@ public class StripeBilling implements BillingSystem {
                 return GrantResult.parked("a currency mismatch: the items of subscription " + subscription.getId()
                         + " are in several currencies, or none");
             }
+            if (customerCurrency != null && !customerCurrency.equalsIgnoreCase(currency)) {
+                // Stripe keeps one balance per customer, in the customer's currency.
+                return GrantResult.parked("a currency mismatch: the balance of Stripe customer " + customerId + " is in "
+                        + customerCurrency + ", subscription " + subscription.getId() + " is in " + currency);
+            }
             grant = new Grant(f.key(), customerId, subscription.getId(), MON_DISCOUNT, 0, null, amount, currency, "SENT",
                     1, null, null, null);
             detail = "discount: " + amount + " " + currency + " (minor units) credited to " + customerId;
         } else {
             String couponId;
             try {
-                couponId = percentCoupon(f, amount, deadline);
+                couponId = f.discount().namesProviderCoupon()
+                        ? providerCoupon(f.discount().providerCouponId(), amount, subscription, deadline)
+                        : percentCoupon(f, amount, deadline);
             } catch (StripeRefused refused) {
                 return GrantResult.parked(refused.getMessage());
             }
             grant = new Grant(f.key(), customerId, subscription.getId(), DISCOUNT_PER, 0, null, null, null, "SENT", 1,
                     null, null, couponId);
-            detail = "discount: coupon " + couponId + " (" + amount + "% off) added to " + subscription.getId();
+            detail = "discount: coupon " + couponId + (f.discount().namesProviderCoupon()
+                    ? ", which FirstPromoter's reward names," : " (" + amount + "% off)") + " added to " + subscription.getId();
         }
         GrantResult refused = sendNew(grant, subscription, claim, deadline);
         return refused != null ? refused : GrantResult.applied(detail);
@@ -242,27 +270,60 @@ public class StripeBilling implements BillingSystem {
     }
 
     /**
-     * The coupon a percentage discount adds. FirstPromoter's legacy fulfilment_pending delivery names no
-     * provider coupon and no duration (its data.reward has id, amount, type, unit, name, per_of_sale,
-     * default_promo_code), so this is always the bridge's own coupon of that percentage, duration once,
-     * created once under an id derived from both and reused. Hook: a source that names the reward's
-     * provider coupon (v2's reward provider_coupon_id, duration, duration_in_months) uses it here
-     * instead, and one whose coupon FirstPromoter attaches itself is answered ignored before this.
+     * The bridge's own coupon of the reward's percentage and duration, created once under an id derived
+     * from both and reused. A legacy fulfilment_pending delivery names no duration (its data.reward has
+     * id, amount, type, unit, name, per_of_sale, default_promo_code): {@link DiscountTerms#ONCE}, whose
+     * id, firstpromoter-15-percent-once, is the one the bridge always made for it.
      */
     private String percentCoupon(Fulfilment f, long percent, Deadline deadline) {
-        CouponCreateParams.Duration duration = CouponCreateParams.Duration.ONCE;
-        String couponId = "firstpromoter-" + percent + "-percent-" + duration.getValue();
+        DiscountTerms terms = f.discount();
+        CouponCreateParams.Duration duration = CouponCreateParams.Duration.valueOf(terms.duration().toUpperCase(Locale.ROOT));
+        Long months = terms.durationInMonths() == null ? null : terms.durationInMonths().longValue();
+        String couponId = "firstpromoter-" + percent + "-percent-" + terms.label();
         Optional<Coupon> existing = stripe.coupon(couponId, deadline.remainingMillis());
         if (existing.isEmpty()) {
-            stripe.createCoupon(couponId, percent, duration, f.key(), deadline.remainingMillis());
+            String name = "FirstPromoter reward: " + percent + "% off" + switch (duration) {
+                case FOREVER -> " forever";
+                case REPEATING -> " for " + months + " months";
+                default -> "";
+            };
+            stripe.createCoupon(couponId, percent, duration, months, name, f.key(), deadline.remainingMillis());
             return couponId;
         }
         Coupon coupon = existing.get();
         if (coupon.getPercentOff() == null || coupon.getPercentOff().compareTo(java.math.BigDecimal.valueOf(percent)) != 0
-                || !duration.getValue().equals(coupon.getDuration())) {
+                || !duration.getValue().equals(coupon.getDuration()) || !Objects.equals(months, coupon.getDurationInMonths())) {
             // Someone made a coupon of this id by hand: its terms are not this reward's.
             throw new StripeRefused("Stripe coupon " + couponId + " exists with other terms (percent_off "
-                    + coupon.getPercentOff() + ", duration " + coupon.getDuration() + ")");
+                    + coupon.getPercentOff() + ", duration " + coupon.getDuration()
+                    + (coupon.getDurationInMonths() == null ? "" : ", duration_in_months " + coupon.getDurationInMonths())
+                    + ") than the reward's (percent_off " + percent + ", duration " + duration.getValue()
+                    + (months == null ? "" : ", duration_in_months " + months) + ")");
+        }
+        return couponId;
+    }
+
+    /**
+     * The coupon FirstPromoter's reward names (its provider coupon), used as Stripe has it and never
+     * created: FirstPromoter or the team made it, and its terms must agree with the reward's.
+     */
+    private String providerCoupon(String couponId, long percent, Subscription subscription, Deadline deadline) {
+        Optional<Coupon> found = stripe.coupon(couponId, deadline.remainingMillis());
+        if (found.isEmpty() || Boolean.TRUE.equals(found.get().getDeleted())) {
+            throw new StripeRefused("Stripe has no coupon " + couponId + ", which FirstPromoter's reward names");
+        }
+        Coupon coupon = found.get();
+        if (coupon.getAmountOff() != null) {
+            String currency = currencyOf(subscription, deadline);
+            if (coupon.getCurrency() == null || !coupon.getCurrency().equalsIgnoreCase(currency)) {
+                throw new StripeRefused("a currency mismatch: Stripe coupon " + couponId + ", which FirstPromoter's reward "
+                        + "names, takes " + coupon.getAmountOff() + " " + coupon.getCurrency() + " (minor units) off, and "
+                        + "subscription " + subscription.getId() + " is in "
+                        + (currency == null ? "several currencies, or none" : currency));
+            }
+        } else if (coupon.getPercentOff() == null || coupon.getPercentOff().compareTo(java.math.BigDecimal.valueOf(percent)) != 0) {
+            throw new StripeRefused("Stripe coupon " + couponId + ", which FirstPromoter's reward names, takes "
+                    + coupon.getPercentOff() + "% off, and the reward is " + percent + "%");
         }
         return couponId;
     }
@@ -384,7 +445,16 @@ public class StripeBilling implements BillingSystem {
         });
     }
 
-    private record CustomerMatch(String customerId, String parkReason) {
+    /** The customer found, with its balance currency when Stripe has one; or why none is. */
+    private record CustomerMatch(String customerId, String currency, String parkReason) {
+
+        static CustomerMatch found(Customer customer) {
+            return new CustomerMatch(customer.getId(), customer.getCurrency(), null);
+        }
+
+        static CustomerMatch none(String parkReason) {
+            return new CustomerMatch(null, null, parkReason);
+        }
     }
 
     /** Contract 4.1: a cus_ id is the customer; another cust_id is looked up in metadata; else the email. */
@@ -394,30 +464,30 @@ public class StripeBilling implements BillingSystem {
             try {
                 Customer customer = stripe.customer(custId, deadline.remainingMillis());
                 if (Boolean.TRUE.equals(customer.getDeleted())) {
-                    return new CustomerMatch(null, "Stripe customer " + custId + " is deleted");
+                    return CustomerMatch.none("Stripe customer " + custId + " is deleted");
                 }
-                return new CustomerMatch(customer.getId(), null);
+                return CustomerMatch.found(customer);
             } catch (StripeRefused unknown) {
-                return new CustomerMatch(null, "no Stripe customer " + custId + ": " + unknown.getMessage());
+                return CustomerMatch.none("no Stripe customer " + custId + ": " + unknown.getMessage());
             }
         }
         if (custId != null) {
             List<Customer> found = stripe.customersWithMetadata(metadataKey, custId, deadline.remainingMillis());
             if (found.size() > 1) {
-                return new CustomerMatch(null, "several Stripe customers have metadata " + metadataKey + " = " + custId);
+                return CustomerMatch.none("several Stripe customers have metadata " + metadataKey + " = " + custId);
             }
             if (found.size() == 1) {
-                return new CustomerMatch(found.get(0).getId(), null);
+                return CustomerMatch.found(found.get(0));
             }
         }
         if (f.email() == null) {
-            return new CustomerMatch(null, "no Stripe customer: no cust_id match and no promoter email");
+            return CustomerMatch.none("no Stripe customer: no cust_id match and no promoter email");
         }
         List<Customer> found = stripe.customersWithEmail(f.email(), deadline.remainingMillis());
         if (found.size() == 1) {
-            return new CustomerMatch(found.get(0).getId(), null);
+            return CustomerMatch.found(found.get(0));
         }
-        return new CustomerMatch(null, found.isEmpty()
+        return CustomerMatch.none(found.isEmpty()
                 ? "no Stripe customer with the promoter's email"
                 : "several Stripe customers have the promoter's email");
     }

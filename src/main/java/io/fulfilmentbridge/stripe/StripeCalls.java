@@ -198,16 +198,19 @@ public class StripeCalls {
      * means another grant or instance made it, and is taken as done. The idempotency key is the
      * grant's own, with -coupon: this grant's subscription update uses the plain one.
      */
-    public void createCoupon(String couponId, long percentOff, CouponCreateParams.Duration duration, FulfilmentKey key,
-                             long remainingMillis) {
+    public void createCoupon(String couponId, long percentOff, CouponCreateParams.Duration duration, Long durationInMonths,
+                             String name, FulfilmentKey key, long remainingMillis) {
+        CouponCreateParams.Builder coupon = CouponCreateParams.builder()
+                .setId(couponId)
+                .setPercentOff(BigDecimal.valueOf(percentOff))
+                .setDuration(duration);
+        if (durationInMonths != null) {
+            coupon.setDurationInMonths(durationInMonths);
+        }
+        coupon.setName(name);
         call("create coupon", () -> {
             try {
-                return client.coupons().create(CouponCreateParams.builder()
-                                .setId(couponId)
-                                .setPercentOff(BigDecimal.valueOf(percentOff))
-                                .setDuration(duration)
-                                .setName("FirstPromoter reward: " + percentOff + "% off")
-                                .build(),
+                return client.coupons().create(coupon.build(),
                         options(remainingMillis, idempotencyKey(key, 1) + "-coupon"));
             } catch (StripeException e) {
                 if ("resource_already_exists".equals(e.getCode())) {

@@ -333,7 +333,7 @@ class CashPayoutTest extends BridgeTest {
         assertThat(anomalyRows(id)).singleElement().satisfies(a -> assertThat(a)
                 .containsEntry("attempt", 1).containsEntry("kind", "older_attempt").containsEntry("reason", reason)
                 .containsEntry("reference", "po_1"));
-        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith(id + " cash ").contains(reason).contains("po_1"));
+        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith("v1 " + id + " cash ").contains(reason).contains("po_1"));
         assertThat(anomalies("older_attempt")).isEqualTo(olderBefore + 1);
 
         // Repeated, or reported failed after all: nothing changes, nothing more is counted.
@@ -353,9 +353,9 @@ class CashPayoutTest extends BridgeTest {
         assertThat(anomalyRows(id).get(1)).containsEntry("attempt", 2).containsEntry("kind", "second_payment")
                 .containsEntry("reason", second).containsEntry("reference", "po_2");
         assertThat(anomalies("second_payment")).isEqualTo(secondBefore + 1);
-        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith(id + " cash ").contains(second));
+        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith("v1 " + id + " cash ").contains(second));
         // The console's table has one row for the fulfilment's anomalies, both reasons in it.
-        CompositeData tableRow = operators.getParkedTable().get(new Object[] {"PAYOUT_ANOMALY", id});
+        CompositeData tableRow = operators.getParkedTable().get(new Object[] {"v1", "PAYOUT_ANOMALY", id});
         assertThat(tableRow).isNotNull();
         assertThat(tableRow.get("unit")).isEqualTo("cash");
         assertThat((String) tableRow.get("reason")).contains(reason).contains(second).contains("po_1").contains("po_2");
@@ -364,8 +364,8 @@ class CashPayoutTest extends BridgeTest {
         assertThat(operators.dismissAnomaly(id, 1)).startsWith("dismissed");
         assertThat(operators.dismissAnomaly(id, 2)).startsWith("dismissed");
         assertThat(operators.dismissAnomaly(id, 2)).startsWith("no open payout anomaly");
-        assertThat(operators.getParked()).noneMatch(line -> line.startsWith(id + " "));
-        assertThat(operators.getParkedTable().get(new Object[] {"PAYOUT_ANOMALY", id})).isNull();
+        assertThat(operators.getParked()).noneMatch(line -> line.startsWith("v1 " + id + " "));
+        assertThat(operators.getParkedTable().get(new Object[] {"v1", "PAYOUT_ANOMALY", id})).isNull();
         assertThat(anomalyRows(id)).hasSize(2).allSatisfy(a -> assertThat(a.get("dismissed_at")).isNotNull());
     }
 
@@ -398,7 +398,7 @@ class CashPayoutTest extends BridgeTest {
                 .matches("attempt 1 was paid (while a replay was being applied|after attempt 2 was queued): check for a double payout");
         assertThat(row(id)).containsEntry("state", "QUEUED").containsEntry("attempt", 2).containsEntry("payout_reference", "po_1");
         assertThat(payoutsFor(id)).extracting(Received::duplicateId).containsExactly("fulfilment-" + id + "-2");
-        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith(id + " cash ").contains("check for a double payout"));
+        assertThat(operators.getParked()).anySatisfy(line -> assertThat(line).startsWith("v1 " + id + " cash ").contains("check for a double payout"));
     }
 
     /** Holds the replay of this fulfilment in its claim (the row locked, RECEIVED not yet committed); answers what lets go. */

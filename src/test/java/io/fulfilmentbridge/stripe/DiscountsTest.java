@@ -221,6 +221,71 @@ class DiscountsTest extends StripeBridgeSupport {
         assertThat(STRIPE.server().getAllServeEvents()).isEmpty();
     }
 
+    @Test
+    void discountsExactlyAtTheirBoundsAreGranted() {
+        long fixed = nextId();
+        long percentage = nextId();
+        String couponId = "firstpromoter-100-percent-once";
+        stubCustomer(fixed, subscriptionWith(fixed, "usd", List.of()));
+        STRIPE.stubBalanceTransactionCreate(customerId(fixed));
+        stubCouponCreatedOnce(couponId, 100);
+        stubCustomer(percentage, subscriptionWith(percentage, "usd", List.of()));
+
+        assertAnswer(deliverDiscount(fixed, "mon_discount", 100000), 200, "granted");
+        assertAnswer(deliverDiscount(percentage, "discount_per", 100), 200, "granted");
+
+        List<LoggedRequest> credits = posts(balancePath(fixed));
+        assertThat(credits).hasSize(1);
+        assertThat(form(credits.get(0))).containsEntry("amount", "-100000").containsEntry("currency", "usd");
+        List<LoggedRequest> created = posts("/v1/coupons");
+        assertThat(created).hasSize(1);
+        assertThat(form(created.get(0))).containsEntry("id", couponId).containsEntry("percent_off", "100");
+        assertThat(form(posts(subscriptionPath(percentage)).get(0))).isEqualTo(discountUpdate(percentage, couponId));
+        assertGranted(fixed);
+        assertGranted(percentage);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "another percent_off | \"percent_off\":25,\"duration\":\"once\" | percent_off 25, duration once",
+            "another duration    | \"percent_off\":15,\"duration\":\"forever\" | percent_off 15, duration forever",
+            "repeating           | \"percent_off\":15,\"duration\":\"repeating\",\"duration_in_months\":3 | percent_off 15, duration repeating, duration_in_months 3",
+    })
+    void theBridgesCouponIdFoundWithOtherTermsIsParkedAndNothingWritten(String what, String terms, String named) {
+        long id = nextId();
+        String couponId = "firstpromoter-15-percent-once";
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/coupons/" + couponId))
+                .willReturn(okJson("{\"id\":\"" + couponId + "\",\"object\":\"coupon\"," + terms + "}")));
+        stubCustomer(id, subscriptionWith(id, "usd", List.of("di_kept")));
+
+        String reason = assertAnswer(deliverDiscount(id, "discount_per", 15), 202, "parked");
+
+        assertThat(reason).isEqualTo("Stripe coupon " + couponId + " exists with other terms (" + named
+                + ") than the reward's (percent_off 15, duration once)");
+        assertThat(jdbc.queryForObject("SELECT reason FROM fulfilments WHERE fulfilment_id = ?", String.class, id)).isEqualTo(reason);
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+        assertThat(STRIPE.server().findAll(postRequestedFor(anyUrl()))).isEmpty();
+    }
+
+    @Test
+    void aFixedDiscountForACustomerWhoseBalanceIsInAnotherCurrencyIsParked() {
+        long id = nextId();
+        String subscription = subscriptionWith(id, "usd", List.of());
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/" + customerId(id))).willReturn(okJson(
+                "{\"id\":\"" + customerId(id) + "\",\"object\":\"customer\",\"currency\":\"eur\",\"metadata\":{}}")));
+        STRIPE.stubSubscriptions(customerId(id), subscription);
+        STRIPE.stubBalanceTransactionCreate(customerId(id));
+
+        String reason = assertAnswer(deliverDiscount(id, "mon_discount", 2500), 202, "parked");
+
+        assertThat(reason).isEqualTo("a currency mismatch: the balance of Stripe customer " + customerId(id) + " is in eur, "
+                + "subscription " + subscriptionId(id) + " is in usd");
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+        assertThat(STRIPE.server().findAll(postRequestedFor(anyUrl()))).isEmpty();
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"mon_discount", "discount_per"})
     void aCustomerWithoutSubscriptionIsParked(String unit) {
