@@ -236,7 +236,7 @@ class ConsoleAccessTest extends BridgeTest {
         assertRefused(operatorGet("/actuator/jolokia/exec/" + bridge + "/reverse/legacy/" + id + "/refunded"));
         assertThat(state(id)).isEqualTo("GRANTED");
 
-        String answer = assertAnswered(operatorPost(exec(parkedFulfilmentsMBean(), "reverse", "legacy", id, "refunded"))).asText();
+        String answer = assertAnswered(operatorPost(exec(parkedFulfilmentsMBean(), "reverse", "v1", id, "refunded"))).asText();
         assertThat(answer).startsWith("reversed: fulfilment " + id);
         assertThat(state(id)).isEqualTo("REVERSED");
     }

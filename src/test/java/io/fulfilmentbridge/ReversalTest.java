@@ -109,7 +109,7 @@ class ReversalTest extends BridgeTest {
         long second = granted(account, "5");
         assertThat(balance(account)).isEqualByComparingTo("25");
 
-        String answer = reverse("legacy", first, "refunded");
+        String answer = reverse("v1", first, "refunded");
         assertThat(answer).startsWith("reversed: fulfilment " + first + " (credits)").contains("ledger entries");
         List<Map<String, Object>> entries = entries(first);
         assertThat(entries).hasSize(4);
@@ -127,7 +127,7 @@ class ReversalTest extends BridgeTest {
         assertThat(record(first)).containsEntry("state", "REVERSED").containsEntry("reason", null).containsEntry("reversal_note", "refunded");
         assertThat(parkedList()).noneSatisfy(line -> assertThat(line).startsWith("v1 " + first + " "));
 
-        String again = reverse("legacy", first, "refunded twice");
+        String again = reverse("v1", first, "refunded twice");
         assertThat(again).startsWith("refused: fulfilment " + first).contains("reversed before").contains("refunded")
                 .contains("nothing changed");
         assertThat(entries(first)).hasSize(4);
@@ -149,7 +149,7 @@ class ReversalTest extends BridgeTest {
                 spend);
         assertThat(balance(account)).isEqualByComparingTo("5");
 
-        assertThat(reverse("legacy", grant, "chargeback")).startsWith("reversed:");
+        assertThat(reverse("v1", grant, "chargeback")).startsWith("reversed:");
         assertThat(balance(account)).isEqualByComparingTo("-15");
         assertThat(state(grant)).isEqualTo("REVERSED");
     }
@@ -160,7 +160,7 @@ class ReversalTest extends BridgeTest {
         String account = "points-" + id;
         assertThat(post(delivery("credits.json", id, Map.of("promoter.cust_id", account, "unit", "points", "amount", 3))).statusCode())
                 .isEqualTo(200);
-        assertThat(reverse("legacy", id, "refunded")).startsWith("reversed: fulfilment " + id + " (points)");
+        assertThat(reverse("v1", id, "refunded")).startsWith("reversed: fulfilment " + id + " (points)");
         assertThat(jdbc.queryForObject("SELECT balance FROM credit_balances WHERE customer_ref = ? AND unit = 'points'",
                 BigDecimal.class, account)).isEqualByComparingTo("0");
     }
@@ -177,7 +177,7 @@ class ReversalTest extends BridgeTest {
             for (int i = 0; i < 20; i++) {
                 calls.add(pool.submit(() -> {
                     start.await();
-                    return reverse("legacy", id, "refunded");
+                    return reverse("v1", id, "refunded");
                 }));
             }
             start.countDown();
@@ -196,7 +196,7 @@ class ReversalTest extends BridgeTest {
     @Test
     void theLedgerKeyRefusesASecondReversalEntry() throws Exception {
         long id = granted("key-" + nextId(), "1");
-        reverse("legacy", id, "refunded");
+        reverse("v1", id, "refunded");
         assertThatThrownBy(() -> jdbc.update("INSERT INTO ledger_entries (fulfilment_id, account_kind, account, unit, amount, entry_kind) "
                 + "VALUES (?, 'PROMOTER', 'x', 'credits', 0, 'REVERSAL')", id)).isInstanceOf(DuplicateKeyException.class);
     }
@@ -207,7 +207,7 @@ class ReversalTest extends BridgeTest {
         String account = "again-" + id;
         String delivery = delivery("credits.json", id, Map.of("promoter.cust_id", account));
         assertThat(post(delivery).statusCode()).isEqualTo(200);
-        reverse("legacy", id, "refunded");
+        reverse("v1", id, "refunded");
 
         for (int i = 0; i < 3; i++) {
             HttpResponse<String> answer = post(delivery);
@@ -231,13 +231,13 @@ class ReversalTest extends BridgeTest {
     @Test
     void whatWasNotAppliedIsNotReversed() throws Exception {
         long unknown = nextId();
-        assertThat(reverse("legacy", unknown, "refunded")).isEqualTo("refused: fulfilment " + unknown + " is unknown; nothing changed");
+        assertThat(reverse("v1", unknown, "refunded")).isEqualTo("refused: fulfilment " + unknown + " is unknown; nothing changed");
         assertThat(state(unknown)).isNull();
 
         long parked = nextId();
         assertThat(post(delivery("credits.json", parked, Map.of("amount", "0"))).statusCode()).isEqualTo(202);
         String parkedReason = (String) record(parked).get("reason");
-        assertThat(reverse("legacy", parked, "refunded")).startsWith("refused: fulfilment " + parked).contains("is parked, not applied");
+        assertThat(reverse("v1", parked, "refunded")).startsWith("refused: fulfilment " + parked).contains("is parked, not applied");
         assertThat(record(parked)).containsEntry("state", "PARKED").containsEntry("reason", parkedReason).containsEntry("reversal_note", null);
 
         // A delivery applying it right now.
@@ -245,7 +245,7 @@ class ReversalTest extends BridgeTest {
         jdbc.update("INSERT INTO fulfilments (fulfilment_id, unit, amount, promoter_id, state, lease_holder, lease_until, created_at, updated_at) "
                 + "VALUES (?, 'credits', 5, 1, 'RECEIVED', 'another', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
                 beingApplied, java.sql.Timestamp.from(java.time.Instant.now().plusSeconds(60)));
-        assertThat(reverse("legacy", beingApplied, "refunded")).contains("is being applied").contains("nothing changed");
+        assertThat(reverse("v1", beingApplied, "refunded")).contains("is being applied").contains("nothing changed");
         assertThat(state(beingApplied)).isEqualTo("RECEIVED");
         assertThat(entries(beingApplied)).isEmpty();
     }
@@ -253,11 +253,13 @@ class ReversalTest extends BridgeTest {
     @Test
     void otherKindsAndMissingReasonsAreRefused() throws Exception {
         long id = granted("kinds-" + nextId(), "2");
-        assertThat(reverse("v2", id, "refunded")).startsWith("refused: kind 'v2'").contains("only legacy").contains("nothing changed");
+        assertThat(reverse("legacy", id, "refunded")).startsWith("refused: kind 'legacy' is neither v1").contains("nothing changed");
+        // A commission of the same number is another reward, which does not exist.
+        assertThat(reverse("v2", id, "refunded")).isEqualTo("refused: fulfilment " + id + " is unknown; nothing changed");
         assertThat(reverse("", id, "refunded")).startsWith("refused: kind ''");
         assertThat(reverse(null, id, "refunded")).startsWith("refused: kind 'null'");
-        assertThat(reverse("legacy", id, " ")).startsWith("refused: give the reason");
-        assertThat(reverse("legacy", -1, "refunded")).startsWith("refused: a fulfilment id is positive");
+        assertThat(reverse("v1", id, " ")).startsWith("refused: give the reason");
+        assertThat(reverse("v1", -1, "refunded")).startsWith("refused: a fulfilment id is positive");
         assertThat(state(id)).isEqualTo("GRANTED");
         assertThat(entries(id)).hasSize(2);
     }
@@ -280,7 +282,7 @@ class ReversalTest extends BridgeTest {
         assertThat(grantsSentTo(subscription)).isEqualTo(1);
         int requestsBefore = STRIPE.server().getAllServeEvents().size();
 
-        String answer = reverse("legacy", id, "customer refunded");
+        String answer = reverse("v1", id, "customer refunded");
         assertThat(answer).startsWith("reversed: fulfilment " + id + " (free_months)").contains("Stripe not changed");
         assertThat(record(id)).containsEntry("state", "REVERSED")
                 .containsEntry("reason", "reversed by FirstPromoter after it was applied in Stripe: review the customer");
@@ -310,19 +312,20 @@ class ReversalTest extends BridgeTest {
             status = post(delivery).statusCode();
         }
         assertThat(status).isEqualTo(200);
-        assertThat(reverse("legacy", id, "customer refunded")).startsWith("reversed:");
+        assertThat(reverse("v1", id, "customer refunded")).startsWith("reversed:");
         assertThat(tableRow(id, "REVERSED")).isNotNull();
 
-        assertThat(dismissReversal("v2", id)).startsWith("refused: kind 'v2'");
+        assertThat(dismissReversal("v2", id)).isEqualTo("refused: fulfilment " + id + " is no reversed reward listed for review; nothing changed");
+        assertThat(dismissReversal("legacy", id)).startsWith("refused: kind 'legacy' is neither v1");
         assertThat(tableRow(id, "REVERSED")).isNotNull();
-        assertThat(dismissReversal("legacy", id)).startsWith("dismissed: fulfilment " + id);
+        assertThat(dismissReversal("v1", id)).startsWith("dismissed: fulfilment " + id);
 
         assertThat(tableRow(id, "REVERSED")).isNull();
         assertThat(parkedList()).noneMatch(line -> line.startsWith("v1 " + id + " "));
         assertThat(record(id)).containsEntry("state", "REVERSED").containsEntry("reversal_note", "customer refunded");
-        assertThat(dismissReversal("legacy", id)).startsWith("refused: fulfilment " + id + " is no reversed reward listed");
+        assertThat(dismissReversal("v1", id)).startsWith("refused: fulfilment " + id + " is no reversed reward listed");
         long granted = granted("dis-" + id, "3");
-        assertThat(dismissReversal("legacy", granted)).startsWith("refused:");
+        assertThat(dismissReversal("v1", granted)).startsWith("refused:");
         assertThat(state(granted)).isEqualTo("GRANTED");
     }
 
@@ -344,7 +347,7 @@ class ReversalTest extends BridgeTest {
         try {
             assertThat(json(post(delivery("cash.json", id, Map.of()))).get("outcome").asText()).isEqualTo("queued");
             assertThat(outboxRows(id)).isEqualTo(1);
-            String answer = reverse("legacy", id, "fraud");
+            String answer = reverse("v1", id, "fraud");
             assertThat(answer).startsWith("reversed: fulfilment " + id + " (cash)").contains("withdrawn from the outbox");
             assertThat(outboxRows(id)).isZero();
         } finally {
@@ -362,7 +365,7 @@ class ReversalTest extends BridgeTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> outboxRows(id) == 0);
         assertThat(payoutAttempts(id, Duration.ofSeconds(5))).containsExactly(1);
 
-        String answer = reverse("legacy", id, "fraud");
+        String answer = reverse("v1", id, "fraud");
         assertThat(answer).startsWith("reversed: fulfilment " + id + " (cash)").contains("sent already")
                 .contains("reversed after the payout was queued");
         assertThat(record(id)).containsEntry("state", "REVERSED").containsEntry("reason", "reversed after the payout was queued");
@@ -389,7 +392,7 @@ class ReversalTest extends BridgeTest {
             ids.add(id);
             assertThat(json(post(delivery("cash.json", id, Map.of()))).get("outcome").asText()).isEqualTo("queued");
             Thread.sleep(i * 15L);
-            answers.put(id, reverse("legacy", id, "race"));
+            answers.put(id, reverse("v1", id, "race"));
         }
         Map<Long, List<Integer>> sent = payoutAttempts(ids, Duration.ofSeconds(3));
         for (long id : ids) {

@@ -40,7 +40,6 @@ public class ParkedFulfilments {
 
     private static final Logger LOG = LoggerFactory.getLogger(ParkedFulfilments.class);
     /** The inbound kind of bridge.firstpromoter.inbound whose rewards an operator reverses here. */
-    static final String LEGACY = "legacy";
 
     private final FulfilmentRecords records;
     private final ProducerTemplate producer;
@@ -120,13 +119,14 @@ public class ParkedFulfilments {
     @ManagedOperation(description = "Reverses one applied fulfilment FirstPromoter withdrew, once: credits and points by two "
             + "opposite ledger entries, a payout still in the outbox withdrawn; a Stripe reward or a payout already sent is "
             + "listed for review. Answers what was done, or why nothing was")
-    @ManagedOperationParameter(name = "kind", description = "The inbound kind the fulfilment came by: legacy")
-    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
+    @ManagedOperationParameter(name = "kind", description = "v1 (a legacy payout id) or v2 (a commission id)")
+    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's id of that kind")
     @ManagedOperationParameter(name = "reason", description = "Why it is reversed, kept with the reversal and shown in the parked list")
     public String reverse(String kind, long fulfilmentId, String reason) {
-        // Webhooks v2 reversals come from FirstPromoter's own events; legacy webhooks have none, so this is their way.
-        if (!LEGACY.equals(kind)) {
-            return "refused: kind '" + kind + "' is not reversed here; only " + LEGACY + " (fulfilment_pending) rewards are; nothing changed";
+        // Legacy webhooks have no reversal event, so this is their way; a v2 commission is reversed by its denial, or here.
+        Source source = kindOf(kind);
+        if (source == null) {
+            return "refused: kind '" + kind + "' is neither v1 (a legacy payout id) nor v2 (a commission id); nothing changed";
         }
         if (fulfilmentId <= 0) {
             return "refused: a fulfilment id is positive, not " + fulfilmentId + "; nothing changed";
@@ -135,7 +135,7 @@ public class ParkedFulfilments {
             return "refused: give the reason for the reversal, it is kept with it; nothing changed";
         }
         Exchange done = producer.send("direct:reverse", ExchangePattern.InOut, exchange -> {
-            exchange.getIn().setBody(FulfilmentKey.pending(fulfilmentId));
+            exchange.getIn().setBody(new FulfilmentKey(source, fulfilmentId));
             exchange.setProperty("note", reason.strip());
         });
         if (done.getException() != null) {
@@ -171,13 +171,14 @@ public class ParkedFulfilments {
 
     @ManagedOperation(description = "Dismisses a reversed reward listed for review once it is checked: no longer listed, "
             + "still REVERSED with its reason")
-    @ManagedOperationParameter(name = "kind", description = "The inbound kind: legacy")
-    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
+    @ManagedOperationParameter(name = "kind", description = "v1 (a legacy payout id) or v2 (a commission id)")
+    @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's id of that kind")
     public String dismissReversal(String kind, long fulfilmentId) {
-        if (!LEGACY.equals(kind)) {
-            return "refused: kind '" + kind + "' has no reversals here; only " + LEGACY + "; nothing changed";
+        Source source = kindOf(kind);
+        if (source == null) {
+            return "refused: kind '" + kind + "' is neither v1 (a legacy payout id) nor v2 (a commission id); nothing changed";
         }
-        return records.dismissReversalReview(FulfilmentKey.pending(fulfilmentId))
+        return records.dismissReversalReview(new FulfilmentKey(source, fulfilmentId))
                 ? "dismissed: fulfilment " + fulfilmentId + " is no longer listed; it stays REVERSED"
                 : "refused: fulfilment " + fulfilmentId + " is no reversed reward listed for review; nothing changed";
     }

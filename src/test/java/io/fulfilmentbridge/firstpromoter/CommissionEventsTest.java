@@ -12,6 +12,8 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.BridgeTest;
 import io.fulfilmentbridge.FirstPromoterStandIn;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import javax.management.MBeanServer;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -56,7 +58,8 @@ import org.springframework.test.context.TestPropertySource;
         "bridge.firstpromoter.api-key=" + CommissionEventsTest.API_KEY,
         "bridge.firstpromoter.account-id=" + CommissionEventsTest.ACCOUNT,
         "bridge.firstpromoter.poll-interval=100ms",
-        "bridge.firstpromoter.retry-backoff=200ms"})
+        "bridge.firstpromoter.retry-backoff=200ms",
+        "bridge.stuck-after=1s"})
 class CommissionEventsTest extends BridgeTest {
 
     static final String API_KEY = "fp_v2_key_for_tests_only";
@@ -365,6 +368,31 @@ class CommissionEventsTest extends BridgeTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    @Test
+    void anApprovalTheApiCouldNotResolveIsListedAsStuckAndAnOperatorsReplayAppliesIt() throws Exception {
+        long id = nextId();
+        long promoterId = nextId();
+        FIRSTPROMOTER.stubCommissionAnswer(id, FirstPromoterStandIn.error(503, "Service Unavailable", "unavailable"));
+
+        assertAnswer(postEvent(approval(id, "credits", 9)), 503, "retry");
+
+        assertThat(v2State(id)).isEqualTo("RECEIVED");
+        assertThat(ledger(id)).isEmpty();
+        MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
+        // No retry comes: after bridge.stuck-after (1 s here) an operator sees it.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat((String[]) jmx.getAttribute(parkedFulfilmentsMBean(), "Parked"))
+                .anySatisfy(line -> assertThat(line).startsWith("v2 " + id + " credits").contains("stuck")));
+
+        stubPromotersCommission(id, "credits", 9, promoterId, "app-user-" + promoterId);
+        String replayed = (String) jmx.invoke(parkedFulfilmentsMBean(), "replay", new Object[] {"v2", id},
+                new String[] {String.class.getName(), long.class.getName()});
+
+        assertThat(JSON.readTree(replayed).path("outcome").asText()).as(replayed).isEqualTo("granted");
+        assertThat(balance("app-user-" + promoterId, "credits")).isEqualByComparingTo("9");
+        assertThat(v2State(id)).isEqualTo("GRANTED");
+        awaitMarkedFulfilledOnce(id);
     }
 
     @Test
