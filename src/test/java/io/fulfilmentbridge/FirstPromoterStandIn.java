@@ -196,7 +196,17 @@ public class FirstPromoterStandIn {
         };
     }
 
+    /** API v1's payout update answers the payout, completed (abridged), for any id. */
+    public void stubPayoutUpdateCompleted() {
+        server.stubFor(WireMock.put(urlPathEqualTo(PAYOUT_UPDATE)).willReturn(okJson("{\"id\":2710287,\"status\":\"completed\","
+                + "\"amount\":3000,\"unit\":\"cash\",\"has_issues\":false,\"promoter\":{\"id\":8262622,\"cust_id\":\"\"}}")));
+    }
+
     // ---- What FirstPromoter received.
+
+    public List<LoggedRequest> payoutUpdates(long id) {
+        return server.findAll(WireMock.putRequestedFor(urlPathEqualTo(PAYOUT_UPDATE)).withQueryParam("id", equalTo(Long.toString(id))));
+    }
 
     public List<LoggedRequest> requests() {
         return server.findAll(anyRequestedFor(anyUrl()));
