@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.BridgeTest;
 import io.fulfilmentbridge.FirstPromoterStandIn;
@@ -138,6 +139,21 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
         assertThat(FIRSTPROMOTER.markFulfilled(id)).hasSize(3);
         assertThat(noticeRow(Source.COMMISSION, id)).containsEntry("firstpromoter_attempts", 3);
         assertThat((String) noticeRow(Source.COMMISSION, id).get("firstpromoter_error")).as("the last failure").contains("status 422");
+    }
+
+    @Test
+    void a200WhoseBatchFailedTheIdIsRetried() {
+        long id = nextId();
+        FIRSTPROMOTER.stubMarkFulfilledAnswers(id,
+                WireMock.okJson(FirstPromoterStandIn.batchFailed("Commission " + id + " has no payout")),
+                WireMock.okJson(FirstPromoterStandIn.batchCompleted(1)));
+
+        grantCommission(id);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> "SENT".equals(noticeRow(Source.COMMISSION, id).get("firstpromoter_notice")));
+        assertThat(FIRSTPROMOTER.markFulfilled(id)).hasSize(2);
+        assertThat((String) noticeRow(Source.COMMISSION, id).get("firstpromoter_error"))
+                .contains("FirstPromoter did not process it").contains("has no payout");
     }
 
     @Test
