@@ -131,7 +131,7 @@ public class FirstPromoterNotifier {
         if (reply.sent()) {
             sent(key, attempt);
         } else if (reply.retryable() && attempt < maxAttempts) {
-            willRetry(key, attempt, reply, "attempt " + attempt + " of " + maxAttempts);
+            willRetry(key, attempt, reply, "attempt " + attempt + " of " + maxAttempts, backoff(attempt));
         } else {
             gaveUp(key, attempt, reply);
         }
@@ -149,7 +149,9 @@ public class FirstPromoterNotifier {
         if (reply.sent()) {
             sent(key, attempt);
         } else if (Instant.now().isBefore(giveUpAt.get())) {
-            willRetry(key, attempt, reply, "attempt " + attempt + ", retried until " + giveUpAt.get());
+            Duration untilGiveUp = Duration.between(Instant.now(), giveUpAt.get());
+            willRetry(key, attempt, reply, "attempt " + attempt + ", retried until " + giveUpAt.get(),
+                    backoff(attempt).compareTo(untilGiveUp) > 0 ? untilGiveUp : backoff(attempt));
         } else {
             gaveUp(key, attempt, reply);
         }
@@ -161,11 +163,11 @@ public class FirstPromoterNotifier {
         log.info("told FirstPromoter that {} is fulfilled (attempt {})", what(key), attempt);
     }
 
-    private void willRetry(FulfilmentKey key, int attempt, ApiReply reply, String attempts) {
+    private void willRetry(FulfilmentKey key, int attempt, ApiReply reply, String attempts, Duration nextIn) {
         records.noticeFailed(key, attempt, reply.detail());
         count("retry");
         log.warn("telling FirstPromoter that {} is fulfilled failed ({}): {}; next attempt in {}", what(key), attempts,
-                reply.detail(), backoff(attempt).toString().substring(2).toLowerCase());
+                reply.detail(), nextIn.withNanos(nextIn.toMillisPart() * 1_000_000).toString().substring(2).toLowerCase());
     }
 
     private void gaveUp(FulfilmentKey key, int attempt, ApiReply reply) {
