@@ -118,6 +118,13 @@ public class FirstPromoterStandIn {
                 + ",\"updated_at\":\"2026-12-01T10:00:00.000Z\",\"meta\":{},\"progress\":100,\"processing_errors\":[]}";
     }
 
+    /** mark_fulfilled's answer when FirstPromoter could not process the id: a 200 whose batch counts a failure. */
+    public static String batchFailed(String error) {
+        return "{\"id\":4712,\"status\":\"completed\",\"total\":1,\"selected_total\":1,\"processed_count\":0"
+                + ",\"failed_count\":1,\"action_label\":\"mark_fulfilled\",\"meta\":{},\"progress\":100"
+                + ",\"processing_errors\":[" + quoted(error) + "]}";
+    }
+
     private static String quoted(String text) {
         return text == null ? "null" : "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
@@ -167,20 +174,21 @@ public class FirstPromoterStandIn {
 
     /** mark_fulfilled for this id answers these statuses in turn, the last one from then on (200: the batch completed). */
     public void stubMarkFulfilled(long id, int... statuses) {
-        String scenario = "mark_fulfilled-" + id;
-        for (int i = 0; i < statuses.length; i++) {
-            ScenarioMappingBuilder call = markFulfilledOf(id).inScenario(scenario)
-                    .whenScenarioStateIs(i == 0 ? STARTED : "answered " + i);
-            if (i < statuses.length - 1) {
-                call = call.willSetStateTo("answered " + (i + 1));
-            }
-            server.stubFor(call.willReturn(markFulfilledAnswer(statuses[i])));
-        }
+        stubMarkFulfilledAnswers(id, java.util.Arrays.stream(statuses).mapToObj(FirstPromoterStandIn::markFulfilledAnswer)
+                .toArray(ResponseDefinitionBuilder[]::new));
     }
 
-    /** mark_fulfilled for this id answers this body with status 200. */
-    public void stubMarkFulfilledBody(long id, String body) {
-        server.stubFor(markFulfilledOf(id).willReturn(okJson(body)));
+    /** mark_fulfilled for this id gives these answers in turn, the last one from then on. */
+    public void stubMarkFulfilledAnswers(long id, ResponseDefinitionBuilder... answers) {
+        String scenario = "mark_fulfilled-" + id;
+        for (int i = 0; i < answers.length; i++) {
+            ScenarioMappingBuilder call = markFulfilledOf(id).inScenario(scenario)
+                    .whenScenarioStateIs(i == 0 ? STARTED : "answered " + i);
+            if (i < answers.length - 1) {
+                call = call.willSetStateTo("answered " + (i + 1));
+            }
+            server.stubFor(call.willReturn(answers[i]));
+        }
     }
 
     private MappingBuilder markFulfilledOf(long id) {
@@ -196,7 +204,17 @@ public class FirstPromoterStandIn {
         };
     }
 
+    /** API v1's payout update answers the payout, completed (abridged), for any id. */
+    public void stubPayoutUpdateCompleted() {
+        server.stubFor(WireMock.put(urlPathEqualTo(PAYOUT_UPDATE)).willReturn(okJson("{\"id\":2710287,\"status\":\"completed\","
+                + "\"amount\":3000,\"unit\":\"cash\",\"has_issues\":false,\"promoter\":{\"id\":8262622,\"cust_id\":\"\"}}")));
+    }
+
     // ---- What FirstPromoter received.
+
+    public List<LoggedRequest> payoutUpdates(long id) {
+        return server.findAll(WireMock.putRequestedFor(urlPathEqualTo(PAYOUT_UPDATE)).withQueryParam("id", equalTo(Long.toString(id))));
+    }
 
     public List<LoggedRequest> requests() {
         return server.findAll(anyRequestedFor(anyUrl()));

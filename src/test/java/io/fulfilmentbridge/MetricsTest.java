@@ -51,6 +51,7 @@ class MetricsTest extends BridgeTest {
         assertThat(value(after, PARKED_GAUGE) - value(before, PARKED_GAUGE)).isEqualTo(2);
         assertThat(value(after, "bridge_fulfilments_parked_oldest_age_seconds")).isGreaterThanOrEqualTo(0);
         assertThat(after).contains("bridge_payouts_outbox_backlog");
+        assertThat(after).as("notices given up, 0 without any").contains("bridge_firstpromoter_notices_given_up");
         assertThat(after).containsPattern("routeId=\"fulfilment-webhook\"").containsPattern("routeId=\"credits\"");
     }
 }

@@ -73,6 +73,16 @@ public class ParkedFulfilments {
         return ParkedRow.table(rows, Instant.now());
     }
 
+    @ManagedAttribute(description = "Rewards FirstPromoter could not be told are fulfilled (its API kept failing, "
+            + "or refused): mark them fulfilled in FirstPromoter by hand. One line each: source, id, attempts, since, last error")
+    public String[] getUnclosedInFirstPromoter() {
+        return records.unclosedInFirstPromoter().stream()
+                .map(u -> u.key().source().ledgerSource() + " " + u.key().id() + ": " + u.attempts() + " attempts"
+                        + (u.firstTriedAt() == null ? "" : " since " + u.firstTriedAt()) + ", gave up; last error: "
+                        + (u.lastError() == null ? "none kept" : u.lastError()))
+                .toArray(String[]::new);
+    }
+
     @ManagedAttribute(description = "Fulfilments by unit and state")
     public String[] getCounts() {
         return records.counts().toArray(String[]::new);

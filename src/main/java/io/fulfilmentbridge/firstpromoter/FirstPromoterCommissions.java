@@ -103,7 +103,7 @@ public class FirstPromoterCommissions {
                 return ApprovedReward.ignore(known, "FirstPromoter's API now has commission " + event.commissionId()
                         + " denied: this approval came late, nothing is applied");
             }
-            Reward reward = reward(firstId(commission.path("reward").path("id"), null, null), deadline);
+            Reward reward = reward(id(commission.path("reward").path("id")), deadline);
             DiscountTerms discount = reward != null && "discount_per".equals(known.unit())
                     ? new DiscountTerms(reward.providerCouponId(), reward.duration(), reward.durationInMonths())
                     : null;

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.Source;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
@@ -13,26 +15,36 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
 /**
- * Tells FirstPromoter through its API that a reward it still holds pending is fulfilled: a cash payout
- * paid after its delivery was answered, or a parked reward an operator's replay applied. No delivery of
- * these was answered 200, and FirstPromoter does not promise to fire them again (contract section 8).
- * A fulfilment_pending delivery's data.id is a v1 payout id, so it is closed with API v1's payout update
- * and the v1 key; off without bridge.firstpromoter.v1-api-key. The v2 key never closes one: a v2
- * commission with the same number would be closed instead. The firstpromoter-notify route hands over
- * the rows whose notice is due; each attempt is counted in the row before the call, so a crash loses no
- * notice and a dead API is not called without end.
+ * Tells FirstPromoter through its API that a reward it still holds pending is fulfilled (contract
+ * section 8): a cash payout paid after its delivery was answered, a parked reward an operator's replay
+ * applied, or a v2 commission once its grant committed. The two inbound kinds name rewards by different
+ * numbers, so each is closed only by the call made for its kind, with its own key:
+ * - a fulfilment_pending delivery's data.id is a v1 payout id: API v1's payout update, v1-api-key;
+ *   max-attempts attempts;
+ * - a v2 commission id: API v2's mark_fulfilled, api-key and account-id; every failure (422 too: the
+ *   payout record may not exist yet) is retried until mark-fulfilled-for has passed since the first attempt.
+ * Given up notices are listed for operators. The firstpromoter-notify route hands over the rows whose
+ * notice is due, of the kinds whose key is set; each attempt is counted in the row before the call, so
+ * a crash loses no notice and a dead API is not called without end.
  */
 @Component("firstPromoterNotifier")
 public class FirstPromoterNotifier {
 
     /** FirstPromoter API v1: changes a payout's status; with status=completed it is fulfilled. */
     public static final String PAYOUT_UPDATE = "/api/v1/payouts/update";
+    /** FirstPromoter API v2 (under /api/v2/company): completes non-monetary commissions' payouts. */
+    public static final String MARK_FULFILLED = "/commissions/mark_fulfilled";
+    /** What the route's query takes for a kind that is not told: matches no source. */
+    static final String NOT_TOLD = "none";
+    /** The longest wait between two attempts. */
+    static final Duration MAX_BACKOFF = Duration.ofHours(1);
 
     private static final Logger log = LoggerFactory.getLogger(FirstPromoterNotifier.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,9 +53,11 @@ public class FirstPromoterNotifier {
     private final MeterRegistry meters;
     private final String v1ApiKey;
     private final String payoutUpdate;
+    private final ApiV2 v2;
     private final Duration readTimeout;
     private final int maxAttempts;
     private final Duration retryBackoff;
+    private final Duration markFulfilledFor;
     private final HttpClient http;
 
     /** The v2 key without an account id never gets here: FirstPromoterSettings refuses it at start-up. */
@@ -51,58 +65,121 @@ public class FirstPromoterNotifier {
         this.records = records;
         this.meters = meters;
         this.v1ApiKey = StringUtils.hasText(settings.v1ApiKey()) ? settings.v1ApiKey().trim() : null;
-        if (StringUtils.hasText(settings.apiKey()) && this.v1ApiKey == null) {
-            log.warn("bridge.firstpromoter.api-key (v2) is set but bridge.firstpromoter.v1-api-key is not: "
-                    + "fulfilment_pending rewards carry v1 payout ids and are closed only with the v1 key, "
-                    + "so FirstPromoter is not told about paid payouts or replayed rewards");
+        this.v2 = new ApiV2(settings);
+        if (v2.configured() && this.v1ApiKey == null) {
+            log.info("bridge.firstpromoter.v1-api-key is not set: v2 commissions are closed in FirstPromoter with mark_fulfilled, "
+                    + "but fulfilment_pending rewards carry v1 payout ids, closed only with the v1 key, so FirstPromoter is not "
+                    + "told about their paid payouts or replayed rewards");
         }
         this.payoutUpdate = settings.v1ApiBase().replaceAll("/+$", "") + PAYOUT_UPDATE;
         this.readTimeout = settings.readTimeout();
         this.maxAttempts = settings.maxAttempts();
         this.retryBackoff = settings.retryBackoff();
+        this.markFulfilledFor = settings.markFulfilledFor();
         this.http = HttpClient.newBuilder()
                 .connectTimeout(settings.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1)
                 .build();
+        Gauge.builder("bridge.firstpromoter.notices.given.up", () -> {
+            try {
+                return records.unclosedInFirstPromoterCount();
+            } catch (RuntimeException databaseDown) {
+                return Double.NaN;
+            }
+        }).description("Rewards FirstPromoter could not be told are fulfilled: close them there by hand").register(meters);
     }
 
-    /** The firstpromoter-notify route exists only when this is true. */
+    /** The firstpromoter-notify route exists only when this is true: either key is set. */
     public boolean enabled() {
-        return v1ApiKey != null;
+        return v1ApiKey != null || v2.configured();
+    }
+
+    /** The source the route reads legacy rows of: v1 with the v1 key, else none. */
+    public String legacySource() {
+        return v1ApiKey != null ? Source.FULFILMENT_PENDING.ledgerSource() : NOT_TOLD;
+    }
+
+    /** The source the route reads commission rows of: v2 with the v2 key, else none. */
+    public String commissionSource() {
+        return v2.configured() ? Source.COMMISSION.ledgerSource() : NOT_TOLD;
     }
 
     /**
-     * Tells FirstPromoter that one fulfilment whose notice is due is fulfilled, and records how that
-     * went: sent, to be retried after a backoff, or given up.
+     * Tells FirstPromoter that one fulfilment whose notice is due is fulfilled, by the call of its
+     * source, and records how that went: sent, to be retried after a backoff, or given up.
      */
-    public void tell(long fulfilmentId, int attemptsBefore) {
-        if (!enabled()) {
-            return;
+    public void tell(String source, long fulfilmentId, int attemptsBefore) {
+        Source kind = Source.ofColumn(source);
+        if (kind == Source.COMMISSION) {
+            if (v2.configured()) {
+                closeCommission(fulfilmentId, attemptsBefore);
+            }
+        } else if (v1ApiKey != null) {
+            completeLegacyPayout(fulfilmentId, attemptsBefore);
         }
+    }
+
+    private void completeLegacyPayout(long payoutId, int attemptsBefore) {
         int attempt = attemptsBefore + 1;
-        // Legacy: route firstpromoter-notify reads only source v1 rows, which API v1 completes by payout id.
-        FulfilmentKey key = FulfilmentKey.pending(fulfilmentId);
+        FulfilmentKey key = FulfilmentKey.pending(payoutId);
         // Counted before the call; also keeps a second bridge instance from sending the same notice.
         if (!records.takeNoticeAttempt(key, attemptsBefore, Instant.now().plus(backoff(attempt)))) {
             return;
         }
-        ApiReply reply = completePayout(fulfilmentId);
+        ApiReply reply = completePayout(payoutId);
         if (reply.sent()) {
-            records.noticeSent(key, attempt);
-            count("sent");
-            log.info("told FirstPromoter that fulfilment {} is fulfilled (attempt {})", fulfilmentId, attempt);
+            sent(key, attempt);
         } else if (reply.retryable() && attempt < maxAttempts) {
-            count("retry");
-            log.warn("telling FirstPromoter that fulfilment {} is fulfilled failed (attempt {} of {}): {}; next attempt in {}",
-                    fulfilmentId, attempt, maxAttempts, reply.detail(),
-                    backoff(attempt).toString().substring(2).toLowerCase());
+            willRetry(key, attempt, reply, "attempt " + attempt + " of " + maxAttempts, backoff(attempt));
         } else {
-            records.noticeGaveUp(key, attempt);
-            count("gave_up");
-            log.warn("gave up telling FirstPromoter that fulfilment {} is fulfilled after attempt {}: {}; "
-                    + "mark it fulfilled in FirstPromoter by hand", fulfilmentId, attempt, reply.detail());
+            gaveUp(key, attempt, reply);
         }
+    }
+
+    /** A v2 commission: retried whatever the failure, until mark-fulfilled-for has passed since the first attempt. */
+    private void closeCommission(long commissionId, int attemptsBefore) {
+        int attempt = attemptsBefore + 1;
+        FulfilmentKey key = new FulfilmentKey(Source.COMMISSION, commissionId);
+        Optional<Instant> giveUpAt = records.takeCommissionNoticeAttempt(key, attemptsBefore, backoff(attempt), markFulfilledFor);
+        if (giveUpAt.isEmpty()) {
+            return;
+        }
+        ApiReply reply = markFulfilled(commissionId);
+        if (reply.sent()) {
+            sent(key, attempt);
+        } else if (Instant.now().isBefore(giveUpAt.get())) {
+            Duration untilGiveUp = Duration.between(Instant.now(), giveUpAt.get());
+            willRetry(key, attempt, reply, "attempt " + attempt + ", retried until " + giveUpAt.get(),
+                    backoff(attempt).compareTo(untilGiveUp) > 0 ? untilGiveUp : backoff(attempt));
+        } else {
+            gaveUp(key, attempt, reply);
+        }
+    }
+
+    private void sent(FulfilmentKey key, int attempt) {
+        records.noticeSent(key, attempt);
+        count("sent");
+        log.info("told FirstPromoter that {} is fulfilled (attempt {})", what(key), attempt);
+    }
+
+    private void willRetry(FulfilmentKey key, int attempt, ApiReply reply, String attempts, Duration nextIn) {
+        records.noticeFailed(key, attempt, reply.detail());
+        count("retry");
+        log.warn("telling FirstPromoter that {} is fulfilled failed ({}): {}; next attempt in {}", what(key), attempts,
+                reply.detail(), nextIn.withNanos(nextIn.toMillisPart() * 1_000_000).toString().substring(2).toLowerCase());
+    }
+
+    private void gaveUp(FulfilmentKey key, int attempt, ApiReply reply) {
+        records.noticeFailed(key, attempt, reply.detail());
+        records.noticeGaveUp(key, attempt);
+        count("gave_up");
+        log.warn("gave up telling FirstPromoter that {} is fulfilled after attempt {}: {}; mark it fulfilled in FirstPromoter "
+                + "by hand (listed in the console's UnclosedInFirstPromoter)", what(key), attempt, reply.detail());
+    }
+
+    private static String what(FulfilmentKey key) {
+        return (key.source() == Source.COMMISSION ? "commission " : "fulfilment ") + key.id();
     }
 
     /** API v1 takes its parameters as query parameters, not JSON, and answers the payout object. */
@@ -121,9 +198,7 @@ public class FirstPromoterNotifier {
                 return notCompleted == null ? ApiReply.SENT : new ApiReply(false, false, "status " + status + ", " + notCompleted);
             }
             // A wrong key (401/403) may be fixed while attempts remain; 404 (no such payout) and 422 are final.
-            boolean retryable = status >= 500 || status == 401 || status == 403 || status == 408 || status == 409
-                    || status == 429;
-            return new ApiReply(false, retryable, "status " + status + excerpt(response.body()));
+            return new ApiReply(false, ApiV2.retryable(status), "status " + status + v1Excerpt(response.body()));
         } catch (IOException unreachable) {
             return new ApiReply(false, true, unreachable.getClass().getSimpleName());
         } catch (InterruptedException interrupted) {
@@ -138,7 +213,7 @@ public class FirstPromoterNotifier {
             JsonNode payout = JSON.readTree(body == null ? "" : body);
             String status = payout == null ? "" : payout.path("status").asText("");
             if (!status.isEmpty() && !"completed".equals(status)) {
-                return "FirstPromoter left the payout" + excerpt(status);
+                return "FirstPromoter left the payout" + v1Excerpt(status);
             }
         } catch (IOException notJson) {
             // A 2xx without the documented body still took the request.
@@ -147,7 +222,7 @@ public class FirstPromoterNotifier {
     }
 
     /** A short excerpt of FirstPromoter's error, never with the key even if it were echoed. */
-    private String excerpt(String body) {
+    private String v1Excerpt(String body) {
         if (!StringUtils.hasText(body)) {
             return "";
         }
@@ -155,8 +230,54 @@ public class FirstPromoterNotifier {
         return ": " + (text.length() > 200 ? text.substring(0, 200) + "..." : text);
     }
 
+    /** API v2: POST {"ids": [id]}; five ids or fewer are processed at once and answered with the batch's outcome. */
+    private ApiReply markFulfilled(long commissionId) {
+        try {
+            ApiV2.Reply reply = v2.postJson(MARK_FULFILLED, "{\"ids\":[" + commissionId + "]}", readTimeout);
+            if (!reply.ok()) {
+                return new ApiReply(false, true, "status " + reply.status() + v2.excerpt(reply.body()));
+            }
+            String notProcessed = notProcessed(reply.body());
+            return notProcessed == null ? ApiReply.SENT : new ApiReply(false, true, "status " + reply.status() + ", " + notProcessed);
+        } catch (IOException unreachable) {
+            return new ApiReply(false, true, unreachable.getClass().getSimpleName());
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return new ApiReply(false, true, "interrupted");
+        }
+    }
+
+    /**
+     * A BatchOperationResponse that reports the batch failed or stopped, a failed item or a processing
+     * error: the commission was not closed. Anything else taken (completed, or pending and in_progress
+     * for a batch FirstPromoter runs later; a 2xx without the documented body) is sent: a
+     * processed_count of 0 alone is not read as a failure, since a commission closed by an earlier
+     * attempt whose answer was lost may well count so.
+     */
+    private String notProcessed(String body) {
+        JsonNode batch;
+        try {
+            batch = JSON.readTree(body == null ? "" : body);
+        } catch (IOException notJson) {
+            return null;
+        }
+        if (batch == null || !batch.isObject()) {
+            return null;
+        }
+        String status = batch.path("status").asText("");
+        JsonNode errors = batch.path("processing_errors");
+        if ("failed".equals(status) || "stopped".equals(status) || batch.path("failed_count").asLong(0) > 0
+                || (errors.isArray() && !errors.isEmpty())) {
+            return "FirstPromoter did not process it (batch " + (status.isEmpty() ? "status unknown" : status)
+                    + (errors.isArray() && !errors.isEmpty() ? v2.excerpt(errors.toString()) : "") + ")";
+        }
+        return null;
+    }
+
+    /** Doubling from retry-backoff after each failed attempt, at most an hour. */
     private Duration backoff(int attempt) {
-        return retryBackoff.multipliedBy(1L << Math.min(attempt - 1, 10));
+        Duration doubled = retryBackoff.multipliedBy(1L << Math.min(attempt - 1, 20));
+        return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
     }
 
     private void count(String outcome) {

@@ -20,8 +20,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 
 /**
- * Without bridge.firstpromoter.v1-api-key nothing is told to FirstPromoter, even with the v2 key and
- * account set: a fulfilment_pending delivery's id is a v1 payout id, which v2's call must never get.
+ * Without bridge.firstpromoter.v1-api-key no legacy reward is told to FirstPromoter, even with the v2 key
+ * and account set: the notify route runs (for v2 commissions) but reads no v1 row, since a
+ * fulfilment_pending delivery's id is a v1 payout id, which v2's call must never get.
  */
 @TestPropertySource(properties = {
         "bridge.firstpromoter.api-key=fp_test_v2_key",
@@ -57,9 +58,11 @@ class FirstPromoterOffTest extends BridgeTest {
     private JmsTemplate jms;
 
     @Test
-    void withoutTheV1KeyThereIsNoNotifyRouteAndAPaidPayoutIsOnlyRecordedAsDue() throws InterruptedException {
-        assertThat(notifier.enabled()).isFalse();
-        assertThat(camel.getRoute("firstpromoter-notify")).isNull();
+    void withoutTheV1KeyAPaidPayoutIsOnlyRecordedAsDue() throws InterruptedException {
+        assertThat(notifier.enabled()).as("for v2 commissions").isTrue();
+        assertThat(camel.getRoute("firstpromoter-notify")).isNotNull();
+        assertThat(notifier.legacySource()).as("matches no row").isEqualTo("none");
+        assertThat(notifier.commissionSource()).isEqualTo("v2");
 
         long id = nextId();
         assertThat(json(post(delivery("cash.json", id, Map.of()))).get("outcome").asText()).isEqualTo("queued");
@@ -68,7 +71,7 @@ class FirstPromoterOffTest extends BridgeTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> "PAID".equals(state(id)));
 
         // Due, so a v1 key configured later tells FirstPromoter; but no attempt is made without one.
-        notifier.tell(id, 0);
+        notifier.tell("v1", id, 0);
         Thread.sleep(1000);
         assertThat(jdbc.queryForMap("SELECT firstpromoter_notice, firstpromoter_attempts FROM fulfilments WHERE fulfilment_id = ?", id))
                 .containsEntry("firstpromoter_notice", "DUE").containsEntry("firstpromoter_attempts", 0);

@@ -61,6 +61,17 @@ class SettingsEnvironmentTest {
     }
 
     @Test
+    void firstPromoterCacheAndMarkFulfilledWindow() {
+        FirstPromoterSettings settings = bind(environment(Map.of(
+                "BRIDGE_FIRSTPROMOTER_CACHETTL", "1m", "BRIDGE_FIRSTPROMOTER_MARKFULFILLEDFOR", "12h")), FirstPromoterSettings.class);
+        assertThat(settings.cacheTtl()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(settings.markFulfilledFor()).isEqualTo(Duration.ofHours(12));
+        FirstPromoterSettings defaults = bind(environment(Map.of()), FirstPromoterSettings.class);
+        assertThat(defaults.cacheTtl()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(defaults.markFulfilledFor()).isEqualTo(Duration.ofHours(24));
+    }
+
+    @Test
     void withoutTheEnvironmentTheDefaults() {
         StandardEnvironment environment = environment(Map.of());
         assertThat(bind(environment, StripeSettings.class).apiKey()).isEmpty();

@@ -77,6 +77,8 @@ class SettingsValidationTest {
             bridge.firstpromoter.retry-backoff=0s      | bridge.firstpromoter.retry-backoff must be more than 0
             bridge.firstpromoter.poll-interval=-1s     | bridge.firstpromoter.poll-interval must be more than 0
             bridge.firstpromoter.read-timeout=0s       | bridge.firstpromoter.read-timeout must be more than 0
+            bridge.firstpromoter.cache-ttl=0s          | bridge.firstpromoter.cache-ttl must be more than 0
+            bridge.firstpromoter.mark-fulfilled-for=-1h | bridge.firstpromoter.mark-fulfilled-for must be more than 0
             bridge.firstpromoter.api-key=fp_v2_key     | bridge.firstpromoter.api-key is set but bridge.firstpromoter.account-id (BRIDGE_FIRSTPROMOTER_ACCOUNT_ID) is empty: FirstPromoter's API v2 needs both
             """)
     void aWrongValueFailsTheStartNamingIt(String property, String message) {
