@@ -260,12 +260,12 @@ class ConsoleAccessTest extends BridgeTest {
         parkedCredits(new FulfilmentKey(Source.COMMISSION, id));
         parkedCredits(FulfilmentKey.pending(id));
         String bridge = path(parkedFulfilmentsMBean());
-        ObjectNode replay = exec(parkedFulfilmentsMBean(), "replay(java.lang.String,long)", "v2", id);
+        ObjectNode replay = exec(parkedFulfilmentsMBean(), "replay(java.lang.String,long)", "v1", id);
 
         for (String get : new String[] {
-                "/actuator/jolokia/exec/" + bridge + "/replay(java.lang.String,long)/v2/" + id,
-                "/actuator/jolokia/exec/" + bridge + "/replay/v2/" + id,
-                "/actuator/hawtio/jolokia/exec/" + bridge + "/replay(java.lang.String,long)/v2/" + id}) {
+                "/actuator/jolokia/exec/" + bridge + "/replay(java.lang.String,long)/v1/" + id,
+                "/actuator/jolokia/exec/" + bridge + "/replay/v1/" + id,
+                "/actuator/hawtio/jolokia/exec/" + bridge + "/replay(java.lang.String,long)/v1/" + id}) {
             assertRefused(operatorGet(get));
         }
         HttpResponse<String> withoutLogin = send(HttpRequest.newBuilder(management("/actuator/jolokia"))
@@ -280,11 +280,11 @@ class ConsoleAccessTest extends BridgeTest {
 
         JsonNode replayed = JSON.readTree(assertAnswered(operatorPost(replay)).asText());
         assertThat(replayed.path("outcome").asText()).isEqualTo("granted");
-        assertThat(stateOf(Source.COMMISSION, id)).isEqualTo("GRANTED");
-        assertThat(stateOf(Source.FULFILMENT_PENDING, id)).isEqualTo("PARKED");
+        assertThat(stateOf(Source.FULFILMENT_PENDING, id)).isEqualTo("GRANTED");
+        assertThat(stateOf(Source.COMMISSION, id)).isEqualTo("PARKED");
         assertThat(assertAnswered(operatorPost(exec(parkedFulfilmentsMBean(), "replay(java.lang.String,long)", "legacy", id))).asText())
                 .startsWith("refused: kind 'legacy'");
-        assertThat(stateOf(Source.FULFILMENT_PENDING, id)).isEqualTo("PARKED");
+        assertThat(stateOf(Source.COMMISSION, id)).isEqualTo("PARKED");
     }
 
     @Test
