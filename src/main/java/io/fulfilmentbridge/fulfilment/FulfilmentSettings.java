@@ -42,7 +42,8 @@ public record FulfilmentSettings(
 
     public FulfilmentSettings {
         if (eventRetention == null || eventRetention.compareTo(SHORTEST_EVENT_RETENTION) < 0) {
-            throw new IllegalArgumentException("bridge.event-retention must be at least 30d, was " + eventRetention);
+            throw new IllegalArgumentException("bridge.event-retention must be at least 30d: a webhooks v2 event's answer is kept "
+                    + "at least that long, to answer the event again if it is re-sent (contract 9)");
         }
         positive(answerWithin, "bridge.answer-within");
         positive(claimLease, "bridge.claim-lease");

@@ -528,6 +528,38 @@ class CommissionEventsTest extends BridgeTest {
     }
 
     @Test
+    void hostileEventsGetAClearAnswerAndChangeNothing() {
+        long id = nextId();
+        String deep = "{\"event_id\":\"e\",\"event_type\":\"commission.approved\",\"data\":" + "[".repeat(40) + "]".repeat(40) + "}";
+        // Each with its own event_id, so none is answered from another's logged answer.
+        Map<String, Integer> hostile = new java.util.LinkedHashMap<>();
+        hostile.put(deep, 400);
+        hostile.put(withTopLevel(approval(id, "credits", 5), "event_id", "x".repeat(5000)), 400);
+        hostile.put(withTopLevel(approval(id, "credits", 5), "event_id", "evt\u0000nul"), 400);
+        hostile.put(approval(id, "credits", 5).replace("\"amount\":5", "\"amount\":1e-64000000"), 400);
+        hostile.put(approval(id, "credits", 5).replace("\"amount\":5", "\"amount\":-5"), 202);
+        hostile.put(approval(id, "credits", 5).replace("\"id\":" + id + ",\"status\"", "\"id\":1.5,\"status\""), 400);
+        hostile.put(approval(id, "credits", 5).replace("\"id\":" + id + ",\"status\"", "\"id\":99999999999999999999,\"status\""), 400);
+        hostile.put(approval(id, "credits", 5).replace("\"changes\":{\"status\":[\"pending\",\"approved\"]}", "\"changes\":{\"status\":[1,{}]}"), 202);
+        hostile.put("{\"event_id\":\"e1\",\"event_type\":{\"a\":1},\"data\":{\"id\":" + id + "}}", 400);
+        hostile.put("{\"event_id\":\"e2\",\"event_type\":\"commission.approved\",\"data\":[1,2]}", 400);
+        hostile.put("[]", 400);
+        int fulfilments = count("fulfilments");
+        int entries = count("ledger_entries");
+
+        hostile.forEach((body, status) -> {
+            HttpResponse<String> answer = postEvent(body);
+            assertThat(answer.statusCode()).as(body.length() > 200 ? body.substring(0, 200) : body).isEqualTo(status);
+            assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json");
+            assertThat(json(answer).get("outcome").asText()).isIn("rejected", "ignored", "parked");
+        });
+
+        // The negative amount is an approval FirstPromoter's API knows nothing of: parked, never applied.
+        assertThat(count("ledger_entries")).isEqualTo(entries);
+        assertThat(count("fulfilments")).isLessThanOrEqualTo(fulfilments + 1);
+    }
+
+    @Test
     void camelNamedHeadersAndTheKeySteerNothing(CapturedOutput output) {
         long id = nextId();
         long promoterId = nextId();

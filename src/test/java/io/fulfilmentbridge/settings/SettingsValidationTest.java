@@ -80,6 +80,10 @@ class SettingsValidationTest {
             bridge.firstpromoter.cache-ttl=0s          | bridge.firstpromoter.cache-ttl must be more than 0
             bridge.firstpromoter.mark-fulfilled-for=-1h | bridge.firstpromoter.mark-fulfilled-for must be more than 0
             bridge.firstpromoter.api-key=fp_v2_key     | bridge.firstpromoter.api-key is set but bridge.firstpromoter.account-id (BRIDGE_FIRSTPROMOTER_ACCOUNT_ID) is empty: FirstPromoter's API v2 needs both
+            bridge.firstpromoter.inbound=v2            | bridge.firstpromoter.inbound is v2, which needs bridge.firstpromoter.api-key (BRIDGE_FIRSTPROMOTER_API_KEY) and bridge.firstpromoter.account-id
+            bridge.firstpromoter.inbound=both          | bridge.firstpromoter.inbound must be legacy (the fulfilment_pending webhook) or v2 (webhooks v2 commission events), was 'both'
+            bridge.firstpromoter.inbound=V2            | bridge.firstpromoter.inbound must be legacy
+            bridge.event-retention=29d                 | bridge.event-retention must be at least 30d
             """)
     void aWrongValueFailsTheStartNamingIt(String property, String message) {
         bridge.withPropertyValues(property).run(context -> {
