@@ -102,9 +102,13 @@ public class ParkedFulfilments {
         // The two kinds' ids are different numbers that can be equal: no default, a wrong kind would replay another reward.
         Source source = kindOf(kind);
         if (source == null) {
-            return "refused: kind '" + kind + "' is neither v1 (a legacy payout id) nor v2 (a commission id); nothing replayed";
+            return refusedKind(kind, "nothing replayed");
         }
         return replayed(new FulfilmentKey(source, fulfilmentId)).getMessage().getBody(String.class);
+    }
+
+    private static String refusedKind(String kind, String consequence) {
+        return "refused: kind '" + kind + "' is neither v1 (a legacy payout id) nor v2 (a commission id); " + consequence;
     }
 
     private static Source kindOf(String kind) {
@@ -136,7 +140,7 @@ public class ParkedFulfilments {
         // Legacy webhooks have no reversal event, so this is their way; a v2 commission is reversed by its denial, or here.
         Source source = kindOf(kind);
         if (source == null) {
-            return "refused: kind '" + kind + "' is neither v1 (a legacy payout id) nor v2 (a commission id); nothing changed";
+            return refusedKind(kind, "nothing changed");
         }
         if (fulfilmentId <= 0) {
             return "refused: a fulfilment id is positive, not " + fulfilmentId + "; nothing changed";
@@ -186,7 +190,7 @@ public class ParkedFulfilments {
     public String dismissReversal(String kind, long fulfilmentId) {
         Source source = kindOf(kind);
         if (source == null) {
-            return "refused: kind '" + kind + "' is neither v1 (a legacy payout id) nor v2 (a commission id); nothing changed";
+            return refusedKind(kind, "nothing changed");
         }
         return records.dismissReversalReview(new FulfilmentKey(source, fulfilmentId))
                 ? "dismissed: fulfilment " + fulfilmentId + " is no longer listed; it stays REVERSED"
