@@ -113,6 +113,36 @@ public class FulfilmentRecords {
         }
     }
 
+    /**
+     * Fulfilments never seen before, recorded GRANTED at once, in the caller's transaction that books
+     * their effect (the ledger's entries): one commit, no claim. True for each one inserted; false for
+     * one already known, which the caller claims as usual (it may be granted, parked or being applied).
+     */
+    public List<Boolean> insertGranted(List<Fulfilment> fulfilments) {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+            throw new IllegalStateException("a grant commits with its effect: call it inside a transaction");
+        }
+        Timestamp now = Timestamp.from(Instant.now());
+        int[] inserted = jdbc.batchUpdate("""
+                INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
+                    received_status, recipient_kind, recipient_id, provider_coupon_id, discount_duration, event_at,
+                    state, created_at, updated_at, firstpromoter_notice, firstpromoter_attempts, firstpromoter_next_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'GRANTED', ?, ?, CASE WHEN ? = 'v2' THEN 'DUE' END, 0, ?)
+                ON CONFLICT DO NOTHING""",
+                fulfilments.stream().map(f -> new Object[] {f.key().source().ledgerSource(), f.id(), f.eventId(), unitColumn(f.unit()),
+                        amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(), f.status(),
+                        recipientKindColumn(f), f.recipient().id(), f.discount().providerCouponId(), discountColumn(f), null, now, now,
+                        f.key().source().ledgerSource(), now}).toList());
+        List<Boolean> result = new ArrayList<>(inserted.length);
+        for (int count : inserted) {
+            if (count != 0 && count != 1) {
+                throw new IllegalStateException("the driver gave no row count for a grant");
+            }
+            result.add(count == 1);
+        }
+        return result;
+    }
+
     /** The first try: inserted together with the claims of deliveries arriving at the same time. */
     private Decision claimWithOthers(Fulfilment f, Timestamp eventAt, String token, Deadline deadline) throws Exception {
         Timestamp now = Timestamp.from(Instant.now());

@@ -170,7 +170,8 @@ class CreditsTest extends BridgeTest {
             assertThat(failed.statusCode()).isEqualTo(503);
             assertThat(json(failed).get("outcome").asText()).isEqualTo("retry");
             assertThat(entries(id)).isEmpty();
-            assertThat(state(id)).isEqualTo("RECEIVED");
+            // A first delivery's record commits with its entries: neither is there.
+            assertThat(state(id)).isNull();
         } finally {
             stopFailingFundingEntries();
         }
@@ -224,7 +225,7 @@ class CreditsTest extends BridgeTest {
             if (id == failing) {
                 assertThat(statuses.get(i)).isEqualTo(503);
                 assertThat(entries(id)).isEmpty();
-                assertThat(state(id)).isEqualTo("RECEIVED");
+                assertThat(state(id)).isNull();
             } else {
                 assertThat(statuses.get(i)).isEqualTo(200);
                 assertThat(entries(id)).hasSize(2);
@@ -235,28 +236,39 @@ class CreditsTest extends BridgeTest {
 
     @Test
     void grantsWaitingForTheLedgerCommitTogether() throws Exception {
-        ObjectName batchRoute = new ObjectName("org.apache.camel:context=" + camel.getManagementName()
-                + ",type=routes,name=\"ledger-batch\"");
-        long batchesBefore = (Long) JMX.getAttribute(batchRoute, "ExchangesTotal");
+        String context = camel.getManagementName();
+        ObjectName firstGrants = new ObjectName("org.apache.camel:context=" + context + ",type=routes,name=\"ledger-first-grants\"");
+        ObjectName webhook = new ObjectName("org.apache.camel:context=" + context + ",type=routes,name=\"fulfilment-webhook\"");
+        long batchesBefore = (Long) JMX.getAttribute(firstGrants, "ExchangesTotal");
         List<Long> ids = LongStream.range(0, 30).map(i -> nextId()).boxed().toList();
         List<Integer> statuses;
         try (HeldLedger held = holdLedger()) {
             ExecutorService sender = Executors.newSingleThreadExecutor();
             Future<List<Integer>> answers = sender.submit(() -> postAtOnce(
                     credits(ids), HttpResponse::statusCode));
-            // All 30 claimed: at most two grants are held inside a commit, the others wait for the ledger.
-            await(() -> jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE fulfilment_id IN ("
-                    + ids.stream().map(String::valueOf).collect(Collectors.joining(",")) + ") AND state = 'RECEIVED'",
-                    Integer.class) == ids.size());
+            // All 30 in flight: at most two batches are held inside their commit, the others wait for the ledger.
+            await(() -> {
+                try {
+                    return ((Number) JMX.getAttribute(webhook, "ExchangesInflight")).intValue() == ids.size();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            // Nothing is visible before its ledger entries commit: record and entries are one transaction.
+            assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE fulfilment_id IN ("
+                    + ids.stream().map(String::valueOf).collect(Collectors.joining(",")) + ")", Integer.class)).isZero();
             held.letGo();
             statuses = answers.get(30, TimeUnit.SECONDS);
             sender.shutdown();
         }
         assertThat(statuses).containsOnly(200);
-        assertThat(ids).allSatisfy(id -> assertThat(entries(id)).hasSize(2));
-        // Two held commits, then the 28 that waited in at most two more.
-        assertThat((Long) JMX.getAttribute(batchRoute, "ExchangesTotal") - batchesBefore).isBetween(2L, 4L);
-        assertThat(meters.get("bridge.group.commit.batch.size").tag("writes", "ledger").summary().max()).isGreaterThanOrEqualTo(14);
+        assertThat(ids).allSatisfy(id -> {
+            assertThat(entries(id)).hasSize(2);
+            assertThat(state(id)).isEqualTo("GRANTED");
+        });
+        // The held commits, then the ones that waited in at most two more.
+        assertThat((Long) JMX.getAttribute(firstGrants, "ExchangesTotal") - batchesBefore).isBetween(2L, 4L);
+        assertThat(meters.get("bridge.group.commit.batch.size").tag("writes", "first-grants").summary().max()).isGreaterThanOrEqualTo(14);
     }
 
     private static List<String> credits(List<Long> ids) {
