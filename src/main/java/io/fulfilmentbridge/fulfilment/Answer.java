@@ -52,6 +52,15 @@ public record Answer(Outcome outcome, String detail) {
 
     /** Cash written to the payout outbox with its QUEUED state. */
     public static Answer queued(Fulfilment f, Claim claim) {
-        return queued("payout of " + f.amount().toPlainString() + " cents queued (attempt " + claim.attempt() + "), not yet paid");
+        return queuedAttempt(f, claim.attempt());
+    }
+
+    /** The first attempt of a cash fulfilment recorded QUEUED with its outbox row, without a claim. */
+    public static Answer queuedFirst(Fulfilment f) {
+        return queuedAttempt(f, 1);
+    }
+
+    private static Answer queuedAttempt(Fulfilment f, int attempt) {
+        return queued("payout of " + f.amount().toPlainString() + " cents queued (attempt " + attempt + "), not yet paid");
     }
 }

@@ -119,24 +119,37 @@ public class FulfilmentRecords {
      * one already known, which the caller claims as usual (it may be granted, parked or being applied).
      */
     public List<Boolean> insertGranted(List<Fulfilment> fulfilments) {
+        return insertSettled(fulfilments, FulfilmentState.GRANTED);
+    }
+
+    /**
+     * A cash fulfilment never seen before, recorded QUEUED for its first attempt in the caller's
+     * transaction that writes its outbox row. False when it is known already: the caller claims it.
+     */
+    public boolean insertQueued(Fulfilment fulfilment) {
+        return insertSettled(List.of(fulfilment), FulfilmentState.QUEUED).get(0);
+    }
+
+    private List<Boolean> insertSettled(List<Fulfilment> fulfilments, FulfilmentState state) {
         if (!TransactionSynchronizationManager.isActualTransactionActive()) {
-            throw new IllegalStateException("a grant commits with its effect: call it inside a transaction");
+            throw new IllegalStateException("a fulfilment's state commits with its effect: call it inside a transaction");
         }
         Timestamp now = Timestamp.from(Instant.now());
+        // A v2 commission granted is due to be marked fulfilled, as markGranted makes it.
         int[] inserted = jdbc.batchUpdate("""
                 INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
-                    received_status, recipient_kind, recipient_id, provider_coupon_id, discount_duration, event_at,
-                    state, created_at, updated_at, firstpromoter_notice, firstpromoter_attempts, firstpromoter_next_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'GRANTED', ?, ?, CASE WHEN ? = 'v2' THEN 'DUE' END, 0, ?)
+                    received_status, recipient_kind, recipient_id, provider_coupon_id, discount_duration, state, attempt,
+                    created_at, updated_at, firstpromoter_notice, firstpromoter_attempts, firstpromoter_next_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? = 'v2' AND ? = 'GRANTED' THEN 'DUE' END, 0, ?)
                 ON CONFLICT DO NOTHING""",
                 fulfilments.stream().map(f -> new Object[] {f.key().source().ledgerSource(), f.id(), f.eventId(), unitColumn(f.unit()),
                         amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(), f.status(),
-                        recipientKindColumn(f), f.recipient().id(), f.discount().providerCouponId(), discountColumn(f), null, now, now,
-                        f.key().source().ledgerSource(), now}).toList());
+                        recipientKindColumn(f), f.recipient().id(), f.discount().providerCouponId(), discountColumn(f), state.name(),
+                        state == FulfilmentState.QUEUED ? 1 : 0, now, now, f.key().source().ledgerSource(), state.name(), now}).toList());
         List<Boolean> result = new ArrayList<>(inserted.length);
         for (int count : inserted) {
             if (count != 0 && count != 1) {
-                throw new IllegalStateException("the driver gave no row count for a grant");
+                throw new IllegalStateException("the driver gave no row count for a first " + state);
             }
             result.add(count == 1);
         }
