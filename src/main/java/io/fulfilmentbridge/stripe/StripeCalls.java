@@ -109,7 +109,7 @@ public class StripeCalls {
      * The subscriptions a customer's answer embedded, or null where the list call is needed: none
      * embedded, or more than it holds (Stripe embeds the 10 most recent that are not canceled).
      */
-    public static List<Subscription> embeddedSubscriptions(Customer customer) {
+    static List<Subscription> embeddedSubscriptions(Customer customer) {
         SubscriptionCollection embedded = customer.getSubscriptions();
         return embedded == null || embedded.getData() == null || !Boolean.FALSE.equals(embedded.getHasMore())
                 ? null : embedded.getData();
