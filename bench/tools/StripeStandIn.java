@@ -9,9 +9,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The benchmark's Stripe: the three calls a trial-extension grant makes, each answered after a fixed
- * delay (300 ms by default), for any customer: GET /v1/customers/{id}, GET /v1/subscriptions?customer=...
- * (one active monthly subscription sub_for_{customer}) and POST /v1/subscriptions/{id}.
+ * The benchmark's Stripe: the calls a trial-extension grant makes, each answered after a fixed delay
+ * (300 ms by default), for any customer, whose one active monthly subscription is sub_for_{customer}:
+ * GET /v1/customers/{id} (with that subscription embedded when expand[]=subscriptions asks for it, as
+ * Stripe does), GET /v1/subscriptions?customer=... and POST /v1/subscriptions/{id}.
  * Run: java bench/tools/StripeStandIn.java PORT DELAY_MS
  */
 public class StripeStandIn {
@@ -50,7 +51,11 @@ public class StripeStandIn {
         long now = System.currentTimeMillis() / 1000;
         if (method.equals("GET") && path.startsWith("/v1/customers/")) {
             String id = path.substring("/v1/customers/".length());
-            send(exchange, 200, "{\"id\":\"" + id + "\",\"object\":\"customer\",\"email\":null,\"metadata\":{}}");
+            String embedded = expands(exchange, "subscriptions")
+                    ? ",\"subscriptions\":{\"object\":\"list\",\"url\":\"/v1/customers/" + id + "/subscriptions\",\"has_more\":false,"
+                            + "\"data\":[" + subscription("sub_for_" + id, id, now) + "]}"
+                    : "";
+            send(exchange, 200, "{\"id\":\"" + id + "\",\"object\":\"customer\",\"email\":null,\"metadata\":{}" + embedded + "}");
         } else if (method.equals("GET") && path.equals("/v1/subscriptions")) {
             String customer = query(exchange, "customer");
             send(exchange, 200, "{\"object\":\"list\",\"url\":\"/v1/subscriptions\",\"has_more\":false,\"data\":["
@@ -72,6 +77,21 @@ public class StripeStandIn {
                 + "{\"id\":\"si_" + id + "\",\"object\":\"subscription_item\",\"quantity\":1,\"current_period_end\":"
                 + (now + 86_400) + ",\"price\":{\"id\":\"price_bench\",\"object\":\"price\",\"currency\":\"usd\","
                 + "\"unit_amount\":1000,\"recurring\":{\"interval\":\"month\",\"interval_count\":1,\"usage_type\":\"licensed\"}}}]}}";
+    }
+
+    /** Whether an expand[] parameter (stripe-java numbers them: expand[0]...) names the field. */
+    static boolean expands(HttpExchange exchange, String field) {
+        String q = exchange.getRequestURI().getRawQuery();
+        if (q != null) {
+            for (String pair : q.split("&")) {
+                String[] kv = pair.split("=", 2);
+                if (kv.length == 2 && URLDecoder.decode(kv[0], StandardCharsets.UTF_8).matches("expand\\[\\d*]")
+                        && URLDecoder.decode(kv[1], StandardCharsets.UTF_8).equals(field)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     static String query(HttpExchange exchange, String name) {

@@ -141,8 +141,7 @@ class StuckFulfilmentsTest extends BridgeTest {
         long id = nextId();
         String customer = "cus_stuck" + id;
         String subscription = "sub_stuck" + id;
-        STRIPE.stubCustomer(customer);
-        STRIPE.stubError("GET", "/v1/subscriptions", 500, "Stripe is down for test " + id);
+        STRIPE.stubError("GET", "/v1/customers/" + customer, 500, "Stripe is down for test " + id);
         HttpResponse<String> answered = post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer)));
         assertThat(answered.statusCode()).isEqualTo(503);
         assertThat(state(id)).isEqualTo("RECEIVED");

@@ -90,12 +90,9 @@ public class StripeBilling implements BillingSystem {
         return grantOnce(f, claim, deadline, this::newDiscount);
     }
 
-    /**
-     * A grant not sent before: found its subscription, stored and sent, or why it cannot be. The
-     * customer's currency is Stripe's (null when it has none yet, or the customer was not read).
-     */
+    /** A grant not sent before: found its subscription, stored and sent, or why it cannot be. */
     private interface NewGrant {
-        GrantResult grant(Fulfilment f, Claim claim, String customerId, String customerCurrency, Deadline deadline);
+        GrantResult grant(Fulfilment f, Claim claim, CustomerMatch customer, Deadline deadline);
     }
 
     /** Contract 4 for every unit: the customer, its lock, its lost grants settled, then this grant once. */
@@ -105,24 +102,16 @@ public class StripeBilling implements BillingSystem {
             return GrantResult.parked("Stripe not configured (bridge.stripe.api-key)");
         }
         Optional<Grant> earlier = grants.find(f.key());
-        String customerId;
-        String customerCurrency = null;
-        if (earlier.isPresent()) {
-            customerId = earlier.get().customerId();
-        } else {
-            CustomerMatch match = customer(f, deadline);
-            if (match.parkReason() != null) {
-                return GrantResult.parked(match.parkReason());
-            }
-            customerId = match.customerId();
-            customerCurrency = match.currency();
+        CustomerMatch customer = earlier.isPresent() ? CustomerMatch.known(earlier.get().customerId()) : customer(f, deadline);
+        if (customer.parkReason() != null) {
+            return GrantResult.parked(customer.parkReason());
         }
-        String currency = customerCurrency;
+        String customerId = customer.customerId();
         String holder = UUID.randomUUID().toString();
         grants.lockCustomer(customerId, holder, System.currentTimeMillis() + deadline.remainingMillis());
         try {
             // A write that hangs after the Stripe call (settle, mark granted, forget) fails in time for a 503.
-            return deadline.boundStatements(0, () -> grantLocked(f, claim, customerId, currency, deadline, newGrant));
+            return deadline.boundStatements(0, () -> grantLocked(f, claim, customer, deadline, newGrant));
         } finally {
             unlock(customerId, holder, deadline);
         }
@@ -138,8 +127,9 @@ public class StripeBilling implements BillingSystem {
         }
     }
 
-    private GrantResult grantLocked(Fulfilment f, Claim claim, String customerId, String customerCurrency, Deadline deadline,
+    private GrantResult grantLocked(Fulfilment f, Claim claim, CustomerMatch customer, Deadline deadline,
                                     NewGrant newGrant) {
+        String customerId = customer.customerId();
         for (Grant unsettled : grants.unsettled(customerId)) {
             boolean mine = unsettled.key().equals(f.key());
             String refused = settle(unsettled, mine ? claim : null, deadline);
@@ -154,20 +144,28 @@ public class StripeBilling implements BillingSystem {
             markGranted(claim);
             return GrantResult.applied("granted in Stripe before");
         }
-        return newGrant.grant(f, claim, customerId, customerCurrency, deadline);
+        // The subscriptions were read before the lock: a grant to this customer since then (another
+        // instance's, or one settled just now) may have changed them, so they are read again.
+        boolean stale = customer.subscriptions() != null && grants.changedSince(customerId, customer.readAt());
+        return newGrant.grant(f, claim, stale ? customer.withoutSubscriptions() : customer, deadline);
     }
 
-    /** Contract 4.2: the most recently created subscription that can take a grant. */
-    private Optional<Subscription> grantableSubscription(String customerId, Deadline deadline) {
-        return stripe.subscriptions(customerId, deadline.remainingMillis()).stream()
+    /**
+     * Contract 4.2: the most recently created subscription that can take a grant, from the list the
+     * customer's answer embedded, else from the list call.
+     */
+    private Optional<Subscription> grantableSubscription(CustomerMatch customer, Deadline deadline) {
+        List<Subscription> subscriptions = customer.subscriptions() != null ? customer.subscriptions()
+                : stripe.subscriptions(customer.customerId(), deadline.remainingMillis());
+        return subscriptions.stream()
                 .filter(s -> GRANTABLE.contains(s.getStatus()))
                 .max(Comparator.comparing(s -> s.getCreated() == null ? 0L : s.getCreated()));
     }
 
-    private GrantResult newFreeMonths(Fulfilment f, Claim claim, String customerId, String customerCurrency,
-                                      Deadline deadline) {
+    private GrantResult newFreeMonths(Fulfilment f, Claim claim, CustomerMatch customer, Deadline deadline) {
+        String customerId = customer.customerId();
         int months = f.amount().intValueExact();
-        Optional<Subscription> chosen = grantableSubscription(customerId, deadline);
+        Optional<Subscription> chosen = grantableSubscription(customer, deadline);
         if (chosen.isEmpty()) {
             return GrantResult.parked("no active subscription for Stripe customer " + customerId);
         }
@@ -204,10 +202,11 @@ public class StripeBilling implements BillingSystem {
      * must be the customer's balance currency where Stripe has one; discount_per, the percentage's
      * coupon added to the subscription beside its discounts.
      */
-    private GrantResult newDiscount(Fulfilment f, Claim claim, String customerId, String customerCurrency,
-                                    Deadline deadline) {
+    private GrantResult newDiscount(Fulfilment f, Claim claim, CustomerMatch customer, Deadline deadline) {
+        String customerId = customer.customerId();
+        String customerCurrency = customer.currency();
         long amount = f.amount().longValueExact();
-        Optional<Subscription> chosen = grantableSubscription(customerId, deadline);
+        Optional<Subscription> chosen = grantableSubscription(customer, deadline);
         if (chosen.isEmpty()) {
             return GrantResult.parked("no active subscription for Stripe customer " + customerId);
         }
@@ -445,28 +444,44 @@ public class StripeBilling implements BillingSystem {
         });
     }
 
-    /** The customer found, with its balance currency when Stripe has one; or why none is. */
-    private record CustomerMatch(String customerId, String currency, String parkReason) {
+    /**
+     * The customer found, or why none is. currency: its balance currency (null when Stripe has none
+     * yet, or the customer was not read). subscriptions: those its answer embedded, read at readAt;
+     * null when the list call is needed.
+     */
+    private record CustomerMatch(String customerId, String currency, List<Subscription> subscriptions, Instant readAt,
+                                 String parkReason) {
 
-        static CustomerMatch found(Customer customer) {
-            return new CustomerMatch(customer.getId(), customer.getCurrency(), null);
+        static CustomerMatch found(Customer customer, Instant readAt) {
+            return new CustomerMatch(customer.getId(), customer.getCurrency(), StripeCalls.embeddedSubscriptions(customer),
+                    readAt, null);
+        }
+
+        /** A customer not read now: an earlier grant's. */
+        static CustomerMatch known(String customerId) {
+            return new CustomerMatch(customerId, null, null, null, null);
         }
 
         static CustomerMatch none(String parkReason) {
-            return new CustomerMatch(null, null, parkReason);
+            return new CustomerMatch(null, null, null, null, parkReason);
+        }
+
+        CustomerMatch withoutSubscriptions() {
+            return new CustomerMatch(customerId, currency, null, null, null);
         }
     }
 
     /** Contract 4.1: a cus_ id is the customer; another cust_id is looked up in metadata; else the email. */
     private CustomerMatch customer(Fulfilment f, Deadline deadline) {
         String custId = f.custId();
+        Instant readAt = Instant.now();
         if (custId != null && custId.startsWith("cus_")) {
             try {
                 Customer customer = stripe.customer(custId, deadline.remainingMillis());
                 if (Boolean.TRUE.equals(customer.getDeleted())) {
                     return CustomerMatch.none("Stripe customer " + custId + " is deleted");
                 }
-                return CustomerMatch.found(customer);
+                return CustomerMatch.found(customer, readAt);
             } catch (StripeRefused unknown) {
                 return CustomerMatch.none("no Stripe customer " + custId + ": " + unknown.getMessage());
             }
@@ -477,7 +492,7 @@ public class StripeBilling implements BillingSystem {
                 return CustomerMatch.none("several Stripe customers have metadata " + metadataKey + " = " + custId);
             }
             if (found.size() == 1) {
-                return CustomerMatch.found(found.get(0));
+                return CustomerMatch.found(found.get(0), readAt);
             }
         }
         if (f.email() == null) {
@@ -485,7 +500,7 @@ public class StripeBilling implements BillingSystem {
         }
         List<Customer> found = stripe.customersWithEmail(f.email(), deadline.remainingMillis());
         if (found.size() == 1) {
-            return CustomerMatch.found(found.get(0));
+            return CustomerMatch.found(found.get(0), readAt);
         }
         return CustomerMatch.none(found.isEmpty()
                 ? "no Stripe customer with the promoter's email"

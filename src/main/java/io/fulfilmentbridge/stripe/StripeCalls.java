@@ -8,12 +8,14 @@ import com.stripe.model.Customer;
 import com.stripe.model.CustomerBalanceTransaction;
 import com.stripe.model.StripeCollection;
 import com.stripe.model.Subscription;
+import com.stripe.model.SubscriptionCollection;
 import com.stripe.model.SubscriptionItem;
 import com.stripe.net.RequestOptions;
 import com.stripe.param.CouponCreateParams;
 import com.stripe.param.CustomerBalanceTransactionCreateParams;
 import com.stripe.param.CustomerBalanceTransactionListParams;
 import com.stripe.param.CustomerListParams;
+import com.stripe.param.CustomerRetrieveParams;
 import com.stripe.param.CustomerSearchParams;
 import com.stripe.param.SubscriptionItemListParams;
 import com.stripe.param.SubscriptionListParams;
@@ -84,21 +86,33 @@ public class StripeCalls {
         return keyRefused.get();
     }
 
+    /** The customer, with its subscriptions embedded (contract 4: saves the list call of step 2). */
     public Customer customer(String id, long remainingMillis) {
-        return call("retrieve customer", () -> client.customers().retrieve(id, options(remainingMillis, null)));
+        return call("retrieve customer", () -> client.customers().retrieve(id,
+                CustomerRetrieveParams.builder().addExpand("subscriptions").build(), options(remainingMillis, null)));
     }
 
     public List<Customer> customersWithMetadata(String key, String value, long remainingMillis) {
         String query = "metadata['" + escape(key) + "']:'" + escape(value) + "'";
         return call("search customers", () -> client.customers().search(
-                CustomerSearchParams.builder().setQuery(query).setLimit(2L).build(),
+                CustomerSearchParams.builder().setQuery(query).setLimit(2L).addExpand("data.subscriptions").build(),
                 options(remainingMillis, null)).getData());
     }
 
     public List<Customer> customersWithEmail(String email, long remainingMillis) {
         return call("list customers", () -> client.customers().list(
-                CustomerListParams.builder().setEmail(email).setLimit(2L).build(),
+                CustomerListParams.builder().setEmail(email).setLimit(2L).addExpand("data.subscriptions").build(),
                 options(remainingMillis, null)).getData());
+    }
+
+    /**
+     * The subscriptions a customer's answer embedded, or null where the list call is needed: none
+     * embedded, or more than it holds (Stripe embeds the 10 most recent that are not canceled).
+     */
+    static List<Subscription> embeddedSubscriptions(Customer customer) {
+        SubscriptionCollection embedded = customer.getSubscriptions();
+        return embedded == null || embedded.getData() == null || !Boolean.FALSE.equals(embedded.getHasMore())
+                ? null : embedded.getData();
     }
 
     public List<Subscription> subscriptions(String customerId, long remainingMillis) {

@@ -96,6 +96,16 @@ public class StripeGrants {
                 grant.storedAt(), grant.couponId());
     }
 
+    /**
+     * Whether a grant to the customer was stored, re-keyed or applied since the instant, less a lock
+     * lease: instances' clocks are trusted to agree that closely, as the lock's lease already is.
+     */
+    public boolean changedSince(String customerId, Instant since) {
+        Integer changed = jdbc.queryForObject("SELECT COUNT(*) FROM stripe_grants WHERE customer_id = ? AND updated_at >= ?",
+                Integer.class, customerId, Timestamp.from(since.minus(lockLease)));
+        return changed != null && changed > 0;
+    }
+
     /** Marks the grant applied and its fulfilment granted; the caller's transaction holds both. */
     public void markApplied(FulfilmentKey key) {
         jdbc.update("UPDATE stripe_grants SET state = 'APPLIED', updated_at = ? WHERE source = ? AND fulfilment_id = ?",

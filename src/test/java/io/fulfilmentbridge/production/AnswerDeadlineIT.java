@@ -9,6 +9,7 @@ import static io.fulfilmentbridge.StripeStandIn.customer;
 import static io.fulfilmentbridge.StripeStandIn.item;
 import static io.fulfilmentbridge.StripeStandIn.list;
 import static io.fulfilmentbridge.StripeStandIn.subscription;
+import static io.fulfilmentbridge.StripeStandIn.withSubscriptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.ConnectException;
@@ -145,9 +146,10 @@ class AnswerDeadlineIT extends ProductionSupport {
         long second = nextId();
         for (long id : List.of(first, second)) {
             // Stripe is slow, then hangs: each delivery holds the bridge's one delivery thread for its whole
-            // deadline, each call within the 5 s read timeout, so only the deadline ends it.
-            STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/" + customerId(id)))
-                    .willReturn(okJson(customer(customerId(id))).withFixedDelay(4_500)));
+            // deadline, each call within the 5 s read timeout, so only the deadline ends it. The customer's
+            // embedded subscriptions say more follow, so the list call is made.
+            STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/" + customerId(id))).willReturn(okJson(
+                    withSubscriptions(customer(customerId(id)), customerId(id), true, List.of())).withFixedDelay(4_500)));
             STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscriptions")).withQueryParam("customer", equalTo(customerId(id)))
                     .willReturn(okJson(list("/v1/subscriptions", List.of())).withFixedDelay(30_000)));
         }

@@ -1,6 +1,8 @@
 package io.fulfilmentbridge.production;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -8,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +82,13 @@ class StripeFaultsIT extends ProductionSupport {
         long effective = posts.stream().filter(e -> e.getResponse().getStatus() == 200).count();
         assertThat(effective).as("effective Stripe updates").isEqualTo(1);
         assertThat(posts).allSatisfy(e -> assertThat(e.getRequest().getHeader("Idempotency-Key")).isEqualTo("fulfilment-" + id));
+        // The customer was read once, with its subscriptions embedded; the faulty grant was then settled by reading
+        // the subscription (GET /v1/subscriptions/{id}), never by the list call.
+        List<LoggedRequest> customerReads = STRIPE.server().findAll(getRequestedFor(urlPathEqualTo("/v1/customers/" + customerId(id))));
+        assertThat(customerReads).hasSize(1);
+        assertThat(customerReads.get(0).queryParameter("expand[0]").values()).containsExactly("subscriptions");
+        assertThat(STRIPE.server().findAll(getRequestedFor(urlPathEqualTo("/v1/subscriptions"))
+                .withQueryParam("customer", equalTo(customerId(id))))).isEmpty();
         assertThat(state(id)).isEqualTo("GRANTED");
         assertThat(jdbc.queryForObject("SELECT state FROM stripe_grants WHERE fulfilment_id = ?", String.class, id)).isEqualTo("APPLIED");
 

@@ -106,6 +106,9 @@ class BalanceCreditTest extends StripeBridgeSupport {
 
         assertThat(detail).contains(expected + " usd");
         assertCreditedOnce(id, expected, "usd", months);
+        // Two round trips: the customer with its subscriptions embedded, then the credit.
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers/" + customerId(id), "POST " + balancePath(id));
+        assertThat(expand(gets("/v1/customers/" + customerId(id)).get(0))).containsExactly("subscriptions");
     }
 
     @Test
@@ -155,7 +158,8 @@ class BalanceCreditTest extends StripeBridgeSupport {
 
         // 10.00 + 2 x 5.00 + 12.00 a year (1.00 a month).
         assertCreditedOnce(id, 2100, "usd", 1);
-        assertThat(gets("/v1/subscription_items")).hasSize(2);
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers/" + customerId(id), "GET /v1/subscription_items",
+                "GET /v1/subscription_items", "POST " + balancePath(id));
     }
 
     @Test

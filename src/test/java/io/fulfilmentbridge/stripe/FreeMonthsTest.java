@@ -15,6 +15,7 @@ import static io.fulfilmentbridge.StripeStandIn.list;
 import static io.fulfilmentbridge.StripeStandIn.marked;
 import static io.fulfilmentbridge.StripeStandIn.searchResult;
 import static io.fulfilmentbridge.StripeStandIn.subscription;
+import static io.fulfilmentbridge.StripeStandIn.withSubscriptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -99,12 +100,13 @@ class FreeMonthsTest extends StripeBridgeSupport {
         long expected = ZonedDateTime.ofInstant(Instant.ofEpochSecond(periodEnd), ZoneOffset.UTC).plusMonths(2).toEpochSecond();
         assertThat(detail).contains(subscriptionId(id));
         assertExtendedOnce(id, expected);
-        assertThat(gets("/v1/customers/" + customerId(id))).hasSize(1);
-        List<LoggedRequest> listings = gets("/v1/subscriptions");
-        assertThat(listings).hasSize(1);
-        assertThat(listings.get(0).queryParameter("customer").firstValue()).isEqualTo(customerId(id));
-        assertThat(listings.get(0).queryParameter("status").firstValue()).isEqualTo("all");
-        assertThat(listings.get(0).getHeader("Authorization")).isEqualTo("Bearer " + STRIPE_KEY);
+        // Two round trips: the customer with its subscriptions embedded, then the update.
+        List<LoggedRequest> customers = gets("/v1/customers/" + customerId(id));
+        assertThat(customers).hasSize(1);
+        assertThat(expand(customers.get(0))).containsExactly("subscriptions");
+        assertThat(customers.get(0).getHeader("Authorization")).isEqualTo("Bearer " + STRIPE_KEY);
+        assertThat(gets("/v1/subscriptions")).isEmpty();
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers/" + customerId(id), "POST /v1/subscriptions/" + subscriptionId(id));
     }
 
     @Test
@@ -115,15 +117,15 @@ class FreeMonthsTest extends StripeBridgeSupport {
         assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
 
         List<LoggedRequest> requests = STRIPE.server().findAll(anyRequestedFor(anyUrl()));
-        assertThat(requests).hasSize(3).allSatisfy(request -> {
+        assertThat(requests).hasSize(2).allSatisfy(request -> {
             assertThat(request.getHeader("User-Agent")).startsWith("Stripe/v1 JavaBindings/31.1.0");
             JsonNode client = JSON.readTree(request.getHeader("X-Stripe-Client-User-Agent"));
             assertThat(client.get("bindings.version").asText()).isEqualTo("31.1.0");
             assertThat(client.get("lang").asText()).isEqualTo("Java");
             assertThat(request.getHeader("Stripe-Version")).isNotBlank();
         });
-        assertThat(requests.get(2).getHeader("Idempotency-Key")).isEqualTo("fulfilment-" + id);
-        assertThat(requests.get(2).getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
+        assertThat(requests.get(1).getHeader("Idempotency-Key")).isEqualTo("fulfilment-" + id);
+        assertThat(requests.get(1).getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
     }
 
     @Test
@@ -202,6 +204,67 @@ class FreeMonthsTest extends StripeBridgeSupport {
 
         assertThat(STRIPE.server().findAll(postRequestedFor(anyUrl())))
                 .extracting(LoggedRequest::getUrl).containsExactly("/v1/subscriptions/sub_due" + id);
+    }
+
+    @Test
+    void readsTheListWhenTheEmbeddedOneSaysMoreFollow() {
+        long id = nextId();
+        long periodEnd = epochIn(Duration.ofDays(10));
+        // Stripe embeds the 10 most recent not canceled: here ten newer incomplete ones, so has_more; the
+        // active one only the list call shows.
+        List<String> subscriptions = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            subscriptions.add(subscription("sub_inc" + i + "_" + id, customerId(id), "incomplete", CREATED + 100 + i, null,
+                    List.of(item("i" + i + "_" + id, 1500, 1, "usd", "month", 1, periodEnd))));
+        }
+        String active = subscriptionOf(id, "active", null, periodEnd);
+        subscriptions.add(active);
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.stubSubscriptions(customerId(id), subscriptions.toArray(String[]::new));
+        STRIPE.stubSubscriptionUpdate(subscriptionId(id), active);
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers/" + customerId(id), "GET /v1/subscriptions",
+                "POST /v1/subscriptions/" + subscriptionId(id));
+        LoggedRequest listing = gets("/v1/subscriptions").get(0);
+        assertThat(listing.queryParameter("customer").firstValue()).isEqualTo(customerId(id));
+        assertThat(listing.queryParameter("status").firstValue()).isEqualTo("all");
+        assertExtendedOnce(id, plusMonths(periodEnd, 1));
+    }
+
+    @Test
+    void aGrantToTheSameCustomerSinceItsSubscriptionsWereReadMakesThemBeReadAgain() {
+        long first = nextId();
+        long second = nextId();
+        String cus = customerId(first);
+        long periodEnd = epochIn(Duration.ofDays(20));
+        long target = plusMonths(periodEnd, 1);
+        String before = subscriptionOf(first, "active", null, periodEnd);
+        String after = subscriptionOf(first, "trialing", target, periodEnd);
+        String path = "/v1/subscriptions/" + subscriptionId(first);
+        STRIPE.stubCustomer(cus);
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscriptions")).inScenario("one customer")
+                .whenScenarioStateIs(STARTED).willReturn(okJson(list("/v1/subscriptions", List.of(before)))));
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscriptions")).inScenario("one customer")
+                .whenScenarioStateIs("extended").willReturn(okJson(list("/v1/subscriptions", List.of(after)))));
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("one customer")
+                .willReturn(okJson(after)).willSetStateTo("extended"));
+        // The second finds the customer by its metadata, in an answer read before the first grant
+        // (as when two instances take the same customer at once): its embedded list is the one before.
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/search")).willReturn(okJson(searchResult(List.of(
+                withSubscriptions(customer(cus), cus, false, List.of(before)))))));
+
+        assertAnswer(deliver(first, cus, 1), 200, "granted");
+        assertAnswer(deliver(second, "user-" + second, 1), 200, "granted");
+
+        // The second read the subscription again, under the customer's lock, and stacked on the first's month.
+        assertThat(posts(path)).extracting(update -> form(update).get("trial_end"))
+                .containsExactly(Long.toString(target), Long.toString(plusMonths(target, 1)));
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers/" + cus, "POST " + path,
+                "GET /v1/customers/search", "GET /v1/subscriptions", "POST " + path);
+        assertThat(state(first)).isEqualTo("GRANTED");
+        assertThat(state(second)).isEqualTo("GRANTED");
     }
 
     // 4: once
@@ -484,7 +547,8 @@ class FreeMonthsTest extends StripeBridgeSupport {
         assertThat(searches).hasSize(1);
         assertThat(searches.get(0).queryParameter("query").firstValue())
                 .isEqualTo("metadata['app_user_id']:'o\\'b\\\\c" + id + "'");
-        assertThat(gets("/v1/customers")).isEmpty();
+        assertThat(expand(searches.get(0))).containsExactly("data.subscriptions");
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers/search", "POST /v1/subscriptions/" + subscriptionId(id));
         assertThat(grants(id)).hasSize(1);
     }
 
@@ -496,7 +560,8 @@ class FreeMonthsTest extends StripeBridgeSupport {
 
         assertThat(assertAnswer(deliver(id, "user-" + id, 1), 202, "parked")).contains("several");
 
-        assertThat(gets("/v1/subscriptions")).isEmpty();
+        assertThat(expand(gets("/v1/customers/search").get(0))).containsExactly("data.subscriptions");
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers/search");
         assertParkedWithoutGrant(id);
     }
 
@@ -511,8 +576,9 @@ class FreeMonthsTest extends StripeBridgeSupport {
 
         assertAnswer(deliver(id, Map.of("promoter.cust_id", "user-" + id, "promoter.email", email)), 200, "granted");
 
-        assertThat(gets("/v1/customers/search")).hasSize(1);
-        assertThat(gets("/v1/customers")).hasSize(1);
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers/search", "GET /v1/customers",
+                "POST /v1/subscriptions/" + subscriptionId(id));
+        assertThat(expand(gets("/v1/customers").get(0))).containsExactly("data.subscriptions");
         assertThat(grants(id)).hasSize(1);
     }
 
@@ -533,8 +599,8 @@ class FreeMonthsTest extends StripeBridgeSupport {
 
         assertAnswer(deliver(id, data), 200, "granted");
 
-        assertThat(gets("/v1/customers/search")).isEmpty();
-        assertThat(gets("/v1/customers")).hasSize(1);
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers", "POST /v1/subscriptions/" + subscriptionId(id));
+        assertThat(expand(gets("/v1/customers").get(0))).containsExactly("data.subscriptions");
         assertThat(grants(id)).hasSize(1);
     }
 
@@ -561,7 +627,7 @@ class FreeMonthsTest extends StripeBridgeSupport {
 
         assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).contains("deleted");
 
-        assertThat(gets("/v1/subscriptions")).isEmpty();
+        assertThat(stripeCalls()).containsExactly("GET /v1/customers/" + customerId(id));
         assertParkedWithoutGrant(id);
     }
 
@@ -586,6 +652,40 @@ class FreeMonthsTest extends StripeBridgeSupport {
 
         assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).contains("no active subscription");
 
+        assertParkedWithoutGrant(id);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"retrieve", "search", "list"})
+    void parksACustomerWhoseEmbeddedSubscriptionsCannotTakeAGrantWithoutTheListCall(String lookup) {
+        long id = nextId();
+        long ended = epochIn(Duration.ofDays(-3));
+        String email = "p" + id + "@example.org";
+        // Stripe embeds the ones not canceled: incomplete, incomplete_expired and paused cannot take a grant either.
+        STRIPE.stubSubscriptions(customerId(id),
+                subscription("sub_gone" + id, customerId(id), "canceled", CREATED + 300, null, List.of()),
+                subscription("sub_new" + id, customerId(id), "incomplete", CREATED + 200, null, List.of()),
+                subscription("sub_exp" + id, customerId(id), "incomplete_expired", CREATED + 100, null, List.of()),
+                subscriptionOf(id, "paused", null, ended));
+        STRIPE.stubCustomer(customerId(id));
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/search"))
+                .willReturn(okJson(searchResult(List.of(customer(customerId(id)))))));
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers")).withQueryParam("email", equalTo(email))
+                .willReturn(okJson(list("/v1/customers", List.of(customer(customerId(id)))))));
+        String custId = switch (lookup) {
+            case "retrieve" -> customerId(id);
+            case "search" -> "user-" + id;
+            default -> "";
+        };
+
+        assertThat(assertAnswer(deliver(id, Map.of("promoter.cust_id", custId, "promoter.email", email)), 202, "parked"))
+                .isEqualTo("no active subscription for Stripe customer " + customerId(id));
+
+        assertThat(stripeCalls()).containsExactly(switch (lookup) {
+            case "retrieve" -> "GET /v1/customers/" + customerId(id);
+            case "search" -> "GET /v1/customers/search";
+            default -> "GET /v1/customers";
+        });
         assertParkedWithoutGrant(id);
     }
 
@@ -619,8 +719,7 @@ class FreeMonthsTest extends StripeBridgeSupport {
     @ValueSource(ints = {500, 502, 429, 409, 401, 403})
     void answersRetryWhenStripeFailsAndGrantsOnTheNextDelivery(int status) {
         long id = nextId();
-        STRIPE.stubCustomer(customerId(id));
-        STRIPE.stubError("GET", "/v1/subscriptions", status, "failure " + status);
+        STRIPE.stubError("GET", "/v1/customers/" + customerId(id), status, "failure " + status);
 
         long started = System.nanoTime();
         assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
@@ -650,12 +749,20 @@ class FreeMonthsTest extends StripeBridgeSupport {
         assertThat(grants(id)).hasSize(1);
     }
 
-    @Test
-    void answersWithinTenSecondsWhenStripeHangs() {
+    @ParameterizedTest
+    @ValueSource(strings = {"customer", "subscriptions"})
+    void answersWithinTenSecondsWhenStripeHangs(String hanging) {
         long id = nextId();
-        STRIPE.stubCustomer(customerId(id));
-        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscriptions"))
-                .willReturn(okJson(list("/v1/subscriptions", List.of())).withFixedDelay(30_000)));
+        if (hanging.equals("customer")) {
+            STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/" + customerId(id)))
+                    .willReturn(okJson(customer(customerId(id))).withFixedDelay(30_000)));
+        } else {
+            // The embedded list says more follow: the list call is made, and hangs.
+            STRIPE.server().stubFor(get(urlPathEqualTo("/v1/customers/" + customerId(id))).willReturn(okJson(
+                    withSubscriptions(customer(customerId(id)), customerId(id), true, List.of()))));
+            STRIPE.server().stubFor(get(urlPathEqualTo("/v1/subscriptions"))
+                    .willReturn(okJson(list("/v1/subscriptions", List.of())).withFixedDelay(30_000)));
+        }
 
         long started = System.nanoTime();
         assertAnswer(deliver(id, customerId(id), 1), 503, "retry");

@@ -1,5 +1,7 @@
 package io.fulfilmentbridge.stripe;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
@@ -57,6 +59,18 @@ abstract class StripeBridgeSupport extends BridgeTest {
 
     protected static List<LoggedRequest> gets(String path) {
         return STRIPE.server().findAll(getRequestedFor(urlPathEqualTo(path)));
+    }
+
+    /** Every request the stand-in received since the test began, in order, as method and path. */
+    protected static List<String> stripeCalls() {
+        return STRIPE.server().findAll(anyRequestedFor(anyUrl())).stream()
+                .map(r -> r.getMethod() + " " + r.getUrl().split("\\?")[0]).toList();
+    }
+
+    /** The fields a request's expand[] names (stripe-java numbers them: expand[0], expand[1]...). */
+    protected static List<String> expand(LoggedRequest request) {
+        return request.getQueryParams().entrySet().stream().filter(e -> e.getKey().matches("expand\\[\\d*]"))
+                .sorted(Map.Entry.comparingByKey()).flatMap(e -> e.getValue().values().stream()).toList();
     }
 
     /** Every request the stand-in received that names the customer, in its path or its query. */
