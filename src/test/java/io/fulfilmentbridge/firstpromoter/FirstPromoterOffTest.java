@@ -75,6 +75,10 @@ class FirstPromoterOffTest extends BridgeTest {
         Thread.sleep(1000);
         assertThat(jdbc.queryForMap("SELECT firstpromoter_notice, firstpromoter_attempts FROM fulfilments WHERE fulfilment_id = ?", id))
                 .containsEntry("firstpromoter_notice", "DUE").containsEntry("firstpromoter_attempts", 0);
-        assertThat(FIRSTPROMOTER.findAll(anyRequestedFor(anyUrl()))).as("nothing reached FirstPromoter").isEmpty();
+        // On a shared database (PostgreSQL in CI) other tests' v2 commissions may be closed meanwhile: only this one counts.
+        assertThat(FIRSTPROMOTER.findAll(anyRequestedFor(anyUrl())))
+                .as("nothing about this legacy reward reached FirstPromoter, and no v1 call at all")
+                .noneMatch(request -> request.getUrl().contains(Long.toString(id)) || request.getBodyAsString().contains(Long.toString(id))
+                        || request.getUrl().startsWith("/api/v1/"));
     }
 }
