@@ -106,6 +106,49 @@ class CashPayoutTest extends BridgeTest {
     }
 
     @Test
+    void aFirstDeliveryRecordsItsQueuedStateOnlyWithItsOutboxRowAndTheRetryQueuesOnce() {
+        long id = nextId();
+        String delivery = delivery("cash.json", id, Map.of());
+        failOutboxRowOf(id);
+        try {
+            HttpResponse<String> failed = post(delivery);
+            assertThat(failed.statusCode()).isEqualTo(503);
+            assertThat(json(failed).get("outcome").asText()).isEqualTo("retry");
+            // No claim first: the QUEUED record rolled back with the outbox row, nothing is left half written.
+            assertThat(rowCount(id)).isZero();
+        } finally {
+            stopFailingOutboxRows();
+        }
+        assertThat(payoutsFor(id)).isEmpty();
+
+        HttpResponse<String> retried = post(delivery);
+
+        assertThat(retried.statusCode()).isEqualTo(202);
+        assertThat(row(id)).containsEntry("state", "QUEUED").containsEntry("attempt", 1);
+        assertThat(payoutsFor(id)).extracting(Received::duplicateId).containsExactly("fulfilment-" + id + "-1");
+    }
+
+    private void failOutboxRowOf(long id) {
+        if (isPostgres()) {
+            jdbc.execute("CREATE FUNCTION fail_outbox_row() RETURNS trigger AS $$ BEGIN IF NEW.fulfilment_id = " + id
+                    + " THEN RAISE EXCEPTION 'injected failure writing the outbox row'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+            jdbc.execute("CREATE TRIGGER fail_outbox_row BEFORE INSERT ON payout_outbox FOR EACH ROW EXECUTE FUNCTION fail_outbox_row()");
+        } else {
+            FailOutboxRow.failingFulfilmentId = id;
+            jdbc.execute("CREATE TRIGGER fail_outbox_row BEFORE INSERT ON payout_outbox FOR EACH ROW CALL \"" + FailOutboxRow.class.getName() + "\"");
+        }
+    }
+
+    private void stopFailingOutboxRows() {
+        if (isPostgres()) {
+            jdbc.execute("DROP TRIGGER fail_outbox_row ON payout_outbox");
+            jdbc.execute("DROP FUNCTION fail_outbox_row()");
+        } else {
+            jdbc.execute("DROP TRIGGER fail_outbox_row");
+        }
+    }
+
+    @Test
     void sameDeliveryFiveTimesQueuesOnePayout() {
         long id = nextId();
         String delivery = delivery("cash.json", id, Map.of());
