@@ -6,7 +6,9 @@ import com.stripe.exception.StripeException;
 import com.stripe.model.Coupon;
 import com.stripe.model.Customer;
 import com.stripe.model.CustomerBalanceTransaction;
+import com.stripe.model.Price;
 import com.stripe.model.StripeCollection;
+import com.stripe.model.StripeObject;
 import com.stripe.model.Subscription;
 import com.stripe.model.SubscriptionCollection;
 import com.stripe.model.SubscriptionItem;
@@ -75,6 +77,21 @@ public class StripeCalls {
                         .setConnectTimeout(this.connectTimeout)
                         .setReadTimeout(this.readTimeout))
                 : null;
+        if (client != null) {
+            readModelsOnce();
+        }
+    }
+
+    /**
+     * Gson builds a type's adapters on first use, in every thread that asks before one is cached: the
+     * first burst of grants after start-up built hundreds of copies of Stripe's model graph at once and
+     * ran a 256 MB heap out of memory. Read once here, they are cached before the first delivery.
+     */
+    private static void readModelsOnce() {
+        for (Class<? extends StripeObject> model : List.of(Customer.class, Subscription.class, SubscriptionItem.class,
+                CustomerBalanceTransaction.class, Coupon.class, Price.class, SubscriptionCollection.class)) {
+            StripeObject.deserializeStripeObject("{}", model, null);
+        }
     }
 
     public boolean isConfigured() {
