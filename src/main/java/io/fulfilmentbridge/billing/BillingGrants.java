@@ -1,0 +1,133 @@
+package io.fulfilmentbridge.billing;
+
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
+import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.fulfilment.Source;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.stereotype.Component;
+
+/**
+ * What the bridge stores about its grants in the billing systems other than Stripe (billing_grants),
+ * and the per-customer lock that applies grants to one customer one at a time across instances. Each
+ * call is its own short statement: no connection is held while the billing system is called.
+ */
+@Component
+public class BillingGrants {
+
+    private static final RowMapper<BillingGrant> GRANT = (rs, n) -> new BillingGrant(
+            new FulfilmentKey(Source.ofColumn(rs.getString("source")), rs.getLong("fulfilment_id")),
+            rs.getString("billing_system"), rs.getString("customer_id"), rs.getString("subscription_id"),
+            rs.getString("kind"), rs.getInt("months"), instant(rs.getTimestamp("base_at")),
+            instant(rs.getTimestamp("target_at")), (Long) rs.getObject("credit_amount", Long.class),
+            rs.getString("currency"), rs.getString("state"), rs.getInt("key_generation"),
+            instant(rs.getTimestamp("key_sent_at")), instant(rs.getTimestamp("created_at")));
+
+    private final JdbcTemplate jdbc;
+    private final Duration lockLease;
+
+    public BillingGrants(JdbcTemplate jdbc, FulfilmentSettings settings) {
+        this.jdbc = jdbc;
+        this.lockLease = settings.claimLease();
+    }
+
+    public Optional<BillingGrant> find(FulfilmentKey key) {
+        return jdbc.query("SELECT * FROM billing_grants WHERE source = ? AND fulfilment_id = ?", GRANT,
+                key.source().ledgerSource(), key.id()).stream().findFirst();
+    }
+
+    List<BillingGrant> unsettled(String system, String customerId) {
+        return jdbc.query("SELECT * FROM billing_grants WHERE billing_system = ? AND customer_id = ? AND state = 'SENT' "
+                + "ORDER BY created_at", GRANT, system, customerId);
+    }
+
+    /** Stores the grant as SENT under its first key, before it is sent; returns it as stored. */
+    BillingGrant recordSent(BillingGrant grant) {
+        Instant now = Instant.now();
+        Timestamp at = Timestamp.from(now);
+        jdbc.update("""
+                INSERT INTO billing_grants (source, fulfilment_id, billing_system, customer_id, subscription_id, kind, months,
+                    base_at, target_at, credit_amount, currency, state, key_generation, key_sent_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENT', 1, ?, ?, ?)""",
+                grant.key().source().ledgerSource(), grant.key().id(), grant.system(), grant.customerId(),
+                grant.subscriptionId(), grant.kind(), grant.months(), timestamp(grant.baseAt()),
+                timestamp(grant.targetAt()), grant.creditAmount(), grant.currency(), at, at, at);
+        return new BillingGrant(grant.key(), grant.system(), grant.customerId(), grant.subscriptionId(), grant.kind(),
+                grant.months(), grant.baseAt(), grant.targetAt(), grant.creditAmount(), grant.currency(), "SENT", 1,
+                now, now);
+    }
+
+    /**
+     * Stores that a grant not applied is sent again under its next idempotency key, with this base and
+     * target (null for a credit), before it is sent; returns the grant as now stored.
+     */
+    public BillingGrant recordNextKey(BillingGrant grant, Instant baseAt, Instant targetAt) {
+        Instant now = Instant.now();
+        int generation = grant.keyGeneration() + 1;
+        jdbc.update("UPDATE billing_grants SET key_generation = ?, key_sent_at = ?, base_at = ?, target_at = ?, "
+                        + "updated_at = ? WHERE source = ? AND fulfilment_id = ? AND state = 'SENT'",
+                generation, Timestamp.from(now), timestamp(baseAt), timestamp(targetAt), Timestamp.from(now),
+                grant.key().source().ledgerSource(), grant.key().id());
+        return new BillingGrant(grant.key(), grant.system(), grant.customerId(), grant.subscriptionId(), grant.kind(),
+                grant.months(), baseAt, targetAt, grant.creditAmount(), grant.currency(), grant.state(), generation,
+                now, grant.storedAt());
+    }
+
+    /** Marks the grant applied; the caller's transaction marks its fulfilment granted with it. */
+    void markApplied(FulfilmentKey key) {
+        jdbc.update("UPDATE billing_grants SET state = 'APPLIED', updated_at = ? WHERE source = ? AND fulfilment_id = ?",
+                Timestamp.from(Instant.now()), key.source().ledgerSource(), key.id());
+    }
+
+    /** A grant the system refused never took effect: forgotten, so the fulfilment can be evaluated afresh. */
+    void forget(FulfilmentKey key) {
+        jdbc.update("DELETE FROM billing_grants WHERE source = ? AND fulfilment_id = ? AND state = 'SENT'",
+                key.source().ledgerSource(), key.id());
+    }
+
+    /** Takes the customer's lock, waiting for it within the time left; throws {@link RetryLater} otherwise. */
+    void lockCustomer(String system, String customerId, String holder, long deadlineEpochMillis)
+            throws InterruptedException {
+        while (true) {
+            Instant now = Instant.now();
+            Timestamp until = Timestamp.from(now.plus(lockLease));
+            try {
+                jdbc.update("INSERT INTO billing_customer_locks (billing_system, customer_id, holder, locked_until) "
+                        + "VALUES (?, ?, ?, ?)", system, customerId, holder, until);
+                return;
+            } catch (DuplicateKeyException held) {
+                int taken = jdbc.update("""
+                        UPDATE billing_customer_locks SET holder = ?, locked_until = ?
+                        WHERE billing_system = ? AND customer_id = ? AND locked_until < ?""",
+                        holder, until, system, customerId, Timestamp.from(now));
+                if (taken == 1) {
+                    return;
+                }
+            }
+            if (System.currentTimeMillis() > deadlineEpochMillis - 300) {
+                throw new RetryLater("another grant to the same " + system + " customer is being applied; retry later");
+            }
+            Thread.sleep(25);
+        }
+    }
+
+    void unlockCustomer(String system, String customerId, String holder) {
+        jdbc.update("DELETE FROM billing_customer_locks WHERE billing_system = ? AND customer_id = ? AND holder = ?",
+                system, customerId, holder);
+    }
+
+    private static Instant instant(Timestamp at) {
+        return at == null ? null : at.toInstant();
+    }
+
+    private static Timestamp timestamp(Instant at) {
+        return at == null ? null : Timestamp.from(at);
+    }
+}
