@@ -84,10 +84,11 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
                     + "comes only from an adjustment to one of its billed transactions (POST /adjustments needs a "
                     + "transaction_id), not from a credit granted on its own; apply it in Paddle by hand");
         }
-        return GrantResult.parked("Paddle Billing cannot apply a discount_per as the bridge does elsewhere: a Paddle "
-                + "subscription holds one discount at a time (adding one replaces the one it has), a trialing subscription "
-                + "takes none, and Paddle chooses discount ids (dsc_...) itself, so the bridge cannot make one discount per "
-                + "percentage once and reuse it; apply it in Paddle by hand");
+        return GrantResult.parked("Paddle Billing cannot apply a discount_per as contract 10 asks: a Paddle "
+                + "subscription holds one discount at a time (adding one replaces the one it has, so what the customer had "
+                + "would be lost), only recurring discounts can be added to a subscription (the default once is refused), "
+                + "and Paddle chooses discount ids (dsc_...) itself, so the bridge cannot make one per percentage once and "
+                + "reuse it; apply it in Paddle by hand");
     }
 
     /** Contract 12: a ctm_ id is the customer; another cust_id is the app's id in custom_data; else the email. */

@@ -179,6 +179,44 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
         assertParkedWithoutGrant(id);
     }
 
+    @Test
+    void anAppsIdWithoutAPromoterEmailIsParkedAsPaddleCannotFilterByCustomData() {
+        long id = nextId();
+        java.util.HashMap<String, Object> data = new java.util.HashMap<>();
+        data.put("promoter.cust_id", "app-user-" + id);
+        data.put("promoter.email", null);
+
+        String detail = assertAnswer(post(delivery("free-months.json", id, data)), 202, "parked");
+
+        assertThat(detail).contains("not a Paddle customer id", "custom_data");
+        assertThat(paddleCalls()).isEmpty();
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void anArchivedPaddleCustomerIsParked() {
+        long id = nextId();
+        ObjectNode archived = customer(customerId(id), email(id), null);
+        archived.put("status", "archived");
+        PADDLE.stubCustomer(archived);
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked"))
+                .isEqualTo("Paddle customer " + customerId(id) + " is archived");
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void aCustIdShapedLikeAPathIsLookedUpAsTheAppsIdNeverSentAsAPath() {
+        long id = nextId();
+        PADDLE.stubCustomersWithEmail(email(id));
+
+        assertAnswer(deliver(id, "ctm_x/../../subscriptions", 1), 202, "parked");
+
+        assertThat(paddleCalls()).containsExactly("GET /customers");
+        assertParkedWithoutGrant(id);
+    }
+
     // The subscription and the target
 
     @Test
