@@ -182,10 +182,12 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
         return base.atZone(ZoneOffset.UTC).plusMonths(months).toInstant().truncatedTo(ChronoUnit.SECONDS);
     }
 
-    /** Paddle refuses changes within 30 minutes of the next billing: after it, the grant can be sent. */
+    /**
+     * Paddle refuses changes within 30 minutes of the next billing (and one already due is being billed):
+     * after the renewal, the grant can be sent, stacking on the new date.
+     */
     private static void requireOutsideFreeze(PaddleSubscription subscription, Instant now) {
-        if (subscription.nextBilledAt() != null && subscription.nextBilledAt().isBefore(now.plus(CHANGE_FREEZE))
-                && !subscription.nextBilledAt().isBefore(now.minus(CHANGE_FREEZE))) {
+        if (subscription.nextBilledAt() != null && subscription.nextBilledAt().isBefore(now.plus(CHANGE_FREEZE))) {
             throw new RetryLater("Paddle changes no subscription within 30 minutes of its next billing ("
                     + subscription.id() + " bills at " + subscription.nextBilledAt() + "); retry later");
         }
