@@ -1,6 +1,7 @@
 package io.fulfilmentbridge.paddle;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 /**
  * A Paddle Billing customer as the bridge reads it.
@@ -22,6 +23,6 @@ public record PaddleCustomer(String id, String email, String status, JsonNode cu
         JsonNode customData = customer.path("custom_data");
         return new PaddleCustomer(customer.path("id").asText(), PaddleSubscription.text(customer, "email"),
                 PaddleSubscription.text(customer, "status"),
-                customData.isObject() ? customData : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
+                customData.isObject() ? customData : JsonNodeFactory.instance.objectNode());
     }
 }

@@ -280,6 +280,30 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
     }
 
     @Test
+    void readsEveryPageOfSubscriptionsToFindTheNewest() {
+        long id = nextId();
+        ObjectNode first = subscription("sub_p1" + id, customerId(id), "active", CREATED, inDays(5), null);
+        ObjectNode newest = subscription(subscriptionId(id), customerId(id), "active", CREATED.plusSeconds(500), inDays(25), null);
+        PADDLE.stubCustomer(customer(customerId(id), email(id), null));
+        String firstPage = PaddleStandIn.list("/subscriptions", List.of(first)).replace("\"has_more\":false", "\"has_more\":true");
+        PADDLE.server().stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(urlPathEqualTo("/subscriptions"))
+                .withQueryParam("customer_id", com.github.tomakehurst.wiremock.client.WireMock.equalTo(customerId(id)))
+                .withQueryParam("after", com.github.tomakehurst.wiremock.client.WireMock.absent())
+                .willReturn(okJson(firstPage)));
+        PADDLE.server().stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(urlPathEqualTo("/subscriptions"))
+                .withQueryParam("customer_id", com.github.tomakehurst.wiremock.client.WireMock.equalTo(customerId(id)))
+                .withQueryParam("after", com.github.tomakehurst.wiremock.client.WireMock.equalTo("sub_p1" + id))
+                .willReturn(okJson(PaddleStandIn.list("/subscriptions", List.of(newest)))));
+        PADDLE.stubUpdate(newest);
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertThat(paddleCalls()).containsExactly("GET /customers/" + customerId(id), "GET /subscriptions", "GET /subscriptions",
+                "PATCH /subscriptions/" + subscriptionId(id));
+        assertThat(allUpdates()).hasSize(1);
+    }
+
+    @Test
     void noGrantableSubscriptionIsParked() {
         long id = nextId();
         PADDLE.stubCustomer(customer(customerId(id), email(id), null));
