@@ -456,6 +456,20 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
     }
 
     @Test
+    void theDemoCustomerTakesFreeMonthsByItsPaddleIdAndByTheAppsId() {
+        PaddleStandIn.demo(PADDLE);
+
+        long byId = nextId();
+        assertAnswer(post(delivery("free-months.json", byId, Map.of("promoter.cust_id", "ctm_01hv6y1jedq4p1n0yqn5ba3ky4"))),
+                200, "granted");
+        long byAppId = nextId();
+        assertAnswer(post(delivery("free-months.json", byAppId,
+                Map.of("promoter.cust_id", "demo-user", "promoter.email", "demo@example.org"))), 200, "granted");
+
+        assertThat(allUpdates()).hasSize(2);
+    }
+
+    @Test
     void aRepeatedDeliveryIsAnsweredFromTheRecord() {
         long id = nextId();
         stubGrantable(id, activeSubscription(id, inDays(20), null));
