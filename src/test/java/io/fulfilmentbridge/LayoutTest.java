@@ -33,7 +33,8 @@ class LayoutTest {
     private static final String ROOT = "io.fulfilmentbridge";
     private static final String[] CORE = {ROOT + ".fulfilment..", ROOT + ".billing.."};
     private static final String[] ADAPTERS = {ROOT + ".webhook..", ROOT + ".stripe..", ROOT + ".ledger..", ROOT + ".payout..",
-            ROOT + ".firstpromoter..", ROOT + ".console..", ROOT + ".camel..", ROOT + ".secrets..", ROOT + ".settings.."};
+            ROOT + ".firstpromoter..", ROOT + ".console..", ROOT + ".camel..", ROOT + ".secrets..", ROOT + ".settings..",
+            ROOT + ".chargebee..", ROOT + ".recurly..", ROOT + ".paddle.."};
 
     private static final JavaClasses MAIN = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
@@ -53,7 +54,8 @@ class LayoutTest {
 
     @Test
     void adaptersDependOnTheCoreNotOnEachOther() {
-        for (String adapter : List.of("webhook", "stripe", "ledger", "payout", "firstpromoter", "camel", "secrets")) {
+        for (String adapter : List.of("webhook", "stripe", "chargebee", "recurly", "paddle", "ledger", "payout",
+                "firstpromoter", "camel", "secrets")) {
             noClasses().that().resideInAPackage(ROOT + "." + adapter + "..")
                     .should().dependOnClassesThat().resideInAnyPackage(Stream.of(ADAPTERS)
                             .filter(p -> !p.equals(ROOT + "." + adapter + "..") && !p.equals(ROOT + ".secrets..")).toArray(String[]::new))

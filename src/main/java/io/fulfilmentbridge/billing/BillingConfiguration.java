@@ -17,7 +17,7 @@ class BillingConfiguration {
         return () -> {
             if (adapters.getIfAvailable() == null) {
                 throw new IllegalStateException("bridge.billing.system is '" + settings.system()
-                        + "': no billing system of that name; this version has stripe");
+                        + "': no billing system of that name; this version has stripe, chargebee, recurly and paddle");
             }
         };
     }

@@ -7,7 +7,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * Which billing system grants free months.
  *
- * @param system the billing system whose adapter grants free months: stripe (Chargebee, Recurly and Paddle Billing are planned)
+ * @param system the billing system whose adapter grants free months and discounts: stripe, chargebee, recurly or paddle (Paddle Billing)
  */
 @ConfigurationProperties("bridge.billing")
 public record BillingSettings(@DefaultValue("stripe") String system) {

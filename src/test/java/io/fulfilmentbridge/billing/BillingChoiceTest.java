@@ -23,10 +23,10 @@ class BillingChoiceTest {
 
     @Test
     void aSystemWithoutAnAdapterStopsTheStartUp() {
-        bridge.withPropertyValues("bridge.billing.system=chargebee").run(context -> {
+        bridge.withPropertyValues("bridge.billing.system=braintree").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(context.getStartupFailure())
-                    .hasMessage("bridge.billing.system is 'chargebee': no billing system of that name; this version has stripe");
+            assertThat(context.getStartupFailure()).hasMessage("bridge.billing.system is 'braintree': no billing system "
+                    + "of that name; this version has stripe, chargebee, recurly and paddle");
         });
     }
 
