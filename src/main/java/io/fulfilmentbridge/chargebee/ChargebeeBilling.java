@@ -11,6 +11,7 @@ import io.fulfilmentbridge.chargebee.ChargebeeCalls.Page;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.RetryLater;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -176,7 +177,7 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
      */
     private Settled settleTermEnd(BillingGrant grant, Deadline deadline) {
         if (Instant.now().isBefore(grant.keySentAt().plus(settings.idempotencyWindow()))) {
-            send(grant, deadline);
+            sendAgain(grant, deadline);
             return Settled.SENT_AGAIN;
         }
         JsonNode subscription = chargebee.subscription(grant.subscriptionId(), deadline);
@@ -213,8 +214,24 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
             offset = page.nextOffset();
         } while (offset != null);
         boolean sameKey = Instant.now().isBefore(grant.keySentAt().plus(settings.idempotencyWindow()));
-        send(sameKey ? grant : grants.recordNextKey(grant, null, null), deadline);
+        sendAgain(sameKey ? grant : grants.recordNextKey(grant, null, null), deadline);
         return Settled.SENT_AGAIN;
+    }
+
+    /**
+     * A re-send under a key Chargebee may still be working on: a conflict (409) may mean the first
+     * request is still being processed, so it is not taken as a refusal (which would forget the grant).
+     */
+    private void sendAgain(BillingGrant grant, Deadline deadline) {
+        try {
+            send(grant, deadline);
+        } catch (ChargebeeRefused refused) {
+            if (refused.status() == 409) {
+                throw new RetryLater("Chargebee answered 409 to the grant of " + grant.key() + " sent again under key "
+                        + grant.idempotencyKey() + " (its first request may still be in progress); retry later");
+            }
+            throw refused;
+        }
     }
 
     /** The newest subscription change_term_end takes, reading further pages only while none is found. */

@@ -3,7 +3,6 @@ package io.fulfilmentbridge.chargebee;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fulfilmentbridge.billing.BillingHttp;
 import io.fulfilmentbridge.billing.BillingHttp.Answer;
-import io.fulfilmentbridge.billing.BillingRefused;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import java.net.URI;
@@ -162,7 +161,8 @@ public class ChargebeeCalls {
         if (answer.ok()) {
             return answer.json();
         }
-        throw new BillingRefused(SYSTEM + " refused (" + call + ", " + answer.status() + "): " + message(answer));
+        throw new ChargebeeRefused(answer.status(), SYSTEM + " refused (" + call + ", " + answer.status() + "): "
+                + message(answer));
     }
 
     /** Chargebee's error message (and its api_error_code), or the status alone. */

@@ -329,6 +329,51 @@ class ChargebeeFreeMonthsTest extends ChargebeeBridgeSupport {
         assertThat(grantState(id)).isEqualTo("APPLIED");
     }
 
+    @Test
+    void aConflictOnTheSameKeyWhileTheFirstMayStillRunIsRetriedNotParked() {
+        long id = nextId();
+        long termEnd = epochIn(Duration.ofDays(20));
+        ObjectNode subscription = subscriptionOf(id, "active", termEnd, null);
+        stubGrantable(id, subscription);
+        String path = changeTermEndPath(subscriptionId(id));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(503)).willSetStateTo("conflict"));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs("conflict")
+                .willReturn(aResponse().withStatus(409).withHeader("Content-Type", "application/json")
+                        .withBody(ChargebeeStandIn.error(409, "invalid_request", "request_in_progress", "in progress")))
+                .willSetStateTo("done"));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs("done")
+                .willReturn(okJson("{\"subscription\":" + subscription + "}")));
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 503, "retry");
+        assertAnswer(deliverMonths(id, customerId(id), 1), 503, "retry");
+        assertThat(grantState(id)).isEqualTo("SENT");
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+        assertThat(changes(id)).hasSize(3).allSatisfy(change -> assertWriteHeaders(change, "fulfilment-" + id));
+    }
+
+    @ParameterizedTest(name = "{0} hangs")
+    @ValueSource(strings = {"customer", "subscriptions", "change"})
+    void answersWithinTenSecondsWhenChargebeeHangs(String hanging) {
+        long id = nextId();
+        ObjectNode subscription = subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null);
+        stubGrantable(id, subscription);
+        String path = switch (hanging) {
+            case "customer" -> "/api/v2/customers/" + customerId(id);
+            case "subscriptions" -> "/api/v2/subscriptions";
+            default -> changeTermEndPath(subscriptionId(id));
+        };
+        var mapping = hanging.equals("change") ? WireMock.post(urlPathEqualTo(path)) : WireMock.get(urlPathEqualTo(path));
+        CHARGEBEE.server().stubFor(mapping.atPriority(1).willReturn(okJson("{}").withFixedDelay(30_000)));
+
+        long started = System.nanoTime();
+        assertAnswer(deliverMonths(id, customerId(id), 1), 503, "retry");
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(state(id)).isNotEqualTo("GRANTED");
+    }
+
     /** A first change whose answer was lost: the grant stays SENT; then its key is made older than Chargebee's window. */
     private void loseFirstChangeAndAge(long id, ObjectNode subscription) {
         stubGrantable(id, subscription);

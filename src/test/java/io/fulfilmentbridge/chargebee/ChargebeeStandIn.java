@@ -282,8 +282,8 @@ public class ChargebeeStandIn {
             }
             Response first = stored.putIfAbsent(path + " " + key, response);
             if (first == null) {
-                if (response.getStatus() == 429 || response.getStatus() >= 500) {
-                    // Turned away or failed before it was processed: nothing to replay.
+                if (response.getStatus() == 409 || response.getStatus() == 429 || response.getStatus() >= 500) {
+                    // Turned away (busy, rate-limited) or failed before it was processed: nothing to replay.
                     stored.remove(path + " " + key);
                 } else if (response.getStatus() < 300) {
                     fresh.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
