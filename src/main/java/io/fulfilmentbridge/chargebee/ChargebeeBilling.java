@@ -19,6 +19,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
@@ -33,6 +35,7 @@ import org.springframework.stereotype.Component;
 public class ChargebeeBilling implements BillingSystem, GrantSteps {
 
     static final String SYSTEM = "chargebee";
+    private static final Logger LOG = LoggerFactory.getLogger(ChargebeeBilling.class);
     /** The statuses change_term_end takes; Chargebee has no past-due status (a subscription in dunning stays active). */
     private static final Set<String> GRANTABLE = Set.of("active", "in_trial", "non_renewing");
     // The lookback for credits a lost request may have added: their created_at is Chargebee's clock, not ours.
@@ -97,9 +100,7 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
             }
             if (!field.isEmpty()) {
                 // Chargebee ignores a filter on a custom field not made filterable: only customers carrying the value count.
-                List<JsonNode> carrying = chargebee.customersWhere(field, custId, deadline).stream()
-                        .filter(c -> custId.equals(c.path(field).asText(null)) && !c.path("deleted").asBoolean(false))
-                        .toList();
+                List<JsonNode> carrying = customersCarrying(field, custId, deadline);
                 if (carrying.size() > 1) {
                     return CustomerFound.none("several Chargebee customers have " + field + " = " + custId);
                 }
@@ -120,6 +121,19 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
         }
         return CustomerFound.none(withEmail.isEmpty() ? "no Chargebee customer with the promoter's email"
                 : "several Chargebee customers have the promoter's email");
+    }
+
+    /** The customers whose field holds the value; none when Chargebee refuses the filter (the email decides then). */
+    private List<JsonNode> customersCarrying(String field, String value, Deadline deadline) {
+        try {
+            return chargebee.customersWhere(field, value, deadline).stream()
+                    .filter(c -> value.equals(c.path(field).asText(null)) && !c.path("deleted").asBoolean(false))
+                    .toList();
+        } catch (ChargebeeRefused refused) {
+            LOG.warn("Chargebee refused the customer lookup by {} ({}); looking the customer up by email", field,
+                    refused.getMessage());
+            return List.of();
+        }
     }
 
     @Override

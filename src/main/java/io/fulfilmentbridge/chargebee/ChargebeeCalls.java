@@ -61,10 +61,13 @@ public class ChargebeeCalls {
     public record Page(List<JsonNode> entries, String nextOffset) {
     }
 
-    /** GET /api/v2/customers/{id}: the customer, or empty when Chargebee has none of that id. */
+    /**
+     * GET /api/v2/customers/{id}: the customer, or empty when Chargebee has none of that id (404), or
+     * takes the value for no id (400: a cust_id that is the app's own id in a form Chargebee ids cannot have).
+     */
     public Optional<JsonNode> customer(String customerId, Deadline deadline) {
         Answer answer = get("/api/v2/customers/" + segment(customerId), Map.of(), deadline);
-        if (answer.status() == 404) {
+        if (answer.status() == 404 || answer.status() == 400) {
             return Optional.empty();
         }
         return Optional.of(judge("retrieve customer", answer).path("customer"));

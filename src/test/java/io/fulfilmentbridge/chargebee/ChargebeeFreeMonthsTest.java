@@ -133,6 +133,27 @@ class ChargebeeFreeMonthsTest extends ChargebeeBridgeSupport {
                 .anyMatch(r -> r.getUrl().contains("someone_else"))).isFalse();
     }
 
+    @Test
+    void aCustomFieldFilterChargebeeRefusesLeavesTheEmailToDecide() {
+        long id = nextId();
+        String appId = "app user/" + id;
+        CHARGEBEE.stubError("GET", "/api/v2/customers/" + appId.replace(" ", "%20").replace("/", "%2F"), 400,
+                "param_wrong_value", "id : invalid value");
+        CHARGEBEE.server().stubFor(WireMock.get(urlPathEqualTo("/api/v2/customers"))
+                .withQueryParam("cf_app_customer_id[is]", WireMock.equalTo(appId))
+                .willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody(ChargebeeStandIn.error(400, "invalid_request", "param_not_filterable", "not filterable"))));
+        CHARGEBEE.stubCustomersWhere("email", "jane@example.org", customer(customerId(id), "jane@example.org"));
+        ObjectNode subscription = subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null);
+        CHARGEBEE.stubSubscriptions(customerId(id), subscription);
+        CHARGEBEE.stubChangeTermEnd(subscription);
+
+        assertAnswer(deliverMonths(id, appId, 1), 200, "granted");
+
+        assertThat(chargebeeCalls()).containsExactly("GET /api/v2/customers/app%20user%2F" + id, "GET /api/v2/customers",
+                "GET /api/v2/customers", "GET /api/v2/subscriptions", "POST " + changeTermEndPath(subscriptionId(id)));
+    }
+
     @ParameterizedTest(name = "cust_id {0}")
     @ValueSource(strings = {"missing", "empty"})
     void aCustomerByEmailWhenThereIsNoCustId(String custId) {
