@@ -1,13 +1,15 @@
 package io.fulfilmentbridge.chargebee;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.fulfilmentbridge.billing.BillingGrant;
 import io.fulfilmentbridge.billing.BillingGrants;
 import io.fulfilmentbridge.billing.BillingSystem;
 import io.fulfilmentbridge.billing.CustomerGrants;
 import io.fulfilmentbridge.billing.GrantResult;
 import io.fulfilmentbridge.billing.GrantSteps;
-import io.fulfilmentbridge.chargebee.ChargebeeCalls.Page;
+import io.fulfilmentbridge.chargebee.ChargebeeModels.Customer;
+import io.fulfilmentbridge.chargebee.ChargebeeModels.Page;
+import io.fulfilmentbridge.chargebee.ChargebeeModels.PromotionalCredit;
+import io.fulfilmentbridge.chargebee.ChargebeeModels.Subscription;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
@@ -15,10 +17,10 @@ import io.fulfilmentbridge.fulfilment.RetryLater;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -36,8 +38,6 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
 
     static final String SYSTEM = "chargebee";
     private static final Logger LOG = LoggerFactory.getLogger(ChargebeeBilling.class);
-    /** The statuses change_term_end takes; Chargebee has no past-due status (a subscription in dunning stays active). */
-    private static final Set<String> GRANTABLE = Set.of("active", "in_trial", "non_renewing");
     // The lookback for credits a lost request may have added: their created_at is Chargebee's clock, not ours.
     private static final Duration CLOCK_SKEW = Duration.ofMinutes(10);
     static final String DISCOUNT_PER_PARKED = "discount_per is not applied in Chargebee by the bridge: a coupon added "
@@ -92,20 +92,19 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
         String custId = f.custId() == null || f.custId().isBlank() ? null : f.custId();
         String field = settings.customerField();
         if (custId != null) {
-            Optional<JsonNode> byId = chargebee.customer(custId, deadline);
+            Optional<Customer> byId = chargebee.customer(custId, deadline);
             if (byId.isPresent()) {
-                return byId.get().path("deleted").asBoolean(false)
-                        ? CustomerFound.none("Chargebee customer " + custId + " is deleted")
-                        : CustomerFound.found(byId.get().path("id").asText(custId));
+                return byId.get().deleted() ? CustomerFound.none("Chargebee customer " + custId + " is deleted")
+                        : CustomerFound.found(byId.get().id());
             }
             if (!field.isEmpty()) {
                 // Chargebee ignores a filter on a custom field not made filterable: only customers carrying the value count.
-                List<JsonNode> carrying = customersCarrying(field, custId, deadline);
+                List<Customer> carrying = customersCarrying(field, custId, deadline);
                 if (carrying.size() > 1) {
                     return CustomerFound.none("several Chargebee customers have " + field + " = " + custId);
                 }
                 if (carrying.size() == 1) {
-                    return CustomerFound.found(carrying.get(0).path("id").asText());
+                    return CustomerFound.found(carrying.get(0).id());
                 }
             }
         }
@@ -113,21 +112,21 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
             return CustomerFound.none("no Chargebee customer: " + (custId == null ? "no cust_id" : "no customer of id "
                     + custId + (field.isEmpty() ? "" : " or with " + field + " = " + custId)) + ", and no email");
         }
-        List<JsonNode> withEmail = chargebee.customersWhere("email", f.email(), deadline).stream()
-                .filter(c -> f.email().equalsIgnoreCase(c.path("email").asText("")) && !c.path("deleted").asBoolean(false))
+        List<Customer> withEmail = chargebee.customersWhere("email", f.email(), deadline).stream()
+                .filter(c -> f.email().equalsIgnoreCase(c.email()) && !c.deleted())
                 .toList();
         if (withEmail.size() == 1) {
-            return CustomerFound.found(withEmail.get(0).path("id").asText());
+            return CustomerFound.found(withEmail.get(0).id());
         }
         return CustomerFound.none(withEmail.isEmpty() ? "no Chargebee customer with the promoter's email"
                 : "several Chargebee customers have the promoter's email");
     }
 
     /** The customers whose field holds the value; none when Chargebee refuses the filter (the email decides then). */
-    private List<JsonNode> customersCarrying(String field, String value, Deadline deadline) {
+    private List<Customer> customersCarrying(String field, String value, Deadline deadline) {
         try {
             return chargebee.customersWhere(field, value, deadline).stream()
-                    .filter(c -> value.equals(c.path(field).asText(null)) && !c.path("deleted").asBoolean(false))
+                    .filter(c -> value.equals(c.customField(field)) && !c.deleted())
                     .toList();
         } catch (ChargebeeRefused refused) {
             LOG.warn("Chargebee refused the customer lookup by {} ({}); looking the customer up by email", field,
@@ -138,16 +137,16 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
 
     @Override
     public Plan plan(Fulfilment f, String customerId, Deadline deadline) {
-        Optional<JsonNode> chosen = grantableSubscription(customerId, deadline);
+        Optional<Subscription> chosen = grantableSubscription(customerId, deadline);
         if (chosen.isEmpty()) {
             return Plan.park("no active, in-trial or non-renewing subscription for Chargebee customer " + customerId);
         }
-        JsonNode subscription = chosen.get();
-        String subscriptionId = subscription.path("id").asText();
+        Subscription subscription = chosen.get();
+        String subscriptionId = subscription.id();
         if ("mon_discount".equals(f.unit())) {
             long amount = f.amount().longValueExact();
-            String currency = subscription.path("currency_code").asText("");
-            if (currency.isEmpty()) {
+            String currency = subscription.currencyCode();
+            if (currency == null || currency.isEmpty()) {
                 return Plan.park("a currency mismatch: Chargebee subscription " + subscriptionId + " has no currency_code");
             }
             return Plan.send(BillingGrant.toSend(f.key(), SYSTEM, customerId, subscriptionId, BillingGrant.MON_DISCOUNT, 0,
@@ -155,15 +154,15 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
                     + "Chargebee customer " + customerId + " as promotional credits");
         }
         int months = f.amount().intValueExact();
-        Instant base = termEnd(subscription);
+        Instant base = subscription.termEnd();
         if (base == null) {
-            return Plan.park("Chargebee subscription " + subscriptionId + " (" + subscription.path("status").asText()
+            return Plan.park("Chargebee subscription " + subscriptionId + " (" + subscription.status()
                     + ") shows no term end to move");
         }
         Instant target = target(subscription, months);
         return Plan.send(BillingGrant.toSend(f.key(), SYSTEM, customerId, subscriptionId, BillingGrant.FREE_MONTHS, months,
-                base, target, null, null), months + " free month(s): the " + ("in_trial".equals(subscription.path("status")
-                .asText()) ? "trial" : "term") + " of Chargebee subscription " + subscriptionId + " now ends " + target);
+                base, target, null, null), months + " free month(s): the " + (subscription.inTrial() ? "trial" : "term")
+                + " of Chargebee subscription " + subscriptionId + " now ends " + target);
     }
 
     @Override
@@ -194,13 +193,13 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
             sendAgain(grant, deadline);
             return Settled.SENT_AGAIN;
         }
-        JsonNode subscription = chargebee.subscription(grant.subscriptionId(), deadline);
-        Instant seen = termEnd(subscription);
-        String status = subscription.path("status").asText();
+        Subscription subscription = chargebee.subscription(grant.subscriptionId(), deadline);
+        Instant seen = subscription.termEnd();
+        String status = subscription.status();
         if (grant.targetAt().equals(seen)) {
             return Settled.TOOK_EFFECT;
         }
-        if (grant.baseAt().equals(seen) && GRANTABLE.contains(status)) {
+        if (grant.baseAt().equals(seen) && subscription.grantable()) {
             BillingGrant again = grants.recordNextKey(grant, seen, target(subscription, grant.months()));
             send(again, deadline);
             return Settled.SENT_AGAIN;
@@ -218,10 +217,9 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
         Instant since = grant.storedAt().minus(CLOCK_SKEW);
         String offset = null;
         do {
-            Page page = chargebee.promotionalCredits(grant.customerId(), since, offset, deadline);
-            boolean found = page.entries().stream().map(e -> e.path("promotional_credit"))
-                    .anyMatch(c -> grant.marker().equals(c.path("reference").asText(null))
-                            && "increment".equals(c.path("type").asText()));
+            Page<PromotionalCredit> page = chargebee.promotionalCredits(grant.customerId(), since, offset, deadline);
+            boolean found = page.items().stream()
+                    .anyMatch(c -> grant.marker().equals(c.reference()) && "increment".equals(c.type()));
             if (found) {
                 return Settled.TOOK_EFFECT;
             }
@@ -249,13 +247,12 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
     }
 
     /** The newest subscription change_term_end takes, reading further pages only while none is found. */
-    private Optional<JsonNode> grantableSubscription(String customerId, Deadline deadline) {
+    private Optional<Subscription> grantableSubscription(String customerId, Deadline deadline) {
         String offset = null;
         do {
-            Page page = chargebee.subscriptions(customerId, offset, deadline);
-            Optional<JsonNode> newest = page.entries().stream().map(e -> e.path("subscription"))
-                    .filter(s -> GRANTABLE.contains(s.path("status").asText()))
-                    .max(Comparator.comparingLong(s -> s.path("created_at").asLong(0)));
+            Page<Subscription> page = chargebee.subscriptions(customerId, offset, deadline);
+            Optional<Subscription> newest = page.items().stream().filter(Subscription::grantable)
+                    .max(Comparator.comparingLong(Subscription::createdAt));
             if (newest.isPresent()) {
                 return newest;
             }
@@ -264,22 +261,12 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
         return Optional.empty();
     }
 
-    /** The date change_term_end moves: the trial end while in trial, else the current term end. */
-    static Instant termEnd(JsonNode subscription) {
-        String field = "in_trial".equals(subscription.path("status").asText()) ? "trial_end" : "current_term_end";
-        JsonNode at = subscription.path(field);
-        return at.canConvertToLong() ? Instant.ofEpochSecond(at.asLong()) : null;
-    }
-
     /** N calendar months (UTC, the day clamped to the month's end) after the latest of now, the term end and the trial end. */
-    static Instant target(JsonNode subscription, int months) {
-        long base = Instant.now().getEpochSecond();
-        for (String field : List.of("current_term_end", "trial_end")) {
-            JsonNode at = subscription.path(field);
-            if (at.canConvertToLong()) {
-                base = Math.max(base, at.asLong());
-            }
-        }
-        return Instant.ofEpochSecond(base).atZone(ZoneOffset.UTC).plusMonths(months).toInstant();
+    static Instant target(Subscription subscription, int months) {
+        // Whole seconds: Chargebee's timestamps, so a target read back compares equal.
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        Instant latest = subscription.latestEnd();
+        Instant base = latest != null && latest.isAfter(now) ? latest : now;
+        return base.atZone(ZoneOffset.UTC).plusMonths(months).toInstant();
     }
 }

@@ -3,6 +3,10 @@ package io.fulfilmentbridge.chargebee;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fulfilmentbridge.billing.BillingHttp;
 import io.fulfilmentbridge.billing.BillingHttp.Answer;
+import io.fulfilmentbridge.chargebee.ChargebeeModels.Customer;
+import io.fulfilmentbridge.chargebee.ChargebeeModels.Page;
+import io.fulfilmentbridge.chargebee.ChargebeeModels.PromotionalCredit;
+import io.fulfilmentbridge.chargebee.ChargebeeModels.Subscription;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import java.net.URI;
@@ -17,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
@@ -57,32 +62,28 @@ public class ChargebeeCalls {
         return keyRefused.get();
     }
 
-    /** A page of a list call: its entries (each wrapping its resources by name) and the offset of the next page, or null. */
-    public record Page(List<JsonNode> entries, String nextOffset) {
-    }
-
     /**
      * GET /api/v2/customers/{id}: the customer, or empty when Chargebee has none of that id (404), or
      * takes the value for no id (400: a cust_id that is the app's own id in a form Chargebee ids cannot have).
      */
-    public Optional<JsonNode> customer(String customerId, Deadline deadline) {
+    Optional<Customer> customer(String customerId, Deadline deadline) {
         Answer answer = get("/api/v2/customers/" + segment(customerId), Map.of(), deadline);
         if (answer.status() == 404 || answer.status() == 400) {
             return Optional.empty();
         }
-        return Optional.of(judge("retrieve customer", answer).path("customer"));
+        return Optional.of(Customer.of(judge("retrieve customer", answer).path("customer")));
     }
 
     /** GET /api/v2/customers?{field}[is]={value}: the customers the filter returns (Chargebee's first page). */
-    public List<JsonNode> customersWhere(String field, String value, Deadline deadline) {
+    List<Customer> customersWhere(String field, String value, Deadline deadline) {
         Map<String, String> query = new LinkedHashMap<>();
         query.put(field + "[is]", value);
         query.put("limit", "10");
-        return resources(judge("list customers", get("/api/v2/customers", query, deadline)), "customer");
+        return page(judge("list customers", get("/api/v2/customers", query, deadline)), "customer", Customer::of).items();
     }
 
     /** GET /api/v2/subscriptions?customer_id[is]={id}, newest first: one page. */
-    public Page subscriptions(String customerId, String offset, Deadline deadline) {
+    Page<Subscription> subscriptions(String customerId, String offset, Deadline deadline) {
         Map<String, String> query = new LinkedHashMap<>();
         query.put("customer_id[is]", customerId);
         query.put("sort_by[desc]", "created_at");
@@ -90,13 +91,14 @@ public class ChargebeeCalls {
         if (offset != null) {
             query.put("offset", offset);
         }
-        return page(judge("list subscriptions", get("/api/v2/subscriptions", query, deadline)));
+        return page(judge("list subscriptions", get("/api/v2/subscriptions", query, deadline)), "subscription",
+                Subscription::of);
     }
 
     /** GET /api/v2/subscriptions/{id}. */
-    public JsonNode subscription(String subscriptionId, Deadline deadline) {
-        return judge("retrieve subscription", get("/api/v2/subscriptions/" + segment(subscriptionId), Map.of(), deadline))
-                .path("subscription");
+    Subscription subscription(String subscriptionId, Deadline deadline) {
+        return Subscription.of(judge("retrieve subscription", get("/api/v2/subscriptions/" + segment(subscriptionId),
+                Map.of(), deadline)).path("subscription"));
     }
 
     /**
@@ -104,18 +106,18 @@ public class ChargebeeCalls {
      * subscription; the cancellation date, for a non_renewing one) ends at termEndsAt, with no
      * proration and no invoice now.
      */
-    public JsonNode changeTermEnd(String subscriptionId, Instant termEndsAt, String idempotencyKey, Deadline deadline) {
+    void changeTermEnd(String subscriptionId, Instant termEndsAt, String idempotencyKey, Deadline deadline) {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("term_ends_at", Long.toString(termEndsAt.getEpochSecond()));
         form.put("prorate", "false");
         form.put("invoice_immediately", "false");
-        return judge("change term end", post("/api/v2/subscriptions/" + segment(subscriptionId) + "/change_term_end", form,
-                idempotencyKey, deadline)).path("subscription");
+        judge("change term end", post("/api/v2/subscriptions/" + segment(subscriptionId) + "/change_term_end", form,
+                idempotencyKey, deadline));
     }
 
     /** POST /api/v2/promotional_credits/add: amount minor units of currency, its reference the grant's marker. */
-    public JsonNode addPromotionalCredits(String customerId, long amount, String currency, String description,
-                                          String reference, String idempotencyKey, Deadline deadline) {
+    void addPromotionalCredits(String customerId, long amount, String currency, String description, String reference,
+                               String idempotencyKey, Deadline deadline) {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("customer_id", customerId);
         form.put("amount", Long.toString(amount));
@@ -123,12 +125,11 @@ public class ChargebeeCalls {
         form.put("description", description);
         form.put("credit_type", "referral_rewards");
         form.put("reference", reference);
-        return judge("add promotional credits", post("/api/v2/promotional_credits/add", form, idempotencyKey, deadline))
-                .path("promotional_credit");
+        judge("add promotional credits", post("/api/v2/promotional_credits/add", form, idempotencyKey, deadline));
     }
 
     /** GET /api/v2/promotional_credits?customer_id[is]={id}&created_at[after]={since}: one page. */
-    public Page promotionalCredits(String customerId, Instant since, String offset, Deadline deadline) {
+    Page<PromotionalCredit> promotionalCredits(String customerId, Instant since, String offset, Deadline deadline) {
         Map<String, String> query = new LinkedHashMap<>();
         query.put("customer_id[is]", customerId);
         query.put("created_at[after]", Long.toString(since.getEpochSecond()));
@@ -136,7 +137,8 @@ public class ChargebeeCalls {
         if (offset != null) {
             query.put("offset", offset);
         }
-        return page(judge("list promotional credits", get("/api/v2/promotional_credits", query, deadline)));
+        return page(judge("list promotional credits", get("/api/v2/promotional_credits", query, deadline)),
+                "promotional_credit", PromotionalCredit::of);
     }
 
     private Answer get(String path, Map<String, String> query, Deadline deadline) {
@@ -184,20 +186,15 @@ public class ChargebeeCalls {
         return code.isEmpty() ? message : message + " (" + code + ")";
     }
 
-    private static Page page(JsonNode list) {
-        List<JsonNode> entries = new ArrayList<>();
-        list.path("list").forEach(entries::add);
-        return new Page(entries, list.hasNonNull("next_offset") ? list.get("next_offset").asText() : null);
-    }
-
-    private static List<JsonNode> resources(JsonNode list, String name) {
-        List<JsonNode> found = new ArrayList<>();
+    /** A list answer's resources of that name (each entry wraps them by name) and its next offset. */
+    private static <T> Page<T> page(JsonNode list, String name, Function<JsonNode, T> read) {
+        List<T> items = new ArrayList<>();
         list.path("list").forEach(entry -> {
             if (entry.path(name).isObject()) {
-                found.add(entry.get(name));
+                items.add(read.apply(entry.get(name)));
             }
         });
-        return found;
+        return new Page<>(items, list.hasNonNull("next_offset") ? list.get("next_offset").asText() : null);
     }
 
     private static String encoded(Map<String, String> fields) {
