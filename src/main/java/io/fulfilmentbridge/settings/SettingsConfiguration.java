@@ -1,6 +1,7 @@
 package io.fulfilmentbridge.settings;
 
 import io.fulfilmentbridge.billing.BillingSettings;
+import io.fulfilmentbridge.chargebee.ChargebeeSettings;
 import io.fulfilmentbridge.console.OperatorSettings;
 import io.fulfilmentbridge.firstpromoter.FirstPromoterSettings;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
@@ -20,12 +21,12 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({FulfilmentSettings.class, WebhookSettings.class, StripeSettings.class,
         CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class, OperatorSettings.class, BillingSettings.class,
-        PaddleSettings.class})
+        PaddleSettings.class, ChargebeeSettings.class})
 public class SettingsConfiguration {
 
     /** Every settings record, for the tests that check them all. */
     public static final List<Class<? extends Record>> RECORDS = List.of(FulfilmentSettings.class, WebhookSettings.class,
             StripeSettings.class, CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class,
             OperatorSettings.class, BillingSettings.class,
-            PaddleSettings.class);
+            PaddleSettings.class, ChargebeeSettings.class);
 }

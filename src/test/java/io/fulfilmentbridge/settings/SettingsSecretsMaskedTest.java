@@ -23,6 +23,7 @@ class SettingsSecretsMaskedTest {
     private static final Map<String, String> SECRETS = Map.of(
             "bridge.webhook.secret", SECRET + "-1," + SECRET + "-2",
             "bridge.stripe.api-key", SECRET,
+            "bridge.chargebee.api-key", SECRET,
             "bridge.paddle.api-key", SECRET,
             "bridge.firstpromoter.v1-api-key", SECRET,
             "bridge.firstpromoter.api-key", SECRET,

@@ -1,0 +1,27 @@
+package io.fulfilmentbridge.chargebee;
+
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.stereotype.Component;
+
+/** DOWN while Chargebee refuses the API key (401/403): every grant would answer 503 until it is fixed. */
+@Component("chargebee")
+@ConditionalOnProperty(name = "bridge.billing.system", havingValue = "chargebee")
+public class ChargebeeHealth implements HealthIndicator {
+
+    private final ChargebeeCalls chargebee;
+
+    public ChargebeeHealth(ChargebeeCalls chargebee) {
+        this.chargebee = chargebee;
+    }
+
+    @Override
+    public Health health() {
+        if (!chargebee.isConfigured()) {
+            return Health.up().withDetail("configured", false).build();
+        }
+        String refused = chargebee.keyRefused();
+        return refused == null ? Health.up().build() : Health.down().withDetail("error", refused).build();
+    }
+}

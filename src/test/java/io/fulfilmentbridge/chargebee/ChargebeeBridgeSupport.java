@@ -1,0 +1,129 @@
+package io.fulfilmentbridge.chargebee;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.fulfilmentbridge.BridgeTest;
+import java.net.URLDecoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+/** The bridge with bridge.billing.system=chargebee against the Chargebee stand-in, for the Chargebee tests. */
+@TestPropertySource(properties = {"bridge.billing.system=chargebee", "bridge.chargebee.site=acme-test",
+        "bridge.chargebee.api-key=" + ChargebeeBridgeSupport.CHARGEBEE_KEY, "bridge.chargebee.read-timeout=2s"})
+abstract class ChargebeeBridgeSupport extends BridgeTest {
+
+    static final String CHARGEBEE_KEY = "test_cbkey_for_tests_only_Zq81";
+    static final String BASIC = "Basic " + Base64.getEncoder()
+            .encodeToString((CHARGEBEE_KEY + ":").getBytes(StandardCharsets.UTF_8));
+    protected static final ChargebeeStandIn CHARGEBEE = new ChargebeeStandIn(0);
+
+    @DynamicPropertySource
+    static void chargebeeStandIn(DynamicPropertyRegistry registry) {
+        registry.add("bridge.chargebee.api-base", CHARGEBEE::baseUrl);
+    }
+
+    @BeforeEach
+    void resetChargebee() {
+        CHARGEBEE.reset();
+    }
+
+    protected static String customerId(long id) {
+        return "cb_cust_" + id;
+    }
+
+    protected static String subscriptionId(long id) {
+        return "cb_sub_" + id;
+    }
+
+    protected static long epochIn(Duration fromNow) {
+        return Instant.now().plus(fromNow).getEpochSecond();
+    }
+
+    /** A delivery of this sample with these data fields (promoter fields prefixed "promoter."). */
+    protected HttpResponse<String> deliver(String sample, long id, Map<String, Object> data) {
+        return post(delivery(sample, id, data));
+    }
+
+    protected HttpResponse<String> deliverMonths(long id, String custId, int months) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("promoter.cust_id", custId);
+        data.put("amount", months);
+        return deliver("free-months.json", id, data);
+    }
+
+    protected static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
+        JsonNode body = json(response);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
+        return body.get("detail").asText();
+    }
+
+    protected static List<LoggedRequest> posts(String path) {
+        return CHARGEBEE.server().findAll(postRequestedFor(urlPathEqualTo(path)));
+    }
+
+    protected static List<LoggedRequest> allPosts() {
+        return CHARGEBEE.server().findAll(postRequestedFor(anyUrl()));
+    }
+
+    /** Every request the stand-in received since the test began, in order, as method and path. */
+    protected static List<String> chargebeeCalls() {
+        return CHARGEBEE.server().findAll(anyRequestedFor(anyUrl())).stream()
+                .map(r -> r.getMethod() + " " + r.getUrl().split("\\?")[0]).toList();
+    }
+
+    /** A request's query as its decoded fields. */
+    protected static Map<String, String> query(LoggedRequest request) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        request.getQueryParams().forEach((name, value) -> fields.put(name, value.firstValue()));
+        return fields;
+    }
+
+    /** A form-encoded body as its decoded fields, in order; a repeated field fails the test. */
+    protected static Map<String, String> form(LoggedRequest request) {
+        assertThat(request.getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String pair : request.getBodyAsString().split("&")) {
+            String[] kv = pair.split("=", 2);
+            String previous = fields.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
+                    URLDecoder.decode(kv.length > 1 ? kv[1] : "", StandardCharsets.UTF_8));
+            assertThat(previous).as("repeated field " + kv[0]).isNull();
+        }
+        return fields;
+    }
+
+    /** Every request: the key as Basic user name; a write also its idempotency key. */
+    protected static void assertWriteHeaders(LoggedRequest request, String idempotencyKey) {
+        assertThat(request.getHeader("Authorization")).isEqualTo(BASIC);
+        assertThat(request.getHeader("chargebee-idempotency-key")).isEqualTo(idempotencyKey);
+    }
+
+    protected String grantState(long id) {
+        return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ?",
+                rs -> rs.next() ? rs.getString(1) : null, id);
+    }
+
+    /** The grant as if its key had been first sent this long ago (past Chargebee's idempotency window). */
+    protected void ageGrant(long id, Duration ago) {
+        Timestamp then = Timestamp.from(Instant.now().minus(ago));
+        assertThat(jdbc.update("UPDATE billing_grants SET key_sent_at = ?, created_at = ? WHERE fulfilment_id = ?",
+                then, then, id)).isEqualTo(1);
+    }
+}

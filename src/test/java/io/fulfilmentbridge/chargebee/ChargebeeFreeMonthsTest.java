@@ -1,0 +1,515 @@
+package io.fulfilmentbridge.chargebee;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static io.fulfilmentbridge.chargebee.ChargebeeStandIn.changeTermEndPath;
+import static io.fulfilmentbridge.chargebee.ChargebeeStandIn.customer;
+import static io.fulfilmentbridge.chargebee.ChargebeeStandIn.subscription;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import java.net.http.HttpResponse;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Free months in Chargebee (contract 12): the term end moved with change_term_end, end to end against the stand-in. */
+class ChargebeeFreeMonthsTest extends ChargebeeBridgeSupport {
+
+    private static final long CREATED = Instant.parse("2024-01-15T00:00:00Z").getEpochSecond();
+
+    private static ObjectNode subscriptionOf(long id, String status, long termEnd, Long trialEnd) {
+        return subscription(subscriptionId(id), customerId(id), status, CREATED, termEnd, trialEnd, "USD");
+    }
+
+    /** The customer, found by its id, with this one subscription, which takes term-end changes. */
+    private static void stubGrantable(long id, ObjectNode subscription) {
+        CHARGEBEE.stubCustomer(customer(customerId(id), "jane@example.org"));
+        CHARGEBEE.stubSubscriptions(customerId(id), subscription);
+        CHARGEBEE.stubSubscription(subscription);
+        CHARGEBEE.stubChangeTermEnd(subscription);
+    }
+
+    private static long plusMonths(long epoch, int months) {
+        return Instant.ofEpochSecond(epoch).atZone(ZoneOffset.UTC).plusMonths(months).toEpochSecond();
+    }
+
+    private static List<LoggedRequest> changes(long id) {
+        return posts(changeTermEndPath(subscriptionId(id)));
+    }
+
+    private static Map<String, String> termEndForm(long termEndsAt) {
+        return Map.of("term_ends_at", Long.toString(termEndsAt), "prorate", "false", "invoice_immediately", "false");
+    }
+
+    /** Exactly one change reached Chargebee, the one the contract describes, and the fulfilment is granted. */
+    private void assertChangedOnce(long id, long termEndsAt) {
+        assertThat(allPosts()).hasSize(1);
+        LoggedRequest change = changes(id).get(0);
+        assertWriteHeaders(change, "fulfilment-" + id);
+        assertThat(form(change)).isEqualTo(termEndForm(termEndsAt));
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(jdbc.queryForObject("SELECT target_at FROM billing_grants WHERE fulfilment_id = ?", Timestamp.class, id)
+                .toInstant().getEpochSecond()).isEqualTo(termEndsAt);
+    }
+
+    private void assertParkedWithoutGrant(long id) {
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+        assertThat(allPosts()).isEmpty();
+    }
+
+    // the customer
+
+    @Test
+    void aCustomerByItsChargebeeIdGetsTwoMonthsAfterItsTermEnd() {
+        long id = nextId();
+        long termEnd = epochIn(Duration.ofDays(20));
+        stubGrantable(id, subscriptionOf(id, "active", termEnd, null));
+
+        String detail = assertAnswer(deliverMonths(id, customerId(id), 2), 200, "granted");
+
+        assertThat(detail).contains(subscriptionId(id)).contains("term");
+        assertChangedOnce(id, plusMonths(termEnd, 2));
+        assertThat(chargebeeCalls()).containsExactly("GET /api/v2/customers/" + customerId(id), "GET /api/v2/subscriptions",
+                "POST " + changeTermEndPath(subscriptionId(id)));
+        List<LoggedRequest> requests = CHARGEBEE.server().findAll(WireMock.anyRequestedFor(WireMock.anyUrl()));
+        assertThat(requests).allSatisfy(r -> assertThat(r.getHeader("Authorization")).isEqualTo(BASIC));
+        LoggedRequest list = CHARGEBEE.server().findAll(getRequestedFor(urlPathEqualTo("/api/v2/subscriptions"))).get(0);
+        assertThat(query(list)).isEqualTo(Map.of("customer_id[is]", customerId(id), "sort_by[desc]", "created_at",
+                "limit", "100"));
+        assertThat(requests.get(0).getHeader("chargebee-idempotency-key")).isNull();
+    }
+
+    @Test
+    void aCustomerByTheAppsIdInItsCustomField() {
+        long id = nextId();
+        String appId = "app-user-" + id;
+        ObjectNode carrying = customer(customerId(id), "jane@example.org").put("cf_app_customer_id", appId);
+        CHARGEBEE.stubCustomersWhere("cf_app_customer_id", appId, carrying);
+        ObjectNode subscription = subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null);
+        CHARGEBEE.stubSubscriptions(customerId(id), subscription);
+        CHARGEBEE.stubChangeTermEnd(subscription);
+
+        assertAnswer(deliverMonths(id, appId, 1), 200, "granted");
+
+        assertThat(chargebeeCalls()).containsExactly("GET /api/v2/customers/" + appId, "GET /api/v2/customers",
+                "GET /api/v2/subscriptions", "POST " + changeTermEndPath(subscriptionId(id)));
+        LoggedRequest lookup = CHARGEBEE.server().findAll(getRequestedFor(urlPathEqualTo("/api/v2/customers"))).get(0);
+        assertThat(query(lookup)).isEqualTo(Map.of("cf_app_customer_id[is]", appId, "limit", "10"));
+        assertThat(changes(id)).hasSize(1);
+    }
+
+    @Test
+    void aCustomFieldFilterChargebeeIgnoredFindsNobodyAndTheEmailDecides() {
+        long id = nextId();
+        String appId = "app-user-" + id;
+        // The field is not filterable on this site: Chargebee answers customers that do not carry the value.
+        CHARGEBEE.stubCustomersWhere("cf_app_customer_id", appId, customer("someone_else", "other@example.org"));
+        CHARGEBEE.stubCustomersWhere("email", "jane@example.org", customer(customerId(id), "Jane@Example.org"));
+        ObjectNode subscription = subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null);
+        CHARGEBEE.stubSubscriptions(customerId(id), subscription);
+        CHARGEBEE.stubChangeTermEnd(subscription);
+
+        assertAnswer(deliverMonths(id, appId, 1), 200, "granted");
+
+        assertThat(changes(id)).hasSize(1);
+        assertThat(CHARGEBEE.server().findAll(WireMock.anyRequestedFor(WireMock.anyUrl())).stream()
+                .anyMatch(r -> r.getUrl().contains("someone_else"))).isFalse();
+    }
+
+    @Test
+    void aCustomFieldFilterChargebeeRefusesLeavesTheEmailToDecide() {
+        long id = nextId();
+        String appId = "app user/" + id;
+        CHARGEBEE.stubError("GET", "/api/v2/customers/" + appId.replace(" ", "%20").replace("/", "%2F"), 400,
+                "param_wrong_value", "id : invalid value");
+        CHARGEBEE.server().stubFor(WireMock.get(urlPathEqualTo("/api/v2/customers"))
+                .withQueryParam("cf_app_customer_id[is]", WireMock.equalTo(appId))
+                .willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody(ChargebeeStandIn.error(400, "invalid_request", "param_not_filterable", "not filterable"))));
+        CHARGEBEE.stubCustomersWhere("email", "jane@example.org", customer(customerId(id), "jane@example.org"));
+        ObjectNode subscription = subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null);
+        CHARGEBEE.stubSubscriptions(customerId(id), subscription);
+        CHARGEBEE.stubChangeTermEnd(subscription);
+
+        assertAnswer(deliverMonths(id, appId, 1), 200, "granted");
+
+        assertThat(chargebeeCalls()).containsExactly("GET /api/v2/customers/app%20user%2F" + id, "GET /api/v2/customers",
+                "GET /api/v2/customers", "GET /api/v2/subscriptions", "POST " + changeTermEndPath(subscriptionId(id)));
+    }
+
+    @ParameterizedTest(name = "cust_id {0}")
+    @ValueSource(strings = {"missing", "empty"})
+    void aCustomerByEmailWhenThereIsNoCustId(String custId) {
+        long id = nextId();
+        CHARGEBEE.stubCustomersWhere("email", "jane@example.org", customer(customerId(id), "jane@example.org"));
+        ObjectNode subscription = subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null);
+        CHARGEBEE.stubSubscriptions(customerId(id), subscription);
+        CHARGEBEE.stubChangeTermEnd(subscription);
+        Map<String, Object> data = new HashMap<>();
+        data.put("promoter.cust_id", custId.equals("empty") ? "" : null);
+
+        assertAnswer(deliver("free-months.json", id, data), 200, "granted");
+
+        assertThat(chargebeeCalls()).containsExactly("GET /api/v2/customers", "GET /api/v2/subscriptions",
+                "POST " + changeTermEndPath(subscriptionId(id)));
+        assertThat(query(CHARGEBEE.server().findAll(getRequestedFor(urlPathEqualTo("/api/v2/customers"))).get(0)))
+                .isEqualTo(Map.of("email[is]", "jane@example.org", "limit", "10"));
+    }
+
+    @Test
+    void parksWhenSeveralCustomersCarryTheAppsId() {
+        long id = nextId();
+        String appId = "app-user-" + id;
+        CHARGEBEE.stubCustomersWhere("cf_app_customer_id", appId,
+                customer("a" + id, null).put("cf_app_customer_id", appId), customer("b" + id, null).put("cf_app_customer_id", appId));
+
+        assertThat(assertAnswer(deliverMonths(id, appId, 1), 202, "parked"))
+                .isEqualTo("several Chargebee customers have cf_app_customer_id = " + appId);
+        assertParkedWithoutGrant(id);
+    }
+
+    @ParameterizedTest(name = "{0} customers with the email")
+    @ValueSource(ints = {0, 2})
+    void parksWhenTheEmailDoesNotNameOneCustomer(int matches) {
+        long id = nextId();
+        if (matches == 2) {
+            CHARGEBEE.stubCustomersWhere("email", "jane@example.org", customer("a" + id, "jane@example.org"),
+                    customer("b" + id, "jane@example.org"));
+        }
+
+        String reason = assertAnswer(deliverMonths(id, "unknown-" + id, 1), 202, "parked");
+
+        assertThat(reason).isEqualTo(matches == 0 ? "no Chargebee customer with the promoter's email"
+                : "several Chargebee customers have the promoter's email");
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void parksADeletedCustomer() {
+        long id = nextId();
+        CHARGEBEE.stubCustomer(customer(customerId(id), "jane@example.org").put("deleted", true));
+
+        assertThat(assertAnswer(deliverMonths(id, customerId(id), 1), 202, "parked"))
+                .isEqualTo("Chargebee customer " + customerId(id) + " is deleted");
+        assertParkedWithoutGrant(id);
+    }
+
+    // the subscription and the target
+
+    @Test
+    void grantsTheNewestSubscriptionChangeTermEndTakes() {
+        long id = nextId();
+        long termEnd = epochIn(Duration.ofDays(10));
+        ObjectNode older = subscription("old" + id, customerId(id), "active", CREATED, termEnd, null, "USD");
+        ObjectNode chosen = subscription(subscriptionId(id), customerId(id), "non_renewing", CREATED + 100, termEnd, null, "USD");
+        ObjectNode cancelled = subscription("gone" + id, customerId(id), "cancelled", CREATED + 200, termEnd, null, "USD");
+        CHARGEBEE.stubCustomer(customer(customerId(id), null));
+        CHARGEBEE.stubSubscriptions(customerId(id), cancelled, chosen, older);
+        CHARGEBEE.stubChangeTermEnd(chosen);
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+
+        assertChangedOnce(id, plusMonths(termEnd, 1));
+    }
+
+    @Test
+    void parksACustomerWithoutASubscriptionToGrantOn() {
+        long id = nextId();
+        CHARGEBEE.stubCustomer(customer(customerId(id), null));
+        CHARGEBEE.stubSubscriptions(customerId(id),
+                subscription(subscriptionId(id), customerId(id), "cancelled", CREATED, epochIn(Duration.ofDays(-3)), null, "USD"),
+                subscription("paused" + id, customerId(id), "paused", CREATED, epochIn(Duration.ofDays(3)), null, "USD"));
+
+        assertThat(assertAnswer(deliverMonths(id, customerId(id), 1), 202, "parked"))
+                .isEqualTo("no active, in-trial or non-renewing subscription for Chargebee customer " + customerId(id));
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void aTrialIsExtendedFromItsEndAndGrantsStack() {
+        long id = nextId();
+        long trialEnd = epochIn(Duration.ofDays(45));
+        stubGrantable(id, subscriptionOf(id, "in_trial", trialEnd, trialEnd));
+
+        assertThat(assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted")).contains("trial");
+        assertChangedOnce(id, plusMonths(trialEnd, 1));
+
+        // The next grant reads the trial as the first one left it: it stacks on that end.
+        long next = nextId();
+        long extended = plusMonths(trialEnd, 1);
+        CHARGEBEE.reset();
+        ObjectNode moved = subscription(subscriptionId(id), customerId(id), "in_trial", CREATED, extended, extended, "USD");
+        stubGrantable(id, moved);
+        assertAnswer(deliverMonths(next, customerId(id), 2), 200, "granted");
+        assertThat(form(changes(id).get(0))).isEqualTo(termEndForm(plusMonths(extended, 2)));
+        assertThat(changes(id).get(0).getHeader("chargebee-idempotency-key")).isEqualTo("fulfilment-" + next);
+    }
+
+    @Test
+    void aPaidTermThatEndsAfterTheTrialIsNeverLost() {
+        long id = nextId();
+        long trialEnd = epochIn(Duration.ofDays(5));
+        long termEnd = epochIn(Duration.ofDays(25));
+        stubGrantable(id, subscriptionOf(id, "in_trial", termEnd, trialEnd));
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+
+        assertChangedOnce(id, plusMonths(termEnd, 1));
+    }
+
+    @Test
+    void clampsATermEndOnThe31stToTheNextMonthsLastDay() {
+        long id = nextId();
+        ZonedDateTime end = ZonedDateTime.now(ZoneOffset.UTC).plusDays(2).withHour(7).withMinute(30).withSecond(0).withNano(0);
+        while (end.getDayOfMonth() != 31 || YearMonth.from(end).plusMonths(1).lengthOfMonth() == 31) {
+            end = end.plusDays(1);
+        }
+        stubGrantable(id, subscriptionOf(id, "active", end.toEpochSecond(), null));
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+
+        ZonedDateTime expected = YearMonth.from(end).plusMonths(1).atEndOfMonth().atTime(7, 30).atZone(ZoneOffset.UTC);
+        assertThat(expected.getDayOfMonth()).isLessThan(31);
+        assertChangedOnce(id, expected.toEpochSecond());
+    }
+
+    // once
+
+    @Test
+    void aRepeatedDeliveryIsAnsweredFromTheRecord() {
+        long id = nextId();
+        stubGrantable(id, subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null));
+        assertAnswer(deliverMonths(id, customerId(id), 2), 200, "granted");
+
+        assertThat(assertAnswer(deliverMonths(id, customerId(id), 2), 200, "granted")).contains("granted before");
+
+        assertThat(changes(id)).hasSize(1);
+    }
+
+    @Test
+    void twentyConcurrentDeliveriesGrantOnce() throws Exception {
+        long id = nextId();
+        stubGrantable(id, subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null));
+        String body = delivery("free-months.json", id, Map.of("promoter.cust_id", customerId(id)));
+
+        List<Integer> statuses = postAtOnce(body, 20, HttpResponse::statusCode);
+
+        assertThat(statuses).allMatch(s -> s == 200 || s == 503).contains(200);
+        assertThat(changes(id)).hasSize(1);
+        assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    // lost answers
+
+    @Test
+    void aLostAnswerIsSettledWithinTheKeyWindowByTheSameKeyWithoutASecondChange() {
+        long id = nextId();
+        long termEnd = epochIn(Duration.ofDays(20));
+        ObjectNode subscription = subscriptionOf(id, "active", termEnd, null);
+        stubGrantable(id, subscription);
+        String path = changeTermEndPath(subscriptionId(id));
+        // Chargebee makes the change but answers after the bridge's read timeout (2 s); later sends answer at once.
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs(STARTED)
+                .willReturn(okJson("{\"subscription\":" + subscription + "}").withFixedDelay(3500)).willSetStateTo("changed"));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs("changed")
+                .willReturn(okJson("{\"subscription\":" + subscription + "}")));
+
+        long started = System.nanoTime();
+        assertAnswer(deliverMonths(id, customerId(id), 2), 503, "retry");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(grantState(id)).isEqualTo("SENT");
+
+        assertThat(assertAnswer(deliverMonths(id, customerId(id), 2), 200, "granted")).contains("answer was lost");
+
+        List<LoggedRequest> sent = changes(id);
+        assertThat(sent).hasSize(2);
+        for (LoggedRequest change : sent) {
+            assertWriteHeaders(change, "fulfilment-" + id);
+            assertThat(form(change)).isEqualTo(termEndForm(plusMonths(termEnd, 2)));
+        }
+        // Chargebee replayed its stored answer to the second: one change.
+        assertThat(CHARGEBEE.effects(path)).isEqualTo(1);
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+    }
+
+    @Test
+    void aConflictOnTheSameKeyWhileTheFirstMayStillRunIsRetriedNotParked() {
+        long id = nextId();
+        long termEnd = epochIn(Duration.ofDays(20));
+        ObjectNode subscription = subscriptionOf(id, "active", termEnd, null);
+        stubGrantable(id, subscription);
+        String path = changeTermEndPath(subscriptionId(id));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(503)).willSetStateTo("conflict"));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs("conflict")
+                .willReturn(aResponse().withStatus(409).withHeader("Content-Type", "application/json")
+                        .withBody(ChargebeeStandIn.error(409, "invalid_request", "request_in_progress", "in progress")))
+                .willSetStateTo("done"));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs("done")
+                .willReturn(okJson("{\"subscription\":" + subscription + "}")));
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 503, "retry");
+        assertAnswer(deliverMonths(id, customerId(id), 1), 503, "retry");
+        assertThat(grantState(id)).isEqualTo("SENT");
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+        assertThat(changes(id)).hasSize(3).allSatisfy(change -> assertWriteHeaders(change, "fulfilment-" + id));
+    }
+
+    @ParameterizedTest(name = "{0} hangs")
+    @ValueSource(strings = {"customer", "subscriptions", "change"})
+    void answersWithinTenSecondsWhenChargebeeHangs(String hanging) {
+        long id = nextId();
+        ObjectNode subscription = subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null);
+        stubGrantable(id, subscription);
+        String path = switch (hanging) {
+            case "customer" -> "/api/v2/customers/" + customerId(id);
+            case "subscriptions" -> "/api/v2/subscriptions";
+            default -> changeTermEndPath(subscriptionId(id));
+        };
+        var mapping = hanging.equals("change") ? WireMock.post(urlPathEqualTo(path)) : WireMock.get(urlPathEqualTo(path));
+        CHARGEBEE.server().stubFor(mapping.atPriority(1).willReturn(okJson("{}").withFixedDelay(30_000)));
+
+        long started = System.nanoTime();
+        assertAnswer(deliverMonths(id, customerId(id), 1), 503, "retry");
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(state(id)).isNotEqualTo("GRANTED");
+    }
+
+    /** A first change whose answer was lost: the grant stays SENT; then its key is made older than Chargebee's window. */
+    private void loseFirstChangeAndAge(long id, ObjectNode subscription) {
+        stubGrantable(id, subscription);
+        CHARGEBEE.stubError("POST", changeTermEndPath(subscriptionId(id)), 503, "internal_temporary_error", "try later");
+        assertAnswer(deliverMonths(id, customerId(id), 1), 503, "retry");
+        assertThat(grantState(id)).isEqualTo("SENT");
+        ageGrant(id, Duration.ofMinutes(45));
+        CHARGEBEE.reset();
+    }
+
+    @Test
+    void pastTheKeyWindowATermEndAtTheTargetIsTakenAsApplied() {
+        long id = nextId();
+        long termEnd = epochIn(Duration.ofDays(20));
+        loseFirstChangeAndAge(id, subscriptionOf(id, "active", termEnd, null));
+        stubGrantable(id, subscriptionOf(id, "active", plusMonths(termEnd, 1), null));
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+
+        assertThat(allPosts()).isEmpty();
+        assertThat(chargebeeCalls()).containsExactly("GET /api/v2/subscriptions/" + subscriptionId(id));
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    @Test
+    void pastTheKeyWindowATermEndStillAtItsBaseIsSentUnderTheNextKey() {
+        long id = nextId();
+        long termEnd = epochIn(Duration.ofDays(20));
+        loseFirstChangeAndAge(id, subscriptionOf(id, "active", termEnd, null));
+        stubGrantable(id, subscriptionOf(id, "active", termEnd, null));
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+
+        assertThat(changes(id)).hasSize(1);
+        assertWriteHeaders(changes(id).get(0), "fulfilment-" + id + "-2");
+        assertThat(form(changes(id).get(0))).isEqualTo(termEndForm(plusMonths(termEnd, 1)));
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(jdbc.queryForObject("SELECT key_generation FROM billing_grants WHERE fulfilment_id = ?", Integer.class, id))
+                .isEqualTo(2);
+    }
+
+    @Test
+    void pastTheKeyWindowATermEndMovedElsewhereIsParkedWithWhatWasSeen() {
+        long id = nextId();
+        long termEnd = epochIn(Duration.ofDays(20));
+        loseFirstChangeAndAge(id, subscriptionOf(id, "active", termEnd, null));
+        long elsewhere = epochIn(Duration.ofDays(90));
+        stubGrantable(id, subscriptionOf(id, "active", elsewhere, null));
+
+        String reason = assertAnswer(deliverMonths(id, customerId(id), 1), 202, "parked");
+
+        assertThat(reason).contains(subscriptionId(id), Instant.ofEpochSecond(elsewhere).toString(), "cannot be told",
+                Instant.ofEpochSecond(plusMonths(termEnd, 1)).toString());
+        assertThat(allPosts()).isEmpty();
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+    }
+
+    // Chargebee failing or refusing
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(ints = {500, 503, 429})
+    void aTransientFailureOfTheChangeIsAnswered503AndGrantedOnTheNextDelivery(int status) {
+        long id = nextId();
+        long termEnd = epochIn(Duration.ofDays(20));
+        ObjectNode subscription = subscriptionOf(id, "active", termEnd, null);
+        stubGrantable(id, subscription);
+        String path = changeTermEndPath(subscriptionId(id));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("down").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(status).withHeader("Content-Type", "application/json")
+                        .withBody(ChargebeeStandIn.error(status, "operation_failed", "internal_error", "failure")))
+                .willSetStateTo("up"));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("down").whenScenarioStateIs("up")
+                .willReturn(okJson("{\"subscription\":" + subscription + "}")));
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 503, "retry");
+        assertThat(state(id)).isNotEqualTo("GRANTED");
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+
+        assertThat(changes(id)).hasSize(2).allSatisfy(change -> {
+            assertWriteHeaders(change, "fulfilment-" + id);
+            assertThat(form(change)).isEqualTo(termEndForm(plusMonths(termEnd, 1)));
+        });
+        assertThat(CHARGEBEE.effects(path)).isEqualTo(1);
+        assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(ints = {500, 401})
+    void aFailingCustomerLookupIsAnswered503WithNothingStored(int status) {
+        long id = nextId();
+        CHARGEBEE.stubError("GET", "/api/v2/customers/" + customerId(id), status, "failure", "failure " + status);
+
+        assertAnswer(deliverMonths(id, customerId(id), 1), 503, "retry");
+
+        assertThat(grantState(id)).isNull();
+        CHARGEBEE.reset();
+        stubGrantable(id, subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null));
+        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+    }
+
+    @Test
+    void aRefusedChangeIsParkedWithChargebeesMessage() {
+        long id = nextId();
+        stubGrantable(id, subscriptionOf(id, "active", epochIn(Duration.ofDays(20)), null));
+        CHARGEBEE.stubError("POST", changeTermEndPath(subscriptionId(id)), 400, "invalid_state_for_request",
+                "The subscription has a scheduled change " + id);
+
+        String reason = assertAnswer(deliverMonths(id, customerId(id), 1), 202, "parked");
+
+        assertThat(reason).isEqualTo("Chargebee refused (change term end, 400): The subscription has a scheduled change "
+                + id + " (invalid_state_for_request)");
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+    }
+}
