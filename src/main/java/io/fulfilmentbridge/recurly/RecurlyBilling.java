@@ -176,7 +176,8 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         if (BillingGrant.FREE_MONTHS.equals(grant.kind())) {
             recurly.moveNextBillDate(grant.subscriptionId(), grant.targetAt(), markerField, grant.marker(), deadline);
         } else {
-            recurly.credit(grant.customerId(), grant.currency(), unitAmount(grant), creditDescription(grant), deadline);
+            recurly.credit(grant.customerId(), grant.currency(), unitAmount(grant), creditDescription(grant), markerField,
+                    grant.marker(), deadline);
         }
     }
 
@@ -216,11 +217,12 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
                 + "subscription in Recurly, then replay to grant " + grant.months() + " month(s) from its current date");
     }
 
-    /** Every credit on the account since the grant was stored is read: one with its description took effect. */
+    /** Every credit on the account since the grant was stored is read: one with its description or marker took effect. */
     private Settled settleCredit(BillingGrant grant, Deadline deadline) {
         String description = creditDescription(grant);
         boolean credited = recurly.creditsSince(grant.customerId(), grant.storedAt().minus(CLOCK_SLACK), deadline).stream()
-                .anyMatch(item -> description.equals(item.path("description").asText()));
+                .anyMatch(item -> description.equals(item.path("description").asText())
+                        || !markerField.isEmpty() && grant.marker().equals(customField(item, markerField)));
         if (credited) {
             return Settled.TOOK_EFFECT;
         }
@@ -228,7 +230,7 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         return Settled.SENT_AGAIN;
     }
 
-    /** The credit's invoice line, which also marks it as this grant's: only this fulfilment's request writes it. */
+    /** The credit's invoice line, which also marks it as this grant's (with or without the marker field): only its request writes it. */
     static String creditDescription(BillingGrant grant) {
         return "FirstPromoter reward: discount (" + grant.marker() + ")";
     }

@@ -103,14 +103,21 @@ public class RecurlyCalls {
                 .PUT(body(body)), call, deadline), call);
     }
 
-    /** POST /accounts/{account_id}/line_items: a credit of unitAmount (in the currency's units), left pending for the next invoice. */
-    public JsonNode credit(String accountId, String currency, BigDecimal unitAmount, String description, Deadline deadline) {
+    /**
+     * POST /accounts/{account_id}/line_items: a credit of unitAmount (in the currency's units), left
+     * pending for the next invoice; the marker, where a field is set, in the same request.
+     */
+    public JsonNode credit(String accountId, String currency, BigDecimal unitAmount, String description,
+                           String markerField, String marker, Deadline deadline) {
         ObjectNode body = JSON.createObjectNode();
         body.put("type", "credit");
         body.put("currency", currency);
         body.put("unit_amount", unitAmount);
         body.put("quantity", 1);
         body.put("description", description);
+        if (!markerField.isEmpty()) {
+            body.putArray("custom_fields").addObject().put("name", markerField).put("value", marker);
+        }
         String call = "create credit line item";
         return judge(send(request("/accounts/" + segment(accountId) + "/line_items")
                 .header("Content-Type", "application/json").POST(body(body)), call, deadline), call);

@@ -15,9 +15,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param apiKey the Recurly private API key; empty: free months and discounts are parked, "Recurly not
  *        configured"
  * @param apiBase Recurly's API (a local stand-in's URL in tests and the demo)
- * @param markerField the subscription custom field each free-months grant writes its fulfilment
- *        (fulfilment-&lt;id&gt; or commission-&lt;id&gt;) into, in the same request; it must be defined in
- *        Recurly for subscriptions. Empty: no marker, a lost grant is settled from its dates alone
+ * @param markerField the custom field each grant writes its fulfilment (fulfilment-&lt;id&gt; or
+ *        commission-&lt;id&gt;) into, in the same request: the subscription's for free months, the
+ *        credit's for mon_discount; it must be defined in Recurly for subscriptions and charges. Empty:
+ *        no marker, a lost grant is settled from its dates (free months) or its description (credits)
  * @param connectTimeout the longest wait for a connection to Recurly, further cut to what is left of
  *        the answer deadline
  * @param readTimeout the longest wait for Recurly's answer, further cut to what is left of the answer

@@ -54,7 +54,10 @@ class RecurlyDiscountsTest extends RecurlyBridgeSupport {
         assertThat(body.get("unit_amount").decimalValue()).isEqualByComparingTo(unitAmount);
         assertThat(body.get("quantity").asInt()).isEqualTo(1);
         assertThat(body.get("description").asText()).isEqualTo("FirstPromoter reward: discount (fulfilment-" + id + ")");
-        assertThat(body.size()).isEqualTo(5);
+        assertThat(body.get("custom_fields")).hasSize(1);
+        assertThat(body.get("custom_fields").get(0).get("name").asText()).isEqualTo(MARKER_FIELD);
+        assertThat(body.get("custom_fields").get(0).get("value").asText()).isEqualTo("fulfilment-" + id);
+        assertThat(body.size()).isEqualTo(6);
     }
 
     @ParameterizedTest
