@@ -9,6 +9,7 @@ import io.fulfilmentbridge.billing.GrantSteps;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.RetryLater;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,6 +43,8 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
     private static final Pattern RECURLY_ID = Pattern.compile("[a-z0-9]{12,13}");
     // Recurly's clock and ours may differ: credits are read from a little before the grant was stored.
     private static final Duration CLOCK_SLACK = Duration.ofHours(1);
+    /** How long after a credit whose answer was lost it may still be under way at Recurly (well past any timeout). */
+    static final Duration IN_FLIGHT = Duration.ofMinutes(1);
     static final String DISCOUNT_PER_PARKED = "percentage discounts are not applied in Recurly by the bridge: a Recurly "
             + "coupon redemption (API v2021-02-25) takes no idempotency key and carries no marker, so one whose answer "
             + "was lost could not be told from a redemption the team made; redeem the coupon on the Recurly account by hand";
@@ -225,6 +228,13 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
                         || !markerField.isEmpty() && grant.marker().equals(customField(item, markerField)));
         if (credited) {
             return Settled.TOOK_EFFECT;
+        }
+        // Without an idempotency key a second credit is a second discount: not while the first request
+        // could still be under way at Recurly (a delivery waiting on the lock settles right after a timeout).
+        Instant settleFrom = grant.keySentAt().plus(IN_FLIGHT);
+        if (Instant.now().isBefore(settleFrom)) {
+            throw new RetryLater("the credit to Recurly account " + grant.customerId() + " got no answer and may still "
+                    + "be under way; it is settled by reading the account's credits from " + settleFrom.truncatedTo(ChronoUnit.SECONDS));
         }
         send(grant, deadline);
         return Settled.SENT_AGAIN;
