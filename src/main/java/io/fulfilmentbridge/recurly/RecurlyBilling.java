@@ -43,7 +43,7 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
     private static final Pattern RECURLY_ID = Pattern.compile("[a-z0-9]{12,13}");
     // Recurly's clock and ours may differ: credits are read from a little before the grant was stored.
     private static final Duration CLOCK_SLACK = Duration.ofHours(1);
-    /** How long after a credit whose answer was lost it may still be under way at Recurly (well past any timeout). */
+    /** How long after a request whose answer was lost it may still be under way at Recurly (well past any timeout). */
     static final Duration IN_FLIGHT = Duration.ofMinutes(1);
     static final String DISCOUNT_PER_PARKED = "percentage discounts are not applied in Recurly by the bridge: a Recurly "
             + "coupon redemption (API v2021-02-25) takes no idempotency key and carries no marker, so one whose answer "
@@ -211,6 +211,9 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         }
         String state = subscription.path("state").asText();
         if (grant.baseAt().equals(nextBill) && "active".equals(state)) {
+            // The same absolute date cannot add months twice, but a first request still under way could
+            // land after a later grant to this subscription and undo it: not before it has surely ended.
+            notUnderWay(grant, "the update of Recurly subscription " + grant.subscriptionId(), "its next bill date");
             send(grant, deadline);
             return Settled.SENT_AGAIN;
         }
@@ -231,13 +234,18 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         }
         // Without an idempotency key a second credit is a second discount: not while the first request
         // could still be under way at Recurly (a delivery waiting on the lock settles right after a timeout).
-        Instant settleFrom = grant.keySentAt().plus(IN_FLIGHT);
-        if (Instant.now().isBefore(settleFrom)) {
-            throw new RetryLater("the credit to Recurly account " + grant.customerId() + " got no answer and may still "
-                    + "be under way; it is settled by reading the account's credits from " + settleFrom.truncatedTo(ChronoUnit.SECONDS));
-        }
+        notUnderWay(grant, "the credit to Recurly account " + grant.customerId(), "the account's credits");
         send(grant, deadline);
         return Settled.SENT_AGAIN;
+    }
+
+    /** Throws RetryLater (503) while a request whose answer was lost could still be under way at Recurly. */
+    private static void notUnderWay(BillingGrant grant, String request, String readAgain) {
+        Instant settleFrom = grant.keySentAt().plus(IN_FLIGHT);
+        if (Instant.now().isBefore(settleFrom)) {
+            throw new RetryLater(request + " got no answer and may still be under way; it is settled by reading "
+                    + readAgain + " again from " + settleFrom.truncatedTo(ChronoUnit.SECONDS));
+        }
     }
 
     /** The credit's invoice line, which also marks it as this grant's (with or without the marker field): only its request writes it. */

@@ -118,8 +118,7 @@ class RecurlyDiscountsTest extends RecurlyBridgeSupport {
         // Within a minute of the first send the request may still be under way at Recurly: not sent again.
         assertThat(assertAnswer(deliverDiscount(id, "mon_discount", 1500), 503, "retry")).contains("may still be under way");
         assertThat(requests("POST", path(id))).hasSize(1);
-        jdbc.update("UPDATE billing_grants SET key_sent_at = ? WHERE fulfilment_id = ?",
-                java.sql.Timestamp.from(Instant.now().minus(RecurlyBilling.IN_FLIGHT).minusSeconds(1)), id);
+        sentLongAgo(id);
 
         assertAnswer(deliverDiscount(id, "mon_discount", 1500), 200, "granted");
 
