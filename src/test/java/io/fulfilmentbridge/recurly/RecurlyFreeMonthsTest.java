@@ -178,6 +178,27 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
         assertMovedOnce(id, plusMonths(periodEnd, 1));
     }
 
+    @Test
+    void aCustIdAndEmailWithURLCharactersStayOneEncodedPathSegmentAndOneQueryValue() {
+        long id = nextId();
+        String custId = "../subscriptions/x?state=active&a=b c#" + id;
+        String email = "o'brien+" + id + "@example.org";
+        Instant periodEnd = in(Duration.ofDays(3));
+        stubGrantable(id, periodEnd, null);
+        RECURLY.stubAccountsWithEmail(email, account(accountId(id), appId(id), email, "active"));
+        Map<String, Object> data = new HashMap<>();
+        data.put("promoter.cust_id", custId);
+        data.put("promoter.email", email);
+        data.put("amount", 1);
+
+        assertAnswer(deliver(id, data), 200, "granted");
+
+        assertThat(recurlyCalls()).startsWith(
+                "GET /accounts/code-..%2Fsubscriptions%2Fx%3Fstate%3Dactive%26a%3Db%20c%23" + id,
+                "GET /accounts?email=o%27brien%2B" + id + "%40example.org&limit=200");
+        assertMovedOnce(id, plusMonths(periodEnd, 1));
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {0, 2})
     void parksWhenTheEmailDoesNotNameOneOpenAccount(int matches) {
