@@ -5,6 +5,7 @@ import io.fulfilmentbridge.console.OperatorSettings;
 import io.fulfilmentbridge.firstpromoter.FirstPromoterSettings;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.payout.BrokerSettings;
+import io.fulfilmentbridge.paddle.PaddleSettings;
 import io.fulfilmentbridge.payout.CashSettings;
 import io.fulfilmentbridge.recurly.RecurlySettings;
 import io.fulfilmentbridge.stripe.StripeSettings;
@@ -20,11 +21,12 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({FulfilmentSettings.class, WebhookSettings.class, StripeSettings.class,
         CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class, OperatorSettings.class, BillingSettings.class,
-        RecurlySettings.class})
+        PaddleSettings.class, RecurlySettings.class})
 public class SettingsConfiguration {
 
     /** Every settings record, for the tests that check them all. */
     public static final List<Class<? extends Record>> RECORDS = List.of(FulfilmentSettings.class, WebhookSettings.class,
             StripeSettings.class, CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class,
-            OperatorSettings.class, BillingSettings.class, RecurlySettings.class);
+            OperatorSettings.class, BillingSettings.class,
+            PaddleSettings.class, RecurlySettings.class);
 }

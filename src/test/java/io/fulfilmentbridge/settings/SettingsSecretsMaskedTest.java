@@ -23,6 +23,7 @@ class SettingsSecretsMaskedTest {
     private static final Map<String, String> SECRETS = Map.of(
             "bridge.webhook.secret", SECRET + "-1," + SECRET + "-2",
             "bridge.stripe.api-key", SECRET,
+            "bridge.paddle.api-key", SECRET,
             "bridge.firstpromoter.v1-api-key", SECRET,
             "bridge.firstpromoter.api-key", SECRET,
             "bridge.broker.password", SECRET,
@@ -46,6 +47,10 @@ class SettingsSecretsMaskedTest {
                 java.time.Duration.ofHours(23), java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5)))
                 .hasToString("StripeSettings[apiKey=[set], apiBase=https://api.stripe.com, customerMetadataKey=app_user_id, "
                         + "freeMonthsStrategy=trial-extension, idempotencyKeyPrefix=fulfilment-, idempotencyWindow=PT23H, "
+                        + "connectTimeout=PT2S, readTimeout=PT5S]");
+        assertThat(new io.fulfilmentbridge.paddle.PaddleSettings(SECRET, "https://api.paddle.com/", "app_user_id",
+                java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5)))
+                .hasToString("PaddleSettings[apiKey=[set], apiBase=https://api.paddle.com, customerCustomDataKey=app_user_id, "
                         + "connectTimeout=PT2S, readTimeout=PT5S]");
         assertThat(new OperatorSettings("operator", SECRET)).hasToString("OperatorSettings[username=operator, password=[set]]");
         assertThat(new OperatorSettings("operator", "")).hasToString("OperatorSettings[username=operator, password=[empty]]");

@@ -84,6 +84,9 @@ class SettingsValidationTest {
             bridge.firstpromoter.inbound=both          | bridge.firstpromoter.inbound must be legacy (the fulfilment_pending webhook) or v2 (webhooks v2 commission events), was 'both'
             bridge.firstpromoter.inbound=V2            | bridge.firstpromoter.inbound must be legacy
             bridge.event-retention=29d                 | bridge.event-retention must be at least 30d
+            bridge.paddle.api-base=api.paddle.com      | bridge.paddle.api-base must be an http(s) URL
+            bridge.paddle.customer-custom-data-key=    | bridge.paddle.customer-custom-data-key must not be empty
+            bridge.paddle.read-timeout=0s              | bridge.paddle.read-timeout must be more than 0
             """)
     void aWrongValueFailsTheStartNamingIt(String property, String message) {
         bridge.withPropertyValues(property).run(context -> {

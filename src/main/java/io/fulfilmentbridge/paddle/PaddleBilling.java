@@ -1,0 +1,253 @@
+package io.fulfilmentbridge.paddle;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fulfilmentbridge.billing.BillingGrant;
+import io.fulfilmentbridge.billing.BillingGrants;
+import io.fulfilmentbridge.billing.BillingSystem;
+import io.fulfilmentbridge.billing.CustomerGrants;
+import io.fulfilmentbridge.billing.GrantResult;
+import io.fulfilmentbridge.billing.GrantSteps;
+import io.fulfilmentbridge.billing.GrantSteps.CustomerFound;
+import io.fulfilmentbridge.billing.GrantSteps.Plan;
+import io.fulfilmentbridge.billing.GrantSteps.Settled;
+import io.fulfilmentbridge.fulfilment.Claim;
+import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.RetryLater;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.stereotype.Component;
+
+/**
+ * The billing port's Paddle Billing adapter (contract 12): free months by moving a subscription's
+ * next_billed_at later with proration_billing_mode do_not_bill (for a trialing subscription the same
+ * request extends the trial, Paddle's documented trial operation), stacking on the later of now and
+ * the date it bills next. The shared template (CustomerGrants) takes the customer's lock, settles its
+ * grants whose answer was lost, and stores and sends this one once.
+ *
+ * <p>Paddle Billing has no idempotency key. What only this grant can leave is its marker in the
+ * subscription's custom_data, written in the same request; a trialing subscription takes no
+ * custom_data, so there the evidence is the date alone: equal to the grant's target while its base
+ * moved nowhere else.
+ */
+@Component("billing")
+@ConditionalOnProperty(name = "bridge.billing.system", havingValue = "paddle")
+public class PaddleBilling implements BillingSystem, GrantSteps {
+
+    static final String SYSTEM = "paddle";
+    /** The custom_data key of a subscription that holds the last grant's marker (fulfilment-<id> or commission-<id>). */
+    static final String MARKER_KEY = "firstpromoter_grant";
+    /** Paddle changes no subscription within 30 minutes of its next billing. */
+    static final Duration CHANGE_FREEZE = Duration.ofMinutes(30);
+    private static final Pattern CUSTOMER_ID = Pattern.compile("ctm_[a-z0-9]+");
+
+    private final PaddleCalls paddle;
+    private final CustomerGrants customerGrants;
+    private final BillingGrants grants;
+    private final String customDataKey;
+    /** The subscription as plan read it, for the send that follows under the same lock: saves a read. */
+    private final Map<FulfilmentKey, PaddleSubscription> planned = new ConcurrentHashMap<>();
+
+    public PaddleBilling(PaddleCalls paddle, CustomerGrants customerGrants, BillingGrants grants, PaddleSettings settings) {
+        this.paddle = paddle;
+        this.customerGrants = customerGrants;
+        this.grants = grants;
+        this.customDataKey = settings.customerCustomDataKey();
+    }
+
+    @Override
+    public GrantResult grantFreeMonths(Fulfilment f, Claim claim, Deadline deadline) throws InterruptedException {
+        if (!paddle.isConfigured()) {
+            return GrantResult.parked("Paddle not configured (bridge.paddle.api-key)");
+        }
+        return customerGrants.grantOnce(SYSTEM, f, claim, deadline, this);
+    }
+
+    /**
+     * Neither discount unit can be applied in Paddle Billing as contract 10 asks: parked before Paddle
+     * is called, with the reason.
+     */
+    @Override
+    public GrantResult grantDiscount(Fulfilment f, Claim claim, Deadline deadline) {
+        if ("mon_discount".equals(f.unit())) {
+            return GrantResult.parked("Paddle Billing cannot apply a mon_discount: a Paddle customer's credit balance "
+                    + "comes only from an adjustment to one of its billed transactions (POST /adjustments needs a "
+                    + "transaction_id), not from a credit granted on its own; apply it in Paddle by hand");
+        }
+        return GrantResult.parked("Paddle Billing cannot apply a discount_per as contract 10 asks: a Paddle "
+                + "subscription holds one discount at a time (adding one replaces the one it has, so what the customer had "
+                + "would be lost), only recurring discounts can be added to a subscription (the default once is refused), "
+                + "and Paddle chooses discount ids (dsc_...) itself, so the bridge cannot make one per percentage once and "
+                + "reuse it; apply it in Paddle by hand");
+    }
+
+    /** Contract 12: a ctm_ id is the customer; another cust_id is the app's id in custom_data; else the email. */
+    @Override
+    public CustomerFound customer(Fulfilment f, Deadline deadline) {
+        String custId = f.custId() == null || f.custId().isBlank() ? null : f.custId().trim();
+        if (custId != null && CUSTOMER_ID.matcher(custId).matches()) {
+            Optional<PaddleCustomer> customer = paddle.customer(custId, deadline);
+            if (customer.isEmpty()) {
+                return CustomerFound.none("no Paddle customer " + custId);
+            }
+            if (!"active".equals(customer.get().status())) {
+                return CustomerFound.none("Paddle customer " + custId + " is " + customer.get().status());
+            }
+            return CustomerFound.found(custId);
+        }
+        String email = f.email() == null || f.email().isBlank() ? null : f.email().trim();
+        if (email == null) {
+            return CustomerFound.none(custId == null
+                    ? "no Paddle customer: no cust_id and no promoter email"
+                    : "no Paddle customer: cust_id " + custId + " is not a Paddle customer id, Paddle cannot look "
+                            + "customers up by custom_data, and the delivery has no promoter email to narrow them by");
+        }
+        if (email.contains(",")) {
+            // Paddle reads a comma in the email filter as a list of emails.
+            return CustomerFound.none("no Paddle customer: the promoter's email holds a comma, which Paddle's email "
+                    + "filter reads as several emails");
+        }
+        List<PaddleCustomer> withEmail = paddle.customersWithEmail(email, deadline);
+        if (custId != null) {
+            List<PaddleCustomer> withAppId = withEmail.stream().filter(c -> c.hasCustomData(customDataKey, custId)).toList();
+            if (withAppId.size() > 1) {
+                return CustomerFound.none("several Paddle customers with the promoter's email have custom_data "
+                        + customDataKey + " = " + custId);
+            }
+            if (withAppId.size() == 1) {
+                return CustomerFound.found(withAppId.get(0).id());
+            }
+        }
+        if (withEmail.size() == 1) {
+            return CustomerFound.found(withEmail.get(0).id());
+        }
+        return CustomerFound.none(withEmail.isEmpty()
+                ? "no Paddle customer with the promoter's email"
+                : "several Paddle customers have the promoter's email");
+    }
+
+    /**
+     * Under the customer's lock: the newest active, trialing or past-due subscription, and the target N
+     * calendar months (UTC, the day clamped to the month's end) after the later of now and the date it
+     * bills next (the end of its trial or paid period), so no paid or trial time is lost and grants stack.
+     */
+    @Override
+    public Plan plan(Fulfilment f, String customerId, Deadline deadline) {
+        int months = f.amount().intValueExact();
+        Optional<PaddleSubscription> chosen = paddle.grantableSubscriptions(customerId, deadline).stream()
+                .filter(s -> s.customerId() == null || s.customerId().equals(customerId))
+                .max(Comparator.comparing(s -> s.createdAt() == null ? Instant.EPOCH : s.createdAt()));
+        if (chosen.isEmpty()) {
+            return Plan.park("no active subscription for Paddle customer " + customerId);
+        }
+        PaddleSubscription subscription = chosen.get();
+        if (PaddleSubscription.PAST_DUE.equals(subscription.status())) {
+            return Plan.park("Paddle Billing changes no past_due subscription: " + subscription.id() + " of customer "
+                    + customerId + " is past_due; replay once it is paid");
+        }
+        if (subscription.nextBilledAt() == null) {
+            return Plan.park("Paddle subscription " + subscription.id() + " has no next billing date to move");
+        }
+        Instant now = Instant.now();
+        requireOutsideFreeze(subscription, now);
+        Instant target = target(now, subscription, months);
+        BillingGrant grant = BillingGrant.toSend(f.key(), SYSTEM, customerId, subscription.id(), BillingGrant.FREE_MONTHS,
+                months, subscription.nextBilledAt(), target, null, null);
+        planned.put(f.key(), subscription);
+        return Plan.send(grant, months + " free month(s): " + (subscription.trialing()
+                ? "trial of Paddle subscription " + subscription.id() + " extended to " + target
+                : "next billing of Paddle subscription " + subscription.id() + " moved from "
+                        + subscription.nextBilledAt() + " to " + target));
+    }
+
+    /** N calendar months after the later of now and the subscription's next billing (and period end). */
+    static Instant target(Instant now, PaddleSubscription subscription, int months) {
+        Instant base = now;
+        if (subscription.nextBilledAt() != null && subscription.nextBilledAt().isAfter(base)) {
+            base = subscription.nextBilledAt();
+        }
+        if (subscription.periodEndsAt() != null && subscription.periodEndsAt().isAfter(base)) {
+            base = subscription.periodEndsAt();
+        }
+        return base.atZone(ZoneOffset.UTC).plusMonths(months).toInstant().truncatedTo(ChronoUnit.SECONDS);
+    }
+
+    /**
+     * Paddle refuses changes within 30 minutes of the next billing (and one already due is being billed):
+     * after the renewal, the grant can be sent, stacking on the new date.
+     */
+    private static void requireOutsideFreeze(PaddleSubscription subscription, Instant now) {
+        if (subscription.nextBilledAt() != null && subscription.nextBilledAt().isBefore(now.plus(CHANGE_FREEZE))) {
+            throw new RetryLater("Paddle changes no subscription within 30 minutes of its next billing ("
+                    + subscription.id() + " bills at " + subscription.nextBilledAt() + "); retry later");
+        }
+    }
+
+    /**
+     * Moves next_billed_at to the grant's target, without billing: on a subscription that is not
+     * trialing, with its custom_data as read and the grant's marker merged in (Paddle replaces
+     * custom_data whole, so every key it had is sent again).
+     */
+    @Override
+    public void send(BillingGrant grant, Deadline deadline) {
+        PaddleSubscription subscription = planned.remove(grant.key());
+        if (subscription == null || !subscription.id().equals(grant.subscriptionId())) {
+            subscription = paddle.subscription(grant.subscriptionId(), deadline);
+        }
+        send(grant, subscription, deadline);
+    }
+
+    private void send(BillingGrant grant, PaddleSubscription subscription, Deadline deadline) {
+        ObjectNode customData = null;
+        if (!subscription.trialing()) {
+            customData = subscription.customData().deepCopy();
+            customData.put(MARKER_KEY, grant.marker());
+        }
+        paddle.moveNextBilling(grant.subscriptionId(), grant.targetAt(), customData, deadline);
+    }
+
+    /**
+     * A grant whose answer was lost, read back from Paddle. Took effect: its marker is in custom_data,
+     * or (on a trialing subscription, which takes no custom_data) next_billed_at equals its target.
+     * Did not: next_billed_at is still its base, so nothing else moved it, and the same request is
+     * sent again. Anything else is someone else's change: parked with what was seen.
+     */
+    @Override
+    public Settled settle(BillingGrant grant, Deadline deadline) {
+        PaddleSubscription subscription = paddle.subscription(grant.subscriptionId(), deadline);
+        if (grant.marker().equals(subscription.customData().path(MARKER_KEY).asText(null))) {
+            return Settled.TOOK_EFFECT;
+        }
+        Instant nextBilledAt = subscription.nextBilledAt();
+        if (subscription.trialing() && grant.targetAt().equals(nextBilledAt)) {
+            return Settled.TOOK_EFFECT;
+        }
+        if (grant.baseAt() != null && grant.baseAt().equals(nextBilledAt)) {
+            Instant now = Instant.now();
+            requireOutsideFreeze(subscription, now);
+            BillingGrant again = grant;
+            if (grant.targetAt().isBefore(now.plus(CHANGE_FREEZE))) {
+                // Too late for the stored target: a new one from the dates as they are now.
+                again = grants.recordNextKey(grant, nextBilledAt, target(now, subscription, grant.months()));
+            }
+            send(again, subscription, deadline);
+            return Settled.SENT_AGAIN;
+        }
+        return Settled.park("free months not granted: the request to move the next billing of Paddle subscription "
+                + grant.subscriptionId() + " from " + grant.baseAt() + " to " + grant.targetAt() + " got no answer, and "
+                + "the subscription now " + (nextBilledAt == null ? "has no next billing date" : "bills next at " + nextBilledAt)
+                + " (status " + subscription.status() + ") without this grant's marker (custom_data " + MARKER_KEY + " = "
+                + grant.marker() + "): someone else changed it. Check the subscription in Paddle; replay to grant "
+                + grant.months() + " month(s) from its new date");
+    }
+}

@@ -1,0 +1,115 @@
+package io.fulfilmentbridge.paddle;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.patchRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.fulfilmentbridge.BridgeTest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+/** The bridge with Paddle Billing chosen, against the Paddle stand-in: deliveries and what Paddle received. */
+@TestPropertySource(properties = {"bridge.billing.system=paddle", "bridge.paddle.api-key=" + PaddleBridgeSupport.PADDLE_KEY,
+        "bridge.paddle.read-timeout=2s"})
+abstract class PaddleBridgeSupport extends BridgeTest {
+
+    static final String PADDLE_KEY = "pdl_sdbx_apikey_01test_key_for_tests_only";
+    protected static final PaddleStandIn PADDLE = new PaddleStandIn(0);
+
+    @DynamicPropertySource
+    static void paddleStandIn(DynamicPropertyRegistry registry) {
+        registry.add("bridge.paddle.api-base", PADDLE::baseUrl);
+    }
+
+    @BeforeEach
+    void resetPaddle() {
+        PADDLE.reset();
+    }
+
+    protected static String customerId(long fulfilmentId) {
+        return "ctm_t" + fulfilmentId;
+    }
+
+    protected static String subscriptionId(long fulfilmentId) {
+        return "sub_t" + fulfilmentId;
+    }
+
+    protected static String email(long fulfilmentId) {
+        return "p" + fulfilmentId + "@example.org";
+    }
+
+    protected static Instant plusMonths(Instant instant, int months) {
+        return instant.atZone(ZoneOffset.UTC).plusMonths(months).toInstant();
+    }
+
+    /** A free-months delivery for this cust_id, with the promoter's email email(id). */
+    protected HttpResponse<String> deliver(long id, String custId, Object months) {
+        Map<String, Object> data = new HashMap<>();
+        data.put("promoter.cust_id", custId);
+        data.put("promoter.email", email(id));
+        data.put("amount", months);
+        return post(delivery("free-months.json", id, data));
+    }
+
+    /** Asserts status and outcome; returns the answer's detail. */
+    protected static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
+        JsonNode body = json(response);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
+        return body.get("detail").asText();
+    }
+
+    protected static List<LoggedRequest> updates(long id) {
+        return PADDLE.server().findAll(patchRequestedFor(urlPathEqualTo("/subscriptions/" + subscriptionId(id))));
+    }
+
+    protected static List<LoggedRequest> allUpdates() {
+        return PADDLE.server().findAll(patchRequestedFor(anyUrl()));
+    }
+
+    /** Every request the stand-in received since the test began, in order, as method and path. */
+    protected static List<String> paddleCalls() {
+        return PADDLE.server().findAll(anyRequestedFor(anyUrl())).stream()
+                .map(r -> r.getMethod() + " " + r.getUrl().split("\\?")[0]).toList();
+    }
+
+    protected static JsonNode body(LoggedRequest request) {
+        try {
+            return JSON.readTree(request.getBodyAsString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The headers every Paddle request carries: the key as a bearer token, the API version, JSON. */
+    protected static void assertPaddleHeaders(LoggedRequest request) {
+        assertThat(request.getHeader("Authorization")).isEqualTo("Bearer " + PADDLE_KEY);
+        assertThat(request.getHeader("Paddle-Version")).isEqualTo("1");
+        assertThat(request.getHeader("Accept")).isEqualTo("application/json");
+    }
+
+    /** The billing_grants row's state, or null when there is none. */
+    protected String grantState(long fulfilmentId) {
+        return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ?",
+                rs -> rs.next() ? rs.getString(1) : null, fulfilmentId);
+    }
+
+    protected Instant grantTarget(long fulfilmentId) {
+        return jdbc.queryForObject("SELECT target_at FROM billing_grants WHERE fulfilment_id = ?",
+                java.sql.Timestamp.class, fulfilmentId).toInstant();
+    }
+}

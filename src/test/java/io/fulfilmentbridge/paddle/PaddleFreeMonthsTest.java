@@ -1,0 +1,482 @@
+package io.fulfilmentbridge.paddle;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.patch;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static io.fulfilmentbridge.paddle.PaddleStandIn.customer;
+import static io.fulfilmentbridge.paddle.PaddleStandIn.entity;
+import static io.fulfilmentbridge.paddle.PaddleStandIn.subscription;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Free months in Paddle Billing (contract 12), end to end against the Paddle stand-in. */
+class PaddleFreeMonthsTest extends PaddleBridgeSupport {
+
+    private static final Instant CREATED = Instant.parse("2024-04-12T10:18:47.635628Z");
+
+    /** A date Paddle gives with microseconds, some days ahead. */
+    private static Instant inDays(int days) {
+        return Instant.now().plus(Duration.ofDays(days)).truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static ObjectNode activeSubscription(long id, Instant nextBilledAt, Map<String, String> customData) {
+        return subscription(subscriptionId(id), customerId(id), "active", CREATED, nextBilledAt, customData);
+    }
+
+    /** The customer (by id and by email) with this one subscription, which takes updates. */
+    private static void stubGrantable(long id, ObjectNode subscription) {
+        PADDLE.stubCustomer(customer(customerId(id), email(id), null));
+        PADDLE.stubCustomersWithEmail(email(id), customer(customerId(id), email(id), null));
+        PADDLE.stubSubscriptions(customerId(id), subscription);
+        PADDLE.stubSubscription(subscription);
+        PADDLE.stubUpdate(subscription);
+    }
+
+    /** The one update body the contract describes: the date, no billing, the marker merged into custom_data. */
+    private static ObjectNode expectedUpdate(Instant target, Map<String, String> customData) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("next_billed_at", target.truncatedTo(ChronoUnit.SECONDS).toString());
+        body.put("proration_billing_mode", "do_not_bill");
+        if (customData != null) {
+            body.set("custom_data", JSON.valueToTree(customData));
+        }
+        return body;
+    }
+
+    private static Map<String, String> marked(long id, Map<String, String> kept) {
+        java.util.LinkedHashMap<String, String> customData = new java.util.LinkedHashMap<>(kept);
+        customData.put("firstpromoter_grant", "fulfilment-" + id);
+        return customData;
+    }
+
+    /** Exactly one update reached Paddle, the one the contract describes, and the fulfilment is granted. */
+    private void assertMovedOnce(long id, ObjectNode expectedBody) {
+        assertThat(allUpdates()).hasSize(1);
+        LoggedRequest update = updates(id).get(0);
+        assertPaddleHeaders(update);
+        assertThat(update.getHeader("Content-Type")).startsWith("application/json");
+        // Paddle Billing documents no idempotency key: none is sent.
+        assertThat(update.getAllHeaderKeys()).noneMatch(h -> h.toLowerCase().contains("idempotency"));
+        assertThat(body(update)).isEqualTo(expectedBody);
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+    }
+
+    private void assertParkedWithoutGrant(long id) {
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+        assertThat(allUpdates()).isEmpty();
+    }
+
+    // The customer
+
+    @Test
+    void byPaddleCustomerIdMovesTheNextBillingTwoMonthsWithoutBillingAndKeepsCustomData() {
+        long id = nextId();
+        Instant nextBilledAt = inDays(20);
+        stubGrantable(id, activeSubscription(id, nextBilledAt, Map.of("plan_seats", "5")));
+
+        String detail = assertAnswer(deliver(id, customerId(id), 2), 200, "granted");
+
+        Instant target = plusMonths(nextBilledAt.truncatedTo(ChronoUnit.SECONDS), 2);
+        assertThat(detail).contains(subscriptionId(id), target.toString());
+        assertMovedOnce(id, expectedUpdate(target, marked(id, Map.of("plan_seats", "5"))));
+        assertThat(grantTarget(id)).isEqualTo(target);
+        assertThat(paddleCalls()).containsExactly("GET /customers/" + customerId(id), "GET /subscriptions",
+                "PATCH /subscriptions/" + subscriptionId(id));
+        List<LoggedRequest> reads = PADDLE.server().findAll(com.github.tomakehurst.wiremock.client.WireMock
+                .getRequestedFor(com.github.tomakehurst.wiremock.client.WireMock.anyUrl()));
+        assertThat(reads).allSatisfy(PaddleBridgeSupport::assertPaddleHeaders);
+        LoggedRequest list = reads.get(1);
+        assertThat(list.queryParameter("customer_id").firstValue()).isEqualTo(customerId(id));
+        assertThat(list.queryParameter("status").firstValue()).isEqualTo("active,trialing,past_due");
+    }
+
+    @Test
+    void byTheAppsIdInCustomDataAmongTheCustomersWithThePromotersEmail() {
+        long id = nextId();
+        String appUser = "app-user-" + id;
+        ObjectNode subscription = activeSubscription(id, inDays(20), null);
+        PADDLE.stubCustomersWithEmail(email(id), customer("ctm_other" + id, email(id), Map.of("app_user_id", "someone-else")),
+                customer(customerId(id), email(id), Map.of("app_user_id", appUser)));
+        PADDLE.stubSubscriptions(customerId(id), subscription);
+        PADDLE.stubUpdate(subscription);
+
+        assertAnswer(deliver(id, appUser, 1), 200, "granted");
+
+        assertThat(updates(id)).hasSize(1);
+        assertThat(paddleCalls()).containsExactly("GET /customers", "GET /subscriptions", "PATCH /subscriptions/" + subscriptionId(id));
+        assertThat(PADDLE.server().getAllServeEvents().stream().map(e -> e.getRequest())
+                .filter(r -> r.getUrl().startsWith("/customers")).findFirst().orElseThrow()
+                .queryParameter("email").firstValue()).isEqualTo(email(id));
+    }
+
+    @Test
+    void byThePromotersEmailWithoutACustId() {
+        long id = nextId();
+        stubGrantable(id, activeSubscription(id, inDays(20), null));
+
+        assertAnswer(deliver(id, null, 1), 200, "granted");
+
+        assertThat(updates(id)).hasSize(1);
+        assertThat(paddleCalls()).containsExactly("GET /customers", "GET /subscriptions", "PATCH /subscriptions/" + subscriptionId(id));
+    }
+
+    @Test
+    void noCustomerWithTheEmailIsParked() {
+        long id = nextId();
+        PADDLE.stubCustomersWithEmail(email(id));
+
+        assertThat(assertAnswer(deliver(id, "app-user-" + id, 1), 202, "parked"))
+                .isEqualTo("no Paddle customer with the promoter's email");
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void severalCustomersWithTheEmailAreParked() {
+        long id = nextId();
+        PADDLE.stubCustomersWithEmail(email(id), customer("ctm_a" + id, email(id), null), customer("ctm_b" + id, email(id), null));
+
+        assertThat(assertAnswer(deliver(id, null, 1), 202, "parked")).isEqualTo("several Paddle customers have the promoter's email");
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void severalCustomersWithTheAppsIdAreParked() {
+        long id = nextId();
+        PADDLE.stubCustomersWithEmail(email(id), customer("ctm_a" + id, email(id), Map.of("app_user_id", "u" + id)),
+                customer("ctm_b" + id, email(id), Map.of("app_user_id", "u" + id)));
+
+        assertThat(assertAnswer(deliver(id, "u" + id, 1), 202, "parked")).contains("several Paddle customers", "u" + id);
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void anUnknownPaddleCustomerIdIsParked() {
+        long id = nextId();
+        PADDLE.stubError("GET", "/customers/" + customerId(id), 404, "not_found", "Entity " + customerId(id) + " not found");
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).isEqualTo("no Paddle customer " + customerId(id));
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void anAppsIdWithoutAPromoterEmailIsParkedAsPaddleCannotFilterByCustomData() {
+        long id = nextId();
+        java.util.HashMap<String, Object> data = new java.util.HashMap<>();
+        data.put("promoter.cust_id", "app-user-" + id);
+        data.put("promoter.email", null);
+
+        String detail = assertAnswer(post(delivery("free-months.json", id, data)), 202, "parked");
+
+        assertThat(detail).contains("not a Paddle customer id", "custom_data");
+        assertThat(paddleCalls()).isEmpty();
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void anArchivedPaddleCustomerIsParked() {
+        long id = nextId();
+        ObjectNode archived = customer(customerId(id), email(id), null);
+        archived.put("status", "archived");
+        PADDLE.stubCustomer(archived);
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked"))
+                .isEqualTo("Paddle customer " + customerId(id) + " is archived");
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void aCustIdShapedLikeAPathIsLookedUpAsTheAppsIdNeverSentAsAPath() {
+        long id = nextId();
+        PADDLE.stubCustomersWithEmail(email(id));
+
+        assertAnswer(deliver(id, "ctm_x/../../subscriptions", 1), 202, "parked");
+
+        assertThat(paddleCalls()).containsExactly("GET /customers");
+        assertParkedWithoutGrant(id);
+    }
+
+    // The subscription and the target
+
+    @Test
+    void aTrialingSubscriptionsTrialIsExtendedByTheSameRequestWithoutCustomData() {
+        long id = nextId();
+        Instant trialEnds = inDays(10);
+        stubGrantable(id, subscription(subscriptionId(id), customerId(id), "trialing", CREATED, trialEnds, Map.of("k", "v")));
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 3), 200, "granted")).contains("trial");
+
+        // Paddle updates only items and next_billed_at on a trialing subscription.
+        assertMovedOnce(id, expectedUpdate(plusMonths(trialEnds.truncatedTo(ChronoUnit.SECONDS), 3), null));
+    }
+
+    @Test
+    void grantsStackOnTheDateAnEarlierGrantSet() {
+        long first = nextId();
+        Instant nextBilledAt = inDays(20);
+        stubGrantable(first, activeSubscription(first, nextBilledAt, null));
+        assertAnswer(deliver(first, customerId(first), 1), 200, "granted");
+        Instant firstTarget = plusMonths(nextBilledAt.truncatedTo(ChronoUnit.SECONDS), 1);
+
+        // The same customer, its subscription now billing at the first grant's target.
+        long second = nextId();
+        PADDLE.stubSubscriptions(customerId(first), activeSubscription(first, firstTarget, marked(first, Map.of())));
+        assertAnswer(deliver(second, customerId(first), 2), 200, "granted");
+
+        assertThat(updates(first)).hasSize(2);
+        assertThat(body(updates(first).get(1))).isEqualTo(expectedUpdate(plusMonths(firstTarget, 2),
+                Map.of("firstpromoter_grant", "fulfilment-" + second)));
+    }
+
+    @Test
+    void clampsANextBillingOnThe31stToTheNextMonthsLastDay() {
+        long id = nextId();
+        ZonedDateTime end = ZonedDateTime.now(ZoneOffset.UTC).plusDays(2).withHour(7).withMinute(30).withSecond(0).withNano(0);
+        while (end.getDayOfMonth() != 31 || YearMonth.from(end).plusMonths(1).lengthOfMonth() == 31) {
+            end = end.plusDays(1);
+        }
+        stubGrantable(id, activeSubscription(id, end.toInstant(), null));
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        Instant expected = YearMonth.from(end).plusMonths(1).atEndOfMonth().atTime(7, 30).toInstant(ZoneOffset.UTC);
+        assertMovedOnce(id, expectedUpdate(expected, marked(id, Map.of())));
+    }
+
+    @Test
+    void grantsTheNewestGrantableSubscription() {
+        long id = nextId();
+        ObjectNode older = subscription("sub_old" + id, customerId(id), "active", CREATED, inDays(5), null);
+        ObjectNode newer = subscription(subscriptionId(id), customerId(id), "active", CREATED.plusSeconds(100), inDays(15), null);
+        PADDLE.stubCustomer(customer(customerId(id), email(id), null));
+        PADDLE.stubSubscriptions(customerId(id), older, newer);
+        PADDLE.stubUpdate(newer);
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertThat(allUpdates()).hasSize(1);
+        assertThat(updates(id)).hasSize(1);
+    }
+
+    @Test
+    void readsEveryPageOfSubscriptionsToFindTheNewest() {
+        long id = nextId();
+        ObjectNode first = subscription("sub_p1" + id, customerId(id), "active", CREATED, inDays(5), null);
+        ObjectNode newest = subscription(subscriptionId(id), customerId(id), "active", CREATED.plusSeconds(500), inDays(25), null);
+        PADDLE.stubCustomer(customer(customerId(id), email(id), null));
+        String firstPage = PaddleStandIn.list("/subscriptions", List.of(first)).replace("\"has_more\":false", "\"has_more\":true");
+        PADDLE.server().stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(urlPathEqualTo("/subscriptions"))
+                .withQueryParam("customer_id", com.github.tomakehurst.wiremock.client.WireMock.equalTo(customerId(id)))
+                .withQueryParam("after", com.github.tomakehurst.wiremock.client.WireMock.absent())
+                .willReturn(okJson(firstPage)));
+        PADDLE.server().stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(urlPathEqualTo("/subscriptions"))
+                .withQueryParam("customer_id", com.github.tomakehurst.wiremock.client.WireMock.equalTo(customerId(id)))
+                .withQueryParam("after", com.github.tomakehurst.wiremock.client.WireMock.equalTo("sub_p1" + id))
+                .willReturn(okJson(PaddleStandIn.list("/subscriptions", List.of(newest)))));
+        PADDLE.stubUpdate(newest);
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertThat(paddleCalls()).containsExactly("GET /customers/" + customerId(id), "GET /subscriptions", "GET /subscriptions",
+                "PATCH /subscriptions/" + subscriptionId(id));
+        assertThat(allUpdates()).hasSize(1);
+    }
+
+    @Test
+    void noGrantableSubscriptionIsParked() {
+        long id = nextId();
+        PADDLE.stubCustomer(customer(customerId(id), email(id), null));
+        PADDLE.stubSubscriptions(customerId(id));
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked"))
+                .isEqualTo("no active subscription for Paddle customer " + customerId(id));
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void aPastDueSubscriptionIsParkedAsPaddleChangesNone() {
+        long id = nextId();
+        stubGrantable(id, subscription(subscriptionId(id), customerId(id), "past_due", CREATED, inDays(3), null));
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 202, "parked")).contains("past_due", subscriptionId(id));
+
+        assertParkedWithoutGrant(id);
+    }
+
+    @Test
+    void withinThirtyMinutesOfTheNextBillingItAnswers503AndSendsNothing() {
+        long id = nextId();
+        stubGrantable(id, activeSubscription(id, Instant.now().plus(Duration.ofMinutes(10)), null));
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 503, "retry")).contains("30 minutes");
+
+        assertThat(allUpdates()).isEmpty();
+        assertThat(grantState(id)).isNull();
+    }
+
+    // Lost answers, transient errors and refusals
+
+    @Test
+    void aGrantWhoseAnswerWasLostIsSettledByItsMarkerWithoutASecondUpdate() {
+        long id = nextId();
+        Instant nextBilledAt = inDays(20);
+        Instant target = plusMonths(nextBilledAt.truncatedTo(ChronoUnit.SECONDS), 2);
+        ObjectNode before = activeSubscription(id, nextBilledAt, null);
+        stubGrantable(id, before);
+        // Paddle applies the update, but answers after the bridge's read timeout (2 s).
+        ObjectNode after = activeSubscription(id, target, marked(id, Map.of()));
+        PADDLE.server().stubFor(patch(urlPathEqualTo("/subscriptions/" + subscriptionId(id)))
+                .willReturn(okJson(entity(after)).withFixedDelay(3500)));
+        PADDLE.stubSubscription(after);
+
+        long started = System.nanoTime();
+        assertAnswer(deliver(id, customerId(id), 2), 503, "retry");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(grantState(id)).isEqualTo("SENT");
+        assertThat(state(id)).isNotEqualTo("GRANTED");
+
+        assertAnswer(deliver(id, customerId(id), 2), 200, "granted");
+
+        assertMovedOnce(id, expectedUpdate(target, marked(id, Map.of())));
+        assertThat(paddleCalls()).endsWith("GET /subscriptions/" + subscriptionId(id));
+    }
+
+    @Test
+    void aLostTrialExtensionIsSettledByTheDateEqualToItsTarget() {
+        long id = nextId();
+        Instant trialEnds = inDays(10);
+        Instant target = plusMonths(trialEnds.truncatedTo(ChronoUnit.SECONDS), 1);
+        stubGrantable(id, subscription(subscriptionId(id), customerId(id), "trialing", CREATED, trialEnds, null));
+        PADDLE.server().stubFor(patch(urlPathEqualTo("/subscriptions/" + subscriptionId(id)))
+                .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+        PADDLE.stubSubscription(subscription(subscriptionId(id), customerId(id), "trialing", CREATED, target, null));
+
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertThat(allUpdates()).hasSize(1);
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+    }
+
+    @Test
+    void a503FromPaddleIsAnswered503AndTheNextDeliveryGrantsOnceTheSameRequest() {
+        long id = nextId();
+        Instant nextBilledAt = inDays(20);
+        ObjectNode subscription = activeSubscription(id, nextBilledAt, Map.of("a", "b"));
+        stubGrantable(id, subscription);
+        String path = "/subscriptions/" + subscriptionId(id);
+        PADDLE.server().stubFor(patch(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs(STARTED)
+                .willReturn(PaddleStandIn.error(503, "api_error", "internal_error", "Service unavailable"))
+                .willSetStateTo("up"));
+        PADDLE.server().stubFor(patch(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs("up")
+                .willReturn(okJson(entity(subscription))));
+
+        assertThat(assertAnswer(deliver(id, customerId(id), 1), 503, "retry")).contains("Paddle");
+        assertThat(grantState(id)).isEqualTo("SENT");
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        // Read back first: next_billed_at still its base and no marker, so the same request again.
+        List<LoggedRequest> sent = updates(id);
+        assertThat(sent).hasSize(2);
+        ObjectNode expected = expectedUpdate(plusMonths(nextBilledAt.truncatedTo(ChronoUnit.SECONDS), 1), marked(id, Map.of("a", "b")));
+        assertThat(body(sent.get(0))).isEqualTo(expected);
+        assertThat(body(sent.get(1))).isEqualTo(expected);
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+    }
+
+    @Test
+    void aLostGrantWhoseSubscriptionSomeoneElseMovedIsParkedWithWhatWasSeen() {
+        long id = nextId();
+        Instant nextBilledAt = inDays(20);
+        stubGrantable(id, activeSubscription(id, nextBilledAt, null));
+        PADDLE.server().stubFor(patch(urlPathEqualTo("/subscriptions/" + subscriptionId(id)))
+                .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+        Instant moved = inDays(50).truncatedTo(ChronoUnit.SECONDS);
+        PADDLE.stubSubscription(activeSubscription(id, moved, Map.of("other", "x")));
+
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        String detail = assertAnswer(deliver(id, customerId(id), 1), 202, "parked");
+
+        assertThat(detail).contains("someone else changed it", moved.toString(), "fulfilment-" + id);
+        assertThat(allUpdates()).hasSize(1);
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+    }
+
+    @Test
+    void aRefusalIsParkedWithPaddlesMessage() {
+        long id = nextId();
+        stubGrantable(id, activeSubscription(id, inDays(20), null));
+        PADDLE.stubError("PATCH", "/subscriptions/" + subscriptionId(id), 400, "subscription_locked_pending_changes",
+                "subscription is locked as it has pending changes");
+
+        String detail = assertAnswer(deliver(id, customerId(id), 1), 202, "parked");
+
+        assertThat(detail).contains("Paddle refused", "subscription is locked as it has pending changes");
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+        assertThat(allUpdates()).hasSize(1);
+    }
+
+    @Test
+    void twentyConcurrentDeliveriesGrantOnce() throws Exception {
+        long id = nextId();
+        stubGrantable(id, activeSubscription(id, inDays(20), null));
+        String body = delivery("free-months.json", id, Map.of("promoter.cust_id", customerId(id)));
+
+        List<Integer> statuses = postAtOnce(body, 20, HttpResponse::statusCode);
+
+        assertThat(statuses).allMatch(s -> s == 200 || s == 503).contains(200);
+        assertThat(allUpdates()).hasSize(1);
+        assertThat(state(id)).isEqualTo("GRANTED");
+    }
+
+    @Test
+    void theDemoCustomerTakesFreeMonthsByItsPaddleIdAndByTheAppsId() {
+        PaddleStandIn.demo(PADDLE);
+
+        long byId = nextId();
+        assertAnswer(post(delivery("free-months.json", byId, Map.of("promoter.cust_id", "ctm_01hv6y1jedq4p1n0yqn5ba3ky4"))),
+                200, "granted");
+        long byAppId = nextId();
+        assertAnswer(post(delivery("free-months.json", byAppId,
+                Map.of("promoter.cust_id", "demo-user", "promoter.email", "demo@example.org"))), 200, "granted");
+
+        assertThat(allUpdates()).hasSize(2);
+    }
+
+    @Test
+    void aRepeatedDeliveryIsAnsweredFromTheRecord() {
+        long id = nextId();
+        stubGrantable(id, activeSubscription(id, inDays(20), null));
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertThat(allUpdates()).hasSize(1);
+    }
+}

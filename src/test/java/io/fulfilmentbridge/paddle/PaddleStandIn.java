@@ -1,0 +1,228 @@
+package io.fulfilmentbridge.paddle;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.patch;
+import static com.github.tomakehurst.wiremock.client.WireMock.request;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A local stand-in for the part of Paddle Billing's API the bridge calls, on WireMock, shaped as the API
+ * reference gives it (developer.paddle.com/api-reference): entities under "data" with a "meta" holding
+ * request_id (and pagination for lists), errors as {"error": {type, code, detail, documentation_url}}.
+ * The tests stub customers and subscriptions on it and read back the exact requests it received.
+ */
+public class PaddleStandIn {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final WireMockServer server;
+
+    public PaddleStandIn(int port) {
+        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1"));
+        server.start();
+    }
+
+    public WireMockServer server() {
+        return server;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.port();
+    }
+
+    public void reset() {
+        server.resetAll();
+    }
+
+    public void stop() {
+        server.stop();
+    }
+
+    /** A customer entity (GET /customers/{id}, list customers). */
+    public static ObjectNode customer(String id, String email, Map<String, String> customData) {
+        ObjectNode customer = JSON.createObjectNode();
+        customer.put("id", id);
+        customer.putNull("name");
+        customer.put("email", email);
+        customer.put("marketing_consent", false);
+        customer.put("status", "active");
+        if (customData == null) {
+            customer.putNull("custom_data");
+        } else {
+            customer.set("custom_data", JSON.valueToTree(customData));
+        }
+        customer.put("locale", "en");
+        customer.put("created_at", "2024-04-11T15:57:24.813Z");
+        customer.put("updated_at", "2024-04-11T15:59:56.658719Z");
+        customer.putNull("import_meta");
+        return customer;
+    }
+
+    /**
+     * A subscription entity (GET /subscriptions/{id}, list subscriptions, the answer to PATCH), billing
+     * monthly, its current period ending when it next bills.
+     */
+    public static ObjectNode subscription(String id, String customerId, String status, Instant createdAt,
+                                          Instant nextBilledAt, Map<String, String> customData) {
+        ObjectNode subscription = JSON.createObjectNode();
+        subscription.put("id", id);
+        subscription.put("status", status);
+        subscription.put("customer_id", customerId);
+        subscription.put("address_id", "add_01hv8gq3318ktkfengj2r75gfx");
+        subscription.putNull("business_id");
+        subscription.put("currency_code", "USD");
+        subscription.put("created_at", createdAt.toString());
+        subscription.put("updated_at", createdAt.toString());
+        subscription.put("started_at", createdAt.toString());
+        subscription.put("first_billed_at", createdAt.toString());
+        subscription.put("next_billed_at", nextBilledAt == null ? null : nextBilledAt.toString());
+        subscription.putNull("paused_at");
+        subscription.putNull("canceled_at");
+        subscription.putNull("discount");
+        subscription.put("collection_mode", "automatic");
+        subscription.putNull("billing_details");
+        ObjectNode period = subscription.putObject("current_billing_period");
+        if (nextBilledAt != null) {
+            period.put("starts_at", nextBilledAt.minus(Duration.ofDays(30)).toString());
+            period.put("ends_at", nextBilledAt.toString());
+        }
+        ObjectNode cycle = subscription.putObject("billing_cycle");
+        cycle.put("frequency", 1);
+        cycle.put("interval", "month");
+        subscription.putNull("scheduled_change");
+        ArrayNode items = subscription.putArray("items");
+        ObjectNode item = items.addObject();
+        item.put("status", "active");
+        item.put("quantity", 1);
+        item.put("recurring", true);
+        item.putObject("price").put("id", "pri_01gsz8x8sawmvhz1pv30nge1ke");
+        if (customData == null) {
+            subscription.putNull("custom_data");
+        } else {
+            subscription.set("custom_data", JSON.valueToTree(customData));
+        }
+        subscription.putNull("import_meta");
+        return subscription;
+    }
+
+    /** One entity's answer: {"data": ..., "meta": {"request_id": ...}}. */
+    public static String entity(ObjectNode data) {
+        ObjectNode answer = JSON.createObjectNode();
+        answer.set("data", data);
+        answer.putObject("meta").put("request_id", UUID.randomUUID().toString());
+        return write(answer);
+    }
+
+    /** A list's answer, all on one page. */
+    public static String list(String path, List<ObjectNode> data) {
+        ObjectNode answer = JSON.createObjectNode();
+        answer.putArray("data").addAll(data);
+        ObjectNode meta = answer.putObject("meta");
+        meta.put("request_id", UUID.randomUUID().toString());
+        ObjectNode pagination = meta.putObject("pagination");
+        pagination.put("per_page", 200);
+        pagination.put("next", "https://api.paddle.com" + path + "?after="
+                + (data.isEmpty() ? "" : data.get(data.size() - 1).get("id").asText()));
+        pagination.put("has_more", false);
+        pagination.put("estimated_total", data.size());
+        return write(answer);
+    }
+
+    /** Paddle's error object, with its status. */
+    public static ResponseDefinitionBuilder error(int status, String type, String code, String detail) {
+        ObjectNode answer = JSON.createObjectNode();
+        ObjectNode error = answer.putObject("error");
+        error.put("type", type);
+        error.put("code", code);
+        error.put("detail", detail);
+        error.put("documentation_url", "https://developer.paddle.com/errors/shared/" + code);
+        answer.putObject("meta").put("request_id", UUID.randomUUID().toString());
+        return aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(write(answer));
+    }
+
+    /** GET /customers/{id}. */
+    public void stubCustomer(ObjectNode customer) {
+        server.stubFor(get(urlPathEqualTo("/customers/" + customer.get("id").asText())).willReturn(okJson(entity(customer))));
+    }
+
+    /** GET /customers?email=...: the customers with exactly this email. */
+    public void stubCustomersWithEmail(String email, ObjectNode... customers) {
+        server.stubFor(get(urlPathEqualTo("/customers")).withQueryParam("email", equalTo(email))
+                .willReturn(okJson(list("/customers", List.of(customers)))));
+    }
+
+    /** GET /subscriptions?customer_id=...&status=active,trialing,past_due. */
+    public void stubSubscriptions(String customerId, ObjectNode... subscriptions) {
+        server.stubFor(get(urlPathEqualTo("/subscriptions")).withQueryParam("customer_id", equalTo(customerId))
+                .withQueryParam("status", equalTo("active,trialing,past_due"))
+                .willReturn(okJson(list("/subscriptions", List.of(subscriptions)))));
+    }
+
+    /** GET /subscriptions/{id}. */
+    public void stubSubscription(ObjectNode subscription) {
+        server.stubFor(get(urlPathEqualTo("/subscriptions/" + subscription.get("id").asText()))
+                .willReturn(okJson(entity(subscription))));
+    }
+
+    /** PATCH /subscriptions/{id}, answered with the subscription as given. */
+    public void stubUpdate(ObjectNode answer) {
+        server.stubFor(patch(urlPathEqualTo("/subscriptions/" + answer.get("id").asText())).willReturn(okJson(entity(answer))));
+    }
+
+    public void stubError(String method, String path, int status, String code, String detail) {
+        server.stubFor(request(method, urlPathEqualTo(path))
+                .willReturn(error(status, status >= 500 ? "api_error" : "request_error", code, detail)));
+    }
+
+    /** A customer found by id with one active subscription that takes the grant. */
+    public void stubGrantable(String customerId, String subscriptionId, String email, Instant nextBilledAt) {
+        stubCustomer(customer(customerId, email, null));
+        stubCustomersWithEmail(email, customer(customerId, email, null));
+        ObjectNode subscription = subscription(subscriptionId, customerId, "active",
+                Instant.parse("2024-04-12T10:18:47.635628Z"), nextBilledAt, Map.of());
+        stubSubscriptions(customerId, subscription);
+        stubSubscription(subscription);
+        stubUpdate(subscription);
+    }
+
+    /**
+     * For the local demo: one grantable customer, ctm_01hv6y1jedq4p1n0yqn5ba3ky4 (email
+     * demo@example.org, custom_data app_user_id demo-user), its subscription billing in 20 days.
+     */
+    public static void demo(PaddleStandIn paddle) {
+        String customerId = "ctm_01hv6y1jedq4p1n0yqn5ba3ky4";
+        ObjectNode customer = customer(customerId, "demo@example.org", Map.of("app_user_id", "demo-user"));
+        paddle.stubCustomer(customer);
+        paddle.stubCustomersWithEmail("demo@example.org", customer);
+        ObjectNode subscription = subscription("sub_01hv8y5ehszzq0yv20ttx3166y", customerId, "active",
+                Instant.parse("2024-04-12T10:18:47.635628Z"), Instant.now().plus(Duration.ofDays(20)), Map.of());
+        paddle.stubSubscriptions(customerId, subscription);
+        paddle.stubSubscription(subscription);
+        paddle.stubUpdate(subscription);
+    }
+
+    private static String write(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
