@@ -35,6 +35,10 @@ public record RecurlySettings(
     public RecurlySettings {
         apiKey = apiKey == null ? "" : apiKey;
         notBlank(apiBase, "bridge.recurly.api-base");
+        if (!apiBase.matches("https?://.+")) {
+            throw new IllegalArgumentException("bridge.recurly.api-base must be an http(s) URL, was " + apiBase);
+        }
+        apiBase = apiBase.replaceAll("/+$", "");
         markerField = markerField == null ? "" : markerField.trim();
         // Recurly's rule for custom field names.
         if (!markerField.isEmpty() && !markerField.matches("[A-Za-z0-9_-]{1,50}")) {

@@ -24,6 +24,7 @@ class SettingsSecretsMaskedTest {
             "bridge.webhook.secret", SECRET + "-1," + SECRET + "-2",
             "bridge.stripe.api-key", SECRET,
             "bridge.paddle.api-key", SECRET,
+            "bridge.recurly.api-key", SECRET,
             "bridge.firstpromoter.v1-api-key", SECRET,
             "bridge.firstpromoter.api-key", SECRET,
             "bridge.broker.password", SECRET,
@@ -51,6 +52,10 @@ class SettingsSecretsMaskedTest {
         assertThat(new io.fulfilmentbridge.paddle.PaddleSettings(SECRET, "https://api.paddle.com/", "app_user_id",
                 java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5)))
                 .hasToString("PaddleSettings[apiKey=[set], apiBase=https://api.paddle.com, customerCustomDataKey=app_user_id, "
+                        + "connectTimeout=PT2S, readTimeout=PT5S]");
+        assertThat(new io.fulfilmentbridge.recurly.RecurlySettings(SECRET, "https://v3.recurly.com/", "firstpromoter_grant",
+                java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5)))
+                .hasToString("RecurlySettings[apiKey=[set], apiBase=https://v3.recurly.com, markerField=firstpromoter_grant, "
                         + "connectTimeout=PT2S, readTimeout=PT5S]");
         assertThat(new OperatorSettings("operator", SECRET)).hasToString("OperatorSettings[username=operator, password=[set]]");
         assertThat(new OperatorSettings("operator", "")).hasToString("OperatorSettings[username=operator, password=[empty]]");
