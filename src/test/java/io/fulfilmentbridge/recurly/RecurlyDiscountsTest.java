@@ -156,7 +156,7 @@ class RecurlyDiscountsTest extends RecurlyBridgeSupport {
     @Test
     void theDemoStandInHasTheSampleDeliverysAccount() {
         // The stand-in the local demo runs: the sample delivery's cust_id is its account's code.
-        RecurlyStandIn demo = RecurlyStandIn.demo(0, "demo-key");
+        RecurlyStandIn demo = RecurlyStandIn.demo(0);
         try {
             HttpResponse<String> account = send(java.net.http.HttpRequest.newBuilder(
                             java.net.URI.create(demo.baseUrl() + "/accounts/code-cus_Pq7Xb2LrT0aZ1c"))

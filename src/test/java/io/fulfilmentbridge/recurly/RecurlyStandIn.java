@@ -33,7 +33,7 @@ import java.util.List;
  * credit line items created and listed. Like Recurly it answers 406 to a request without the
  * version's Accept header, 401 to one without the key as Basic auth user, and 404 with Recurly's error
  * body to anything not stubbed. The tests stub accounts and subscriptions and read back the exact
- * requests it received; the demo stubs one grantable customer ({@link #demo}).
+ * requests it received; the demo stubs one grantable customer ({@link #demo(RecurlyStandIn)}).
  */
 public class RecurlyStandIn {
 
@@ -50,15 +50,25 @@ public class RecurlyStandIn {
         reset();
     }
 
-    /**
-     * The local demo's Recurly: the sample delivery's cust_id is the account's code, with one active
-     * monthly subscription whose next bill is in a day, accepting free months and credits.
-     */
-    public static RecurlyStandIn demo(int port, String apiKey) {
-        RecurlyStandIn recurly = new RecurlyStandIn(port, apiKey);
-        recurly.stubGrantableAccount("demoaccount1", "cus_Pq7Xb2LrT0aZ1c", "jane@example.org", "demosubscrip",
-                Instant.now().plus(Duration.ofDays(1)));
+    /** The key the local demo gives the bridge (bridge.recurly.api-key) and its stand-in. */
+    public static final String DEMO_KEY = "recurly-demo-key";
+
+    /** The local demo's Recurly on this port, expecting {@link #DEMO_KEY}, with {@link #demo(RecurlyStandIn)}'s account. */
+    public static RecurlyStandIn demo(int port) {
+        RecurlyStandIn recurly = new RecurlyStandIn(port, DEMO_KEY);
+        demo(recurly);
         return recurly;
+    }
+
+    /**
+     * For the local demo: one grantable account, demoaccount1, whose code is the sample delivery's
+     * cust_id (cus_Pq7Xb2LrT0aZ1c, the app's id) and whose email is its promoter's (jane@example.org),
+     * with one active monthly USD subscription, demosubscrip, next billed in 20 days, accepting free
+     * months and credits.
+     */
+    public static void demo(RecurlyStandIn recurly) {
+        recurly.stubGrantableAccount("demoaccount1", "cus_Pq7Xb2LrT0aZ1c", "jane@example.org", "demosubscrip",
+                Instant.now().plus(Duration.ofDays(20)));
     }
 
     public WireMockServer server() {
