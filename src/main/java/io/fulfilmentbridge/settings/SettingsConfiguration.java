@@ -8,6 +8,7 @@ import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.payout.BrokerSettings;
 import io.fulfilmentbridge.paddle.PaddleSettings;
 import io.fulfilmentbridge.payout.CashSettings;
+import io.fulfilmentbridge.recurly.RecurlySettings;
 import io.fulfilmentbridge.stripe.StripeSettings;
 import io.fulfilmentbridge.webhook.WebhookSettings;
 import java.util.List;
@@ -21,12 +22,12 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({FulfilmentSettings.class, WebhookSettings.class, StripeSettings.class,
         CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class, OperatorSettings.class, BillingSettings.class,
-        PaddleSettings.class, ChargebeeSettings.class})
+        ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class})
 public class SettingsConfiguration {
 
     /** Every settings record, for the tests that check them all. */
     public static final List<Class<? extends Record>> RECORDS = List.of(FulfilmentSettings.class, WebhookSettings.class,
             StripeSettings.class, CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class,
             OperatorSettings.class, BillingSettings.class,
-            PaddleSettings.class, ChargebeeSettings.class);
+            ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class);
 }

@@ -25,6 +25,7 @@ class SettingsSecretsMaskedTest {
             "bridge.stripe.api-key", SECRET,
             "bridge.chargebee.api-key", SECRET,
             "bridge.paddle.api-key", SECRET,
+            "bridge.recurly.api-key", SECRET,
             "bridge.firstpromoter.v1-api-key", SECRET,
             "bridge.firstpromoter.api-key", SECRET,
             "bridge.broker.password", SECRET,
@@ -52,6 +53,10 @@ class SettingsSecretsMaskedTest {
         assertThat(new io.fulfilmentbridge.paddle.PaddleSettings(SECRET, "https://api.paddle.com/", "app_user_id",
                 java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5)))
                 .hasToString("PaddleSettings[apiKey=[set], apiBase=https://api.paddle.com, customerCustomDataKey=app_user_id, "
+                        + "connectTimeout=PT2S, readTimeout=PT5S]");
+        assertThat(new io.fulfilmentbridge.recurly.RecurlySettings(SECRET, "https://v3.recurly.com/", "firstpromoter_grant",
+                java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5)))
+                .hasToString("RecurlySettings[apiKey=[set], apiBase=https://v3.recurly.com, markerField=firstpromoter_grant, "
                         + "connectTimeout=PT2S, readTimeout=PT5S]");
         assertThat(new OperatorSettings("operator", SECRET)).hasToString("OperatorSettings[username=operator, password=[set]]");
         assertThat(new OperatorSettings("operator", "")).hasToString("OperatorSettings[username=operator, password=[empty]]");

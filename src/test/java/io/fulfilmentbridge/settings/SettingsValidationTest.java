@@ -87,6 +87,9 @@ class SettingsValidationTest {
             bridge.paddle.api-base=api.paddle.com      | bridge.paddle.api-base must be an http(s) URL
             bridge.paddle.customer-custom-data-key=    | bridge.paddle.customer-custom-data-key must not be empty
             bridge.paddle.read-timeout=0s              | bridge.paddle.read-timeout must be more than 0
+            bridge.recurly.api-base=v3.recurly.com     | bridge.recurly.api-base must be an http(s) URL
+            bridge.recurly.marker-field=first promoter | bridge.recurly.marker-field must be a Recurly custom field name
+            bridge.recurly.read-timeout=0s             | bridge.recurly.read-timeout must be more than 0
             """)
     void aWrongValueFailsTheStartNamingIt(String property, String message) {
         bridge.withPropertyValues(property).run(context -> {

@@ -1,0 +1,291 @@
+package io.fulfilmentbridge.recurly;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fulfilmentbridge.billing.BillingGrant;
+import io.fulfilmentbridge.billing.BillingSystem;
+import io.fulfilmentbridge.billing.CustomerGrants;
+import io.fulfilmentbridge.billing.GrantResult;
+import io.fulfilmentbridge.billing.GrantSteps;
+import io.fulfilmentbridge.fulfilment.Claim;
+import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.RetryLater;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
+import java.util.Currency;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.stereotype.Component;
+
+/**
+ * The billing port's Recurly adapter (API v2021-02-25, contract 12): free months by moving the
+ * subscription's next bill date, which Recurly documents as postponing without proration (in a
+ * trial it moves the trial's end); mon_discount as a pending credit on the account, taken off the
+ * next invoice. Recurly documents no idempotency key for this version, so a write whose answer was
+ * lost is settled only by reading Recurly: its marker, or the next bill date at its target; the same
+ * date-setting request is sent again only while the date is still the one read before it.
+ */
+@Component("billing")
+@ConditionalOnProperty(name = "bridge.billing.system", havingValue = "recurly")
+public class RecurlyBilling implements BillingSystem, GrantSteps {
+
+    /** The system's name in billing_grants and the customer locks. */
+    static final String SYSTEM = "recurly";
+    /** Recurly's own ids: 12 or 13 lowercase letters and digits (e28zov4fw0v2). */
+    private static final Pattern RECURLY_ID = Pattern.compile("[a-z0-9]{12,13}");
+    // Recurly's clock and ours may differ: credits are read from a little before the grant was stored.
+    private static final Duration CLOCK_SLACK = Duration.ofHours(1);
+    /** How long after a request whose answer was lost it may still be under way at Recurly (well past any timeout). */
+    static final Duration IN_FLIGHT = Duration.ofMinutes(1);
+    static final String DISCOUNT_PER_PARKED = "percentage discounts are not applied in Recurly by the bridge: a Recurly "
+            + "coupon redemption (API v2021-02-25) takes no idempotency key and carries no marker, so one whose answer "
+            + "was lost could not be told from a redemption the team made; redeem the coupon on the Recurly account by hand";
+
+    private final RecurlyCalls recurly;
+    private final CustomerGrants grants;
+    private final String markerField;
+
+    public RecurlyBilling(RecurlyCalls recurly, CustomerGrants grants, RecurlySettings settings) {
+        this.recurly = recurly;
+        this.grants = grants;
+        this.markerField = settings.markerField();
+    }
+
+    @Override
+    public GrantResult grantFreeMonths(Fulfilment f, Claim claim, Deadline deadline) throws InterruptedException {
+        if (!recurly.isConfigured()) {
+            return GrantResult.parked("Recurly not configured (bridge.recurly.api-key)");
+        }
+        return grants.grantOnce(SYSTEM, f, claim, deadline, this);
+    }
+
+    @Override
+    public GrantResult grantDiscount(Fulfilment f, Claim claim, Deadline deadline) throws InterruptedException {
+        if (!recurly.isConfigured()) {
+            return GrantResult.parked("Recurly not configured (bridge.recurly.api-key)");
+        }
+        if ("discount_per".equals(f.unit())) {
+            return GrantResult.parked(DISCOUNT_PER_PARKED);
+        }
+        return grants.grantOnce(SYSTEM, f, claim, deadline, this);
+    }
+
+    /**
+     * A cust_id of Recurly's id form is the account's id; else (or if no account has that id) it is
+     * the app's id, the account's code; without a match, the one open account with the promoter's email.
+     */
+    @Override
+    public CustomerFound customer(Fulfilment f, Deadline deadline) {
+        String custId = f.custId() == null ? "" : f.custId().trim();
+        if (!custId.isEmpty()) {
+            if (RECURLY_ID.matcher(custId).matches()) {
+                Optional<JsonNode> byId = recurly.account(custId, deadline);
+                if (byId.isPresent()) {
+                    return open(byId.get(), "Recurly account " + custId);
+                }
+            }
+            Optional<JsonNode> byCode = recurly.account("code-" + custId, deadline);
+            if (byCode.isPresent()) {
+                return open(byCode.get(), "the Recurly account with code " + custId);
+            }
+        }
+        if (f.email() == null || f.email().isBlank()) {
+            return CustomerFound.none("no Recurly account: no account has the cust_id as its id or code, and there is no "
+                    + "promoter email");
+        }
+        List<JsonNode> found = recurly.accountsWithEmail(f.email(), deadline).stream()
+                .filter(RecurlyBilling::isOpen).toList();
+        if (found.size() == 1) {
+            return CustomerFound.found(found.get(0).path("id").asText());
+        }
+        return CustomerFound.none(found.isEmpty()
+                ? "no open Recurly account with the promoter's email"
+                : "several open Recurly accounts have the promoter's email");
+    }
+
+    private static CustomerFound open(JsonNode account, String label) {
+        return isOpen(account) ? CustomerFound.found(account.path("id").asText())
+                : CustomerFound.none(label + " is closed");
+    }
+
+    private static boolean isOpen(JsonNode account) {
+        return "active".equals(account.path("state").asText()) && !account.hasNonNull("deleted_at");
+    }
+
+    @Override
+    public Plan plan(Fulfilment f, String accountId, Deadline deadline) {
+        // Recurly's active state covers subscriptions in a trial and those with a past-due invoice.
+        Optional<JsonNode> newest = recurly.activeSubscriptions(accountId, deadline).stream()
+                .filter(s -> "active".equals(s.path("state").asText()))
+                .max(Comparator.comparing(s -> Optional.ofNullable(instant(s, "created_at")).orElse(Instant.EPOCH)));
+        if (newest.isEmpty()) {
+            return Plan.park("no active subscription for Recurly account " + accountId);
+        }
+        JsonNode subscription = newest.get();
+        String subscriptionId = subscription.path("id").asText();
+        if ("free_months".equals(f.unit())) {
+            return planFreeMonths(f, accountId, subscription, subscriptionId);
+        }
+        String currency = subscription.path("currency").asText("");
+        if (minorUnits(currency) < 0) {
+            return Plan.park("a currency the bridge cannot credit: Recurly subscription " + subscriptionId + " is in '"
+                    + currency + "'");
+        }
+        long cents = f.amount().longValueExact();
+        BillingGrant grant = BillingGrant.toSend(f.key(), SYSTEM, accountId, subscriptionId, BillingGrant.MON_DISCOUNT,
+                0, null, null, cents, currency);
+        return Plan.send(grant, "discount: " + unitAmount(grant).toPlainString() + " " + currency
+                + " credited to Recurly account " + accountId + " for its next invoice");
+    }
+
+    /**
+     * N calendar months (UTC, the day clamped to the month's end) after the latest of now, the next
+     * bill date and the trial's end (contract 4's trial rule), so grants stack and no paid time is lost.
+     */
+    private Plan planFreeMonths(Fulfilment f, String accountId, JsonNode subscription, String subscriptionId) {
+        int months = f.amount().intValueExact();
+        Instant nextBill = instant(subscription, "current_period_ends_at");
+        if (nextBill == null) {
+            return Plan.park("Recurly subscription " + subscriptionId + " has no next bill date (current_period_ends_at)");
+        }
+        Instant target = nextBillDate(Instant.now(), nextBill, instant(subscription, "trial_ends_at"), months);
+        BillingGrant grant = BillingGrant.toSend(f.key(), SYSTEM, accountId, subscriptionId, BillingGrant.FREE_MONTHS,
+                months, nextBill, target, null, null);
+        return Plan.send(grant, months + " free month(s): next bill date of Recurly subscription " + subscriptionId
+                + " moved from " + nextBill + " to " + target);
+    }
+
+    static Instant nextBillDate(Instant now, Instant nextBill, Instant trialEnd, int months) {
+        Instant base = now.truncatedTo(ChronoUnit.SECONDS);
+        if (nextBill != null && nextBill.isAfter(base)) {
+            base = nextBill;
+        }
+        if (trialEnd != null && trialEnd.isAfter(base)) {
+            base = trialEnd;
+        }
+        return base.atZone(ZoneOffset.UTC).plusMonths(months).toInstant();
+    }
+
+    @Override
+    public void send(BillingGrant grant, Deadline deadline) {
+        if (BillingGrant.FREE_MONTHS.equals(grant.kind())) {
+            recurly.moveNextBillDate(grant.subscriptionId(), grant.targetAt(), markerField, grant.marker(), deadline);
+        } else {
+            recurly.credit(grant.customerId(), grant.currency(), unitAmount(grant), creditDescription(grant), markerField,
+                    grant.marker(), deadline);
+        }
+    }
+
+    @Override
+    public Settled settle(BillingGrant grant, Deadline deadline) {
+        return BillingGrant.FREE_MONTHS.equals(grant.kind()) ? settleFreeMonths(grant, deadline) : settleCredit(grant, deadline);
+    }
+
+    /**
+     * The subscription read: its marker, or its next bill date at the target, means the request took
+     * effect; the date still where it was read before the request means it did not, and the same
+     * request (an absolute date) is sent again; any other date is someone else's: parked.
+     */
+    private Settled settleFreeMonths(BillingGrant grant, Deadline deadline) {
+        Optional<JsonNode> read = recurly.subscription(grant.subscriptionId(), deadline);
+        String asked = "the request to move the next bill date of Recurly subscription " + grant.subscriptionId()
+                + " from " + grant.baseAt() + " to " + grant.targetAt() + " got no answer";
+        if (read.isEmpty()) {
+            return Settled.park("free months not granted: " + asked + ", and Recurly no longer has the subscription");
+        }
+        JsonNode subscription = read.get();
+        if (!markerField.isEmpty() && grant.marker().equals(customField(subscription, markerField))) {
+            return Settled.TOOK_EFFECT;
+        }
+        Instant nextBill = instant(subscription, "current_period_ends_at");
+        if (grant.targetAt().equals(nextBill)) {
+            return Settled.TOOK_EFFECT;
+        }
+        String state = subscription.path("state").asText();
+        if (grant.baseAt().equals(nextBill) && "active".equals(state)) {
+            // The same absolute date cannot add months twice, but a first request still under way could
+            // land after a later grant to this subscription and undo it: not before it has surely ended.
+            notUnderWay(grant, "the update of Recurly subscription " + grant.subscriptionId(), "its next bill date");
+            send(grant, deadline);
+            return Settled.SENT_AGAIN;
+        }
+        return Settled.park("free months not granted: " + asked + "; Recurly now shows the subscription " + state
+                + " with next bill date " + nextBill + ", neither the date read before nor the target (someone else "
+                + "changed it, or it renewed), and Recurly has no idempotency key to send it again safely. Check the "
+                + "subscription in Recurly, then replay to grant " + grant.months() + " month(s) from its current date");
+    }
+
+    /** Every credit on the account since the grant was stored is read: one with its description or marker took effect. */
+    private Settled settleCredit(BillingGrant grant, Deadline deadline) {
+        String description = creditDescription(grant);
+        boolean credited = recurly.creditsSince(grant.customerId(), grant.storedAt().minus(CLOCK_SLACK), deadline).stream()
+                .anyMatch(item -> description.equals(item.path("description").asText())
+                        || !markerField.isEmpty() && grant.marker().equals(customField(item, markerField)));
+        if (credited) {
+            return Settled.TOOK_EFFECT;
+        }
+        // Without an idempotency key a second credit is a second discount: not while the first request
+        // could still be under way at Recurly (a delivery waiting on the lock settles right after a timeout).
+        notUnderWay(grant, "the credit to Recurly account " + grant.customerId(), "the account's credits");
+        send(grant, deadline);
+        return Settled.SENT_AGAIN;
+    }
+
+    /** Throws RetryLater (503) while a request whose answer was lost could still be under way at Recurly. */
+    private static void notUnderWay(BillingGrant grant, String request, String readAgain) {
+        Instant settleFrom = grant.keySentAt().plus(IN_FLIGHT);
+        if (Instant.now().isBefore(settleFrom)) {
+            throw new RetryLater(request + " got no answer and may still be under way; it is settled by reading "
+                    + readAgain + " again from " + settleFrom.truncatedTo(ChronoUnit.SECONDS));
+        }
+    }
+
+    /** The credit's invoice line, which also marks it as this grant's (with or without the marker field): only its request writes it. */
+    static String creditDescription(BillingGrant grant) {
+        return "FirstPromoter reward: discount (" + grant.marker() + ")";
+    }
+
+    /** The credit in the currency's units, as Recurly's unit_amount takes it (2500 cents: 25.00). */
+    private static BigDecimal unitAmount(BillingGrant grant) {
+        return BigDecimal.valueOf(grant.creditAmount()).movePointLeft(minorUnits(grant.currency()));
+    }
+
+    /** The currency's decimal places, or -1 when Java does not know it as one with a minor unit. */
+    private static int minorUnits(String currency) {
+        try {
+            return Currency.getInstance(currency.toUpperCase(java.util.Locale.ROOT)).getDefaultFractionDigits();
+        } catch (IllegalArgumentException | NullPointerException unknown) {
+            return -1;
+        }
+    }
+
+    private static String customField(JsonNode resource, String name) {
+        for (JsonNode field : resource.path("custom_fields")) {
+            if (name.equals(field.path("name").asText())) {
+                return field.path("value").asText(null);
+            }
+        }
+        return null;
+    }
+
+    /** A Recurly date-time field, or null when absent or unreadable. */
+    static Instant instant(JsonNode resource, String field) {
+        JsonNode value = resource.path(field);
+        if (!value.isTextual() || value.asText().isBlank()) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(value.asText()).toInstant().truncatedTo(ChronoUnit.SECONDS);
+        } catch (DateTimeParseException unreadable) {
+            return null;
+        }
+    }
+}

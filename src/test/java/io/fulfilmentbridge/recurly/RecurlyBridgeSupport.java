@@ -1,0 +1,142 @@
+package io.fulfilmentbridge.recurly;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.fulfilmentbridge.BridgeTest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+/** The bridge with bridge.billing.system=recurly against the Recurly stand-in, for the Recurly tests. */
+@TestPropertySource(properties = {"bridge.billing.system=recurly", "bridge.recurly.api-key=" + RecurlyBridgeSupport.RECURLY_KEY,
+        "bridge.recurly.read-timeout=3s"})
+abstract class RecurlyBridgeSupport extends BridgeTest {
+
+    static final String RECURLY_KEY = "recurly_private_key_for_tests_only";
+    static final String MARKER_FIELD = "firstpromoter_grant";
+    static final RecurlyStandIn RECURLY = new RecurlyStandIn(0, RECURLY_KEY);
+
+    @DynamicPropertySource
+    static void recurlyStandIn(DynamicPropertyRegistry registry) {
+        registry.add("bridge.recurly.api-base", RECURLY::baseUrl);
+    }
+
+    @BeforeEach
+    void resetRecurly() {
+        RECURLY.reset();
+        warmUp();
+    }
+
+    private static volatile boolean warm;
+
+    /**
+     * The stand-in's first answer in a cold JVM on a loaded machine can take longer than the read
+     * timeout: one request before the first test, so no test meets it.
+     */
+    private static void warmUp() {
+        if (warm) {
+            return;
+        }
+        try {
+            java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(RECURLY.baseUrl() + "/warm-up")).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        RECURLY.server().resetRequests();
+        warm = true;
+    }
+
+    /** Recurly's ids: 12 lowercase letters and digits, one per fulfilment. */
+    static String accountId(long fulfilmentId) {
+        return "acct" + pad(fulfilmentId);
+    }
+
+    static String subscriptionId(long fulfilmentId) {
+        return "subs" + pad(fulfilmentId);
+    }
+
+    /** The app's own id for the customer: the Recurly account's code. */
+    static String appId(long fulfilmentId) {
+        return "app-user-" + fulfilmentId;
+    }
+
+    static String email(long fulfilmentId) {
+        return "promoter-" + fulfilmentId + "@example.org";
+    }
+
+    private static String pad(long id) {
+        String base36 = Long.toString(id, 36);
+        return "0".repeat(Math.max(0, 8 - base36.length())) + base36;
+    }
+
+    protected HttpResponse<String> deliver(long id, Map<String, Object> data) {
+        return post(delivery("free-months.json", id, data));
+    }
+
+    /** Asserts status and outcome; returns the answer's detail. */
+    protected static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
+        JsonNode body = json(response);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
+        return body.get("detail").asText();
+    }
+
+    /** Every request the stand-in received since the test began, in order, as method, path and query. */
+    protected static List<String> recurlyCalls() {
+        return requests().stream().map(r -> r.getMethod() + " " + r.getUrl()).toList();
+    }
+
+    protected static List<LoggedRequest> requests() {
+        List<LoggedRequest> all = new java.util.ArrayList<>(RECURLY.server().findAll(anyRequestedFor(anyUrl())));
+        all.sort(java.util.Comparator.comparing(LoggedRequest::getLoggedDate));
+        return all;
+    }
+
+    protected static List<LoggedRequest> requests(String method, String path) {
+        return requests().stream().filter(r -> r.getMethod().getName().equals(method) && r.getUrl().split("\\?")[0].equals(path))
+                .toList();
+    }
+
+    /** What every request to Recurly carries: the version's Accept header, the key as Basic user, no idempotency key. */
+    protected static void assertRecurlyHeaders(LoggedRequest request) {
+        assertThat(request.getHeader("Accept")).isEqualTo(RecurlyStandIn.ACCEPT);
+        assertThat(request.getHeader("Authorization")).isEqualTo(RECURLY.authorization());
+        // Recurly v2021-02-25 documents no idempotency key: none is sent, rather than one it would ignore.
+        assertThat(request.containsHeader("Idempotency-Key")).isFalse();
+    }
+
+    protected static JsonNode body(LoggedRequest request) {
+        assertThat(request.getHeader("Content-Type")).startsWith("application/json");
+        try {
+            return JSON.readTree(request.getBodyAsString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** As if the grant's request had been sent longer ago than a request can be under way at Recurly. */
+    protected void sentLongAgo(long fulfilmentId) {
+        jdbc.update("UPDATE billing_grants SET key_sent_at = ? WHERE fulfilment_id = ? AND billing_system = 'recurly'",
+                java.sql.Timestamp.from(java.time.Instant.now().minus(RecurlyBilling.IN_FLIGHT).minusSeconds(1)), fulfilmentId);
+    }
+
+    /** The billing_grants row's state, or null when there is none. */
+    protected String grantState(long fulfilmentId) {
+        return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ? AND billing_system = 'recurly'",
+                rs -> rs.next() ? rs.getString(1) : null, fulfilmentId);
+    }
+}
