@@ -1,5 +1,8 @@
 package io.fulfilmentbridge;
 
+import io.fulfilmentbridge.chargebee.ChargebeeStandIn;
+import io.fulfilmentbridge.paddle.PaddleStandIn;
+import io.fulfilmentbridge.recurly.RecurlyStandIn;
 import org.springframework.boot.SpringApplication;
 
 /**
@@ -7,7 +10,8 @@ import org.springframework.boot.SpringApplication;
  * holds the demo customer of src/test/resources/payloads/free-months.json: `mvn spring-boot:test-run`. With
  * `-Dspring-boot.run.arguments=--bridge.firstpromoter.inbound=v2` it applies webhooks v2 events instead, with a
  * stand-in for FirstPromoter's API. Routes are read from routes/, and a route file's routes are reloaded when
- * it is saved.
+ * it is saved. With `-Dspring-boot.run.arguments=--bridge.billing.system=chargebee` (or recurly, or paddle) free
+ * months and discounts go to that billing system's stand-in instead of Stripe's.
  */
 public final class LocalDemo {
 
@@ -16,6 +20,7 @@ public final class LocalDemo {
     static final String DEMO_BROKER_PASSWORD = "demo-payout-worker";
     static final int STRIPE_PORT = 12111;
     static final int FIRSTPROMOTER_PORT = 12112;
+    static final int BILLING_PORT = 12113;
     /** The commission of src/test/resources/payloads/v2-commission-approved.json, and its promoter. */
     static final long DEMO_COMMISSION = 48213;
     static final long DEMO_PROMOTER = 7101;
@@ -43,6 +48,32 @@ public final class LocalDemo {
         System.setProperty("camel.main.routes-reload-directory", "routes");
         System.setProperty("camel.main.routes-reload-pattern", "*.camel.yaml");
         System.setProperty("camel.main.routes-reload-remove-all-routes", "false");
+        // Another billing system (--bridge.billing.system=...): its stand-in knows the demo's customer.
+        String billing = java.util.Arrays.stream(args).filter(a -> a.startsWith("--bridge.billing.system="))
+                .map(a -> a.substring("--bridge.billing.system=".length())).findFirst().orElse("stripe");
+        String freeMonthsSample = "free-months.json";
+        switch (billing) {
+            case "chargebee" -> {
+                ChargebeeStandIn.demo(BILLING_PORT);
+                System.setProperty("bridge.chargebee.site", "demo-test");
+                System.setProperty("bridge.chargebee.api-base", "http://127.0.0.1:" + BILLING_PORT);
+                System.setProperty("bridge.chargebee.api-key", "demo_chargebee_key");
+            }
+            case "recurly" -> {
+                RecurlyStandIn.demo(BILLING_PORT);
+                System.setProperty("bridge.recurly.api-base", "http://127.0.0.1:" + BILLING_PORT);
+                System.setProperty("bridge.recurly.api-key", RecurlyStandIn.DEMO_KEY);
+            }
+            case "paddle" -> {
+                PaddleStandIn.demo(new PaddleStandIn(BILLING_PORT));
+                System.setProperty("bridge.paddle.api-base", "http://127.0.0.1:" + BILLING_PORT);
+                System.setProperty("bridge.paddle.api-key", "pdl_sdbx_apikey_demo");
+                // Paddle's demo customer is a Paddle id (ctm_...), the sample's cust_id is a Stripe one.
+                freeMonthsSample = "free-months-paddle.json";
+            }
+            default -> {
+            }
+        }
         // Webhooks v2 (--bridge.firstpromoter.inbound=v2): FirstPromoter's API is a stand-in too, knowing
         // the sample's commission (20 credits for promoter 7101) and answering mark_fulfilled.
         boolean v2 = java.util.Arrays.asList(args).contains("--bridge.firstpromoter.inbound=v2");
@@ -65,17 +96,17 @@ public final class LocalDemo {
                 webhooks v2 (FirstPromoter's API stand-in on port %d knows commission %d):
                   curl -i -H 'Content-Type: application/json' -H 'Authorization: Bearer %s' --data-binary @src/test/resources/payloads/v2-commission-approved.json 'http://localhost:8080/webhooks/firstpromoter/events'
                 """.formatted(FIRSTPROMOTER_PORT, DEMO_COMMISSION, DEMO_SECRET) : """
-                  curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/free-months.json '%s'
+                  curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/%s '%s'
                   curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/credits.json '%s'
                   curl -i -H 'Content-Type: application/json' --data-binary @src/test/resources/payloads/cash.json '%s'
-                """.formatted(url, url, url);
+                """.formatted(freeMonthsSample, url, url, url);
         System.out.println("""
 
-                fulfilment-bridge demo is up (Stripe stand-in on port %d). From the project folder:
+                fulfilment-bridge demo is up (%s stand-in on port %d). From the project folder:
                 %s
                 The operators' console: %s (user operator, password %s).
                 A payout worker: tcp://127.0.0.1:61616, user payout-worker, password %s; it reads queue payouts
                 and answers on payouts.results.
-                """.formatted(STRIPE_PORT, curls.stripTrailing(), console, DEMO_OPERATOR_PASSWORD, DEMO_BROKER_PASSWORD));
+                """.formatted(billing, "stripe".equals(billing) ? STRIPE_PORT : BILLING_PORT, curls.stripTrailing(), console, DEMO_OPERATOR_PASSWORD, DEMO_BROKER_PASSWORD));
     }
 }

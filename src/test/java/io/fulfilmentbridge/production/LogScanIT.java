@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Scenario 7, after the whole suite: no bridge log line and no answer a bridge gave (deliveries, the
  * console, health and metrics) holds a promoter auth_token or temp_password, the webhook secret, the
- * Stripe key, the operator's password, the broker's password or the FirstPromoter v1 key.
+ * Stripe key, the operator's password, the broker's password, the FirstPromoter v1 key, or the
+ * Chargebee, Recurly and Paddle keys (BillingSystemsIT's bridges).
  */
 @Order(99)
 class LogScanIT extends ProductionSupport {
@@ -45,6 +46,13 @@ class LogScanIT extends ProductionSupport {
         secrets.add(OPERATOR_PASSWORD);
         secrets.add(ProductionEnv.brokerPassword());
         secrets.add(FIRSTPROMOTER_V1_KEY);
+        secrets.add(CHARGEBEE_KEY);
+        secrets.add(RECURLY_KEY);
+        secrets.add(PADDLE_KEY);
+        // Chargebee and Recurly take the key as a Basic user name: a logged header would show it encoded.
+        for (String basicUser : List.of(CHARGEBEE_KEY, RECURLY_KEY)) {
+            secrets.add(java.util.Base64.getEncoder().encodeToString((basicUser + ":").getBytes(StandardCharsets.UTF_8)));
+        }
         List<Path> files;
         try (Stream<Path> logs = Files.list(ProductionEnv.logDir())) {
             files = logs.filter(Files::isRegularFile).sorted().toList();

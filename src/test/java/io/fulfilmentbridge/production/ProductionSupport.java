@@ -60,6 +60,9 @@ abstract class ProductionSupport {
     static final String STRIPE_KEY = "sk_test_it_" + randomHex(12);
     static final String OPERATOR_PASSWORD = "operator-it-" + randomHex(12);
     static final String FIRSTPROMOTER_V1_KEY = "fpv1-it-" + randomHex(12);
+    static final String CHARGEBEE_KEY = "cb_it_key_" + randomHex(12);
+    static final String RECURLY_KEY = "recurly_it_key_" + randomHex(12);
+    static final String PADDLE_KEY = "pdl_sdbx_apikey_it_" + randomHex(12);
     static final StripeStandIn STRIPE = startStripe();
     static final ObjectMapper JSON = new ObjectMapper();
     /** Every promoter auth_token and temp_password a delivery carried, for the log scan. */
