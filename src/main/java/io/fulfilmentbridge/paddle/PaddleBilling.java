@@ -70,7 +70,12 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
         if (!paddle.isConfigured()) {
             return GrantResult.parked("Paddle not configured (bridge.paddle.api-key)");
         }
-        return customerGrants.grantOnce(SYSTEM, f, claim, deadline, this);
+        try {
+            return customerGrants.grantOnce(SYSTEM, f, claim, deadline, this);
+        } finally {
+            // A plan whose grant was never sent (its store failed, the deadline ran out) leaves nothing behind.
+            planned.remove(f.key());
+        }
     }
 
     /**
