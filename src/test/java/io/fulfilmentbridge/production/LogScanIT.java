@@ -89,7 +89,7 @@ class LogScanIT extends ProductionSupport {
         }
         summary(String.format("scenario 7 (log scan): files %d, lines %d, bytes %d, answers %d, secrets looked for %d "
                         + "(promoter auth_token/temp_password, webhook secret, Stripe key, operator password, broker password, "
-                        + "FirstPromoter v1 key), leaks %d",
+                        + "FirstPromoter v1 key, the Chargebee, Recurly and Paddle keys), leaks %d",
                 files.size(), lines, bytes, answers, secrets.size(), leaks.size()));
         assertThat(leaks).isEmpty();
     }
