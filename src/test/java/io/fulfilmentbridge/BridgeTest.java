@@ -1,6 +1,12 @@
 package io.fulfilmentbridge;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -178,6 +184,27 @@ public abstract class BridgeTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Asserts an answer's status and outcome; returns its detail. */
+    protected static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
+        JsonNode body = json(response);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
+        return body.get("detail").asText();
+    }
+
+    /** A form-encoded body (Stripe's, Chargebee's) as its decoded fields, in order; a repeated field fails the test. */
+    protected static Map<String, String> form(LoggedRequest request) {
+        assertThat(request.getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String pair : request.getBodyAsString().split("&")) {
+            String[] kv = pair.split("=", 2);
+            String previous = fields.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
+                    URLDecoder.decode(kv.length > 1 ? kv[1] : "", StandardCharsets.UTF_8));
+            assertThat(previous).as("repeated field " + kv[0]).isNull();
+        }
+        return fields;
     }
 
     protected String state(long fulfilmentId) {

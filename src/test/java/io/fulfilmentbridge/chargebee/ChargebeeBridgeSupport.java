@@ -68,13 +68,6 @@ abstract class ChargebeeBridgeSupport extends BridgeTest {
         return deliver("free-months.json", id, data);
     }
 
-    protected static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
-        JsonNode body = json(response);
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
-        return body.get("detail").asText();
-    }
-
     protected static List<LoggedRequest> posts(String path) {
         return CHARGEBEE.server().findAll(postRequestedFor(urlPathEqualTo(path)));
     }
@@ -93,19 +86,6 @@ abstract class ChargebeeBridgeSupport extends BridgeTest {
     protected static Map<String, String> query(LoggedRequest request) {
         Map<String, String> fields = new LinkedHashMap<>();
         request.getQueryParams().forEach((name, value) -> fields.put(name, value.firstValue()));
-        return fields;
-    }
-
-    /** A form-encoded body as its decoded fields, in order; a repeated field fails the test. */
-    protected static Map<String, String> form(LoggedRequest request) {
-        assertThat(request.getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
-        Map<String, String> fields = new LinkedHashMap<>();
-        for (String pair : request.getBodyAsString().split("&")) {
-            String[] kv = pair.split("=", 2);
-            String previous = fields.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
-                    URLDecoder.decode(kv.length > 1 ? kv[1] : "", StandardCharsets.UTF_8));
-            assertThat(previous).as("repeated field " + kv[0]).isNull();
-        }
         return fields;
     }
 

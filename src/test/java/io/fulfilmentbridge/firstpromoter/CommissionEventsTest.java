@@ -168,7 +168,7 @@ class CommissionEventsTest extends BridgeTest {
         }
     }
 
-    private static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
+    private static String assertEventAnswer(HttpResponse<String> response, int status, String outcome) {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(json(response).get("outcome").asText()).as(response.body()).isEqualTo(outcome);
@@ -202,7 +202,7 @@ class CommissionEventsTest extends BridgeTest {
         return STRIPE.server().findAll(postRequestedFor(urlPathEqualTo(path)));
     }
 
-    private static Map<String, String> form(LoggedRequest request) {
+    private static Map<String, String> formFields(LoggedRequest request) {
         Map<String, String> fields = new HashMap<>();
         for (String pair : request.getBodyAsString().split("&")) {
             String[] kv = pair.split("=", 2);
@@ -237,7 +237,7 @@ class CommissionEventsTest extends BridgeTest {
         long promoterId = nextId();
         stubPromotersCommission(id, unit, 20, promoterId, "app-user-" + promoterId);
 
-        String detail = assertAnswer(postEvent(approval(id, unit, 20)), 200, "granted");
+        String detail = assertEventAnswer(postEvent(approval(id, unit, 20)), 200, "granted");
 
         assertThat(detail).isEqualTo("credited 20 " + unit + " to app-user-" + promoterId);
         assertThat(ledger(id)).extracting(r -> r.get("account") + " " + ((BigDecimal) r.get("amount")).stripTrailingZeros().toPlainString())
@@ -259,7 +259,7 @@ class CommissionEventsTest extends BridgeTest {
                 "promoter@example.com", 99812L, "customer@example.com", "app-user-" + id, REFERRAL_REWARD));
         FIRSTPROMOTER.stubPromoter(promoterId, "promoter@example.com", "promoter-cust-" + promoterId);
 
-        assertThat(assertAnswer(postEvent(approval(id, "credits", 15)), 200, "granted")).isEqualTo("credited 15 credits to app-user-" + id);
+        assertThat(assertEventAnswer(postEvent(approval(id, "credits", 15)), 200, "granted")).isEqualTo("credited 15 credits to app-user-" + id);
 
         assertThat(balance("app-user-" + id, "credits")).isEqualByComparingTo("15");
         assertThat(balance("promoter-cust-" + promoterId, "credits")).isEqualByComparingTo("0");
@@ -273,13 +273,13 @@ class CommissionEventsTest extends BridgeTest {
         stubPromotersCommission(id, "free_months", 2, promoterId, customer);
         STRIPE.stubGrantableCustomer(customer, "sub_v2_" + id);
 
-        assertAnswer(postEvent(approval(id, "free_months", 2)), 200, "granted");
-        assertAnswer(postEvent(approval(id, "free_months", 2)), 200, "granted");
+        assertEventAnswer(postEvent(approval(id, "free_months", 2)), 200, "granted");
+        assertEventAnswer(postEvent(approval(id, "free_months", 2)), 200, "granted");
 
         List<LoggedRequest> updates = stripePosts("/v1/subscriptions/sub_v2_" + id);
         assertThat(updates).hasSize(1);
         assertThat(updates.get(0).getHeader("Idempotency-Key")).isEqualTo("commission-" + id);
-        assertThat(form(updates.get(0))).containsEntry("metadata[firstpromoter_commission_id]", Long.toString(id))
+        assertThat(formFields(updates.get(0))).containsEntry("metadata[firstpromoter_commission_id]", Long.toString(id))
                 .doesNotContainKey("metadata[firstpromoter_fulfilment_id]").containsEntry("proration_behavior", "none")
                 .containsKey("trial_end");
         assertThat(STRIPE.server().findAll(postRequestedFor(anyUrl()))).hasSize(1);
@@ -294,12 +294,12 @@ class CommissionEventsTest extends BridgeTest {
         stubPromotersCommission(id, "mon_discount", 2500, promoterId, customer);
         STRIPE.stubGrantableCustomer(customer, "sub_v2_" + id);
 
-        assertAnswer(postEvent(approval(id, "mon_discount", 2500)), 200, "granted");
+        assertEventAnswer(postEvent(approval(id, "mon_discount", 2500)), 200, "granted");
 
         List<LoggedRequest> credits = stripePosts("/v1/customers/" + customer + "/balance_transactions");
         assertThat(credits).hasSize(1);
         assertThat(credits.get(0).getHeader("Idempotency-Key")).isEqualTo("commission-" + id);
-        assertThat(form(credits.get(0))).containsEntry("amount", "-2500").containsEntry("currency", "usd")
+        assertThat(formFields(credits.get(0))).containsEntry("amount", "-2500").containsEntry("currency", "usd")
                 .containsEntry("metadata[firstpromoter_commission_id]", Long.toString(id));
     }
 
@@ -345,15 +345,15 @@ class CommissionEventsTest extends BridgeTest {
         FIRSTPROMOTER.stubCommissionAnswer(id, FirstPromoterStandIn.error(503, "Service Unavailable", "unavailable"));
         String event = approval(id, "credits", 12);
 
-        String down = assertAnswer(postEvent(event), 503, "retry");
+        String down = assertEventAnswer(postEvent(event), 503, "retry");
 
         assertThat(down).doesNotContain(API_KEY);
         assertThat(ledger(id)).isEmpty();
         assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM commission_events WHERE commission_id = ?", Integer.class, id)).isZero();
 
         stubPromotersCommission(id, "credits", 12, promoterId, null);
-        assertAnswer(postEvent(event), 200, "granted");
-        String again = assertAnswer(postEvent(event), 200, "granted");
+        assertEventAnswer(postEvent(event), 200, "granted");
+        String again = assertEventAnswer(postEvent(event), 200, "granted");
 
         assertThat(again).startsWith("event " + eventIdOf(event) + " was answered before: credited 12 credits");
         // Answered from the log: FirstPromoter's API was not asked again (one read answered 503, one applied it).
@@ -375,7 +375,7 @@ class CommissionEventsTest extends BridgeTest {
         long promoterId = nextId();
         FIRSTPROMOTER.stubCommissionAnswer(id, FirstPromoterStandIn.error(503, "Service Unavailable", "unavailable"));
 
-        assertAnswer(postEvent(approval(id, "credits", 9)), 503, "retry");
+        assertEventAnswer(postEvent(approval(id, "credits", 9)), 503, "retry");
 
         assertThat(v2State(id)).isEqualTo("RECEIVED");
         assertThat(ledger(id)).isEmpty();
@@ -402,7 +402,7 @@ class CommissionEventsTest extends BridgeTest {
                 "promoter@example.com", null, null, null, PROMOTER_REWARD));
         FIRSTPROMOTER.stubPromoterAnswer(promoterId, FirstPromoterStandIn.error(503, "Service Unavailable", "unavailable"));
 
-        assertAnswer(postEvent(approval(id, "credits", 5)), 503, "retry");
+        assertEventAnswer(postEvent(approval(id, "credits", 5)), 503, "retry");
 
         assertThat(ledger(id)).isEmpty();
         // Kept, its lease run out, to be listed as stuck if FirstPromoter never sends it again.
@@ -420,7 +420,7 @@ class CommissionEventsTest extends BridgeTest {
                 VALUES ('v1', ?, 'credits', 20, 1, 'GRANTED', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)""", id);
         stubPromotersCommission(id, "credits", 20, promoterId, null);
 
-        assertAnswer(postEvent(approval(id, "credits", 20)), 200, "granted");
+        assertEventAnswer(postEvent(approval(id, "credits", 20)), 200, "granted");
 
         assertThat(jdbc.queryForList("SELECT source, state FROM fulfilments WHERE fulfilment_id = ? ORDER BY source", id))
                 .containsExactly(Map.of("source", "v1", "state", "GRANTED"), Map.of("source", "v2", "state", "GRANTED"));
@@ -435,10 +435,10 @@ class CommissionEventsTest extends BridgeTest {
         long promoterId = nextId();
         stubPromotersCommission(id, "credits", 40, promoterId, null);
         String account = "fp-promoter:" + promoterId;
-        assertAnswer(postEvent(approval(id, "credits", 40)), 200, "granted");
+        assertEventAnswer(postEvent(approval(id, "credits", 40)), 200, "granted");
 
-        String reversed = assertAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(3600))), 200, "reversed");
-        String again = assertAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(7200))), 200, "reversed");
+        String reversed = assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(3600))), 200, "reversed");
+        String again = assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(7200))), 200, "reversed");
 
         assertThat(reversed).contains("two ledger entries opposite to the grant's");
         assertThat(again).contains("reversed before");
@@ -447,7 +447,7 @@ class CommissionEventsTest extends BridgeTest {
         assertThat(jdbc.queryForObject("SELECT SUM(amount) FROM ledger_entries", BigDecimal.class)).isEqualByComparingTo("0");
         assertThat(v2State(id)).isEqualTo("REVERSED");
         // Approved again after the reversal: listed for an operator, not applied.
-        assertAnswer(postEvent(approval(id, "credits", 40)), 202, "parked");
+        assertEventAnswer(postEvent(approval(id, "credits", 40)), 202, "parked");
         assertThat(ledger(id)).hasSize(4);
     }
 
@@ -457,8 +457,8 @@ class CommissionEventsTest extends BridgeTest {
         long promoterId = nextId();
         stubPromotersCommission(id, "credits", 40, promoterId, null);
 
-        assertThat(assertAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(60))), 200, "reversed")).contains("denial recorded");
-        String late = assertAnswer(postEvent(approval(id, "credits", 40)), 202, "ignored");
+        assertThat(assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(60))), 200, "reversed")).contains("denial recorded");
+        String late = assertEventAnswer(postEvent(approval(id, "credits", 40)), 202, "ignored");
 
         assertThat(late).contains("was denied by FirstPromoter at " + APPROVED_AT.plusSeconds(60));
         assertThat(ledger(id)).isEmpty();
@@ -466,7 +466,7 @@ class CommissionEventsTest extends BridgeTest {
         // Approved again after the denial (a newer event): applied.
         String reApproved = event("v2-docs-commission-approved.json", id, UUID.randomUUID().toString(), "commission.approved", null,
                 "credits", 40, APPROVED_AT.plusSeconds(120));
-        assertAnswer(postEvent(reApproved), 200, "granted");
+        assertEventAnswer(postEvent(reApproved), 200, "granted");
         assertThat(ledger(id)).hasSize(2);
     }
 
@@ -477,10 +477,10 @@ class CommissionEventsTest extends BridgeTest {
         String customer = "cus_v2_" + id;
         stubPromotersCommission(id, "free_months", 1, promoterId, customer);
         STRIPE.stubGrantableCustomer(customer, "sub_v2_" + id);
-        assertAnswer(postEvent(approval(id, "free_months", 1)), 200, "granted");
+        assertEventAnswer(postEvent(approval(id, "free_months", 1)), 200, "granted");
         int stripeCalls = STRIPE.server().getAllServeEvents().size();
 
-        assertThat(assertAnswer(postEvent(withTopLevel(denial(id, APPROVED_AT.plusSeconds(60)), "event_type", "commission.deleted")),
+        assertThat(assertEventAnswer(postEvent(withTopLevel(denial(id, APPROVED_AT.plusSeconds(60)), "event_type", "commission.deleted")),
                 200, "reversed")).contains("Stripe not changed");
 
         assertThat(STRIPE.server().getAllServeEvents()).hasSize(stripeCalls);
@@ -496,11 +496,11 @@ class CommissionEventsTest extends BridgeTest {
         long id = nextId();
         int fulfilments = count("fulfilments");
 
-        assertThat(assertAnswer(postEvent(sample("v2-test-delivery.json")), 202, "ignored")).contains("test delivery");
-        assertThat(assertAnswer(postEvent(sample("v2-docs-promoter-created.json")), 202, "ignored")).contains("not about a commission");
-        assertThat(assertAnswer(postEvent(sample("v2-docs-commission-cash.json")), 202, "ignored")).contains("FirstPromoter pays it");
-        assertThat(assertAnswer(postEvent(approval(id, "airline_miles", 5)), 202, "ignored")).contains("not a reward unit");
-        assertThat(assertAnswer(postEvent(sample("v2-docs-commission-created.json")), 202, "ignored"))
+        assertThat(assertEventAnswer(postEvent(sample("v2-test-delivery.json")), 202, "ignored")).contains("test delivery");
+        assertThat(assertEventAnswer(postEvent(sample("v2-docs-promoter-created.json")), 202, "ignored")).contains("not about a commission");
+        assertThat(assertEventAnswer(postEvent(sample("v2-docs-commission-cash.json")), 202, "ignored")).contains("FirstPromoter pays it");
+        assertThat(assertEventAnswer(postEvent(approval(id, "airline_miles", 5)), 202, "ignored")).contains("not a reward unit");
+        assertThat(assertEventAnswer(postEvent(sample("v2-docs-commission-created.json")), 202, "ignored"))
                 .contains("neither an approval nor a denial");
 
         assertThat(count("fulfilments")).isEqualTo(fulfilments);
@@ -512,7 +512,7 @@ class CommissionEventsTest extends BridgeTest {
     void theLegacyWebhookIsTheOtherKindOnAV2Bridge() {
         int fulfilments = count("fulfilments");
 
-        String detail = assertAnswer(post(delivery("credits.json", nextId(), Map.of())), 202, "ignored");
+        String detail = assertEventAnswer(post(delivery("credits.json", nextId(), Map.of())), 202, "ignored");
 
         assertThat(detail).contains("bridge.firstpromoter.inbound is v2");
         assertThat(count("fulfilments")).isEqualTo(fulfilments);
@@ -520,10 +520,10 @@ class CommissionEventsTest extends BridgeTest {
 
     @Test
     void malformedEventsAreRejectedWithTheirReason() {
-        assertThat(assertAnswer(postEvent(withTopLevel(approval(nextId(), "credits", 5), "event_id", "")), 400, "rejected"))
+        assertThat(assertEventAnswer(postEvent(withTopLevel(approval(nextId(), "credits", 5), "event_id", "")), 400, "rejected"))
                 .contains("event_id is required");
-        assertThat(assertAnswer(postEvent(approval(nextId(), "credits", "lots")), 400, "rejected")).contains("data.amount");
-        assertThat(assertAnswer(postEvent(withTopLevel(approval(nextId(), "credits", 5), "timestamp", "soon")), 400, "rejected"))
+        assertThat(assertEventAnswer(postEvent(approval(nextId(), "credits", "lots")), 400, "rejected")).contains("data.amount");
+        assertThat(assertEventAnswer(postEvent(withTopLevel(approval(nextId(), "credits", 5), "timestamp", "soon")), 400, "rejected"))
                 .contains("timestamp");
     }
 
@@ -572,7 +572,7 @@ class CommissionEventsTest extends BridgeTest {
                 .header("CAMELBEANMETHODNAME", "reverse")
                 .POST(HttpRequest.BodyPublishers.ofString(approval(id, "credits", 7))));
 
-        assertAnswer(response, 200, "granted");
+        assertEventAnswer(response, 200, "granted");
         assertThat(ledger(id)).hasSize(2);
         assertThat(count("ledger_entries")).isPositive();
         assertThat(output.getAll()).doesNotContain(API_KEY).doesNotContain("secret-setup-token");

@@ -65,14 +65,6 @@ abstract class PaddleBridgeSupport extends BridgeTest {
         return post(delivery("free-months.json", id, data));
     }
 
-    /** Asserts status and outcome; returns the answer's detail. */
-    protected static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
-        JsonNode body = json(response);
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
-        return body.get("detail").asText();
-    }
-
     protected static List<LoggedRequest> updates(long id) {
         return PADDLE.server().findAll(patchRequestedFor(urlPathEqualTo("/subscriptions/" + subscriptionId(id))));
     }

@@ -87,14 +87,6 @@ abstract class RecurlyBridgeSupport extends BridgeTest {
         return post(delivery("free-months.json", id, data));
     }
 
-    /** Asserts status and outcome; returns the answer's detail. */
-    protected static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
-        JsonNode body = json(response);
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
-        return body.get("detail").asText();
-    }
-
     /** Every request the stand-in received since the test began, in order, as method, path and query. */
     protected static List<String> recurlyCalls() {
         return requests().stream().map(r -> r.getMethod() + " " + r.getUrl()).toList();

@@ -45,14 +45,6 @@ abstract class StripeBridgeSupport extends BridgeTest {
         return deliver(id, Map.of("promoter.cust_id", custId, "amount", months));
     }
 
-    /** Asserts status and outcome; returns the answer's detail. */
-    protected static String assertAnswer(HttpResponse<String> response, int status, String outcome) {
-        JsonNode body = json(response);
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-        assertThat(body.get("outcome").asText()).isEqualTo(outcome);
-        return body.get("detail").asText();
-    }
-
     protected static List<LoggedRequest> posts(String path) {
         return STRIPE.server().findAll(postRequestedFor(urlPathEqualTo(path)));
     }
@@ -78,19 +70,6 @@ abstract class StripeBridgeSupport extends BridgeTest {
         return STRIPE.server().getAllServeEvents().stream().map(e -> e.getRequest())
                 .filter(r -> URLDecoder.decode(r.getUrl(), StandardCharsets.UTF_8).contains(customerId))
                 .map(LoggedRequest.class::cast).toList();
-    }
-
-    /** A form-encoded body as its decoded fields, in order; a repeated field fails the test. */
-    protected static Map<String, String> form(LoggedRequest request) {
-        assertThat(request.getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
-        Map<String, String> fields = new LinkedHashMap<>();
-        for (String pair : request.getBodyAsString().split("&")) {
-            String[] kv = pair.split("=", 2);
-            String previous = fields.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
-                    URLDecoder.decode(kv.length > 1 ? kv[1] : "", StandardCharsets.UTF_8));
-            assertThat(previous).as("repeated field " + kv[0]).isNull();
-        }
-        return fields;
     }
 
     /** The headers every grant carries: the test key, and the idempotency key derived from the fulfilment id. */

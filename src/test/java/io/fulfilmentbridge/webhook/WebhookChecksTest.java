@@ -35,7 +35,7 @@ class WebhookChecksTest extends BridgeTest {
         assertThat(count("ledger_entries")).isEqualTo(entriesBefore);
     }
 
-    private static void assertAnswer(HttpResponse<String> response, int status, String outcome) {
+    private static void assertJsonAnswer(HttpResponse<String> response, int status, String outcome) {
         assertThat(response.statusCode()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
         JsonNode body = json(response);
@@ -59,80 +59,80 @@ class WebhookChecksTest extends BridgeTest {
         HttpResponse<String> response = send(HttpRequest.newBuilder(webhook("token=" + SECRET))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .method(method, BodyPublishers.ofString(credits())));
-        assertAnswer(response, 405, "method_not_allowed");
+        assertJsonAnswer(response, 405, "method_not_allowed");
         assertThat(json(response).get("fulfilment_id").isNull()).isTrue();
         assertNothingChanged();
     }
 
     @Test
     void methodIsCheckedBeforeTheSecret() {
-        assertAnswer(send(HttpRequest.newBuilder(webhook(null)).GET()), 405, "method_not_allowed");
+        assertJsonAnswer(send(HttpRequest.newBuilder(webhook(null)).GET()), 405, "method_not_allowed");
     }
 
     @Test
     void missingOrWrongSecretIsUnauthorized() {
-        assertAnswer(send(request(null, "application/json", credits())), 401, "unauthorized");
-        assertAnswer(send(request("token=wrong", "application/json", credits())), 401, "unauthorized");
-        assertAnswer(send(request("token=" + SECRET.substring(1), "application/json", credits())), 401, "unauthorized");
-        assertAnswer(send(request(null, "application/json", credits()).header("Authorization", basic("fp", "wrong"))), 401, "unauthorized");
+        assertJsonAnswer(send(request(null, "application/json", credits())), 401, "unauthorized");
+        assertJsonAnswer(send(request("token=wrong", "application/json", credits())), 401, "unauthorized");
+        assertJsonAnswer(send(request("token=" + SECRET.substring(1), "application/json", credits())), 401, "unauthorized");
+        assertJsonAnswer(send(request(null, "application/json", credits()).header("Authorization", basic("fp", "wrong"))), 401, "unauthorized");
         assertNothingChanged();
     }
 
     @Test
     void eitherConfiguredSecretIsAcceptedAsTokenOrBasicPassword() {
-        assertAnswer(send(request("token=" + SECRET, "application/json", credits())), 200, "granted");
-        assertAnswer(send(request("token=" + OTHER_SECRET, "application/json", credits())), 200, "granted");
-        assertAnswer(send(request(null, "application/json", credits()).header("Authorization", basic("firstpromoter", SECRET))), 200, "granted");
-        assertAnswer(send(request(null, "application/json", credits()).header("Authorization", basic("any", OTHER_SECRET))), 200, "granted");
+        assertJsonAnswer(send(request("token=" + SECRET, "application/json", credits())), 200, "granted");
+        assertJsonAnswer(send(request("token=" + OTHER_SECRET, "application/json", credits())), 200, "granted");
+        assertJsonAnswer(send(request(null, "application/json", credits()).header("Authorization", basic("firstpromoter", SECRET))), 200, "granted");
+        assertJsonAnswer(send(request(null, "application/json", credits()).header("Authorization", basic("any", OTHER_SECRET))), 200, "granted");
     }
 
     @Test
     void secretIsCheckedBeforeSizeAndContentType() {
         String big = "x".repeat(200_000);
-        assertAnswer(send(request("token=nope", "text/plain", big)), 401, "unauthorized");
+        assertJsonAnswer(send(request("token=nope", "text/plain", big)), 401, "unauthorized");
         assertNothingChanged();
     }
 
     @Test
     void bodyOver64KibIsTooLargeEvenAtTenMegabytes() {
         String justOver = "{\"pad\":\"" + "x".repeat(65_536) + "\"}";
-        assertAnswer(send(request("token=" + SECRET, "application/json", justOver)), 413, "too_large");
+        assertJsonAnswer(send(request("token=" + SECRET, "application/json", justOver)), 413, "too_large");
         byte[] tenMegabytes = new byte[10 * 1024 * 1024];
         java.util.Arrays.fill(tenMegabytes, (byte) ' ');
         HttpResponse<String> response = send(HttpRequest.newBuilder(webhook("token=" + SECRET))
                 .header("Content-Type", "application/json").POST(BodyPublishers.ofByteArray(tenMegabytes)));
-        assertAnswer(response, 413, "too_large");
+        assertJsonAnswer(response, 413, "too_large");
         assertNothingChanged();
     }
 
     @Test
     void sizeIsCheckedBeforeContentType() {
-        assertAnswer(send(request("token=" + SECRET, "text/plain", "x".repeat(70_000))), 413, "too_large");
+        assertJsonAnswer(send(request("token=" + SECRET, "text/plain", "x".repeat(70_000))), 413, "too_large");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"text/plain", "application/xml", "application/x-www-form-urlencoded", "text/json"})
     void declaredContentTypeMustBeJson(String contentType) {
-        assertAnswer(send(request("token=" + SECRET, contentType, credits())), 415, "unsupported_media_type");
+        assertJsonAnswer(send(request("token=" + SECRET, contentType, credits())), 415, "unsupported_media_type");
         assertNothingChanged();
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.firstpromoter+json"})
     void jsonContentTypesAreAccepted(String contentType) {
-        assertAnswer(send(request("token=" + SECRET, contentType, credits())), 200, "granted");
+        assertJsonAnswer(send(request("token=" + SECRET, contentType, credits())), 200, "granted");
     }
 
     @Test
     void noDeclaredContentTypeIsAccepted() {
-        assertAnswer(send(request("token=" + SECRET, null, credits())), 200, "granted");
+        assertJsonAnswer(send(request("token=" + SECRET, null, credits())), 200, "granted");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"", "not json", "[1,2]", "\"text\"", "{\"event\":", "{} {}", "{\"a\":1,\"a\":2}"})
     void bodyMustBeOneJsonObject(String body) {
         HttpResponse<String> response = send(request("token=" + SECRET, "application/json", body));
-        assertAnswer(response, 400, "rejected");
+        assertJsonAnswer(response, 400, "rejected");
         assertThat(json(response).get("fulfilment_id").isNull()).isTrue();
         assertNothingChanged();
     }
@@ -140,14 +140,14 @@ class WebhookChecksTest extends BridgeTest {
     @Test
     void nestingDeeperThan32IsRejected() {
         String deep = "{\"event\":{\"type\":\"fulfilment_pending\"},\"data\":{\"id\":1,\"x\":" + "[".repeat(40) + "]".repeat(40) + "}}";
-        assertAnswer(send(request("token=" + SECRET, "application/json", deep)), 400, "rejected");
+        assertJsonAnswer(send(request("token=" + SECRET, "application/json", deep)), 400, "rejected");
         assertNothingChanged();
     }
 
     @Test
     void stringsLongerThan4KibAreRejected() {
         String body = delivery("credits.json", nextId(), Map.of("promoter.email", "a".repeat(5000) + "@example.org"));
-        assertAnswer(send(request("token=" + SECRET, "application/json", body)), 400, "rejected");
+        assertJsonAnswer(send(request("token=" + SECRET, "application/json", body)), 400, "rejected");
         assertNothingChanged();
     }
 
@@ -157,15 +157,15 @@ class WebhookChecksTest extends BridgeTest {
         long id = nextId();
         String body = delivery("credits.json", id, Map.of()).replace("\"fulfilment_pending\"", "\"" + type + "\"");
         HttpResponse<String> response = send(request("token=" + SECRET, "application/json", body));
-        assertAnswer(response, 202, "ignored");
+        assertJsonAnswer(response, 202, "ignored");
         assertThat(json(response).get("fulfilment_id").asLong()).isEqualTo(id);
         assertNothingChanged();
     }
 
     @Test
     void eventTypeIsCheckedBeforeRequiredFields() {
-        assertAnswer(send(request("token=" + SECRET, "application/json", "{\"event\":{\"type\":\"other\"}}")), 202, "ignored");
-        assertAnswer(send(request("token=" + SECRET, "application/json", "{\"event\":{\"type\":\"fulfilment_pending\"}}")), 400, "rejected");
+        assertJsonAnswer(send(request("token=" + SECRET, "application/json", "{\"event\":{\"type\":\"other\"}}")), 202, "ignored");
+        assertJsonAnswer(send(request("token=" + SECRET, "application/json", "{\"event\":{\"type\":\"fulfilment_pending\"}}")), 400, "rejected");
     }
 
     @Test
@@ -195,7 +195,7 @@ class WebhookChecksTest extends BridgeTest {
                 .header("camelhttpresponsecode", "500")
                 .header("CAMELJMSDESTINATIONNAME", "payouts")
                 .header("CamelHttpResponseCode", "204"));
-        assertAnswer(response, 200, "granted");
+        assertJsonAnswer(response, 200, "granted");
         assertThat(count("ledger_entries")).isEqualTo(entriesBefore + 2);
         assertThat(state(id)).isEqualTo("GRANTED");
     }
@@ -216,7 +216,7 @@ class WebhookChecksTest extends BridgeTest {
         // Only a guard against a hang: the refusal reads precision and scale, which cost nothing.
         HttpResponse<String> response = assertTimeoutPreemptively(Duration.ofSeconds(5),
                 () -> send(request("token=" + SECRET, "application/json", creditsWithAmount(id, amount))));
-        assertAnswer(response, 400, "rejected");
+        assertJsonAnswer(response, 400, "rejected");
         assertThat(json(response).get("fulfilment_id").asLong()).isEqualTo(id);
         assertThat(json(response).get("detail").asText())
                 .isEqualTo("data.amount must have at most 64 significant digits and, written as d.ddd x 10^e, an exponent e from -64 to 64");
@@ -230,7 +230,7 @@ class WebhookChecksTest extends BridgeTest {
     void amountsWithin64DigitsAndExponent64AreReadAndParkedByTheirBounds(String amount) {
         long id = nextId();
         HttpResponse<String> response = send(request("token=" + SECRET, "application/json", creditsWithAmount(id, amount)));
-        assertAnswer(response, 202, "parked");
+        assertJsonAnswer(response, 202, "parked");
         assertThat(json(response).get("detail").asText()).startsWith("amount out of bounds: credits");
         assertThat(state(id)).isEqualTo("PARKED");
         assertThat(count("ledger_entries")).isEqualTo(entriesBefore);
@@ -242,7 +242,7 @@ class WebhookChecksTest extends BridgeTest {
         long id = nextId();
         HttpResponse<String> response = send(request("token=" + SECRET, "application/json",
                 delivery(sample, id, Map.of("promoter.id", 9, "promoter.cust_id", "fp-promoter:7"))));
-        assertAnswer(response, 400, "rejected");
+        assertJsonAnswer(response, 400, "rejected");
         assertThat(json(response).get("detail").asText()).contains("data.promoter.cust_id").contains("fp-promoter:");
         assertThat(state(id)).isNull();
         assertNothingChanged();
@@ -251,7 +251,7 @@ class WebhookChecksTest extends BridgeTest {
     private void assertRejected(Map<String, Object> data, String field) {
         long id = nextId();
         HttpResponse<String> response = send(request("token=" + SECRET, "application/json", delivery("credits.json", id, data)));
-        assertAnswer(response, 400, "rejected");
+        assertJsonAnswer(response, 400, "rejected");
         assertThat(json(response).get("detail").asText()).contains(field);
     }
 
