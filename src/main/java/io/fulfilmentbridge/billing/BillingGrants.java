@@ -5,11 +5,9 @@ import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import io.fulfilmentbridge.fulfilment.Source;
 import java.sql.Timestamp;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Component;
@@ -31,11 +29,12 @@ public class BillingGrants {
             instant(rs.getTimestamp("key_sent_at")), instant(rs.getTimestamp("created_at")));
 
     private final JdbcTemplate jdbc;
-    private final Duration lockLease;
+    private final CustomerLocks locks;
 
     public BillingGrants(JdbcTemplate jdbc, FulfilmentSettings settings) {
         this.jdbc = jdbc;
-        this.lockLease = settings.claimLease();
+        this.locks = new CustomerLocks(jdbc, settings.claimLease(), "billing_customer_locks",
+                List.of("billing_system", "customer_id"));
     }
 
     public Optional<BillingGrant> find(FulfilmentKey key) {
@@ -95,32 +94,12 @@ public class BillingGrants {
     /** Takes the customer's lock, waiting for it within the time left; throws {@link RetryLater} otherwise. */
     void lockCustomer(String system, String customerId, String holder, long deadlineEpochMillis)
             throws InterruptedException {
-        while (true) {
-            Instant now = Instant.now();
-            Timestamp until = Timestamp.from(now.plus(lockLease));
-            try {
-                jdbc.update("INSERT INTO billing_customer_locks (billing_system, customer_id, holder, locked_until) "
-                        + "VALUES (?, ?, ?, ?)", system, customerId, holder, until);
-                return;
-            } catch (DuplicateKeyException held) {
-                int taken = jdbc.update("""
-                        UPDATE billing_customer_locks SET holder = ?, locked_until = ?
-                        WHERE billing_system = ? AND customer_id = ? AND locked_until < ?""",
-                        holder, until, system, customerId, Timestamp.from(now));
-                if (taken == 1) {
-                    return;
-                }
-            }
-            if (System.currentTimeMillis() > deadlineEpochMillis - 300) {
-                throw new RetryLater("another grant to the same " + system + " customer is being applied; retry later");
-            }
-            Thread.sleep(25);
-        }
+        locks.lock(List.of(system, customerId), holder, deadlineEpochMillis,
+                "another grant to the same " + system + " customer is being applied; retry later");
     }
 
     void unlockCustomer(String system, String customerId, String holder) {
-        jdbc.update("DELETE FROM billing_customer_locks WHERE billing_system = ? AND customer_id = ? AND holder = ?",
-                system, customerId, holder);
+        locks.unlock(List.of(system, customerId), holder);
     }
 
     private static Instant instant(Timestamp at) {

@@ -9,7 +9,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
-import org.springframework.dao.DuplicateKeyException;
+import io.fulfilmentbridge.billing.CustomerLocks;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Component;
@@ -55,10 +55,12 @@ public class StripeGrants {
 
     private final JdbcTemplate jdbc;
     private final Duration lockLease;
+    private final CustomerLocks locks;
 
     public StripeGrants(JdbcTemplate jdbc, FulfilmentSettings settings) {
         this.jdbc = jdbc;
         this.lockLease = settings.claimLease();
+        this.locks = new CustomerLocks(jdbc, lockLease, "stripe_customer_locks", List.of("customer_id"));
     }
 
     public Optional<Grant> find(FulfilmentKey key) {
@@ -120,30 +122,11 @@ public class StripeGrants {
 
     /** Takes the customer's lock, waiting for it within the time left; throws {@link RetryLater} otherwise. */
     public void lockCustomer(String customerId, String holder, long deadlineEpochMillis) throws InterruptedException {
-        while (true) {
-            Instant now = Instant.now();
-            Timestamp until = Timestamp.from(now.plus(lockLease));
-            try {
-                jdbc.update("INSERT INTO stripe_customer_locks (customer_id, holder, locked_until) VALUES (?, ?, ?)",
-                        customerId, holder, until);
-                return;
-            } catch (DuplicateKeyException held) {
-                int taken = jdbc.update("""
-                        UPDATE stripe_customer_locks SET holder = ?, locked_until = ?
-                        WHERE customer_id = ? AND locked_until < ?""",
-                        holder, until, customerId, Timestamp.from(now));
-                if (taken == 1) {
-                    return;
-                }
-            }
-            if (System.currentTimeMillis() > deadlineEpochMillis - 300) {
-                throw new RetryLater("another grant to the same Stripe customer is being applied; retry later");
-            }
-            Thread.sleep(25);
-        }
+        locks.lock(List.of(customerId), holder, deadlineEpochMillis,
+                "another grant to the same Stripe customer is being applied; retry later");
     }
 
     public void unlockCustomer(String customerId, String holder) {
-        jdbc.update("DELETE FROM stripe_customer_locks WHERE customer_id = ? AND holder = ?", customerId, holder);
+        locks.unlock(List.of(customerId), holder);
     }
 }
