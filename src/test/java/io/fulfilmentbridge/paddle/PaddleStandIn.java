@@ -9,11 +9,13 @@ import static com.github.tomakehurst.wiremock.client.WireMock.request;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import io.fulfilmentbridge.HeldWrites;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -33,10 +35,62 @@ public class PaddleStandIn {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final WireMockServer server;
+    private final HeldWrites live = new HeldWrites("paddle-live");
 
     public PaddleStandIn(int port) {
-        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1"));
+        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1").extensions(live));
         server.start();
+    }
+
+    /** The subscriptions that change when updated, and how updates to them are held. */
+    public HeldWrites live() {
+        return live;
+    }
+
+    /**
+     * One subscription kept as Paddle keeps it: GET and the customer's list answer it as it is now, and
+     * an update sets its next_billed_at and custom_data when it is applied (after any hold). Every
+     * next_billed_at it had, in order, is added to history.
+     */
+    public ObjectNode liveSubscription(ObjectNode subscription, List<Instant> history) {
+        String id = subscription.get("id").asText();
+        String customerId = subscription.get("customer_id").asText();
+        stubGrantableCustomer(customerId, subscription);
+        history.add(Instant.parse(subscription.get("next_billed_at").asText()));
+        live.onRead("/subscriptions/" + id, () -> {
+            synchronized (subscription) {
+                return entity(subscription.deepCopy());
+            }
+        });
+        live.onRead("/subscriptions", () -> {
+            synchronized (subscription) {
+                return list("/subscriptions", List.of(subscription.deepCopy()));
+            }
+        });
+        live.onWrite("PATCH", "/subscriptions/" + id, request -> {
+            try {
+                JsonNode update = JSON.readTree(request.getBodyAsString());
+                synchronized (subscription) {
+                    subscription.put("next_billed_at", update.get("next_billed_at").asText());
+                    if (update.has("custom_data")) {
+                        subscription.set("custom_data", update.get("custom_data"));
+                    }
+                    history.add(Instant.parse(update.get("next_billed_at").asText()));
+                    return entity(subscription.deepCopy());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        return subscription;
+    }
+
+    private void stubGrantableCustomer(String customerId, ObjectNode subscription) {
+        String email = "live-" + customerId + "@example.org";
+        stubCustomer(customer(customerId, email, null));
+        stubSubscriptions(customerId, subscription);
+        stubSubscription(subscription);
+        stubUpdate(subscription);
     }
 
     public WireMockServer server() {
@@ -49,6 +103,7 @@ public class PaddleStandIn {
 
     public void reset() {
         server.resetAll();
+        live.clear();
     }
 
     public void stop() {
