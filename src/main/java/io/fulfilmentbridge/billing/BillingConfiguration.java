@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.billing;
 
+import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.context.annotation.Bean;
@@ -20,5 +21,10 @@ class BillingConfiguration {
                         + "': no billing system of that name; this version has stripe, chargebee, recurly and paddle");
             }
         };
+    }
+
+    @Bean
+    SmartInitializingSingleton mayLandForChecked(BillingSettings billing, FulfilmentSettings fulfilment) {
+        return () -> BillingSettings.requireMayLandFor(billing.mayLandFor(), fulfilment.answerWithin());
     }
 }

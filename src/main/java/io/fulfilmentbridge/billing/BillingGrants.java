@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.billing;
 
+import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.fulfilment.RetryLater;
@@ -15,7 +16,8 @@ import org.springframework.stereotype.Component;
 /**
  * What the bridge stores about its grants in the billing systems other than Stripe (billing_grants),
  * and the per-customer lock that applies grants to one customer one at a time across instances. Each
- * call is its own short statement: no connection is held while the billing system is called.
+ * call is its own short statement: no connection is held while the billing system is called. Its
+ * times are the database's, which every instance shares (docs/promises.md, "One clock").
  */
 @Component
 public class BillingGrants {
@@ -29,11 +31,13 @@ public class BillingGrants {
             instant(rs.getTimestamp("key_sent_at")), instant(rs.getTimestamp("created_at")));
 
     private final JdbcTemplate jdbc;
+    private final DatabaseClock clock;
     private final CustomerLocks locks;
 
-    public BillingGrants(JdbcTemplate jdbc, FulfilmentSettings settings) {
+    public BillingGrants(JdbcTemplate jdbc, DatabaseClock clock, FulfilmentSettings settings) {
         this.jdbc = jdbc;
-        this.locks = new CustomerLocks(jdbc, settings.claimLease(), "billing_customer_locks",
+        this.clock = clock;
+        this.locks = new CustomerLocks(jdbc, clock, settings.claimLease(), "billing_customer_locks",
                 List.of("billing_system", "customer_id"));
     }
 
@@ -49,7 +53,7 @@ public class BillingGrants {
 
     /** Stores the grant as SENT under its first key, before it is sent; returns it as stored. */
     BillingGrant recordSent(BillingGrant grant) {
-        Instant now = Instant.now();
+        Instant now = clock.now();
         Timestamp at = Timestamp.from(now);
         jdbc.update("""
                 INSERT INTO billing_grants (source, fulfilment_id, billing_system, customer_id, subscription_id, kind, months,
@@ -68,7 +72,7 @@ public class BillingGrants {
      * target (null for a credit), before it is sent; returns the grant as now stored.
      */
     public BillingGrant recordNextKey(BillingGrant grant, Instant baseAt, Instant targetAt) {
-        Instant now = Instant.now();
+        Instant now = clock.now();
         int generation = grant.keyGeneration() + 1;
         jdbc.update("UPDATE billing_grants SET key_generation = ?, key_sent_at = ?, base_at = ?, target_at = ?, "
                         + "updated_at = ? WHERE source = ? AND fulfilment_id = ? AND state = 'SENT'",
@@ -82,7 +86,7 @@ public class BillingGrants {
     /** Marks the grant applied; the caller's transaction marks its fulfilment granted with it. */
     void markApplied(FulfilmentKey key) {
         jdbc.update("UPDATE billing_grants SET state = 'APPLIED', updated_at = ? WHERE source = ? AND fulfilment_id = ?",
-                Timestamp.from(Instant.now()), key.source().ledgerSource(), key.id());
+                Timestamp.from(clock.now()), key.source().ledgerSource(), key.id());
     }
 
     /** A grant the system refused never took effect: forgotten, so the fulfilment can be evaluated afresh. */

@@ -16,9 +16,11 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Contract 12's order for every billing system but Stripe: the customer, its lock, its grants whose
- * answer was lost settled first, then this grant stored and sent once. The grant is marked applied in
- * the transaction that marks its fulfilment granted.
+ * The order for every billing system but Stripe: the customer, its lock, its fence (nothing is sent
+ * while a request whose answer was lost may still land: docs/promises.md, "The fence"), its grants
+ * whose answer was lost settled first, then this grant stored and sent once. Every request that writes
+ * a grant goes through {@link #send} to be recorded. The grant is marked applied in the transaction
+ * that marks its fulfilment granted.
  */
 @Component
 public class CustomerGrants {
@@ -26,11 +28,14 @@ public class CustomerGrants {
     private static final Logger LOG = LoggerFactory.getLogger(CustomerGrants.class);
 
     private final BillingGrants grants;
+    private final BillingSends sends;
     private final FulfilmentRecords records;
     private final TransactionTemplate transaction;
 
-    public CustomerGrants(BillingGrants grants, FulfilmentRecords records, TransactionTemplate transaction) {
+    public CustomerGrants(BillingGrants grants, BillingSends sends, FulfilmentRecords records,
+                          TransactionTemplate transaction) {
         this.grants = grants;
+        this.sends = sends;
         this.records = records;
         this.transaction = transaction;
     }
@@ -60,6 +65,8 @@ public class CustomerGrants {
 
     private GrantResult grantLocked(String system, Fulfilment f, Claim claim, String customerId, Deadline deadline,
                                     GrantSteps steps) {
+        // Before any read that decides what to send: a lost request landing after it would undo it.
+        sends.requireNotFenced(system, customerId);
         for (BillingGrant unsettled : grants.unsettled(system, customerId)) {
             boolean mine = unsettled.key().equals(f.key());
             String parked = settle(unsettled, mine ? claim : null, deadline, steps);
@@ -87,6 +94,14 @@ public class CustomerGrants {
         }
         markGranted(claim);
         return GrantResult.applied(plan.detail());
+    }
+
+    /**
+     * Sends one request that writes this grant (a first send or a re-send, from the adapter's send or
+     * settle), recorded with its time and whether its answer came back.
+     */
+    public void send(BillingGrant grant, Runnable request) {
+        sends.send(grant.system(), grant.customerId(), grant.key(), request);
     }
 
     /**

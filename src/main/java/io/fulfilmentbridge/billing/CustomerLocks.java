@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.billing;
 
+import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -13,18 +14,22 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * Grants to one customer applied one at a time, across bridge instances: a row per locked customer
  * with its holder and a lease, taken over once the lease has run out. One per lock table: Stripe's
  * (keyed by customer) and the other billing systems' (keyed by system and customer). Table and column
- * names come from code, never from input; the values are bound.
+ * names come from code, never from input; the values are bound. The lease is on the database's clock,
+ * which every instance shares (docs/promises.md, "One clock"): two instances whose own clocks differ
+ * still agree when it has run out.
  */
 public final class CustomerLocks {
 
     private final JdbcTemplate jdbc;
+    private final DatabaseClock clock;
     private final Duration lease;
     private final String insert;
     private final String takeOver;
     private final String release;
 
-    public CustomerLocks(JdbcTemplate jdbc, Duration lease, String table, List<String> keyColumns) {
+    public CustomerLocks(JdbcTemplate jdbc, DatabaseClock clock, Duration lease, String table, List<String> keyColumns) {
         this.jdbc = jdbc;
+        this.clock = clock;
         this.lease = lease;
         String key = String.join(" = ? AND ", keyColumns) + " = ?";
         this.insert = "INSERT INTO " + table + " (" + String.join(", ", keyColumns) + ", holder, locked_until) VALUES ("
@@ -36,7 +41,7 @@ public final class CustomerLocks {
     /** Takes the lock, waiting for it within the time left; throws {@link RetryLater} with busyReason otherwise. */
     public void lock(List<Object> key, String holder, long deadlineEpochMillis, String busyReason) throws InterruptedException {
         while (true) {
-            Instant now = Instant.now();
+            Instant now = clock.now();
             Timestamp until = Timestamp.from(now.plus(lease));
             try {
                 jdbc.update(insert, values(key, holder, until));
@@ -49,6 +54,7 @@ public final class CustomerLocks {
                     return;
                 }
             }
+            // The delivery's own deadline, on this instance's clock: no other instance compares it.
             if (System.currentTimeMillis() > deadlineEpochMillis - 300) {
                 throw new RetryLater(busyReason);
             }

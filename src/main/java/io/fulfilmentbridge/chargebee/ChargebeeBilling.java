@@ -11,6 +11,7 @@ import io.fulfilmentbridge.chargebee.ChargebeeModels.Page;
 import io.fulfilmentbridge.chargebee.ChargebeeModels.PromotionalCredit;
 import io.fulfilmentbridge.chargebee.ChargebeeModels.Subscription;
 import io.fulfilmentbridge.fulfilment.Claim;
+import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.RetryLater;
@@ -50,10 +51,13 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
     private final CustomerGrants customerGrants;
     private final BillingGrants grants;
     private final ChargebeeSettings settings;
+    /** The key's send time is the database's (billing_grants): the window is measured on the same clock. */
+    private final DatabaseClock clock;
 
     public ChargebeeBilling(ChargebeeCalls chargebee, CustomerGrants customerGrants, BillingGrants grants,
-                            ChargebeeSettings settings) {
+                            ChargebeeSettings settings, DatabaseClock clock) {
         this.chargebee = chargebee;
+        this.clock = clock;
         this.customerGrants = customerGrants;
         this.grants = grants;
         this.settings = settings;
@@ -167,13 +171,15 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
 
     @Override
     public void send(BillingGrant grant, Deadline deadline) {
-        if (BillingGrant.FREE_MONTHS.equals(grant.kind())) {
-            chargebee.changeTermEnd(grant.subscriptionId(), grant.targetAt(), grant.idempotencyKey(), deadline);
-        } else {
-            chargebee.addPromotionalCredits(grant.customerId(), grant.creditAmount(), grant.currency(),
-                    "FirstPromoter reward: discount (" + grant.marker() + ")", grant.marker(), grant.idempotencyKey(),
-                    deadline);
-        }
+        customerGrants.send(grant, () -> {
+            if (BillingGrant.FREE_MONTHS.equals(grant.kind())) {
+                chargebee.changeTermEnd(grant.subscriptionId(), grant.targetAt(), grant.idempotencyKey(), deadline);
+            } else {
+                chargebee.addPromotionalCredits(grant.customerId(), grant.creditAmount(), grant.currency(),
+                        "FirstPromoter reward: discount (" + grant.marker() + ")", grant.marker(), grant.idempotencyKey(),
+                        deadline);
+            }
+        });
     }
 
     @Override
@@ -189,7 +195,7 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
      * else is parked with what was seen.
      */
     private Settled settleTermEnd(BillingGrant grant, Deadline deadline) {
-        if (Instant.now().isBefore(grant.keySentAt().plus(settings.idempotencyWindow()))) {
+        if (clock.now().isBefore(grant.keySentAt().plus(settings.idempotencyWindow()))) {
             sendAgain(grant, deadline);
             return Settled.SENT_AGAIN;
         }
@@ -225,7 +231,7 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
             }
             offset = page.nextOffset();
         } while (offset != null);
-        boolean sameKey = Instant.now().isBefore(grant.keySentAt().plus(settings.idempotencyWindow()));
+        boolean sameKey = clock.now().isBefore(grant.keySentAt().plus(settings.idempotencyWindow()));
         sendAgain(sameKey ? grant : grants.recordNextKey(grant, null, null), deadline);
         return Settled.SENT_AGAIN;
     }

@@ -218,7 +218,8 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
             customData = subscription.customData().deepCopy();
             customData.put(MARKER_KEY, grant.marker());
         }
-        paddle.moveNextBilling(grant.subscriptionId(), grant.targetAt(), customData, deadline);
+        ObjectNode sent = customData;
+        customerGrants.send(grant, () -> paddle.moveNextBilling(grant.subscriptionId(), grant.targetAt(), sent, deadline));
     }
 
     /**

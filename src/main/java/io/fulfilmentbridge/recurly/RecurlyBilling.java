@@ -9,7 +9,6 @@ import io.fulfilmentbridge.billing.GrantSteps;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
-import io.fulfilmentbridge.fulfilment.RetryLater;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,8 +42,6 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
     private static final Pattern RECURLY_ID = Pattern.compile("[a-z0-9]{12,13}");
     // Recurly's clock and ours may differ: credits are read from a little before the grant was stored.
     private static final Duration CLOCK_SLACK = Duration.ofHours(1);
-    /** How long after a request whose answer was lost it may still be under way at Recurly (well past any timeout). */
-    static final Duration IN_FLIGHT = Duration.ofMinutes(1);
     static final String DISCOUNT_PER_PARKED = "percentage discounts are not applied in Recurly by the bridge: a Recurly "
             + "coupon redemption (API v2021-02-25) takes no idempotency key and carries no marker, so one whose answer "
             + "was lost could not be told from a redemption the team made; redeem the coupon on the Recurly account by hand";
@@ -176,12 +173,14 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
 
     @Override
     public void send(BillingGrant grant, Deadline deadline) {
-        if (BillingGrant.FREE_MONTHS.equals(grant.kind())) {
-            recurly.moveNextBillDate(grant.subscriptionId(), grant.targetAt(), markerField, grant.marker(), deadline);
-        } else {
-            recurly.credit(grant.customerId(), grant.currency(), unitAmount(grant), creditDescription(grant), markerField,
-                    grant.marker(), deadline);
-        }
+        grants.send(grant, () -> {
+            if (BillingGrant.FREE_MONTHS.equals(grant.kind())) {
+                recurly.moveNextBillDate(grant.subscriptionId(), grant.targetAt(), markerField, grant.marker(), deadline);
+            } else {
+                recurly.credit(grant.customerId(), grant.currency(), unitAmount(grant), creditDescription(grant),
+                        markerField, grant.marker(), deadline);
+            }
+        });
     }
 
     @Override
@@ -211,9 +210,6 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         }
         String state = subscription.path("state").asText();
         if (grant.baseAt().equals(nextBill) && "active".equals(state)) {
-            // The same absolute date cannot add months twice, but a first request still under way could
-            // land after a later grant to this subscription and undo it: not before it has surely ended.
-            notUnderWay(grant, "the update of Recurly subscription " + grant.subscriptionId(), "its next bill date");
             send(grant, deadline);
             return Settled.SENT_AGAIN;
         }
@@ -232,20 +228,8 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         if (credited) {
             return Settled.TOOK_EFFECT;
         }
-        // Without an idempotency key a second credit is a second discount: not while the first request
-        // could still be under way at Recurly (a delivery waiting on the lock settles right after a timeout).
-        notUnderWay(grant, "the credit to Recurly account " + grant.customerId(), "the account's credits");
         send(grant, deadline);
         return Settled.SENT_AGAIN;
-    }
-
-    /** Throws RetryLater (503) while a request whose answer was lost could still be under way at Recurly. */
-    private static void notUnderWay(BillingGrant grant, String request, String readAgain) {
-        Instant settleFrom = grant.keySentAt().plus(IN_FLIGHT);
-        if (Instant.now().isBefore(settleFrom)) {
-            throw new RetryLater(request + " got no answer and may still be under way; it is settled by reading "
-                    + readAgain + " again from " + settleFrom.truncatedTo(ChronoUnit.SECONDS));
-        }
     }
 
     /** The credit's invoice line, which also marks it as this grant's (with or without the marker field): only its request writes it. */

@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.stripe;
 
+import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import io.fulfilmentbridge.fulfilment.Source;
@@ -57,10 +58,10 @@ public class StripeGrants {
     private final Duration lockLease;
     private final CustomerLocks locks;
 
-    public StripeGrants(JdbcTemplate jdbc, FulfilmentSettings settings) {
+    public StripeGrants(JdbcTemplate jdbc, DatabaseClock clock, FulfilmentSettings settings) {
         this.jdbc = jdbc;
         this.lockLease = settings.claimLease();
-        this.locks = new CustomerLocks(jdbc, lockLease, "stripe_customer_locks", List.of("customer_id"));
+        this.locks = new CustomerLocks(jdbc, clock, lockLease, "stripe_customer_locks", List.of("customer_id"));
     }
 
     public Optional<Grant> find(FulfilmentKey key) {

@@ -311,7 +311,7 @@ class SourceFiltersTest {
 
     @Test
     void stripeGrants() {
-        StripeGrants grants = new StripeGrants(jdbc, SETTINGS);
+        StripeGrants grants = new StripeGrants(jdbc, new DatabaseClock(jdbc), SETTINGS);
         recordSent(grants, V1);
         recordSent(grants, V2);
         assertEquals(2, grants.find(V2).orElseThrow().months());

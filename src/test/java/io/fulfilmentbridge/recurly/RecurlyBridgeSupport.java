@@ -120,12 +120,6 @@ abstract class RecurlyBridgeSupport extends BridgeTest {
         }
     }
 
-    /** As if the grant's request had been sent longer ago than a request can be under way at Recurly. */
-    protected void sentLongAgo(long fulfilmentId) {
-        jdbc.update("UPDATE billing_grants SET key_sent_at = ? WHERE fulfilment_id = ? AND billing_system = 'recurly'",
-                java.sql.Timestamp.from(java.time.Instant.now().minus(RecurlyBilling.IN_FLIGHT).minusSeconds(1)), fulfilmentId);
-    }
-
     /** The billing_grants row's state, or null when there is none. */
     protected String grantState(long fulfilmentId) {
         return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ? AND billing_system = 'recurly'",

@@ -118,7 +118,7 @@ class RecurlyDiscountsTest extends RecurlyBridgeSupport {
         // Within a minute of the first send the request may still be under way at Recurly: not sent again.
         assertThat(assertAnswer(deliverDiscount(id, "mon_discount", 1500), 503, "retry")).contains("may still be under way");
         assertThat(requests("POST", path(id))).hasSize(1);
-        sentLongAgo(id);
+        fenceOver();
 
         assertAnswer(deliverDiscount(id, "mon_discount", 1500), 200, "granted");
 

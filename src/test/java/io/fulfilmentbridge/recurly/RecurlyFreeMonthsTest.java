@@ -386,7 +386,7 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
         // Within a minute of the first send it may still be under way at Recurly: not sent again yet.
         assertThat(assertAnswer(deliver(id, appId(id), 1), 503, "retry")).contains("may still be under way");
         assertThat(requests("PUT", path)).hasSize(1);
-        sentLongAgo(id);
+        fenceOver();
         assertAnswer(deliver(id, appId(id), 1), 200, "granted");
 
         List<LoggedRequest> updates = requests("PUT", path);
@@ -433,7 +433,7 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
 
         assertAnswer(deliver(id, appId(id), 1), 503, "retry");
         assertThat(state(id)).isNotEqualTo("GRANTED");
-        sentLongAgo(id);
+        fenceOver();
         assertAnswer(deliver(id, appId(id), 1), 200, "granted");
 
         assertThat(requests("PUT", path)).hasSize(2);
