@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -22,14 +23,18 @@ import java.util.function.Supplier;
  */
 public final class HeldWrites implements ResponseTransformerV2 {
 
-    /** How the next write to a path is treated: held this long, then applied; its answer sent or dropped. */
-    public record Hold(Duration hold, boolean dropAnswer) {
+    /**
+     * How the next write to a path is treated: held this long, then applied, its answer sent or dropped;
+     * or, with failStatus, answered that status without being applied.
+     */
+    public record Hold(Duration hold, boolean dropAnswer, int failStatus) {
     }
 
     private final String name;
     private final Map<String, Supplier<String>> reads = new ConcurrentHashMap<>();
     private final Map<String, Function<Request, String>> writes = new ConcurrentHashMap<>();
     private final Map<String, Queue<Hold>> holds = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> arrived = new ConcurrentHashMap<>();
 
     public HeldWrites(String name) {
         this.name = name;
@@ -47,13 +52,26 @@ public final class HeldWrites implements ResponseTransformerV2 {
 
     /** The next write to (method, path) not yet arrived is held, then applied, and its answer kept or dropped. */
     public void holdNext(String method, String path, Duration hold, boolean dropAnswer) {
-        holds.computeIfAbsent(method + " " + path, k -> new ConcurrentLinkedQueue<>()).add(new Hold(hold, dropAnswer));
+        holds.computeIfAbsent(method + " " + path, k -> new ConcurrentLinkedQueue<>()).add(new Hold(hold, dropAnswer, 0));
+    }
+
+    /** The next write to (method, path) not yet arrived is answered this status (a 5xx) and not applied. */
+    public void failNext(String method, String path, int status) {
+        holds.computeIfAbsent(method + " " + path, k -> new ConcurrentLinkedQueue<>())
+                .add(new Hold(Duration.ZERO, false, status));
+    }
+
+    /** How many writes to (method, path) arrived, whether or not they were applied or answered yet. */
+    public int arrived(String method, String path) {
+        AtomicInteger count = arrived.get(method + " " + path);
+        return count == null ? 0 : count.get();
     }
 
     public void clear() {
         reads.clear();
         writes.clear();
         holds.clear();
+        arrived.clear();
     }
 
     @Override
@@ -74,8 +92,13 @@ public final class HeldWrites implements ResponseTransformerV2 {
         if (write == null) {
             return response;
         }
+        arrived.computeIfAbsent(method + " " + path, k -> new AtomicInteger()).incrementAndGet();
         Queue<Hold> queue = holds.get(method + " " + path);
         Hold hold = queue == null ? null : queue.poll();
+        if (hold != null && hold.failStatus() > 0) {
+            return Response.Builder.like(response).but().status(hold.failStatus())
+                    .body("{\"error\": \"unavailable\"}").build();
+        }
         if (hold != null) {
             try {
                 Thread.sleep(hold.hold().toMillis());

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -14,7 +15,7 @@ import org.springframework.context.annotation.Configuration;
 class BillingChoiceTest {
 
     @Configuration(proxyBeanMethods = false)
-    @EnableConfigurationProperties(BillingSettings.class)
+    @EnableConfigurationProperties({BillingSettings.class, FulfilmentSettings.class})
     static class Settings {
     }
 
@@ -51,5 +52,15 @@ class BillingChoiceTest {
     void aBlankSystemIsRefused() {
         bridge.withPropertyValues("bridge.billing.system= ").run(context ->
                 assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("bridge.billing.system"));
+    }
+
+    @Test
+    void aFenceShorterThanTwiceTheAnswerDeadlineStopsTheStartUpNamingTheSetting() {
+        bridge.withPropertyValues("bridge.billing.system=braintree", "bridge.billing.may-land-for=10s").run(context ->
+                assertThat(context.getStartupFailure()).rootCause().hasMessage("bridge.billing.may-land-for (10s) must be "
+                        + "at least twice bridge.answer-within (9s): a request to the billing system whose answer the bridge "
+                        + "stopped waiting for may still be under way there that long"));
+        bridge.withPropertyValues("bridge.billing.may-land-for=0s").run(context ->
+                assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("bridge.billing.may-land-for must be more than 0"));
     }
 }

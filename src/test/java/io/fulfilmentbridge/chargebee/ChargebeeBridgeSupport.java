@@ -100,10 +100,11 @@ abstract class ChargebeeBridgeSupport extends BridgeTest {
                 rs -> rs.next() ? rs.getString(1) : null, id);
     }
 
-    /** The grant as if its key had been first sent this long ago (past Chargebee's idempotency window). */
+    /** The grant as if its key had been first sent this long ago (past Chargebee's idempotency window and the fence). */
     protected void ageGrant(long id, Duration ago) {
         Timestamp then = Timestamp.from(Instant.now().minus(ago));
         assertThat(jdbc.update("UPDATE billing_grants SET key_sent_at = ?, created_at = ? WHERE fulfilment_id = ?",
                 then, then, id)).isEqualTo(1);
+        fenceOver();
     }
 }

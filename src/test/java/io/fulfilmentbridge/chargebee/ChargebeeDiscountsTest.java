@@ -70,6 +70,7 @@ class ChargebeeDiscountsTest extends ChargebeeBridgeSupport {
         CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(CREDITS))
                 .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
         assertAnswer(deliverDiscount(id, "mon_discount", 700), 503, "retry");
+        fenceOver();
         assertThat(grantState(id)).isEqualTo("SENT");
 
         // Chargebee had added it: its reference is the grant's marker.
@@ -93,6 +94,7 @@ class ChargebeeDiscountsTest extends ChargebeeBridgeSupport {
         CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(CREDITS))
                 .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
         assertAnswer(deliverDiscount(id, "mon_discount", 700), 503, "retry");
+        fenceOver();
         ageGrant(id, Duration.ofHours(2));
         CHARGEBEE.reset();
         CHARGEBEE.stubPromotionalCredits(customerId(id), promotionalCredit("pc_other", customerId(id), 700, "USD", "fulfilment-1"));

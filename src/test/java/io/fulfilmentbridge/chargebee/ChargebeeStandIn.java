@@ -43,7 +43,8 @@ public class ChargebeeStandIn {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final WireMockServer server;
-    private final IdempotencyReplay replay = new IdempotencyReplay();
+    private final io.fulfilmentbridge.HeldWrites live = new io.fulfilmentbridge.HeldWrites("chargebee-live");
+    private final IdempotencyReplay replay = new IdempotencyReplay(live);
 
     public ChargebeeStandIn(int port) {
         server = new WireMockServer(options().port(port).bindAddress("127.0.0.1").extensions(replay));
@@ -70,6 +71,7 @@ public class ChargebeeStandIn {
     }
 
     public void reset() {
+        live.clear();
         server.resetAll();
         replay.stored.clear();
         replay.fresh.clear();
@@ -84,6 +86,49 @@ public class ChargebeeStandIn {
     public int effects(String path) {
         AtomicInteger count = replay.fresh.get(path);
         return count == null ? 0 : count.get();
+    }
+
+    /** The subscriptions that change when written, and how writes to them are held. */
+    public io.fulfilmentbridge.HeldWrites live() {
+        return live;
+    }
+
+    /**
+     * One subscription kept as Chargebee keeps it: reading it (and the customer's list) answers it as it
+     * is now, and change_term_end sets its term end (and next billing) when applied, after any hold. A
+     * POST whose idempotency key already has a stored answer is answered that and not applied again.
+     * Every term end it had, in order, is added to history.
+     */
+    public ObjectNode liveSubscription(ObjectNode subscription, String email, List<Long> history) {
+        String id = subscription.path("id").asText();
+        String customerId = subscription.path("customer_id").asText();
+        stubCustomer(customer(customerId, email));
+        stubSubscriptions(customerId, subscription);
+        stubSubscription(subscription);
+        stubChangeTermEnd(subscription);
+        history.add(subscription.path("current_term_end").asLong());
+        live.onRead("/api/v2/subscriptions/" + encoded(id), () -> {
+            synchronized (subscription) {
+                return wrapped("subscription", subscription.deepCopy());
+            }
+        });
+        live.onRead("/api/v2/subscriptions", () -> {
+            synchronized (subscription) {
+                return list("subscription", List.of(subscription.deepCopy()), null);
+            }
+        });
+        live.onWrite("POST", changeTermEndPath(id), request -> {
+            long termEnd = java.util.Arrays.stream(request.getBodyAsString().split("&"))
+                    .filter(pair -> pair.startsWith("term_ends_at=")).mapToLong(pair -> Long.parseLong(pair.substring(13)))
+                    .findFirst().orElseThrow();
+            synchronized (subscription) {
+                subscription.put("current_term_end", termEnd);
+                subscription.put("next_billing_at", termEnd);
+                history.add(termEnd);
+                return wrapped("subscription", subscription.deepCopy());
+            }
+        });
+        return subscription;
     }
 
     // Resources, as the API reference shows them (the fields the bridge reads, and a few around them).
@@ -260,6 +305,11 @@ public class ChargebeeStandIn {
 
         private final Map<String, Response> stored = new ConcurrentHashMap<>();
         private final Map<String, AtomicInteger> fresh = new ConcurrentHashMap<>();
+        private final io.fulfilmentbridge.HeldWrites live;
+
+        IdempotencyReplay(io.fulfilmentbridge.HeldWrites live) {
+            this.live = live;
+        }
 
         @Override
         public String getName() {
@@ -272,7 +322,12 @@ public class ChargebeeStandIn {
             String path = request.getUrl().split("\\?")[0];
             String key = request.getHeader("chargebee-idempotency-key");
             if (!RequestMethod.POST.equals(request.getMethod())) {
-                return response;
+                return live.transform(response, serveEvent);
+            }
+            // A key whose request completed is answered its stored answer; one still being held is not
+            // stored yet, and is carried out again (the stand-in keeps a key's answer once it is made).
+            if (key == null || !stored.containsKey(path + " " + key)) {
+                response = live.transform(response, serveEvent);
             }
             if (key == null) {
                 if (response.getStatus() < 300) {

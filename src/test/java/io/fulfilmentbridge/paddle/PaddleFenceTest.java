@@ -50,12 +50,12 @@ class PaddleFenceTest extends PaddleBridgeSupport {
         assertThat(untilNotFenced(() -> deliver(b, customer, 2))).isEqualTo(200);
         synchronized (live) {
             assertThat(live.get("next_billed_at").asText()).as("B answered 200 after its write reached Paddle")
-                    .isEqualTo(plusMonths(original, 3).toString());
+                    .isEqualTo(plusMonths(plusMonths(original, 1), 2).toString());
         }
         assertAnswer(deliver(a, customer, 1), 200, "granted");
 
         // Both grants exactly once: 1 + 2 months past the original date, never moved back.
-        assertThat(history).containsExactly(original, plusMonths(original, 1), plusMonths(original, 3));
+        assertThat(history).containsExactly(original, plusMonths(original, 1), plusMonths(plusMonths(original, 1), 2));
         assertThat(allUpdates()).hasSize(2);
         assertThat(body(allUpdates().get(1)).get("custom_data").get("firstpromoter_grant").asText())
                 .isEqualTo("fulfilment-" + b);

@@ -73,6 +73,7 @@ class PaddleKeyAndDiscountsTest extends PaddleBridgeSupport {
                 "You aren't permitted to perform this request.");
 
         assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        fenceOver();
         assertThat(json(health()).get("components").get("paddle").get("status").asText()).isEqualTo("DOWN");
 
         PADDLE.reset();

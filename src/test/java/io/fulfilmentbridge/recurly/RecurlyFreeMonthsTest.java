@@ -341,6 +341,7 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
                 .willReturn(okJson(write(after))));
 
         assertAnswer(deliver(id, appId(id), 2), 503, "retry");
+        fenceOver();
         assertThat(grantState(id)).isEqualTo("SENT");
         assertThat(state(id)).isNotEqualTo("GRANTED");
 
@@ -361,6 +362,7 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
         RECURLY.stubSubscription(moved(before, target, MARKER_FIELD, null));
 
         assertAnswer(deliver(id, appId(id), 1), 503, "retry");
+        fenceOver();
         assertAnswer(deliver(id, appId(id), 1), 200, "granted");
 
         assertThat(requests("PUT", path)).hasSize(1);
@@ -383,8 +385,8 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
         RECURLY.stubSubscription(before);
 
         assertAnswer(deliver(id, appId(id), 1), 503, "retry");
-        // Within a minute of the first send it may still be under way at Recurly: not sent again yet.
-        assertThat(assertAnswer(deliver(id, appId(id), 1), 503, "retry")).contains("may still be under way");
+        // Within bridge.billing.may-land-for of the lost send it may still land at Recurly: not sent again yet.
+        assertThat(assertAnswer(deliver(id, appId(id), 1), 503, "retry")).contains("may still land");
         assertThat(requests("PUT", path)).hasSize(1);
         fenceOver();
         assertAnswer(deliver(id, appId(id), 1), 200, "granted");
@@ -407,6 +409,7 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
         RECURLY.stubSubscription(moved(before, elsewhere, MARKER_FIELD, null));
 
         assertAnswer(deliver(id, appId(id), 1), 503, "retry");
+        fenceOver();
         String detail = assertAnswer(deliver(id, appId(id), 1), 202, "parked");
 
         assertThat(detail).contains(subscriptionId(id)).contains(iso(elsewhere)).contains(iso(periodEnd))

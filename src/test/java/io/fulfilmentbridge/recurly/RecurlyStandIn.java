@@ -42,10 +42,11 @@ public class RecurlyStandIn {
 
     private final WireMockServer server;
     private final String authorization;
+    private final io.fulfilmentbridge.HeldWrites live = new io.fulfilmentbridge.HeldWrites("recurly-live");
 
     public RecurlyStandIn(int port, String apiKey) {
         this.authorization = "Basic " + Base64.getEncoder().encodeToString((apiKey + ":").getBytes(StandardCharsets.UTF_8));
-        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1"));
+        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1").extensions(live));
         server.start();
         reset();
     }
@@ -85,6 +86,7 @@ public class RecurlyStandIn {
 
     /** Forgets stubs and requests; keeps Recurly's answers to what no stub names (406, 401, 404). */
     public void reset() {
+        live.clear();
         server.resetAll();
         server.stubFor(any(anyUrl()).atPriority(10).willReturn(error(404, "not_found", "Couldn't find the resource")));
         server.stubFor(any(anyUrl()).atPriority(1).withHeader("Accept", notContaining("application/vnd.recurly.v2021-02-25"))
@@ -178,6 +180,34 @@ public class RecurlyStandIn {
         body.putObject("error").put("type", type).put("message", message).putArray("params");
         return aResponse().withStatus(status).withHeader("Content-Type", "application/json; charset=utf-8")
                 .withHeader("Recurly-Version", "recurly.v2021-02-25").withBody(write(body));
+    }
+
+    /** The accounts' credits that change when created, and how creating them is held. */
+    public io.fulfilmentbridge.HeldWrites live() {
+        return live;
+    }
+
+    /**
+     * The account's credits kept as Recurly keeps them: listing them answers those created so far, and
+     * POST /accounts/{id}/line_items adds one (its currency, unit amount and description) when applied.
+     */
+    public List<ObjectNode> liveCredits(String accountId) {
+        List<ObjectNode> credits = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String path = "/accounts/" + accountId + "/line_items";
+        live.onRead(path, () -> list(credits));
+        live.onWrite("POST", path, request -> {
+            try {
+                com.fasterxml.jackson.databind.JsonNode body = JSON.readTree(request.getBodyAsString());
+                ObjectNode credit = creditLineItem("lineitem" + (1000 + credits.size()), accountId,
+                        body.path("currency").asText(), body.path("unit_amount").asText(),
+                        body.path("description").asText(), Instant.now());
+                credits.add(credit);
+                return write(credit);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        return credits;
     }
 
     // Stubs.
