@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.firstpromoter;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -68,6 +69,19 @@ final class ApiV2 {
     private Reply send(HttpRequest.Builder request) throws IOException, InterruptedException {
         HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         return new Reply(response.statusCode(), response.body());
+    }
+
+    /**
+     * The items of a list answer, in either shape FirstPromoter's API v2 sends: a bare array (the
+     * commissions and rewards openapi files) or {"data": [...], "meta": {...}} (the promoters list's).
+     * Null when the answer is neither.
+     */
+    static JsonNode listItems(JsonNode answer) {
+        if (answer.isArray()) {
+            return answer;
+        }
+        JsonNode data = answer.path("data");
+        return answer.isObject() && data.isArray() ? data : null;
     }
 
     /** Statuses worth another try: FirstPromoter busy or down, or a key that may be fixed (401/403). */
