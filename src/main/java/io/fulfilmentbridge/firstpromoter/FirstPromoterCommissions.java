@@ -107,6 +107,12 @@ public class FirstPromoterCommissions {
             DiscountTerms discount = reward != null && "discount_per".equals(known.unit())
                     ? new DiscountTerms(reward.providerCouponId(), reward.duration(), reward.durationInMonths())
                     : null;
+            // Checked when read, and parked below with storable terms, so a replay never fails on them
+            // (docs/promises.md, "Webhooks v2 events").
+            String unusableDiscount = discount == null ? null : discount.unusable();
+            if (unusableDiscount != null) {
+                discount = discount.storable();
+            }
             Fulfilment decided;
             if (reward != null && Boolean.FALSE.equals(reward.isPromoterReward())) {
                 // The API's referral as a whole when it has one: never its id with the event's uid.
@@ -136,6 +142,10 @@ public class FirstPromoterCommissions {
                         promoter.email() != null ? promoter.email() : promoterEmail, Recipient.promoter(promoterId), discount);
             }
             String refused = refusedIdentity(decided);
+            if (refused == null && unusableDiscount != null) {
+                refused = "FirstPromoter's reward " + reward.id() + " is a " + unusableDiscount
+                        + ": no coupon is added for it; fix the reward in FirstPromoter, then replay";
+            }
             return refused == null ? ApprovedReward.apply(decided) : ApprovedReward.park(decided, refused);
         } catch (Unusable unusable) {
             return ApprovedReward.park(asEvent, unusable.getMessage());
@@ -177,7 +187,7 @@ public class FirstPromoterCommissions {
 
     // ---- The three reads.
 
-    /** GET /commissions?ids[]=<id>: an array of commissions; the one asked for, or Unusable. */
+    /** GET /commissions?ids[]=<id>: a list of commissions; the one asked for, or Unusable. */
     private JsonNode commission(long commissionId, Deadline deadline) throws Unusable {
         ApiV2.Reply reply = call(COMMISSIONS, "/commissions?ids%5B%5D=" + commissionId, deadline);
         if (reply.status() == 404) {
@@ -187,8 +197,8 @@ public class FirstPromoterCommissions {
             throw new Unusable("FirstPromoter's API refused to read commission " + commissionId + " (" + COMMISSIONS + " answered "
                     + reply.status() + api.excerpt(reply.body()) + ")");
         }
-        JsonNode list = json(reply, COMMISSIONS);
-        if (!list.isArray()) {
+        JsonNode list = ApiV2.listItems(json(reply, COMMISSIONS));
+        if (list == null) {
             throw new Unusable(COMMISSIONS + " did not answer a list of commissions: commission " + commissionId + " cannot be read");
         }
         for (JsonNode commission : list) {
@@ -243,8 +253,8 @@ public class FirstPromoterCommissions {
             throw new Unusable("FirstPromoter's API refused to list the rewards (" + REWARDS + " answered " + reply.status()
                     + api.excerpt(reply.body()) + "): whose reward it is cannot be told");
         }
-        JsonNode node = json(reply, REWARDS);
-        if (!node.isArray()) {
+        JsonNode node = ApiV2.listItems(json(reply, REWARDS));
+        if (node == null) {
             throw new Unusable(REWARDS + " did not answer a list of rewards: whose reward it is cannot be told");
         }
         Map<Long, Reward> list = new HashMap<>();
@@ -252,10 +262,9 @@ public class FirstPromoterCommissions {
             Long id = id(reward.path("id"));
             if (id != null) {
                 JsonNode promoterReward = reward.path("is_promoter_reward");
-                JsonNode months = reward.path("duration_in_months");
                 list.put(id, new Reward(id, promoterReward.isBoolean() ? promoterReward.booleanValue() : null,
                         emptyIsNull(text(reward.path("provider_coupon_id"))), text(reward.path("duration")),
-                        months.canConvertToInt() && months.isIntegralNumber() ? months.intValue() : null));
+                        months(reward.path("duration_in_months"))));
             }
         }
         rewards.put("all", list);
@@ -308,6 +317,17 @@ public class FirstPromoterCommissions {
 
     private static String text(JsonNode node) {
         return node.isTextual() || node.isNumber() ? node.asText() : null;
+    }
+
+    /** A whole number of months, as a JSON integer or a string of digits; anything else is none. */
+    private static Integer months(JsonNode node) {
+        if (node.isIntegralNumber()) {
+            return node.canConvertToInt() ? node.intValue() : null;
+        }
+        if (node.isTextual() && node.asText().trim().matches("-?[0-9]{1,9}")) {
+            return Integer.valueOf(node.asText().trim());
+        }
+        return null;
     }
 
     private static String emptyIsNull(String text) {
