@@ -134,11 +134,31 @@ public class FirstPromoterStandIn {
                 .withBody("{\"message\":\"" + message + "\",\"code\":\"" + code + "\"}");
     }
 
+    /**
+     * The two shapes FirstPromoter's API v2 lists come in: a bare array (the commissions and rewards
+     * openapi files), or the items under data beside a meta object (the promoters list's).
+     */
+    public enum ListShape {
+        BARE_ARRAY,
+        DATA_AND_META
+    }
+
+    /** A list answer of these items in this shape. */
+    public static String list(ListShape shape, String... items) {
+        String array = "[" + String.join(",", items) + "]";
+        return shape == ListShape.BARE_ARRAY ? array : "{\"data\":" + array + ",\"meta\":{\"pending_count\":0}}";
+    }
+
     // ---- Stubs.
 
     /** GET /commissions?ids[]=<id> answers a list holding this commission. */
     public void stubCommission(long id, String commission) {
-        stubCommissionAnswer(id, okJson("[" + commission + "]"));
+        stubCommission(id, commission, ListShape.BARE_ARRAY);
+    }
+
+    /** GET /commissions?ids[]=<id> answers a list, of this shape, holding this commission. */
+    public void stubCommission(long id, String commission, ListShape shape) {
+        stubCommissionAnswer(id, okJson(list(shape, commission)));
     }
 
     /** GET /commissions?ids[]=<id> answers an empty list: FirstPromoter has no such commission. */
@@ -165,7 +185,11 @@ public class FirstPromoterStandIn {
     }
 
     public void stubRewards(String... rewards) {
-        stubRewardsAnswer(okJson("[" + String.join(",", rewards) + "]"));
+        stubRewards(ListShape.BARE_ARRAY, rewards);
+    }
+
+    public void stubRewards(ListShape shape, String... rewards) {
+        stubRewardsAnswer(okJson(list(shape, rewards)));
     }
 
     public void stubRewardsAnswer(ResponseDefinitionBuilder answer) {
