@@ -1,9 +1,15 @@
 package io.fulfilmentbridge.firstpromoter;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.BridgeTest;
 import io.fulfilmentbridge.FirstPromoterStandIn;
 import io.fulfilmentbridge.FirstPromoterStandIn.ListShape;
@@ -120,6 +126,10 @@ class CommissionEventInputTest extends BridgeTest {
                 "promoter-" + promoterId + "@example.com", null, null, null, rewardId), shape);
         FIRSTPROMOTER.stubPromoter(promoterId, "promoter-" + promoterId + "@example.com", "app-user-" + promoterId);
         FIRSTPROMOTER.stubMarkFulfilled(id, 200);
+    }
+
+    private static void awaitMarkedFulfilled(long id) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> !FIRSTPROMOTER.markFulfilled(id).isEmpty());
     }
 
     private Map<String, Object> v2Row(long id) {
@@ -252,6 +262,37 @@ class CommissionEventInputTest extends BridgeTest {
         String replayed = (String) ManagementFactory.getPlatformMBeanServer().invoke(parkedFulfilmentsMBean(), "replay",
                 new Object[] {"v2", id}, new String[] {String.class.getName(), long.class.getName()});
         assertThat(JSON.readTree(replayed).path("outcome").asText()).as(replayed).isEqualTo("parked");
+    }
+
+    @Test
+    void aParkedDiscountIsAppliedOnceByItsReplayAfterFirstPromotersRewardIsFixed() throws Exception {
+        long id = nextId();
+        long promoterId = nextId();
+        String customer = "cus_input_" + id;
+        String subscription = "sub_input_" + id;
+        FIRSTPROMOTER.stubRewards(FirstPromoterStandIn.reward(DISCOUNT_REWARD, true, "discount_per", null, "repeating", null));
+        FIRSTPROMOTER.stubCommission(id, FirstPromoterStandIn.commission(id, "approved", "discount_per", 15, promoterId,
+                "promoter@example.com", null, null, null, DISCOUNT_REWARD));
+        FIRSTPROMOTER.stubPromoter(promoterId, "promoter@example.com", customer);
+        FIRSTPROMOTER.stubMarkFulfilled(id, 200);
+        STRIPE.stubGrantableCustomer(customer, subscription);
+        assertAnswer(postEvent(approval(id, "discount_per", 15, APPROVED_AT.toString())), 202, "parked");
+        assertThat(STRIPE.server().getAllServeEvents()).isEmpty();
+
+        // FirstPromoter's reward now names its provider coupon, which Stripe has.
+        FIRSTPROMOTER.stubRewards(FirstPromoterStandIn.reward(DISCOUNT_REWARD, true, "discount_per", "fp_fixed", "forever", null));
+        STRIPE.server().stubFor(get(urlPathEqualTo("/v1/coupons/fp_fixed")).willReturn(okJson(
+                "{\"id\":\"fp_fixed\",\"object\":\"coupon\",\"percent_off\":15,\"duration\":\"forever\",\"valid\":true}")));
+        String replayed = (String) ManagementFactory.getPlatformMBeanServer().invoke(parkedFulfilmentsMBean(), "replay",
+                new Object[] {"v2", id}, new String[] {String.class.getName(), long.class.getName()});
+
+        assertThat(JSON.readTree(replayed).path("outcome").asText()).as(replayed).isEqualTo("granted");
+        List<LoggedRequest> updates = STRIPE.server().findAll(postRequestedFor(urlPathEqualTo("/v1/subscriptions/" + subscription)));
+        assertThat(updates).hasSize(1);
+        assertThat(form(updates.get(0))).containsEntry("discounts[0][coupon]", "fp_fixed")
+                .containsEntry("metadata[firstpromoter_commission_id]", Long.toString(id));
+        assertThat(v2Row(id)).containsEntry("state", "GRANTED");
+        awaitMarkedFulfilled(id);
     }
 
     @Test
