@@ -100,7 +100,7 @@ public class FirstPromoterCommissions {
             String promoterEmail = id(promoterNode.path("id")) != null ? text(promoterNode.path("email")) : event.promoterEmail();
             Fulfilment known = fulfilment(event, promoterId == null ? 0 : promoterId, null, promoterEmail, null, null);
             if ("denied".equals(text(commission.path("status")))) {
-                return ApprovedReward.ignore(known, "FirstPromoter's API now has commission " + event.commissionId()
+                return ApprovedReward.denied(known, "FirstPromoter's API now has commission " + event.commissionId()
                         + " denied: this approval came late, nothing is applied");
             }
             Reward reward = reward(id(commission.path("reward").path("id")), deadline);
