@@ -390,6 +390,27 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
     }
 
     @Test
+    void aLostTrialExtensionWhoseTrialStillEndsAtItsBaseIsSentAgainFromTheDatesAsTheyAre() {
+        long id = nextId();
+        Instant trialEnds = inDays(10);
+        Instant target = plusMonths(trialEnds.truncatedTo(ChronoUnit.SECONDS), 1);
+        ObjectNode trialing = subscription(subscriptionId(id), customerId(id), "trialing", CREATED, trialEnds, null);
+        stubGrantable(id, trialing);
+        PADDLE.stubUpdateUnavailable(subscriptionId(id));
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        PADDLE.stubUpdateApplies(subscription(subscriptionId(id), customerId(id), "trialing", CREATED, target, null), false);
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        // The trial still ends where it did: the extension did not land, and is sent again without custom_data.
+        List<LoggedRequest> sent = updates(id);
+        assertThat(sent).hasSize(2);
+        assertThat(body(sent.get(1))).isEqualTo(expectedUpdate(target, null));
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(PADDLE.current(subscriptionId(id)).path("next_billed_at").asText()).isEqualTo(target.toString());
+    }
+
+    @Test
     void aLostGrantWhoseSubscriptionThenRenewedToItsTargetIsGrantedFromTheRenewedDate() {
         long id = nextId();
         Instant nextBilledAt = inDays(20);
