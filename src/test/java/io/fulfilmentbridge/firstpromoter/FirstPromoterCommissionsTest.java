@@ -93,7 +93,7 @@ class FirstPromoterCommissionsTest {
         List<LoggedRequest> calls = FIRSTPROMOTER.requests();
         assertThat(calls).extracting(r -> r.getMethod().getName() + " " + r.getUrl()).containsExactly(
                 "GET /api/v2/company/commissions?ids%5B%5D=" + id,
-                "GET /api/v2/company/rewards",
+                "GET /api/v2/company/rewards?page=1&per_page=100",
                 "GET /api/v2/company/promoters/" + PROMOTER);
         for (LoggedRequest call : calls) {
             assertThat(call.getHeader("Authorization")).isEqualTo("Bearer " + KEY);
