@@ -60,6 +60,13 @@ public class FirstPromoterCommissions {
     record Reward(long id, Boolean isPromoterReward, String providerCouponId, String duration, Integer durationInMonths) {
     }
 
+    /**
+     * The rewards read: whole when every page was, else the pages up to the one holding the reward asked
+     * for. Only a whole list shows a reward is not in it.
+     */
+    record Rewards(Map<Long, Reward> byId, boolean whole) {
+    }
+
     /** The answer could not be used: the reward is parked with this reason. */
     private static final class Unusable extends Exception {
         Unusable(String reason) {
@@ -71,7 +78,7 @@ public class FirstPromoterCommissions {
     private final Duration readTimeout;
     private final LongSupplier clock;
     private final ExpiringCache<Long, Promoter> promoters;
-    private final ExpiringCache<String, Map<Long, Reward>> rewards;
+    private final ExpiringCache<String, Rewards> rewards;
     private final AtomicLong rewardsReadAt = new AtomicLong(Long.MIN_VALUE);
 
     @Autowired
@@ -271,20 +278,22 @@ public class FirstPromoterCommissions {
         if (rewardId == null) {
             return null;
         }
-        Map<Long, Reward> list = rewards.get("all");
-        if (list == null || (!list.containsKey(rewardId) && clock.getAsLong() - rewardsReadAt.get() >= REWARDS_REREAD_AFTER.toNanos())) {
+        Rewards list = rewards.get("all");
+        boolean absentFromRecentWhole = list != null && list.whole()
+                && clock.getAsLong() - rewardsReadAt.get() < REWARDS_REREAD_AFTER.toNanos();
+        if (list == null || (!list.byId().containsKey(rewardId) && !absentFromRecentWhole)) {
             list = readRewards(rewardId, commissionId, deadline);
         }
-        return list.get(rewardId);
+        return list.byId().get(rewardId);
     }
 
     /**
-     * Every page of GET /rewards, REWARDS_PER_PAGE a page, up to MAX_REWARDS_PAGES: a page is the last
-     * when meta says so, else when it is short or empty. Each page is cut to the deadline (RetryLater
-     * when it runs out). Only the whole list is cached. A list that cannot be read whole still answers
-     * for a reward found in the pages read (its own object says whose it is), else is Unusable.
+     * GET /rewards page by page, REWARDS_PER_PAGE a page, until the page holding the reward asked for
+     * (its own object says whose it is) or the last page: the last when meta says so, else when it is
+     * short or empty. Each page is cut to the deadline (RetryLater when it runs out). A list that cannot
+     * be read whole without the reward (past MAX_REWARDS_PAGES, or the API not paging it) is Unusable.
      */
-    private Map<Long, Reward> readRewards(long rewardId, long commissionId, Deadline deadline) throws Unusable {
+    private Rewards readRewards(long rewardId, long commissionId, Deadline deadline) throws Unusable {
         String cannotTell = "whose reward commission " + commissionId + " is cannot be told; FirstPromoter's reward " + rewardId
                 + " says whose it is (is_promoter_reward): apply it by hand, or replay once the list can be read whole";
         Map<Long, Reward> list = new HashMap<>();
@@ -320,28 +329,29 @@ public class FirstPromoterCommissions {
                     || (paging == ApiV2.Paging.UNSAID && items.size() < REWARDS_PER_PAGE)) {
                 break;
             }
+            if (list.containsKey(rewardId)) {
+                return remembered(new Rewards(list, false));
+            }
             if (paging == ApiV2.Paging.UNSAID && page > 1 && added == 0) {
                 // The API ignored page. It ignored per_page too if the first page held more: each answer is the whole list.
                 if (firstPageSize > REWARDS_PER_PAGE) {
                     break;
                 }
-                if (list.containsKey(rewardId)) {
-                    return list;
-                }
                 throw new Unusable("page " + page + " of FirstPromoter's rewards list repeats the rewards before it: the API does "
                         + "not page the list, so the rewards past the first " + firstPageSize + " cannot be read and " + cannotTell);
             }
             if (page == MAX_REWARDS_PAGES) {
-                if (list.containsKey(rewardId)) {
-                    return list;
-                }
                 throw new Unusable("FirstPromoter's rewards list runs past " + MAX_REWARDS_PAGES + " pages of " + REWARDS_PER_PAGE
                         + " (" + list.size() + " rewards read, reward " + rewardId + " not among them): " + cannotTell);
             }
         }
-        rewards.put("all", list);
+        return remembered(new Rewards(list, true));
+    }
+
+    private Rewards remembered(Rewards read) {
+        rewards.put("all", read);
         rewardsReadAt.set(clock.getAsLong());
-        return list;
+        return read;
     }
 
     /**

@@ -416,6 +416,21 @@ class CommissionEventInputTest extends BridgeTest {
     }
 
     @Test
+    void aReferredCustomersRewardOnPageThreeOfALongListIsReadWithoutTheRestOfTheList() {
+        long id = nextId();
+        long promoterId = nextId();
+        stubFullRewardsPages(60, 0);
+        String[] pageThree = FirstPromoterStandIn.promoterRewards(900_000, 100);
+        pageThree[57] = FirstPromoterStandIn.reward(12, false, "credits", null, null, null);
+        FIRSTPROMOTER.stubRewardsPage(3, FirstPromoterStandIn.list(ListShape.BARE_ARRAY, pageThree), 0);
+        stubReferralsCommission(id, promoterId, 12);
+
+        assertThat(assertAnswer(postEvent(approval(id, "credits", 30, APPROVED_AT.toString())), 200, "granted"))
+                .isEqualTo("credited 30 credits to app-user-" + id);
+        assertThat(FIRSTPROMOTER.rewardsPagesAsked()).containsExactly("page=1 per_page=100", "page=2 per_page=100", "page=3 per_page=100");
+    }
+
+    @Test
     void aRewardsListSlowerThanTheDeadlineIsAnswered503AndNothingApplied() {
         long id = nextId();
         long promoterId = nextId();
