@@ -84,6 +84,37 @@ final class ApiV2 {
         return answer.isObject() && data.isArray() ? data : null;
     }
 
+    /** What a list answer says of the pages after the one read: no more, more, or nothing. */
+    enum Paging {
+        LAST,
+        MORE,
+        UNSAID
+    }
+
+    /**
+     * What a {data, meta} answer's meta says of the pages after this one: next_page (null on the last
+     * page) or total_pages, where it gives them. FirstPromoter's reference names neither, so a bare
+     * array, or a meta without them, is UNSAID and the caller asks on until a page is short.
+     */
+    static Paging paging(JsonNode answer, int page) {
+        JsonNode meta = answer.path("meta");
+        if (!answer.isObject() || !meta.isObject()) {
+            return Paging.UNSAID;
+        }
+        JsonNode next = meta.get("next_page");
+        if (next != null && next.isNull()) {
+            return Paging.LAST;
+        }
+        if (next != null && next.isIntegralNumber()) {
+            return Paging.MORE;
+        }
+        JsonNode total = meta.path("total_pages");
+        if (total.isIntegralNumber() && total.canConvertToInt()) {
+            return page >= total.intValue() ? Paging.LAST : Paging.MORE;
+        }
+        return Paging.UNSAID;
+    }
+
     /** Statuses worth another try: FirstPromoter busy or down, or a key that may be fixed (401/403). */
     static boolean retryable(int status) {
         return status >= 500 || status == 401 || status == 403 || status == 408 || status == 409 || status == 429;

@@ -341,4 +341,190 @@ class CommissionEventInputTest extends BridgeTest {
         assertThat(FIRSTPROMOTER.commissionReads(id)).hasSize(1);
         assertThat(FIRSTPROMOTER.promoterReads(promoterId)).isEmpty();
     }
+    // ---- FirstPromoter's rewards list, page by page.
+
+    /** A referred customer's commission on this reward, its promoter known too (who would get it by the fallback). */
+    private static void stubReferralsCommission(long id, long promoterId, long rewardId) {
+        FIRSTPROMOTER.stubCommission(id, FirstPromoterStandIn.commission(id, "approved", "credits", 30, promoterId,
+                "promoter-" + promoterId + "@example.com", 99812L, "customer@example.com", "app-user-" + id, rewardId));
+        FIRSTPROMOTER.stubPromoter(promoterId, "promoter-" + promoterId + "@example.com", "promoter-" + promoterId);
+        FIRSTPROMOTER.stubMarkFulfilled(id, 200);
+    }
+
+    /** Pages 1 to pages of 100 rewards each, all the promoter's, none the commission's, each answered after delayMillis. */
+    private static void stubFullRewardsPages(int pages, int delayMillis) {
+        for (int page = 1; page <= pages; page++) {
+            FIRSTPROMOTER.stubRewardsPage(page, FirstPromoterStandIn.list(ListShape.BARE_ARRAY,
+                    FirstPromoterStandIn.promoterRewards(100_000L + page * 100L, 100)), delayMillis);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"bare arrays", "data and meta", "data and meta paged by meta, 20 a page"})
+    void aReferredCustomersRewardOnPageTwoOfTheRewardsGoesToTheReferredCustomer(String shape) {
+        long id = nextId();
+        long promoterId = nextId();
+        long referralReward = 12;
+        String onPageTwo = FirstPromoterStandIn.reward(referralReward, false, "credits", null, null, null);
+        String alsoOnPageTwo = FirstPromoterStandIn.reward(7_000, true, "credits", null, null, null);
+        switch (shape) {
+            case "bare arrays" -> {
+                FIRSTPROMOTER.stubRewardsPage(1, FirstPromoterStandIn.list(ListShape.BARE_ARRAY,
+                        FirstPromoterStandIn.promoterRewards(5_000, 100)), 0);
+                FIRSTPROMOTER.stubRewardsPage(2, FirstPromoterStandIn.list(ListShape.BARE_ARRAY, alsoOnPageTwo, onPageTwo), 0);
+            }
+            case "data and meta" -> {
+                FIRSTPROMOTER.stubRewardsPage(1, FirstPromoterStandIn.list(ListShape.DATA_AND_META,
+                        FirstPromoterStandIn.promoterRewards(5_000, 100)), 0);
+                FIRSTPROMOTER.stubRewardsPage(2, FirstPromoterStandIn.list(ListShape.DATA_AND_META, alsoOnPageTwo, onPageTwo), 0);
+            }
+            default -> {
+                // An API that pages by its own size: a page of 20 is not the last while meta says more follow.
+                FIRSTPROMOTER.stubRewardsPage(1, FirstPromoterStandIn.listWithMeta("{\"current_page\":1,\"total_pages\":2}",
+                        FirstPromoterStandIn.promoterRewards(5_000, 20)), 0);
+                FIRSTPROMOTER.stubRewardsPage(2, FirstPromoterStandIn.listWithMeta("{\"current_page\":2,\"total_pages\":2}",
+                        alsoOnPageTwo, onPageTwo), 0);
+            }
+        }
+        stubReferralsCommission(id, promoterId, referralReward);
+
+        String detail = assertAnswer(postEvent(approval(id, "credits", 30, APPROVED_AT.toString())), 200, "granted");
+
+        assertThat(detail).isEqualTo("credited 30 credits to app-user-" + id);
+        assertThat(ledger(id)).extracting(r -> r.get("account") + " " + ((BigDecimal) r.get("amount")).stripTrailingZeros().toPlainString())
+                .containsExactlyInAnyOrder("app-user-" + id + " 30", "credits -30");
+        assertThat(FIRSTPROMOTER.promoterReads(promoterId)).as("the promoter's is not asked").isEmpty();
+        assertThat(FIRSTPROMOTER.rewardsPagesAsked()).containsExactly("page=1 per_page=100", "page=2 per_page=100");
+        awaitMarkedFulfilled(id);
+    }
+
+    @Test
+    void aRewardsListThatKeepsAnsweringFullPagesIsReadFiftyPagesAndTheApprovalParked() {
+        long id = nextId();
+        long promoterId = nextId();
+        stubFullRewardsPages(60, 0);
+        stubReferralsCommission(id, promoterId, 12);
+
+        String detail = assertAnswer(postEvent(approval(id, "credits", 30, APPROVED_AT.toString())), 202, "parked");
+
+        assertThat(detail).contains("FirstPromoter's rewards list runs past 50 pages of 100")
+                .contains("whose reward commission " + id + " is cannot be told");
+        assertThat(v2Row(id)).containsEntry("state", "PARKED");
+        assertThat(ledger(id)).isEmpty();
+        assertThat(FIRSTPROMOTER.rewardsReads()).hasSize(50);
+        assertThat(FIRSTPROMOTER.markFulfilled(id)).isEmpty();
+    }
+
+    @Test
+    void aReferredCustomersRewardOnPageThreeOfALongListIsReadWithoutTheRestOfTheList() {
+        long id = nextId();
+        long promoterId = nextId();
+        stubFullRewardsPages(60, 0);
+        String[] pageThree = FirstPromoterStandIn.promoterRewards(900_000, 100);
+        pageThree[57] = FirstPromoterStandIn.reward(12, false, "credits", null, null, null);
+        FIRSTPROMOTER.stubRewardsPage(3, FirstPromoterStandIn.list(ListShape.BARE_ARRAY, pageThree), 0);
+        stubReferralsCommission(id, promoterId, 12);
+
+        assertThat(assertAnswer(postEvent(approval(id, "credits", 30, APPROVED_AT.toString())), 200, "granted"))
+                .isEqualTo("credited 30 credits to app-user-" + id);
+        assertThat(FIRSTPROMOTER.rewardsPagesAsked()).containsExactly("page=1 per_page=100", "page=2 per_page=100", "page=3 per_page=100");
+    }
+
+    @Test
+    void aRewardsListSlowerThanTheDeadlineIsAnswered503AndNothingApplied() {
+        long id = nextId();
+        long promoterId = nextId();
+        // A second a page: the answer's 9 s run out long before page 20.
+        stubFullRewardsPages(20, 1_000);
+        stubReferralsCommission(id, promoterId, 12);
+
+        HttpResponse<String> answer = postEvent(approval(id, "credits", 30, APPROVED_AT.toString()));
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
+        assertThat(ledger(id)).isEmpty();
+        assertThat(FIRSTPROMOTER.rewardsReads().size()).isBetween(2, 19);
+        assertThat(FIRSTPROMOTER.promoterReads(promoterId)).isEmpty();
+    }
+
+    @Test
+    void anAnswerOfPagesRepeatingTheFirstIsParkedAsAListTheApiDoesNotPage() {
+        long id = nextId();
+        long promoterId = nextId();
+        // Every page asked answers the same 100 rewards: the API does not page them.
+        FIRSTPROMOTER.stubRewardsPage(1, FirstPromoterStandIn.list(ListShape.BARE_ARRAY, FirstPromoterStandIn.promoterRewards(5_000, 100)), 0);
+        stubReferralsCommission(id, promoterId, 12);
+
+        String detail = assertAnswer(postEvent(approval(id, "credits", 30, APPROVED_AT.toString())), 202, "parked");
+
+        assertThat(detail).contains("page 2 of FirstPromoter's rewards list repeats");
+        assertThat(ledger(id)).isEmpty();
+        assertThat(FIRSTPROMOTER.rewardsPagesAsked()).containsExactly("page=1 per_page=100", "page=2 per_page=100");
+    }
+
+    @Test
+    void aRewardNotInAWholeUnpagedListOfMoreThanAPageIsThePromoters() {
+        long id = nextId();
+        long promoterId = nextId();
+        // The rewards openapi file's list: not paged, all 150 rewards in every answer, per_page ignored.
+        FIRSTPROMOTER.stubRewardsPage(1, FirstPromoterStandIn.list(ListShape.BARE_ARRAY, FirstPromoterStandIn.promoterRewards(5_000, 150)), 0);
+        stubReferralsCommission(id, promoterId, 12);
+
+        // The whole list was read and does not have reward 12: whose it is cannot be told, so it is the promoter's.
+        assertThat(assertAnswer(postEvent(approval(id, "credits", 30, APPROVED_AT.toString())), 200, "granted"))
+                .isEqualTo("credited 30 credits to promoter-" + promoterId);
+        assertThat(FIRSTPROMOTER.rewardsPagesAsked()).containsExactly("page=1 per_page=100", "page=2 per_page=100");
+    }
+
+    // ---- The commission is the one whose id was asked for.
+
+    @Test
+    void aCommissionsAnswerWithoutTheOneAskedForIsParkedAsUnfilteredNotUnknown() {
+        long id = nextId();
+        long other = nextId();
+        long promoterId = nextId();
+        FIRSTPROMOTER.stubCommissionsAnswering(id, ListShape.DATA_AND_META, FirstPromoterStandIn.commission(other, "approved", "credits", 30,
+                promoterId, "promoter@example.com", null, null, null, PROMOTER_REWARD));
+        FIRSTPROMOTER.stubPromoter(promoterId, "promoter@example.com", "app-user-" + promoterId);
+
+        String detail = assertAnswer(postEvent(approval(id, "credits", 30, APPROVED_AT.toString())), 202, "parked");
+
+        assertThat(detail).contains("answered commission " + other + " and not commission " + id);
+        assertThat(v2Row(id)).containsEntry("state", "PARKED");
+        assertThat(ledger(id)).isEmpty();
+        assertThat(ledger(other)).isEmpty();
+        assertThat(FIRSTPROMOTER.promoterReads(promoterId)).isEmpty();
+    }
+
+    @Test
+    void aCommissionsAnswerOfSeveralIsReadForTheOneWhoseIdWasAskedFor() {
+        long id = nextId();
+        long other = nextId();
+        long othersPromoter = nextId();
+        long promoterId = nextId();
+        FIRSTPROMOTER.stubCommissionsAnswering(id, ListShape.BARE_ARRAY,
+                FirstPromoterStandIn.commission(other, "approved", "credits", 30, othersPromoter, "other@example.com", null, null, null,
+                        PROMOTER_REWARD),
+                FirstPromoterStandIn.commission(id, "approved", "credits", 30, promoterId, "promoter@example.com", null, null, null,
+                        PROMOTER_REWARD));
+        FIRSTPROMOTER.stubPromoter(othersPromoter, "other@example.com", "app-user-" + othersPromoter);
+        FIRSTPROMOTER.stubPromoter(promoterId, "promoter@example.com", "app-user-" + promoterId);
+        FIRSTPROMOTER.stubMarkFulfilled(id, 200);
+
+        assertThat(assertAnswer(postEvent(approval(id, "credits", 30, APPROVED_AT.toString())), 200, "granted"))
+                .isEqualTo("credited 30 credits to app-user-" + promoterId);
+        assertThat(FIRSTPROMOTER.promoterReads(othersPromoter)).isEmpty();
+    }
+    @Test
+    void aPromoterAnswerOfAnotherPromoterIsParkedNotBookedToIt() {
+        long id = nextId();
+        long promoterId = nextId();
+        long other = nextId();
+        stubPromotersCommission(id, "credits", 20, promoterId, PROMOTER_REWARD, ListShape.BARE_ARRAY);
+        FIRSTPROMOTER.stubPromoterAnswer(promoterId, okJson(FirstPromoterStandIn.promoter(other, "other@example.com", "app-user-" + other)));
+
+        String detail = assertAnswer(postEvent(approval(id, "credits", 20, APPROVED_AT.toString())), 202, "parked");
+
+        assertThat(detail).contains("answered promoter " + other + ", not promoter " + promoterId);
+        assertThat(ledger(id)).isEmpty();
+    }
 }
