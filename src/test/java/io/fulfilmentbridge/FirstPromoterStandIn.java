@@ -134,11 +134,31 @@ public class FirstPromoterStandIn {
                 .withBody("{\"message\":\"" + message + "\",\"code\":\"" + code + "\"}");
     }
 
+    /**
+     * The two shapes FirstPromoter's API v2 lists come in: a bare array (the commissions and rewards
+     * openapi files), or the items under data beside a meta object (the promoters list's).
+     */
+    public enum ListShape {
+        BARE_ARRAY,
+        DATA_AND_META
+    }
+
+    /** A list answer of these items in this shape. */
+    public static String list(ListShape shape, String... items) {
+        String array = "[" + String.join(",", items) + "]";
+        return shape == ListShape.BARE_ARRAY ? array : "{\"data\":" + array + ",\"meta\":{\"pending_count\":0}}";
+    }
+
     // ---- Stubs.
 
     /** GET /commissions?ids[]=<id> answers a list holding this commission. */
     public void stubCommission(long id, String commission) {
-        stubCommissionAnswer(id, okJson("[" + commission + "]"));
+        stubCommission(id, commission, ListShape.BARE_ARRAY);
+    }
+
+    /** GET /commissions?ids[]=<id> answers a list, of this shape, holding this commission. */
+    public void stubCommission(long id, String commission, ListShape shape) {
+        stubCommissionAnswer(id, okJson(list(shape, commission)));
     }
 
     /** GET /commissions?ids[]=<id> answers an empty list: FirstPromoter has no such commission. */
@@ -158,18 +178,59 @@ public class FirstPromoterStandIn {
         server.stubFor(get(urlPathEqualTo(COMPANY + "/promoters/" + id)).willReturn(answer));
     }
 
-    /** Any promoter id answers this promoter's body (for floods of distinct ids). */
+    /** Any promoter id answers this promoter's body, with the id asked for (for floods of distinct ids). */
     public void stubAnyPromoter(String email, String custId) {
         server.stubFor(get(WireMock.urlPathMatching(COMPANY + "/promoters/[0-9]+")).atPriority(50)
-                .willReturn(okJson(promoter(1, email, custId))));
+                .willReturn(okJson(promoter(1, email, custId).replaceFirst("\\{\"id\":1,", "{\"id\":{{request.pathSegments.[4]}},"))
+                        .withTransformers("response-template")));
     }
 
     public void stubRewards(String... rewards) {
-        stubRewardsAnswer(okJson("[" + String.join(",", rewards) + "]"));
+        stubRewards(ListShape.BARE_ARRAY, rewards);
+    }
+
+    public void stubRewards(ListShape shape, String... rewards) {
+        stubRewardsAnswer(okJson(list(shape, rewards)));
     }
 
     public void stubRewardsAnswer(ResponseDefinitionBuilder answer) {
         server.stubFor(get(urlPathEqualTo(REWARDS)).willReturn(answer));
+    }
+
+    /**
+     * GET /rewards?page=<page> answers this body (any per_page). Page 1 also answers a request without
+     * page, as FirstPromoter's API defaults to the first page.
+     */
+    public void stubRewardsPage(int page, String body, int delayMillis) {
+        MappingBuilder read = get(urlPathEqualTo(REWARDS));
+        // Before stubRewards's (default priority 5); a page asked by number before page 1.
+        read = page == 1 ? read.atPriority(3) : read.withQueryParam("page", equalTo(Integer.toString(page))).atPriority(2);
+        server.stubFor(read.willReturn(okJson(body).withFixedDelay(delayMillis)));
+    }
+
+    /** count rewards of the promoter's, ids from firstId on, unit credits: a page of filler. */
+    public static String[] promoterRewards(long firstId, int count) {
+        return java.util.stream.LongStream.range(firstId, firstId + count)
+                .mapToObj(id -> reward(id, true, "credits", null, null, null)).toArray(String[]::new);
+    }
+
+    /** A {data, meta} list answer whose meta is this JSON object. */
+    public static String listWithMeta(String meta, String... items) {
+        return "{\"data\":[" + String.join(",", items) + "],\"meta\":" + meta + "}";
+    }
+
+    /** The rewards reads as page and per_page, in order: "page=2 per_page=100" (absent ones as -). */
+    public List<String> rewardsPagesAsked() {
+        return rewardsReads().stream().map(r -> "page=" + param(r, "page") + " per_page=" + param(r, "per_page")).toList();
+    }
+
+    private static String param(LoggedRequest request, String name) {
+        return request.queryParameter(name).isPresent() ? String.join(",", request.queryParameter(name).values()) : "-";
+    }
+
+    /** GET /commissions?ids[]=<id> answers a list, of this shape, holding these commissions (the filter not applied). */
+    public void stubCommissionsAnswering(long id, ListShape shape, String... commissions) {
+        stubCommissionAnswer(id, okJson(list(shape, commissions)));
     }
 
     /** mark_fulfilled for this id answers these statuses in turn, the last one from then on (200: the batch completed). */

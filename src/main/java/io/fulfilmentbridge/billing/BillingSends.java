@@ -71,6 +71,16 @@ public class BillingSends {
         return clock.now().isBefore(until) ? Optional.of(until) : Optional.empty();
     }
 
+    /**
+     * Until when this fulfilment's latest send whose answer was lost may still land, on the database's
+     * clock; empty when every send recorded for it was answered, or none was.
+     */
+    Optional<Instant> mayLandUntil(FulfilmentKey key) {
+        Timestamp latest = jdbc.queryForObject("SELECT MAX(sent_at) FROM billing_sends WHERE source = ? "
+                + "AND fulfilment_id = ? AND answered = FALSE", Timestamp.class, key.source().ledgerSource(), key.id());
+        return latest == null ? Optional.empty() : Optional.of(latest.toInstant().plus(mayLandFor));
+    }
+
     private long recordSent(String system, String customerId, FulfilmentKey key) {
         GeneratedKeyHolder id = new GeneratedKeyHolder();
         Timestamp now = Timestamp.from(clock.now());

@@ -22,10 +22,11 @@ public interface GrantSteps {
     void send(BillingGrant grant, Deadline deadline);
 
     /**
-     * A grant sent before whose answer was lost: read the system; TOOK_EFFECT on unambiguous evidence
-     * (its marker, or the date equal to its target while its base moved nowhere else); sent again where
-     * the rules allow (the same key within the system's key window, else {@link BillingGrants#recordNextKey}
-     * with a target from now): SENT_AGAIN; else park with what was seen.
+     * A grant sent before whose answer was lost: read the system; TOOK_EFFECT only on what its own
+     * request left (its marker, or a key the system still holds), never on a date (docs/promises.md,
+     * What proves a lost grant landed); sent again where the rules allow (the same key within the
+     * system's key window, else {@link BillingGrants#recordNextKey} with a target from now): SENT_AGAIN;
+     * else park with what was seen.
      */
     Settled settle(BillingGrant grant, Deadline deadline);
 

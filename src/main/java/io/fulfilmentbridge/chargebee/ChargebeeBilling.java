@@ -188,11 +188,14 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
     }
 
     /**
-     * A term-end change carries no marker. Within the key window it is sent again under the same key:
-     * Chargebee answers a key it holds with its stored answer, so a change that took effect is not
-     * made twice. After it, the subscription decides only where it is unambiguous: its term end at the
-     * target (taken effect), or still at the base (not taken effect: sent under the next key); anything
-     * else is parked with what was seen.
+     * A term-end change carries no marker (change_term_end takes only the date, prorate and
+     * invoice_immediately), and Chargebee's events name no request or key that would tie a change to
+     * this one. Within the key window it is sent again under the same key: Chargebee answers a key it
+     * holds with its stored answer, so a change that took effect is not made twice. After it, only a
+     * term end still at the base tells (the change did not land): planned again from the subscription
+     * as it is now and sent under the next key. A term end anywhere else, the target included (a
+     * renewal of a plan as long as the grant sets that very date), is parked with what was seen
+     * (docs/promises.md, What proves a lost grant landed).
      */
     private Settled settleTermEnd(BillingGrant grant, Deadline deadline) {
         if (clock.now().isBefore(grant.keySentAt().plus(settings.idempotencyWindow()))) {
@@ -202,19 +205,20 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
         Subscription subscription = chargebee.subscription(grant.subscriptionId(), deadline);
         Instant seen = subscription.termEnd();
         String status = subscription.status();
-        if (grant.targetAt().equals(seen)) {
-            return Settled.TOOK_EFFECT;
-        }
         if (grant.baseAt().equals(seen) && subscription.grantable()) {
             BillingGrant again = grants.recordNextKey(grant, seen, target(subscription, grant.months()));
             send(again, deadline);
             return Settled.SENT_AGAIN;
         }
+        String now = grant.targetAt().equals(seen)
+                ? "now ends " + seen + ", the target: the change may have landed, or the subscription renewed (a renewal "
+                        + "of a plan as long as the grant sets the same date), and Chargebee keeps nothing that tells them apart"
+                : "now ends " + seen + ": neither the date before nor the target, so whether it took effect cannot be told";
         return Settled.park("free months not settled: the request to move the term end of Chargebee subscription "
                 + grant.subscriptionId() + " from " + grant.baseAt() + " to " + grant.targetAt() + " (idempotency key "
-                + grant.idempotencyKey() + ", sent " + grant.keySentAt() + ") got no answer, Chargebee no longer holds its "
-                + "key, and the subscription (" + status + ") now ends " + seen + ": neither the date before nor the "
-                + "target, so whether it took effect cannot be told. Check the subscription's history in Chargebee; replay "
+                + grant.idempotencyKey() + ", sent " + grant.keySentAt() + ", for " + grant.marker() + ") got no answer, "
+                + "Chargebee no longer holds its key, and the subscription (" + status + ") " + now + ". Check the "
+                + "subscription's history in Chargebee (a change_term_end at " + grant.keySentAt() + " or a renewal); replay "
                 + "the fulfilment only if the " + grant.months() + " month(s) were not added");
     }
 

@@ -3,6 +3,7 @@ package io.fulfilmentbridge.console;
 import java.time.Duration;
 import java.time.Instant;
 import io.fulfilmentbridge.fulfilment.Answer;
+import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 import io.fulfilmentbridge.fulfilment.ParkedRow;
@@ -44,9 +45,12 @@ public class ParkedFulfilments {
     private final FulfilmentRecords records;
     private final ProducerTemplate producer;
     private final PayoutAnomalies payoutAnomalies;
+    private final DatabaseClock clock;
 
-    public ParkedFulfilments(FulfilmentRecords records, ProducerTemplate producer, PayoutAnomalies payoutAnomalies) {
+    /** clock: the stuck rows' ages, on the database's clock their times are written by. */
+    public ParkedFulfilments(FulfilmentRecords records, ProducerTemplate producer, PayoutAnomalies payoutAnomalies, DatabaseClock clock) {
         this.records = records;
+        this.clock = clock;
         this.producer = producer;
         this.payoutAnomalies = payoutAnomalies;
     }
@@ -58,7 +62,7 @@ public class ParkedFulfilments {
         Stream<String> parked = records.parked().stream()
                 .map(r -> r.get("source") + " " + r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " "
                         + r.get("state") + " since " + r.get("updated_at") + ": " + r.get("reason"));
-        Instant now = Instant.now();
+        Instant now = clock.now();
         Stream<String> stuck = records.parkedAndStuck().stream().filter(r -> "stuck".equals(r.state()))
                 .map(r -> r.source().ledgerSource() + " " + r.fulfilmentId() + " " + r.unit() + " " + r.amount() + " stuck since " + r.since()
                         + " (" + Duration.between(r.since(), now).toMinutes() + " min): " + r.reason());
@@ -70,7 +74,7 @@ public class ParkedFulfilments {
     public TabularData getParkedTable() {
         List<ParkedRow> rows = new ArrayList<>(records.parkedAndStuck());
         rows.addAll(payoutAnomalies.rows());
-        return ParkedRow.table(rows, Instant.now());
+        return ParkedRow.table(rows, clock.now());
     }
 
     @ManagedAttribute(description = "Rewards FirstPromoter could not be told are fulfilled (its API kept failing, "

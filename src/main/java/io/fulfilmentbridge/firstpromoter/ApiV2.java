@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.firstpromoter;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -68,6 +69,50 @@ final class ApiV2 {
     private Reply send(HttpRequest.Builder request) throws IOException, InterruptedException {
         HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         return new Reply(response.statusCode(), response.body());
+    }
+
+    /**
+     * The items of a list answer, in either shape FirstPromoter's API v2 sends: a bare array (the
+     * commissions and rewards openapi files) or {"data": [...], "meta": {...}} (the promoters list's).
+     * Null when the answer is neither.
+     */
+    static JsonNode listItems(JsonNode answer) {
+        if (answer.isArray()) {
+            return answer;
+        }
+        JsonNode data = answer.path("data");
+        return answer.isObject() && data.isArray() ? data : null;
+    }
+
+    /** What a list answer says of the pages after the one read: no more, more, or nothing. */
+    enum Paging {
+        LAST,
+        MORE,
+        UNSAID
+    }
+
+    /**
+     * What a {data, meta} answer's meta says of the pages after this one: next_page (null on the last
+     * page) or total_pages, where it gives them. FirstPromoter's reference names neither, so a bare
+     * array, or a meta without them, is UNSAID and the caller asks on until a page is short.
+     */
+    static Paging paging(JsonNode answer, int page) {
+        JsonNode meta = answer.path("meta");
+        if (!answer.isObject() || !meta.isObject()) {
+            return Paging.UNSAID;
+        }
+        JsonNode next = meta.get("next_page");
+        if (next != null && next.isNull()) {
+            return Paging.LAST;
+        }
+        if (next != null && next.isIntegralNumber()) {
+            return Paging.MORE;
+        }
+        JsonNode total = meta.path("total_pages");
+        if (total.isIntegralNumber() && total.canConvertToInt()) {
+            return page >= total.intValue() ? Paging.LAST : Paging.MORE;
+        }
+        return Paging.UNSAID;
     }
 
     /** Statuses worth another try: FirstPromoter busy or down, or a key that may be fixed (401/403). */

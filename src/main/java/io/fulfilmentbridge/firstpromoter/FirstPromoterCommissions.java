@@ -12,7 +12,9 @@ import io.fulfilmentbridge.fulfilment.RetryLater;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -37,6 +39,10 @@ public class FirstPromoterCommissions {
     static final int MAX_CACHED = 10_000;
     /** A reward id missing from the cached list re-reads it, at most this often (a reward made since). */
     static final Duration REWARDS_REREAD_AFTER = Duration.ofSeconds(30);
+    /** FirstPromoter's largest page. */
+    static final int REWARDS_PER_PAGE = 100;
+    /** Past this many pages the list is not read further: the approval is parked, never guessed. */
+    static final int MAX_REWARDS_PAGES = 50;
     static final int MAX_CUST_ID = 255;
     static final int MAX_EMAIL = 320;
 
@@ -54,6 +60,13 @@ public class FirstPromoterCommissions {
     record Reward(long id, Boolean isPromoterReward, String providerCouponId, String duration, Integer durationInMonths) {
     }
 
+    /**
+     * The rewards read: whole when every page was, else the pages up to the one holding the reward asked
+     * for. Only a whole list shows a reward is not in it.
+     */
+    record Rewards(Map<Long, Reward> byId, boolean whole) {
+    }
+
     /** The answer could not be used: the reward is parked with this reason. */
     private static final class Unusable extends Exception {
         Unusable(String reason) {
@@ -65,7 +78,7 @@ public class FirstPromoterCommissions {
     private final Duration readTimeout;
     private final LongSupplier clock;
     private final ExpiringCache<Long, Promoter> promoters;
-    private final ExpiringCache<String, Map<Long, Reward>> rewards;
+    private final ExpiringCache<String, Rewards> rewards;
     private final AtomicLong rewardsReadAt = new AtomicLong(Long.MIN_VALUE);
 
     @Autowired
@@ -100,13 +113,19 @@ public class FirstPromoterCommissions {
             String promoterEmail = id(promoterNode.path("id")) != null ? text(promoterNode.path("email")) : event.promoterEmail();
             Fulfilment known = fulfilment(event, promoterId == null ? 0 : promoterId, null, promoterEmail, null, null);
             if ("denied".equals(text(commission.path("status")))) {
-                return ApprovedReward.ignore(known, "FirstPromoter's API now has commission " + event.commissionId()
+                return ApprovedReward.denied(known, "FirstPromoter's API now has commission " + event.commissionId()
                         + " denied: this approval came late, nothing is applied");
             }
-            Reward reward = reward(id(commission.path("reward").path("id")), deadline);
+            Reward reward = reward(id(commission.path("reward").path("id")), event.commissionId(), deadline);
             DiscountTerms discount = reward != null && "discount_per".equals(known.unit())
                     ? new DiscountTerms(reward.providerCouponId(), reward.duration(), reward.durationInMonths())
                     : null;
+            // Checked when read, and parked below with storable terms, so a replay never fails on them
+            // (docs/promises.md, "Webhooks v2 events").
+            String unusableDiscount = discount == null ? null : discount.unusable();
+            if (unusableDiscount != null) {
+                discount = discount.storable();
+            }
             Fulfilment decided;
             if (reward != null && Boolean.FALSE.equals(reward.isPromoterReward())) {
                 // The API's referral as a whole when it has one: never its id with the event's uid.
@@ -136,6 +155,10 @@ public class FirstPromoterCommissions {
                         promoter.email() != null ? promoter.email() : promoterEmail, Recipient.promoter(promoterId), discount);
             }
             String refused = refusedIdentity(decided);
+            if (refused == null && unusableDiscount != null) {
+                refused = "FirstPromoter's reward " + reward.id() + " is a " + unusableDiscount
+                        + ": no coupon is added for it; fix the reward in FirstPromoter, then replay";
+            }
             return refused == null ? ApprovedReward.apply(decided) : ApprovedReward.park(decided, refused);
         } catch (Unusable unusable) {
             return ApprovedReward.park(asEvent, unusable.getMessage());
@@ -177,7 +200,7 @@ public class FirstPromoterCommissions {
 
     // ---- The three reads.
 
-    /** GET /commissions?ids[]=<id>: an array of commissions; the one asked for, or Unusable. */
+    /** GET /commissions?ids[]=<id>: a list of commissions; the one asked for, or Unusable. */
     private JsonNode commission(long commissionId, Deadline deadline) throws Unusable {
         ApiV2.Reply reply = call(COMMISSIONS, "/commissions?ids%5B%5D=" + commissionId, deadline);
         if (reply.status() == 404) {
@@ -187,17 +210,36 @@ public class FirstPromoterCommissions {
             throw new Unusable("FirstPromoter's API refused to read commission " + commissionId + " (" + COMMISSIONS + " answered "
                     + reply.status() + api.excerpt(reply.body()) + ")");
         }
-        JsonNode list = json(reply, COMMISSIONS);
-        if (!list.isArray()) {
+        JsonNode list = ApiV2.listItems(json(reply, COMMISSIONS));
+        if (list == null) {
             throw new Unusable(COMMISSIONS + " did not answer a list of commissions: commission " + commissionId + " cannot be read");
         }
+        // Taken by its own id only: an item with another id is not this commission, whatever its place.
+        JsonNode found = null;
+        List<String> others = new ArrayList<>();
         for (JsonNode commission : list) {
             Long id = id(commission.path("id"));
             if (id != null && id == commissionId) {
-                return commission;
+                if (found != null) {
+                    throw new Unusable(COMMISSIONS + " answered commission " + commissionId + " more than once: which is it cannot be told");
+                }
+                found = commission;
+            } else {
+                others.add(id == null ? "an item without an id" : "commission " + id);
             }
         }
-        throw new Unusable("commission " + commissionId + " is unknown to FirstPromoter's API (not in the answer of " + COMMISSIONS + ")");
+        if (found != null) {
+            return found;
+        }
+        if (!others.isEmpty()) {
+            // The ids[] filter was not applied: an answer without it is no proof the commission is unknown.
+            String answered = String.join(", ", others.subList(0, Math.min(3, others.size())))
+                    + (others.size() > 3 ? " and " + (others.size() - 3) + " more" : "");
+            throw new Unusable(COMMISSIONS + "?ids[]=" + commissionId + " answered " + answered + " and not commission " + commissionId
+                    + ": the API did not filter by id, so whether commission " + commissionId + " is known cannot be told; "
+                    + "replay it once FirstPromoter's API answers it");
+        }
+        throw new Unusable("commission " + commissionId + " is unknown to FirstPromoter's API (" + COMMISSIONS + " answered an empty list)");
     }
 
     private Promoter promoter(long promoterId, Deadline deadline) throws Unusable {
@@ -216,51 +258,100 @@ public class FirstPromoterCommissions {
         if (!node.isObject()) {
             throw new Unusable(what + " did not answer a promoter: whose cust_id it is cannot be read");
         }
+        Long answered = id(node.path("id"));
+        if (answered == null || answered != promoterId) {
+            throw new Unusable(what + " answered " + (answered == null ? "a promoter without an id" : "promoter " + answered)
+                    + ", not promoter " + promoterId + ": whose cust_id it is cannot be told");
+        }
         Promoter promoter = new Promoter(promoterId, text(node.path("email")), text(node.path("cust_id")));
         promoters.put(promoterId, promoter);
         return promoter;
     }
 
     /**
-     * The commission's reward from GET /rewards, which takes no paging (only a scope, left out to get
-     * both kinds): the whole list is one answer. Null when the commission names no reward or the list
-     * does not have it: then whose reward it is cannot be told, and it is the promoter's.
+     * The commission's reward from GET /rewards, read page by page (FirstPromoter's API pages its lists:
+     * docs/promises.md, "Webhooks v2 events"). Null when the commission names no reward, or when the
+     * whole list, every page of it, does not have it: then whose reward it is cannot be told, and it is
+     * the promoter's. A list that could not be read whole is never taken as the whole.
      */
-    private Reward reward(Long rewardId, Deadline deadline) throws Unusable {
+    private Reward reward(Long rewardId, long commissionId, Deadline deadline) throws Unusable {
         if (rewardId == null) {
             return null;
         }
-        Map<Long, Reward> list = rewards.get("all");
-        if (list == null || (!list.containsKey(rewardId) && clock.getAsLong() - rewardsReadAt.get() >= REWARDS_REREAD_AFTER.toNanos())) {
-            list = readRewards(deadline);
+        Rewards list = rewards.get("all");
+        boolean absentFromRecentWhole = list != null && list.whole()
+                && clock.getAsLong() - rewardsReadAt.get() < REWARDS_REREAD_AFTER.toNanos();
+        if (list == null || (!list.byId().containsKey(rewardId) && !absentFromRecentWhole)) {
+            list = readRewards(rewardId, commissionId, deadline);
         }
-        return list.get(rewardId);
+        return list.byId().get(rewardId);
     }
 
-    private Map<Long, Reward> readRewards(Deadline deadline) throws Unusable {
-        ApiV2.Reply reply = call(REWARDS, "/rewards", deadline);
-        if (!reply.ok()) {
-            throw new Unusable("FirstPromoter's API refused to list the rewards (" + REWARDS + " answered " + reply.status()
-                    + api.excerpt(reply.body()) + "): whose reward it is cannot be told");
-        }
-        JsonNode node = json(reply, REWARDS);
-        if (!node.isArray()) {
-            throw new Unusable(REWARDS + " did not answer a list of rewards: whose reward it is cannot be told");
-        }
+    /**
+     * GET /rewards page by page, REWARDS_PER_PAGE a page, until the page holding the reward asked for
+     * (its own object says whose it is) or the last page: the last when meta says so, else when it is
+     * short or empty. Each page is cut to the deadline (RetryLater when it runs out). A list that cannot
+     * be read whole without the reward (past MAX_REWARDS_PAGES, or the API not paging it) is Unusable.
+     */
+    private Rewards readRewards(long rewardId, long commissionId, Deadline deadline) throws Unusable {
+        String cannotTell = "whose reward commission " + commissionId + " is cannot be told; FirstPromoter's reward " + rewardId
+                + " says whose it is (is_promoter_reward): apply it by hand, or replay once the list can be read whole";
         Map<Long, Reward> list = new HashMap<>();
-        for (JsonNode reward : node) {
-            Long id = id(reward.path("id"));
-            if (id != null) {
-                JsonNode promoterReward = reward.path("is_promoter_reward");
-                JsonNode months = reward.path("duration_in_months");
-                list.put(id, new Reward(id, promoterReward.isBoolean() ? promoterReward.booleanValue() : null,
-                        emptyIsNull(text(reward.path("provider_coupon_id"))), text(reward.path("duration")),
-                        months.canConvertToInt() && months.isIntegralNumber() ? months.intValue() : null));
+        int firstPageSize = 0;
+        for (int page = 1; ; page++) {
+            String what = REWARDS + "?page=" + page;
+            ApiV2.Reply reply = call(what, "/rewards?page=" + page + "&per_page=" + REWARDS_PER_PAGE, deadline);
+            if (!reply.ok()) {
+                throw new Unusable("FirstPromoter's API refused to list the rewards (" + what + " answered " + reply.status()
+                        + api.excerpt(reply.body()) + "): " + cannotTell);
+            }
+            JsonNode answer = json(reply, what);
+            JsonNode items = ApiV2.listItems(answer);
+            if (items == null) {
+                throw new Unusable(what + " did not answer a list of rewards: " + cannotTell);
+            }
+            int added = 0;
+            for (JsonNode reward : items) {
+                Long id = id(reward.path("id"));
+                if (id != null && !list.containsKey(id)) {
+                    JsonNode promoterReward = reward.path("is_promoter_reward");
+                    list.put(id, new Reward(id, promoterReward.isBoolean() ? promoterReward.booleanValue() : null,
+                            emptyIsNull(text(reward.path("provider_coupon_id"))), text(reward.path("duration")),
+                            months(reward.path("duration_in_months"))));
+                    added++;
+                }
+            }
+            if (page == 1) {
+                firstPageSize = items.size();
+            }
+            ApiV2.Paging paging = ApiV2.paging(answer, page);
+            if (items.isEmpty() || paging == ApiV2.Paging.LAST
+                    || (paging == ApiV2.Paging.UNSAID && items.size() < REWARDS_PER_PAGE)) {
+                break;
+            }
+            if (list.containsKey(rewardId)) {
+                return remembered(new Rewards(list, false));
+            }
+            if (paging == ApiV2.Paging.UNSAID && page > 1 && added == 0) {
+                // The API ignored page. It ignored per_page too if the first page held more: each answer is the whole list.
+                if (firstPageSize > REWARDS_PER_PAGE) {
+                    break;
+                }
+                throw new Unusable("page " + page + " of FirstPromoter's rewards list repeats the rewards before it: the API does "
+                        + "not page the list, so the rewards past the first " + firstPageSize + " cannot be read and " + cannotTell);
+            }
+            if (page == MAX_REWARDS_PAGES) {
+                throw new Unusable("FirstPromoter's rewards list runs past " + MAX_REWARDS_PAGES + " pages of " + REWARDS_PER_PAGE
+                        + " (" + list.size() + " rewards read, reward " + rewardId + " not among them): " + cannotTell);
             }
         }
-        rewards.put("all", list);
+        return remembered(new Rewards(list, true));
+    }
+
+    private Rewards remembered(Rewards read) {
+        rewards.put("all", read);
         rewardsReadAt.set(clock.getAsLong());
-        return list;
+        return read;
     }
 
     /**
@@ -308,6 +399,17 @@ public class FirstPromoterCommissions {
 
     private static String text(JsonNode node) {
         return node.isTextual() || node.isNumber() ? node.asText() : null;
+    }
+
+    /** A whole number of months, as a JSON integer or a string of digits; anything else is none. */
+    private static Integer months(JsonNode node) {
+        if (node.isIntegralNumber()) {
+            return node.canConvertToInt() ? node.intValue() : null;
+        }
+        if (node.isTextual() && node.asText().trim().matches("-?[0-9]{1,9}")) {
+            return Integer.valueOf(node.asText().trim());
+        }
+        return null;
     }
 
     private static String emptyIsNull(String text) {

@@ -2,6 +2,7 @@ package io.fulfilmentbridge.firstpromoter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 import io.fulfilmentbridge.fulfilment.Source;
@@ -59,10 +60,15 @@ public class FirstPromoterNotifier {
     private final Duration retryBackoff;
     private final Duration markFulfilledFor;
     private final HttpClient http;
+    private final DatabaseClock clock;
 
-    /** The v2 key without an account id never gets here: FirstPromoterSettings refuses it at start-up. */
-    public FirstPromoterNotifier(FulfilmentRecords records, MeterRegistry meters, FirstPromoterSettings settings) {
+    /**
+     * The v2 key without an account id never gets here: FirstPromoterSettings refuses it at start-up.
+     * clock: a notice's due time is compared by every instance's poll (docs/promises.md, One clock).
+     */
+    public FirstPromoterNotifier(FulfilmentRecords records, MeterRegistry meters, FirstPromoterSettings settings, DatabaseClock clock) {
         this.records = records;
+        this.clock = clock;
         this.meters = meters;
         this.v1ApiKey = StringUtils.hasText(settings.v1ApiKey()) ? settings.v1ApiKey().trim() : null;
         this.v2 = new ApiV2(settings);
@@ -124,7 +130,7 @@ public class FirstPromoterNotifier {
         int attempt = attemptsBefore + 1;
         FulfilmentKey key = FulfilmentKey.pending(payoutId);
         // Counted before the call; also keeps a second bridge instance from sending the same notice.
-        if (!records.takeNoticeAttempt(key, attemptsBefore, Instant.now().plus(backoff(attempt)))) {
+        if (!records.takeNoticeAttempt(key, attemptsBefore, clock.now().plus(backoff(attempt)))) {
             return;
         }
         ApiReply reply = completePayout(payoutId);
@@ -148,8 +154,8 @@ public class FirstPromoterNotifier {
         ApiReply reply = markFulfilled(commissionId);
         if (reply.sent()) {
             sent(key, attempt);
-        } else if (Instant.now().isBefore(giveUpAt.get())) {
-            Duration untilGiveUp = Duration.between(Instant.now(), giveUpAt.get());
+        } else if (clock.now().isBefore(giveUpAt.get())) {
+            Duration untilGiveUp = Duration.between(clock.now(), giveUpAt.get());
             willRetry(key, attempt, reply, "attempt " + attempt + ", retried until " + giveUpAt.get(),
                     backoff(attempt).compareTo(untilGiveUp) > 0 ? untilGiveUp : backoff(attempt));
         } else {

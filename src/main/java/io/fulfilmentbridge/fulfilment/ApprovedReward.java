@@ -5,10 +5,11 @@ import java.util.Objects;
 /**
  * What an approved commission comes to once FirstPromoter's API said whose reward it is (contract 9):
  * a fulfilment to apply; or one to park, with the reason a person must read; or nothing to do, because
- * FirstPromoter applies it itself or no longer holds it approved.
+ * FirstPromoter applies it itself, or its API has the commission denied (a record waiting for this
+ * approval is then taken as denied).
  *
  * @param fulfilment the reward, with its recipient as far as it is known (also when parked)
- * @param decision APPLY, PARK or IGNORE
+ * @param decision APPLY, PARK, IGNORE or DENIED
  * @param reason why it is parked or ignored; null for APPLY
  */
 public record ApprovedReward(Fulfilment fulfilment, Decision decision, String reason) {
@@ -16,7 +17,8 @@ public record ApprovedReward(Fulfilment fulfilment, Decision decision, String re
     public enum Decision {
         APPLY,
         PARK,
-        IGNORE
+        IGNORE,
+        DENIED
     }
 
     public ApprovedReward {
@@ -39,6 +41,10 @@ public record ApprovedReward(Fulfilment fulfilment, Decision decision, String re
         return new ApprovedReward(fulfilment, Decision.IGNORE, reason);
     }
 
+    public static ApprovedReward denied(Fulfilment fulfilment, String reason) {
+        return new ApprovedReward(fulfilment, Decision.DENIED, reason);
+    }
+
     public boolean applies() {
         return decision == Decision.APPLY;
     }
@@ -47,7 +53,12 @@ public record ApprovedReward(Fulfilment fulfilment, Decision decision, String re
         return decision == Decision.PARK;
     }
 
+    /** Nothing applied: ignored, or denied in FirstPromoter's API. */
     public boolean ignored() {
-        return decision == Decision.IGNORE;
+        return decision == Decision.IGNORE || decision == Decision.DENIED;
+    }
+
+    public boolean deniedByFirstPromoter() {
+        return decision == Decision.DENIED;
     }
 }

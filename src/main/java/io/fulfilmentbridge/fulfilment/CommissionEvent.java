@@ -11,7 +11,8 @@ import java.time.Instant;
  * @param eventId the event's UUID: a re-sent event has the same one
  * @param eventType e.g. commission.updated
  * @param commissionId the commission (data.id), keyed apart from legacy payout ids
- * @param occurredAt the event's timestamp, which orders an approval and a denial of one commission;
+ * @param occurredAt the event's timestamp, which orders an approval and a denial of one commission:
+ *        from 2010-01-01 to a day ahead of the database's clock (an event outside is rejected when read);
  *        null when the event carried none
  * @param kind what the bridge does with it
  */

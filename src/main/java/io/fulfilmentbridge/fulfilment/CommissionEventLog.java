@@ -2,7 +2,6 @@ package io.fulfilmentbridge.fulfilment;
 
 import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
@@ -24,10 +23,13 @@ public class CommissionEventLog {
 
     private final JdbcTemplate jdbc;
     private final Duration retention;
+    private final DatabaseClock clock;
 
-    public CommissionEventLog(JdbcTemplate jdbc, FulfilmentSettings settings) {
+    /** clock: answered_at is compared by whichever instance forgets old answers (docs/promises.md, One clock). */
+    public CommissionEventLog(JdbcTemplate jdbc, FulfilmentSettings settings, DatabaseClock clock) {
         this.jdbc = jdbc;
         this.retention = settings.eventRetention();
+        this.clock = clock;
     }
 
     /** What this event was answered before, or null. */
@@ -50,7 +52,7 @@ public class CommissionEventLog {
                     INSERT INTO commission_events (event_id, commission_id, event_type, outcome, detail, answered_at)
                     VALUES (?, ?, ?, ?, ?, ?)""", event.eventId(), event.commissionId(),
                     event.eventType().length() > 64 ? event.eventType().substring(0, 64) : event.eventType(),
-                    answer.outcome().label(), detail, Timestamp.from(Instant.now()));
+                    answer.outcome().label(), detail, Timestamp.from(clock.now()));
         } catch (DuplicateKeyException keptByAnotherCopy) {
             // The first copy's answer stays.
         } catch (DataAccessException notKept) {
@@ -61,6 +63,6 @@ public class CommissionEventLog {
 
     /** Forgets events answered longer than the retention ago; the number forgotten. */
     public int forgetOld() {
-        return jdbc.update("DELETE FROM commission_events WHERE answered_at < ?", Timestamp.from(Instant.now().minus(retention)));
+        return jdbc.update("DELETE FROM commission_events WHERE answered_at < ?", Timestamp.from(clock.now().minus(retention)));
     }
 }

@@ -65,10 +65,20 @@ public class FulfilmentRecords {
     private final Duration lease;
     private final Duration stuckAfter;
     private final GroupCommit<Object[], Boolean> firstClaims;
+    private final DatabaseClock clock;
+    private final List<GrantSends> sends;
 
-    public FulfilmentRecords(JdbcTemplate jdbc, TransactionTemplate transaction, MeterRegistry meters, FulfilmentSettings settings) {
+    /**
+     * clock: every time written here that another instance compares (leases, stuck-after, notices' due
+     * times) is the database's (docs/promises.md, One clock). sends: each billing system's record of its
+     * sends, read when a denial finds its approval stuck.
+     */
+    public FulfilmentRecords(JdbcTemplate jdbc, TransactionTemplate transaction, MeterRegistry meters, FulfilmentSettings settings,
+                             DatabaseClock clock, List<GrantSends> sends) {
         this.jdbc = jdbc;
         this.transaction = transaction;
+        this.clock = clock;
+        this.sends = List.copyOf(sends);
         this.lease = settings.claimLease();
         this.stuckAfter = settings.stuckAfter();
         this.firstClaims = new GroupCommit<>("claims", settings.groupCommit().batchSize(), settings.groupCommit().committers(),
@@ -134,7 +144,7 @@ public class FulfilmentRecords {
         if (!TransactionSynchronizationManager.isActualTransactionActive()) {
             throw new IllegalStateException("a fulfilment's state commits with its effect: call it inside a transaction");
         }
-        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp now = Timestamp.from(clock.now());
         // A v2 commission granted is due to be marked fulfilled, as markGranted makes it.
         int[] inserted = jdbc.batchUpdate("""
                 INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
@@ -158,8 +168,8 @@ public class FulfilmentRecords {
 
     /** The first try: inserted together with the claims of deliveries arriving at the same time. */
     private Decision claimWithOthers(Fulfilment f, Timestamp eventAt, String token, Deadline deadline) throws Exception {
-        Timestamp now = Timestamp.from(Instant.now());
-        Timestamp until = Timestamp.from(Instant.now().plus(lease));
+        Timestamp now = Timestamp.from(clock.now());
+        Timestamp until = Timestamp.from(clock.now().plus(lease));
         try {
             if (firstClaims.commit(claimRow(f, eventAt, token, until, now), deadline.remainingMillis())) {
                 return Decision.CLAIMED_FIRST;
@@ -202,8 +212,8 @@ public class FulfilmentRecords {
     }
 
     private Decision tryClaim(Fulfilment f, Timestamp eventAt, String token) {
-        Timestamp now = Timestamp.from(Instant.now());
-        Timestamp until = Timestamp.from(Instant.now().plus(lease));
+        Timestamp now = Timestamp.from(clock.now());
+        Timestamp until = Timestamp.from(clock.now().plus(lease));
         try {
             jdbc.update(INSERT_CLAIM, claimRow(f, eventAt, token, until, now));
             return Decision.CLAIMED_FIRST;
@@ -223,35 +233,29 @@ public class FulfilmentRecords {
         FulfilmentState state = FulfilmentState.valueOf((String) row.get("state"));
         int attempt = ((Number) row.get("attempt")).intValue();
         switch (state) {
-            case GRANTED:
-                return Decision.answered(Answer.granted("granted before: nothing applied again"));
             case PAID:
                 return Decision.answered(Answer.granted("payout paid before (reference " + row.get("payout_reference") + ")"));
             case QUEUED:
                 return Decision.answered(Answer.queued("payout queued before, not yet paid"));
             case FAILED:
                 return Decision.answered(Answer.parked(String.valueOf(row.get("reason"))));
-            case REVERSED:
-                return Decision.answered(redeliveredAfterReversal(f.key(), (String) row.get("reason"), now));
-            case DENIED:
-                Answer denied = deniedAfter(f.key(), eventAt, timestamp(row.get("event_at")));
-                if (denied != null) {
-                    return Decision.answered(denied);
-                }
-                break;
-            case RECEIVED:
-                if (Boolean.TRUE.equals(row.get("leased"))) {
-                    return Decision.WAIT;
-                }
-                break;
             default:
                 break;
         }
-        // Parked, or abandoned by a delivery that crashed: evaluated afresh with this delivery's data. Its
-        // answer tells FirstPromoter the outcome, so a notice a replay left due is no longer needed.
+        Answer decided = approvalFinds(f.key(), state, (String) row.get("reason"), timestamp(row.get("event_at")), eventAt, now);
+        if (decided != null) {
+            return Decision.answered(decided);
+        }
+        if (state == FulfilmentState.RECEIVED && Boolean.TRUE.equals(row.get("leased"))) {
+            return Decision.WAIT;
+        }
+        // Parked, denied by an older event, or abandoned by a delivery that crashed: evaluated afresh with this
+        // delivery's data, the newest decision's time kept. Its answer tells FirstPromoter the outcome, so a
+        // notice a replay left due is no longer needed.
         jdbc.update("""
                 UPDATE fulfilments SET event_id = ?, unit = ?, amount = ?, amount_received = ?, promoter_id = ?, customer_ref = ?, email = ?,
-                    received_status = ?, recipient_kind = ?, recipient_id = ?, provider_coupon_id = ?, discount_duration = ?, event_at = ?,
+                    received_status = ?, recipient_kind = ?, recipient_id = ?, provider_coupon_id = ?, discount_duration = ?,
+                    event_at = COALESCE(?, event_at),
                     state = 'RECEIVED', lease_holder = ?, lease_until = ?, updated_at = ?, firstpromoter_notice = NULL
                 WHERE source = ? AND fulfilment_id = ?""",
                 f.eventId(), unitColumn(f.unit()), amountColumn(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(),
@@ -272,6 +276,40 @@ public class FulfilmentRecords {
                     cut(reason, 1000), now, key.source().ledgerSource(), key.id());
         }
         return Answer.parked("fulfilment " + key.id() + " was reversed: " + REDELIVERED_AFTER_REVERSAL);
+    }
+
+    /**
+     * What a webhooks v2 approval (approvedAt; null for a legacy delivery, or an approval without a
+     * timestamp) finds in a record already there, by the time of the newest decision taken for the
+     * commission whatever its state (docs/promises.md, Webhooks v2 events): older than it, nothing
+     * changes; granted, granted before, a newer approval's time kept as the newest; denied, applied
+     * only when newer than the denial; reversed, listed. Null: evaluate it.
+     */
+    private Answer approvalFinds(FulfilmentKey key, FulfilmentState state, String reason, Timestamp newest, Timestamp approvedAt,
+                                 Timestamp now) {
+        if (state == FulfilmentState.DENIED) {
+            return deniedAfter(key, approvedAt, newest);
+        }
+        if (approvedAt != null && newest != null && approvedAt.before(newest)) {
+            return olderThanNewest(key, "approval", approvedAt, newest);
+        }
+        return switch (state) {
+            case GRANTED -> {
+                if (approvedAt != null) {
+                    jdbc.update("UPDATE fulfilments SET event_at = ? WHERE source = ? AND fulfilment_id = ? AND state = 'GRANTED' "
+                            + "AND (event_at IS NULL OR event_at < ?)", approvedAt, key.source().ledgerSource(), key.id(), approvedAt);
+                }
+                yield Answer.granted("granted before: nothing applied again");
+            }
+            case REVERSED -> redeliveredAfterReversal(key, reason, now);
+            default -> null;
+        };
+    }
+
+    /** An event older than the newest decision taken for its commission: 202, nothing changed. */
+    private static Answer olderThanNewest(FulfilmentKey key, String what, Timestamp at, Timestamp newest) {
+        return Answer.ignored("this " + what + " (" + at.toInstant() + ") is older than the newest decision on commission " + key.id()
+                + " (" + newest.toInstant() + "), which stands: nothing changed");
     }
 
     /**
@@ -310,8 +348,8 @@ public class FulfilmentRecords {
     public Replay claimForReplay(FulfilmentKey key) {
         long fulfilmentId = key.id();
         String token = UUID.randomUUID().toString();
-        Timestamp now = Timestamp.from(Instant.now());
-        Timestamp until = Timestamp.from(Instant.now().plus(lease));
+        Timestamp now = Timestamp.from(clock.now());
+        Timestamp until = Timestamp.from(clock.now().plus(lease));
         Timestamp stuckBefore = Timestamp.from(now.toInstant().minus(stuckAfter));
         return transaction.execute(tx -> {
             List<Map<String, Object>> rows = jdbc.queryForList("""
@@ -377,7 +415,7 @@ public class FulfilmentRecords {
         int updated = deadline.boundStatements(0, () -> jdbc.update("""
                 UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, updated_at = ?
                 WHERE source = ? AND fulfilment_id = ? AND lease_holder = ?""",
-                cut(reason, 1000), Timestamp.from(Instant.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease()));
+                cut(reason, 1000), Timestamp.from(clock.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease()));
         requireLease(updated, claim.key());
         return Answer.parked(reason);
     }
@@ -387,7 +425,7 @@ public class FulfilmentRecords {
      * commission's notice becomes due: FirstPromoter learns of it only through mark_fulfilled (contract 9).
      */
     public void markGranted(Claim claim) {
-        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp now = Timestamp.from(clock.now());
         int updated = jdbc.update("""
                 UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?,
                     """ + MARK_FULFILLED_DUE + """
@@ -401,7 +439,7 @@ public class FulfilmentRecords {
      * ledger entries; if any was taken over, none is (the caller books them again one at a time).
      */
     public void markAllGranted(List<Claim> claims) {
-        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp now = Timestamp.from(clock.now());
         int[] updated = jdbc.batchUpdate("""
                 UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?,
                     """ + MARK_FULFILLED_DUE + """
@@ -420,7 +458,7 @@ public class FulfilmentRecords {
                 UPDATE fulfilments SET state = 'QUEUED', reason = NULL, attempt = ?, lease_holder = NULL, lease_until = NULL,
                     updated_at = ?
                 WHERE source = ? AND fulfilment_id = ? AND lease_holder = ?""",
-                claim.attempt(), Timestamp.from(Instant.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease());
+                claim.attempt(), Timestamp.from(clock.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease());
         requireLease(updated, claim.key());
     }
 
@@ -433,7 +471,7 @@ public class FulfilmentRecords {
             // Bounded: the answer is waiting for this, and a hung database must not hold it.
             deadline.boundStatements(Deadline.CLEAN_UP_MILLIS, () -> jdbc.update(
                     "UPDATE fulfilments SET lease_until = ? WHERE source = ? AND fulfilment_id = ? AND lease_holder = ? AND state = 'RECEIVED'",
-                    Timestamp.from(Instant.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease()));
+                    Timestamp.from(clock.now()), claim.key().source().ledgerSource(), claim.key().id(), claim.lease()));
         } catch (RuntimeException databaseDown) {
             // The lease runs out by itself.
         }
@@ -447,23 +485,29 @@ public class FulfilmentRecords {
 
     // ---- Transitions without a lease: another delivery's grant found applied or refused while settling.
 
-    /** A grant of another delivery's fulfilment, whose answer was lost, took effect: granted, if still being applied. */
+    /**
+     * A grant of another delivery's fulfilment, whose answer was lost, took effect: granted, if still being
+     * applied, and a v2 commission's notice due like any other grant's (markGranted).
+     */
     public void settleGranted(FulfilmentKey key) {
-        jdbc.update("UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, "
-                + "updated_at = CURRENT_TIMESTAMP WHERE source = ? AND fulfilment_id = ? AND state = 'RECEIVED'", key.source().ledgerSource(), key.id());
+        Timestamp now = Timestamp.from(clock.now());
+        jdbc.update("UPDATE fulfilments SET state = 'GRANTED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?, "
+                + MARK_FULFILLED_DUE + " WHERE source = ? AND fulfilment_id = ? AND state = 'RECEIVED'", now, now, key.source().ledgerSource(), key.id());
     }
 
     /** A grant of another delivery's fulfilment, whose answer was lost, was refused: parked, if still being applied. */
     public void settleParked(FulfilmentKey key, String reason) {
         jdbc.update("UPDATE fulfilments SET state = 'PARKED', reason = ?, lease_holder = NULL, lease_until = NULL, "
-                + "updated_at = CURRENT_TIMESTAMP WHERE source = ? AND fulfilment_id = ? AND state = 'RECEIVED'", cut(reason, 1000), key.source().ledgerSource(), key.id());
+                + "updated_at = ? WHERE source = ? AND fulfilment_id = ? AND state = 'RECEIVED'", cut(reason, 1000), Timestamp.from(clock.now()),
+                key.source().ledgerSource(), key.id());
     }
 
     // ---- Webhooks v2: what a commission's approval or denial finds (contract 9).
 
     /**
      * An approval of a commission whose outcome is already decided, answered without asking FirstPromoter's
-     * API: granted before; denied by a newer event; reversed (listed, not applied again). Null: go on.
+     * API: older than the newest decision; granted before; denied by a newer event; reversed (listed, not
+     * applied again). Null: go on.
      */
     public Answer settledBefore(CommissionEvent approval) {
         FulfilmentKey key = approval.key();
@@ -474,12 +518,8 @@ public class FulfilmentRecords {
         }
         Map<String, Object> row = rows.get(0);
         Timestamp approvedAt = approval.occurredAt() == null ? null : Timestamp.from(approval.occurredAt());
-        return switch (FulfilmentState.valueOf((String) row.get("state"))) {
-            case GRANTED -> Answer.granted("granted before: nothing applied again");
-            case DENIED -> deniedAfter(key, approvedAt, timestamp(row.get("event_at")));
-            case REVERSED -> redeliveredAfterReversal(key, (String) row.get("reason"), Timestamp.from(Instant.now()));
-            default -> null;
-        };
+        return approvalFinds(key, FulfilmentState.valueOf((String) row.get("state")), (String) row.get("reason"),
+                timestamp(row.get("event_at")), approvedAt, Timestamp.from(clock.now()));
     }
 
     /**
@@ -490,7 +530,7 @@ public class FulfilmentRecords {
      */
     public void keepUnapplied(CommissionEvent approval) {
         FulfilmentKey key = approval.key();
-        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp now = Timestamp.from(clock.now());
         jdbc.update("""
                 INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, email, received_status,
                     event_at, state, lease_until, created_at, updated_at)
@@ -501,20 +541,22 @@ public class FulfilmentRecords {
     }
 
     /**
-     * Takes in FirstPromoter's denial of a commission. Not applied: recorded as DENIED (a parked one is no
-     * longer listed), so an approval older than the denial grants nothing. Applied: to be reversed by the
-     * caller (route fulfilment-reversal), unless the approval that applied it is newer than the denial.
-     * Being applied now: {@link RetryLater}, since FirstPromoter sends the denial again.
+     * Takes in FirstPromoter's denial of a commission, ordered by the newest decision taken for it
+     * whatever its state (docs/promises.md, Webhooks v2 events): older than it, nothing changes. Not
+     * applied (parked, denied, or stuck before any billing send): recorded as DENIED, so an approval
+     * older than the denial grants nothing. Applied: to be reversed by the caller (route
+     * fulfilment-reversal). Stuck after a billing send: the grant may have happened, so reversed here
+     * and listed, once the send can no longer land. Being applied now, or a send that may still land:
+     * {@link RetryLater}, since FirstPromoter sends the denial again.
      */
     public Denial takeDenial(CommissionEvent denial) {
         FulfilmentKey key = denial.key();
         Timestamp deniedAt = denial.occurredAt() == null ? null : Timestamp.from(denial.occurredAt());
-        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp now = Timestamp.from(clock.now());
         try {
             return transaction.execute(tx -> {
-                List<Map<String, Object>> rows = jdbc.queryForList(
-                        "SELECT state, event_at FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE", key.source().ledgerSource(), key.id());
-                if (rows.isEmpty()) {
+                Map<String, Object> row = lockForDenial(key, now);
+                if (row == null) {
                     jdbc.update("""
                             INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, received_status,
                                 event_at, state, created_at, updated_at)
@@ -523,32 +565,105 @@ public class FulfilmentRecords {
                             denial.amount() == null ? null : amountColumn(denial.amount()),
                             denial.amount() == null ? null : denial.amount().toPlainString(),
                             denial.promoterId() == null ? 0L : denial.promoterId(), cut(denial.status(), 64), deniedAt, now, now);
-                    return Denial.answered(key, Answer.reversed("denial recorded: commission " + key.id()
-                            + " was not applied, and no approval older than this denial will apply it"));
+                    return Denial.answered(key, denialRecorded(key));
                 }
-                Map<String, Object> row = rows.get(0);
-                Timestamp approvedAt = timestamp(row.get("event_at"));
-                return switch (FulfilmentState.valueOf((String) row.get("state"))) {
-                    case DENIED, PARKED -> {
-                        jdbc.update("""
-                                UPDATE fulfilments SET state = 'DENIED', reason = NULL, updated_at = ?,
-                                    event_at = CASE WHEN event_at IS NULL OR event_at < ? THEN ? ELSE event_at END
-                                WHERE source = ? AND fulfilment_id = ?""", now, deniedAt, deniedAt, key.source().ledgerSource(), key.id());
-                        yield Denial.answered(key, Answer.reversed("denial recorded: commission " + key.id()
-                                + " was not applied, and no approval older than this denial will apply it"));
+                FulfilmentState state = FulfilmentState.valueOf((String) row.get("state"));
+                Timestamp newest = timestamp(row.get("event_at"));
+                if (state != FulfilmentState.REVERSED && deniedAt != null && newest != null && deniedAt.before(newest)) {
+                    return Denial.answered(key, olderThanNewest(key, "denial", deniedAt, newest));
+                }
+                return switch (state) {
+                    case DENIED, PARKED -> Denial.answered(key, deny(key, deniedAt, now));
+                    case GRANTED -> {
+                        // The denial is now the newest decision: an approval older than it changes nothing.
+                        if (deniedAt != null) {
+                            jdbc.update("UPDATE fulfilments SET event_at = ? WHERE source = ? AND fulfilment_id = ?",
+                                    deniedAt, key.source().ledgerSource(), key.id());
+                        }
+                        yield Denial.reverseIt(key);
                     }
-                    case GRANTED -> deniedAt != null && approvedAt != null && deniedAt.before(approvedAt)
-                            ? Denial.answered(key, Answer.ignored("this denial (" + deniedAt.toInstant() + ") is older than the approval ("
-                                    + approvedAt.toInstant() + ") that applied commission " + key.id() + ": nothing changed"))
-                            : Denial.reverseIt(key);
                     case REVERSED -> Denial.answered(key, Answer.reversed("commission " + key.id() + " was reversed before: nothing changed"));
-                    case RECEIVED -> throw new RetryLater("commission " + key.id() + " is being applied; its denial is taken in when it is done");
-                    default -> Denial.answered(key, Answer.ignored("commission " + key.id() + " is " + row.get("state") + ": nothing changed"));
+                    case RECEIVED -> Denial.answered(key, denyStuck(key, row, deniedAt, now,
+                            denial.eventType() + " by FirstPromoter (event " + denial.eventId() + ")"));
+                    default -> Denial.answered(key, Answer.ignored("commission " + key.id() + " is " + state + ": nothing changed"));
                 };
             });
         } catch (DuplicateKeyException approvalArrivedFirst) {
             throw new RetryLater("commission " + key.id() + " is being applied; its denial is taken in when it is done");
         }
+    }
+
+    /**
+     * An approval FirstPromoter's API answered with the commission denied (reason: what it said): a
+     * record that waits for nothing but that approval (parked, or stuck after a 503) is taken as denied
+     * like a denial without a timestamp, so it leaves the operators' list. The answer: ignored.
+     */
+    public Answer deniedByFirstPromoter(CommissionEvent approval, String reason) {
+        FulfilmentKey key = approval.key();
+        Timestamp now = Timestamp.from(clock.now());
+        Answer taken = transaction.execute(tx -> {
+            Map<String, Object> row = lockForDenial(key, now);
+            if (row == null) {
+                return null;
+            }
+            return switch (FulfilmentState.valueOf((String) row.get("state"))) {
+                case PARKED -> deny(key, null, now);
+                case RECEIVED -> denyStuck(key, row, null, now, "denied in FirstPromoter's API (event " + approval.eventId() + ")");
+                default -> null;
+            };
+        });
+        return taken == null ? Answer.ignored(reason) : Answer.ignored(reason + "; " + taken.detail());
+    }
+
+    private Map<String, Object> lockForDenial(FulfilmentKey key, Timestamp now) {
+        List<Map<String, Object>> rows = jdbc.queryForList("""
+                SELECT state, event_at, unit, lease_until IS NOT NULL AND lease_until > ? AS leased
+                FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE""", now, key.source().ledgerSource(), key.id());
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    private static Answer denialRecorded(FulfilmentKey key) {
+        return Answer.reversed("denial recorded: commission " + key.id()
+                + " was not applied, and no approval older than this denial will apply it");
+    }
+
+    /** Not applied: DENIED, no longer listed nor held, its newest decision's time kept. */
+    private Answer deny(FulfilmentKey key, Timestamp deniedAt, Timestamp now) {
+        jdbc.update("""
+                UPDATE fulfilments SET state = 'DENIED', reason = NULL, lease_holder = NULL, lease_until = NULL, updated_at = ?,
+                    event_at = CASE WHEN event_at IS NULL OR event_at < ? THEN ? ELSE event_at END
+                WHERE source = ? AND fulfilment_id = ?""", now, deniedAt, deniedAt, key.source().ledgerSource(), key.id());
+        return denialRecorded(key);
+    }
+
+    /**
+     * A denial of a RECEIVED record (locked): being applied, 503. Stuck (its lease ran out): no billing
+     * send recorded for it, simply denied; a send that may still land, 503 until it cannot; a send that
+     * took effect or may have, the grant happened: reversed and listed for operators (docs/promises.md,
+     * Reversals), the billing system not changed.
+     */
+    private Answer denyStuck(FulfilmentKey key, Map<String, Object> row, Timestamp deniedAt, Timestamp now, String note) {
+        if (Boolean.TRUE.equals(row.get("leased"))) {
+            throw new RetryLater("commission " + key.id() + " is being applied; its denial is taken in when it is done");
+        }
+        Optional<GrantSends.Send> sent = sends.stream().map(s -> s.find(key)).flatMap(Optional::stream).findFirst();
+        if (sent.isEmpty()) {
+            return deny(key, deniedAt, now);
+        }
+        GrantSends.Send send = sent.get();
+        if (send.mayStillLand(now.toInstant())) {
+            throw new RetryLater("commission " + key.id() + "'s grant was sent to " + send.system() + " and its answer lost; it may "
+                    + "still land until " + send.mayLandUntil() + ": its denial is taken in then");
+        }
+        String listed = Reversal.sentReview(send.system(), send.applied());
+        jdbc.update("""
+                UPDATE fulfilments SET state = 'REVERSED', reason = ?, reversal_note = ?, reversed_at = ?, updated_at = ?,
+                    lease_holder = NULL, lease_until = NULL, event_at = CASE WHEN event_at IS NULL OR event_at < ? THEN ? ELSE event_at END
+                WHERE source = ? AND fulfilment_id = ? AND state = 'RECEIVED'""",
+                listed, cut(note, 1000), now, now, deniedAt, deniedAt, key.source().ledgerSource(), key.id());
+        String unit = (String) row.get("unit");
+        return Answer.reversed("reversed: fulfilment " + key.id() + (unit == null ? "" : " (" + unit + ")") + ", " + send.system()
+                + " not changed; listed for operators: " + listed);
     }
 
     // ---- Reversals (contract 11): an applied reward taken back, once, in the caller's transaction.
@@ -597,7 +712,7 @@ public class FulfilmentRecords {
             }
             default -> throw new IllegalStateException("fulfilment " + key.id() + " is " + state);
         }
-        Timestamp now = Timestamp.from(Instant.now());
+        Timestamp now = Timestamp.from(clock.now());
         int updated = jdbc.update("""
                 UPDATE fulfilments SET state = 'REVERSED', reason = ?, reversal_note = ?, reversed_at = ?, updated_at = ?
                 WHERE source = ? AND fulfilment_id = ? AND state = ?""", listed, cut(note, 1000), now, now, key.source().ledgerSource(), key.id(), state.name());
@@ -628,7 +743,7 @@ public class FulfilmentRecords {
      */
     public boolean dismissReversalReview(FulfilmentKey key) {
         return jdbc.update("UPDATE fulfilments SET reason = NULL, updated_at = ? WHERE source = ? AND fulfilment_id = ? AND " + REVERSED_TO_REVIEW,
-                Timestamp.from(Instant.now()), key.source().ledgerSource(), key.id()) == 1;
+                Timestamp.from(clock.now()), key.source().ledgerSource(), key.id()) == 1;
     }
 
     // ---- Payouts: the payout worker's results, in the transaction that called lockForPayoutResult. Each
@@ -650,17 +765,19 @@ public class FulfilmentRecords {
      * queued it since (a replay leaves the notice due).
      */
     public void markPaid(FulfilmentKey key, String reference, boolean queuedAnswerWas200) {
+        Timestamp now = Timestamp.from(clock.now());
         jdbc.update("""
                 UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?,
                     firstpromoter_notice = CASE WHEN firstpromoter_notice = 'DUE' OR ? THEN 'DUE' END,
-                    firstpromoter_attempts = 0, firstpromoter_next_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP
-                WHERE source = ? AND fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')""", reference, !queuedAnswerWas200, key.source().ledgerSource(), key.id());
+                    firstpromoter_attempts = 0, firstpromoter_next_at = ?, updated_at = ?
+                WHERE source = ? AND fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')""", reference, !queuedAnswerWas200, now, now,
+                key.source().ledgerSource(), key.id());
     }
 
     /** Paid, but listed as a payout anomaly: FirstPromoter's notice is left as it was. */
     public void markPaidKeepingNotice(FulfilmentKey key, String reference) {
         jdbc.update("UPDATE fulfilments SET state = 'PAID', reason = NULL, payout_reference = ?, updated_at = ? "
-                + "WHERE source = ? AND fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')", reference, Timestamp.from(Instant.now()), key.source().ledgerSource(), key.id());
+                + "WHERE source = ? AND fulfilment_id = ? AND state IN ('QUEUED', 'FAILED')", reference, Timestamp.from(clock.now()), key.source().ledgerSource(), key.id());
     }
 
     /** Keeps a payment's reference on a fulfilment whose state it does not change. */
@@ -671,8 +788,9 @@ public class FulfilmentRecords {
     /** The queued payout failed: FAILED, parked for an operator's replay. */
     public void markFailed(FulfilmentKey key, String reason, String reference) {
         jdbc.update("""
-                UPDATE fulfilments SET state = 'FAILED', reason = ?, payout_reference = ?, updated_at = CURRENT_TIMESTAMP
-                WHERE source = ? AND fulfilment_id = ? AND state = 'QUEUED'""", cut(reason, 1000), reference, key.source().ledgerSource(), key.id());
+                UPDATE fulfilments SET state = 'FAILED', reason = ?, payout_reference = ?, updated_at = ?
+                WHERE source = ? AND fulfilment_id = ? AND state = 'QUEUED'""", cut(reason, 1000), reference, Timestamp.from(clock.now()),
+                key.source().ledgerSource(), key.id());
     }
 
     // ---- FirstPromoter's notice that a reward it holds pending is fulfilled (firstpromoter-notify).
@@ -690,8 +808,9 @@ public class FulfilmentRecords {
 
     public void noticeSent(FulfilmentKey key, int attempt) {
         jdbc.update("""
-                UPDATE fulfilments SET firstpromoter_notice = 'SENT', firstpromoter_notified_at = CURRENT_TIMESTAMP
-                WHERE source = ? AND fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""", key.source().ledgerSource(), key.id(), attempt);
+                UPDATE fulfilments SET firstpromoter_notice = 'SENT', firstpromoter_notified_at = ?
+                WHERE source = ? AND fulfilment_id = ? AND firstpromoter_notice = 'DUE' AND firstpromoter_attempts = ?""",
+                Timestamp.from(clock.now()), key.source().ledgerSource(), key.id(), attempt);
     }
 
     public void noticeGaveUp(FulfilmentKey key, int attempt) {
@@ -745,7 +864,7 @@ public class FulfilmentRecords {
     }
 
     private Timestamp stuckBefore() {
-        return Timestamp.from(Instant.now().minus(stuckAfter));
+        return Timestamp.from(clock.now().minus(stuckAfter));
     }
 
     /** The keys (each with its source) of the fulfilments parked or failed with this reason, or stuck, oldest first. */
@@ -798,7 +917,7 @@ public class FulfilmentRecords {
      * the last attempt is made at it. Answers that end, or empty when another instance took the attempt.
      */
     public Optional<Instant> takeCommissionNoticeAttempt(FulfilmentKey key, int attemptsBefore, Duration backoff, Duration retryFor) {
-        Instant now = Instant.now();
+        Instant now = clock.now();
         return transaction.execute(tx -> {
             List<Timestamp> first = jdbc.query("""
                     SELECT firstpromoter_first_tried_at FROM fulfilments

@@ -31,6 +31,12 @@ public record Reversal(FulfilmentKey key, Found found, String unit, String detai
     public static final String BILLING_REVIEW = "reversed by FirstPromoter after it was applied in Stripe: review the customer";
     public static final String PAYOUT_REVIEW = "reversed after the payout was queued";
 
+    /** Listed for operators: a grant denied while stuck, after it was sent to the billing system. */
+    public static String sentReview(String system, boolean applied) {
+        return "reversed by FirstPromoter after its grant was sent to " + system
+                + (applied ? "" : " (its answer was lost: it may have taken effect)") + ": review the customer";
+    }
+
     public boolean creditsToReverse() {
         return found == Found.CREDITS;
     }

@@ -37,8 +37,8 @@ import org.springframework.stereotype.Component;
  *
  * <p>Paddle Billing has no idempotency key. What only this grant can leave is its marker in the
  * subscription's custom_data, written in the same request; a trialing subscription takes no
- * custom_data, so there the evidence is the date alone: equal to the grant's target while its base
- * moved nowhere else.
+ * custom_data, and a date alone proves nothing, so a lost trial extension is settled only where the
+ * date shows it did not land (see {@link #settle}).
  */
 @Component("billing")
 @ConditionalOnProperty(name = "bridge.billing.system", havingValue = "paddle")
@@ -49,6 +49,8 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
     static final String MARKER_KEY = "firstpromoter_grant";
     /** Paddle changes no subscription within 30 minutes of its next billing. */
     static final Duration CHANGE_FREEZE = Duration.ofMinutes(30);
+    // Paddle's clock and ours may differ: a first billing this close to a send may have come after it.
+    private static final Duration CLOCK_SLACK = Duration.ofMinutes(10);
     private static final Pattern CUSTOMER_ID = Pattern.compile("ctm_[a-z0-9]+");
 
     private final PaddleCalls paddle;
@@ -223,10 +225,14 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
     }
 
     /**
-     * A grant whose answer was lost, read back from Paddle. Took effect: its marker is in custom_data,
-     * or (on a trialing subscription, which takes no custom_data) next_billed_at equals its target.
-     * Did not: next_billed_at is still its base, so nothing else moved it, and the same request is
-     * sent again. Anything else is someone else's change: parked with what was seen.
+     * A grant whose answer was lost, read back from Paddle. Its marker in custom_data: it took effect.
+     * A subscription that was not trialing when the grant was sent got the marker in the same request:
+     * absent, the request did not land, and the grant is planned again from the dates as they are now
+     * (never the old absolute date: a renewal may have reached it). A trialing one takes no custom_data
+     * (Paddle updates only items and next_billed_at in a trial), and Paddle's events name no request
+     * that would tie a change to this one: only next_billed_at still at its base tells (not landed:
+     * planned again and sent); any other date, the target included, is parked with what was seen
+     * (docs/promises.md, What proves a lost grant landed).
      */
     @Override
     public Settled settle(BillingGrant grant, Deadline deadline) {
@@ -235,25 +241,39 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
             return Settled.TOOK_EFFECT;
         }
         Instant nextBilledAt = subscription.nextBilledAt();
-        if (subscription.trialing() && grant.targetAt().equals(nextBilledAt)) {
-            return Settled.TOOK_EFFECT;
-        }
-        if (grant.baseAt() != null && grant.baseAt().equals(nextBilledAt)) {
+        boolean markerSent = billedBefore(subscription, grant.keySentAt());
+        boolean unmoved = grant.baseAt() != null && grant.baseAt().equals(nextBilledAt);
+        boolean grantable = nextBilledAt != null && (subscription.trialing() || "active".equals(subscription.status()));
+        if ((markerSent || unmoved) && grantable) {
             Instant now = Instant.now();
             requireOutsideFreeze(subscription, now);
-            BillingGrant again = grant;
-            if (grant.targetAt().isBefore(now.plus(CHANGE_FREEZE))) {
-                // Too late for the stored target: a new one from the dates as they are now.
-                again = grants.recordNextKey(grant, nextBilledAt, target(now, subscription, grant.months()));
-            }
+            BillingGrant again = grants.recordNextKey(grant, nextBilledAt, target(now, subscription, grant.months()));
             send(again, subscription, deadline);
             return Settled.SENT_AGAIN;
         }
-        return Settled.park("free months not granted: the request to move the next billing of Paddle subscription "
-                + grant.subscriptionId() + " from " + grant.baseAt() + " to " + grant.targetAt() + " got no answer, and "
-                + "the subscription now " + (nextBilledAt == null ? "has no next billing date" : "bills next at " + nextBilledAt)
-                + " (status " + subscription.status() + ") without this grant's marker (custom_data " + MARKER_KEY + " = "
-                + grant.marker() + "): someone else changed it. Check the subscription in Paddle; replay to grant "
-                + grant.months() + " month(s) from its new date");
+        String asked = "the request to move the next billing of Paddle subscription " + grant.subscriptionId() + " from "
+                + grant.baseAt() + " to " + grant.targetAt() + " (sent " + grant.keySentAt() + ", for " + grant.marker()
+                + ") got no answer, and the subscription now "
+                + (nextBilledAt == null ? "has no next billing date" : "bills next at " + nextBilledAt)
+                + " (status " + subscription.status() + ")";
+        if (markerSent || unmoved) {
+            return Settled.park("free months not granted: " + asked + ", without this grant's marker (custom_data "
+                    + MARKER_KEY + " = " + grant.marker() + "), so it cannot take the grant again. Check the subscription "
+                    + "in Paddle; replay to grant " + grant.months() + " month(s) once it can take them");
+        }
+        return Settled.park("free months not settled: " + asked + ". It was sent while the subscription was trialing, "
+                + "when Paddle takes no custom_data, so no marker can tell whether it landed"
+                + (grant.targetAt().equals(nextBilledAt) ? "; the date at the target proves nothing (someone extending "
+                        + "the trial, or a renewal, gives the same date)" : "") + ". Check the subscription's history in "
+                + "Paddle; replay the fulfilment only if the " + grant.months() + " month(s) were not added");
+    }
+
+    /**
+     * Whether the subscription had been billed (so was no longer trialing, and took the marker) well
+     * before the grant was sent: a trial that ended within minutes of the send may have ended after it.
+     */
+    private static boolean billedBefore(PaddleSubscription subscription, Instant sentAt) {
+        return !subscription.trialing() && subscription.firstBilledAt() != null
+                && subscription.firstBilledAt().isBefore(sentAt.minus(CLOCK_SLACK));
     }
 }

@@ -15,13 +15,14 @@ import java.time.temporal.ChronoUnit;
  * @param status active, trialing, past_due, paused or canceled
  * @param customerId the customer's id, ctm_...
  * @param createdAt when it was created (the newest grantable one is granted)
+ * @param firstBilledAt when it was first billed (a trial ends with its first billing); null before
  * @param nextBilledAt when it next bills (for a trialing subscription: when its trial ends); null when
  *        it does not renew
  * @param periodEndsAt the end of its current billing period, or null
  * @param customData its custom_data (an empty object when it has none)
  */
-public record PaddleSubscription(String id, String status, String customerId, Instant createdAt, Instant nextBilledAt,
-                                 Instant periodEndsAt, ObjectNode customData) {
+public record PaddleSubscription(String id, String status, String customerId, Instant createdAt, Instant firstBilledAt,
+                                 Instant nextBilledAt, Instant periodEndsAt, ObjectNode customData) {
 
     public static final String TRIALING = "trialing";
     public static final String PAST_DUE = "past_due";
@@ -34,6 +35,7 @@ public record PaddleSubscription(String id, String status, String customerId, In
         JsonNode customData = subscription.path("custom_data");
         return new PaddleSubscription(subscription.path("id").asText(), text(subscription, "status"),
                 text(subscription, "customer_id"), instant(subscription.path("created_at")),
+                instant(subscription.path("first_billed_at")),
                 instant(subscription.path("next_billed_at")),
                 instant(subscription.path("current_billing_period").path("ends_at")),
                 customData.isObject() ? (ObjectNode) customData.deepCopy() : JsonNodeFactory.instance.objectNode());

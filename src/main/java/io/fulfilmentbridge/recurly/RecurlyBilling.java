@@ -2,6 +2,7 @@ package io.fulfilmentbridge.recurly;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fulfilmentbridge.billing.BillingGrant;
+import io.fulfilmentbridge.billing.BillingGrants;
 import io.fulfilmentbridge.billing.BillingSystem;
 import io.fulfilmentbridge.billing.CustomerGrants;
 import io.fulfilmentbridge.billing.GrantResult;
@@ -29,8 +30,8 @@ import org.springframework.stereotype.Component;
  * subscription's next bill date, which Recurly documents as postponing without proration (in a
  * trial it moves the trial's end); mon_discount as a pending credit on the account, taken off the
  * next invoice. Recurly documents no idempotency key for this version, so a write whose answer was
- * lost is settled only by reading Recurly: its marker, or the next bill date at its target; the same
- * date-setting request is sent again only while the date is still the one read before it.
+ * lost is settled only by reading Recurly: the marker its request wrote (the credit's description, the
+ * marker field); a date alone proves nothing (see settleFreeMonths).
  */
 @Component("billing")
 @ConditionalOnProperty(name = "bridge.billing.system", havingValue = "recurly")
@@ -47,11 +48,14 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
             + "was lost could not be told from a redemption the team made; redeem the coupon on the Recurly account by hand";
 
     private final RecurlyCalls recurly;
-    private final CustomerGrants grants;
+    private final CustomerGrants customerGrants;
+    private final BillingGrants grants;
     private final String markerField;
 
-    public RecurlyBilling(RecurlyCalls recurly, CustomerGrants grants, RecurlySettings settings) {
+    public RecurlyBilling(RecurlyCalls recurly, CustomerGrants customerGrants, BillingGrants grants,
+                          RecurlySettings settings) {
         this.recurly = recurly;
+        this.customerGrants = customerGrants;
         this.grants = grants;
         this.markerField = settings.markerField();
     }
@@ -61,7 +65,7 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         if (!recurly.isConfigured()) {
             return GrantResult.parked("Recurly not configured (bridge.recurly.api-key)");
         }
-        return grants.grantOnce(SYSTEM, f, claim, deadline, this);
+        return customerGrants.grantOnce(SYSTEM, f, claim, deadline, this);
     }
 
     @Override
@@ -72,7 +76,7 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         if ("discount_per".equals(f.unit())) {
             return GrantResult.parked(DISCOUNT_PER_PARKED);
         }
-        return grants.grantOnce(SYSTEM, f, claim, deadline, this);
+        return customerGrants.grantOnce(SYSTEM, f, claim, deadline, this);
     }
 
     /**
@@ -173,7 +177,7 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
 
     @Override
     public void send(BillingGrant grant, Deadline deadline) {
-        grants.send(grant, () -> {
+        customerGrants.send(grant, () -> {
             if (BillingGrant.FREE_MONTHS.equals(grant.kind())) {
                 recurly.moveNextBillDate(grant.subscriptionId(), grant.targetAt(), markerField, grant.marker(), deadline);
             } else {
@@ -189,34 +193,50 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
     }
 
     /**
-     * The subscription read: its marker, or its next bill date at the target, means the request took
-     * effect; the date still where it was read before the request means it did not, and the same
-     * request (an absolute date) is sent again; any other date is someone else's: parked.
+     * The subscription read back. With a marker field, the request wrote the grant's marker into the
+     * subscription along with the date: the marker there, it took effect; absent, it did not, and the
+     * grant is planned again from the subscription's dates as they are now (never the old absolute
+     * date: a renewal may have reached it). Without a marker field only a date still at the base tells
+     * (not taken effect: planned again and sent); any other date, the target included (a renewal of a
+     * plan as long as the grant sets that very date), is parked with what was seen
+     * (docs/promises.md, What proves a lost grant landed).
      */
     private Settled settleFreeMonths(BillingGrant grant, Deadline deadline) {
         Optional<JsonNode> read = recurly.subscription(grant.subscriptionId(), deadline);
         String asked = "the request to move the next bill date of Recurly subscription " + grant.subscriptionId()
-                + " from " + grant.baseAt() + " to " + grant.targetAt() + " got no answer";
+                + " from " + grant.baseAt() + " to " + grant.targetAt() + " (sent " + grant.keySentAt() + ", for "
+                + grant.marker() + ") got no answer";
         if (read.isEmpty()) {
             return Settled.park("free months not granted: " + asked + ", and Recurly no longer has the subscription");
         }
         JsonNode subscription = read.get();
-        if (!markerField.isEmpty() && grant.marker().equals(customField(subscription, markerField))) {
+        boolean marked = !markerField.isEmpty();
+        if (marked && grant.marker().equals(customField(subscription, markerField))) {
             return Settled.TOOK_EFFECT;
         }
         Instant nextBill = instant(subscription, "current_period_ends_at");
-        if (grant.targetAt().equals(nextBill)) {
-            return Settled.TOOK_EFFECT;
-        }
         String state = subscription.path("state").asText();
-        if (grant.baseAt().equals(nextBill) && "active".equals(state)) {
-            send(grant, deadline);
+        boolean unmoved = grant.baseAt().equals(nextBill);
+        if ((marked || unmoved) && "active".equals(state) && nextBill != null) {
+            BillingGrant again = grants.recordNextKey(grant, nextBill, nextBillDate(Instant.now(), nextBill,
+                    instant(subscription, "trial_ends_at"), grant.months()));
+            send(again, deadline);
             return Settled.SENT_AGAIN;
         }
+        if (marked || unmoved) {
+            return Settled.park("free months not granted: " + asked + "; Recurly now shows the subscription " + state
+                    + (marked ? " without this grant's marker (" + markerField + ")" : "") + ", so it cannot take the grant "
+                    + "again. Check the subscription in Recurly, then replay to grant " + grant.months() + " month(s)");
+        }
+        String seen = grant.targetAt().equals(nextBill)
+                ? "next bill date " + nextBill + ", the target: the request may have landed, or the subscription renewed "
+                        + "(a renewal of a plan as long as the grant sets the same date)"
+                : "next bill date " + nextBill + ", neither the date read before nor the target (someone else changed it, "
+                        + "or it renewed)";
         return Settled.park("free months not granted: " + asked + "; Recurly now shows the subscription " + state
-                + " with next bill date " + nextBill + ", neither the date read before nor the target (someone else "
-                + "changed it, or it renewed), and Recurly has no idempotency key to send it again safely. Check the "
-                + "subscription in Recurly, then replay to grant " + grant.months() + " month(s) from its current date");
+                + " with " + seen + ", and without bridge.recurly.marker-field nothing only this request leaves tells "
+                + "them apart. Check the subscription in Recurly, then replay to grant " + grant.months()
+                + " month(s) from its current date if they were not added");
     }
 
     /** Every credit on the account since the grant was stored is read: one with its description or marker took effect. */

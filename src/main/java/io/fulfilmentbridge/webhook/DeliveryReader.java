@@ -11,14 +11,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import io.fulfilmentbridge.fulfilment.CommissionEvent;
+import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.Recipient;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -50,9 +54,24 @@ public class DeliveryReader {
      */
     public static final int MAX_NUMBER_CHARS = 130;
 
-    private final ObjectMapper mapper;
+    /**
+     * The span of an event's timestamp (docs/promises.md, "Webhooks v2 events"): one that orders a
+     * commission's decisions must be storable and must not outrank every later event, so one before
+     * FirstPromoter's time or more than a day ahead of the database's clock is the sender's error.
+     */
+    public static final Instant EARLIEST_EVENT = Instant.parse("2010-01-01T00:00:00Z");
+    public static final Duration MAX_AHEAD = Duration.ofDays(1);
 
-    public DeliveryReader() {
+    private final ObjectMapper mapper;
+    private final Supplier<Instant> now;
+
+    @Autowired
+    public DeliveryReader(DatabaseClock clock) {
+        this(clock::now);
+    }
+
+    DeliveryReader(Supplier<Instant> now) {
+        this.now = now;
         JsonFactory factory = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(MAX_DEPTH)
@@ -243,16 +262,30 @@ public class DeliveryReader {
         return type.asText().trim();
     }
 
-    /** The event's timestamp, which orders an approval and a denial; missing: null (cannot be ordered). */
-    private static Instant timestamp(JsonNode node) {
+    /**
+     * The event's timestamp, which orders an approval and a denial; missing: null (cannot be ordered).
+     * Within {@link #EARLIEST_EVENT} and {@link #MAX_AHEAD} of the database's clock, else rejected.
+     */
+    private Instant timestamp(JsonNode node) {
         if (node.isMissingNode() || node.isNull()) {
             return null;
         }
+        Instant at;
         try {
-            return OffsetDateTime.parse(node.asText()).toInstant();
+            at = OffsetDateTime.parse(node.asText()).toInstant();
         } catch (DateTimeParseException notIso) {
             throw new RejectedDelivery("timestamp must be an ISO-8601 date and time with its offset, like 2025-01-19T10:30:00Z");
         }
+        if (at.isBefore(EARLIEST_EVENT)) {
+            throw new RejectedDelivery("timestamp " + at + " is before " + EARLIEST_EVENT.toString().substring(0, 10)
+                    + ": no FirstPromoter event is that old");
+        }
+        Instant latest = now.get().plus(MAX_AHEAD);
+        if (at.isAfter(latest)) {
+            throw new RejectedDelivery("timestamp " + at + " is more than a day ahead of the database's clock (latest taken: "
+                    + latest + ")");
+        }
+        return at;
     }
 
     private static String printable(String text) {

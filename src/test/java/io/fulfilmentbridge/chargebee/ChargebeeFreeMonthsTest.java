@@ -408,18 +408,27 @@ class ChargebeeFreeMonthsTest extends ChargebeeBridgeSupport {
     }
 
     @Test
-    void pastTheKeyWindowATermEndAtTheTargetIsTakenAsApplied() {
+    void pastTheKeyWindowATermEndAtTheTargetAfterARenewalIsParkedWithWhatWasSeenNotGranted() {
         long id = nextId();
         long termEnd = epochIn(Duration.ofDays(20));
-        loseFirstChangeAndAge(id, subscriptionOf(id, "active", termEnd, null));
-        stubGrantable(id, subscriptionOf(id, "active", plusMonths(termEnd, 1), null));
+        ObjectNode before = subscriptionOf(id, "active", termEnd, null);
+        // The change answers 503 and does not take effect; then the monthly subscription renews, which
+        // moves its term end one month: exactly where the grant of 1 month would have put it.
+        loseFirstChangeAndAge(id, before);
+        stubGrantable(id, before);
+        ObjectNode renewed = CHARGEBEE.renew(before);
+        long target = plusMonths(termEnd, 1);
+        assertThat(renewed.path("current_term_end").asLong()).isEqualTo(target);
 
-        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
+        String reason = assertAnswer(deliverMonths(id, customerId(id), 1), 202, "parked");
 
+        // No date proves the change landed: parked with what was seen, never answered granted.
+        assertThat(reason).contains(subscriptionId(id), Instant.ofEpochSecond(termEnd).toString(),
+                Instant.ofEpochSecond(target).toString(), "fulfilment-" + id, "renewal");
         assertThat(allPosts()).isEmpty();
-        assertThat(chargebeeCalls()).containsExactly("GET /api/v2/subscriptions/" + subscriptionId(id));
-        assertThat(grantState(id)).isEqualTo("APPLIED");
-        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(CHARGEBEE.current(subscriptionId(id)).path("current_term_end").asLong()).isEqualTo(target);
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
     }
 
     @Test

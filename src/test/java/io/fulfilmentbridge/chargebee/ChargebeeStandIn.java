@@ -292,6 +292,47 @@ public class ChargebeeStandIn {
         return subscription;
     }
 
+    /**
+     * The subscription as Chargebee shows it after it renewed: the next term starts where the last ended
+     * and ends one billing period (billing_period months) later. A grant of as many months as the
+     * period would have set the very same date.
+     */
+    public static ObjectNode renewed(ObjectNode subscription) {
+        ObjectNode after = subscription.deepCopy();
+        long end = subscription.path("current_term_end").asLong();
+        long next = Instant.ofEpochSecond(end).atZone(java.time.ZoneOffset.UTC)
+                .plusMonths(subscription.path("billing_period").asInt(1)).toEpochSecond();
+        after.put("current_term_start", end);
+        after.put("current_term_end", next);
+        if (after.has("next_billing_at")) {
+            after.put("next_billing_at", next);
+        }
+        return after;
+    }
+
+    /** The subscription renews: from now on it is read (alone and in its customer's list) as {@link #renewed}. */
+    public ObjectNode renew(ObjectNode subscription) {
+        ObjectNode after = renewed(subscription);
+        stubSubscription(after);
+        stubSubscriptions(after.path("customer_id").asText(), after);
+        return after;
+    }
+
+    /** The subscription as the stand-in now answers it (GET, outside the bridge): what an operator would see. */
+    public ObjectNode current(String subscriptionId) {
+        try {
+            java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(baseUrl() + "/api/v2/subscriptions/"
+                            + encoded(subscriptionId))).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return (ObjectNode) JSON.readTree(answer.body()).path("subscription");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static String changeTermEndPath(String subscriptionId) {
         return "/api/v2/subscriptions/" + encoded(subscriptionId) + "/change_term_end";
     }

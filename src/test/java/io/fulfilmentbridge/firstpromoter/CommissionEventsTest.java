@@ -8,9 +8,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.BridgeTest;
 import io.fulfilmentbridge.FirstPromoterStandIn;
+import io.fulfilmentbridge.StripeStandIn;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import javax.management.MBeanServer;
@@ -21,6 +25,7 @@ import java.net.URLDecoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -446,8 +451,10 @@ class CommissionEventsTest extends BridgeTest {
         assertThat(balance(account, "credits")).isEqualByComparingTo("0");
         assertThat(jdbc.queryForObject("SELECT SUM(amount) FROM ledger_entries", BigDecimal.class)).isEqualByComparingTo("0");
         assertThat(v2State(id)).isEqualTo("REVERSED");
-        // Approved again after the reversal: listed for an operator, not applied.
-        assertEventAnswer(postEvent(approval(id, "credits", 40)), 202, "parked");
+        // The first approval delivered late, older than the denial: nothing changed, not listed.
+        assertThat(assertEventAnswer(postEvent(approval(id, "credits", 40)), 202, "ignored")).contains("older than the newest decision");
+        // Approved again after the reversal (a newer event): listed for an operator, not applied.
+        assertEventAnswer(postEvent(approvalAt(id, "credits", 40, APPROVED_AT.plusSeconds(3 * 3600))), 202, "parked");
         assertThat(ledger(id)).hasSize(4);
     }
 
@@ -487,6 +494,175 @@ class CommissionEventsTest extends BridgeTest {
         assertThat(jdbc.queryForMap("SELECT state, reason FROM fulfilments WHERE source = 'v2' AND fulfilment_id = ?", id))
                 .containsEntry("state", "REVERSED")
                 .containsEntry("reason", "reversed by FirstPromoter after it was applied in Stripe: review the customer");
+    }
+
+    // ---- The newest decision wins, whatever the record's state (docs/promises.md, Webhooks v2 events).
+
+    private static String approvalAt(long id, String unit, Object amount, Instant at) {
+        return event("v2-docs-commission-approved.json", id, UUID.randomUUID().toString(), "commission.approved", null, unit, amount, at);
+    }
+
+    private String[] parkedLines() throws Exception {
+        return (String[]) ManagementFactory.getPlatformMBeanServer().getAttribute(parkedFulfilmentsMBean(), "Parked");
+    }
+
+    @Test
+    void aReApprovalOfAGrantedCommissionOutranksAnOlderDenialDeliveredLate() {
+        long id = nextId();
+        long promoterId = nextId();
+        stubPromotersCommission(id, "credits", 40, promoterId, null);
+        assertEventAnswer(postEvent(approvalAt(id, "credits", 40, APPROVED_AT)), 200, "granted");
+        // Denied at +1 h, approved again at +2 h; the denial's first delivery failed and comes last.
+        assertEventAnswer(postEvent(approvalAt(id, "credits", 40, APPROVED_AT.plusSeconds(7200))), 200, "granted");
+
+        String late = assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(3600))), 202, "ignored");
+
+        assertThat(late).contains("older than").contains(APPROVED_AT.plusSeconds(7200).toString());
+        assertThat(v2State(id)).isEqualTo("GRANTED");
+        assertThat(ledger(id)).extracting(r -> r.get("entry_kind")).containsExactly("GRANT", "GRANT");
+        assertThat(balance("fp-promoter:" + promoterId, "credits")).isEqualByComparingTo("40");
+    }
+
+    @Test
+    void anOlderApprovalOfAGrantedCommissionChangesNothing() {
+        long id = nextId();
+        long promoterId = nextId();
+        stubPromotersCommission(id, "credits", 40, promoterId, null);
+        assertEventAnswer(postEvent(approvalAt(id, "credits", 40, APPROVED_AT.plusSeconds(7200))), 200, "granted");
+
+        String older = assertEventAnswer(postEvent(approvalAt(id, "credits", 40, APPROVED_AT)), 202, "ignored");
+
+        assertThat(older).contains("older than");
+        // A denial between the two is older than the newest decision too.
+        assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(3600))), 202, "ignored");
+        assertThat(v2State(id)).isEqualTo("GRANTED");
+        assertThat(ledger(id)).hasSize(2);
+    }
+
+    @Test
+    void aParkedApprovalIsNotDeniedByAnOlderDenialAndStaysListed() throws Exception {
+        long id = nextId();
+        FIRSTPROMOTER.stubCommissionAbsent(id);
+        assertEventAnswer(postEvent(approvalAt(id, "credits", 40, APPROVED_AT)), 202, "parked");
+
+        String older = assertEventAnswer(postEvent(denial(id, APPROVED_AT.minusSeconds(3600))), 202, "ignored");
+
+        assertThat(older).contains("older than");
+        assertThat(v2State(id)).isEqualTo("PARKED");
+        assertThat(parkedLines()).anySatisfy(line -> assertThat(line).startsWith("v2 " + id + " credits").contains("PARKED"));
+        // A newer denial is taken: denied, no longer listed.
+        assertThat(assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(60))), 200, "reversed")).contains("denial recorded");
+        assertThat(v2State(id)).isEqualTo("DENIED");
+        assertThat(parkedLines()).noneMatch(line -> line.startsWith("v2 " + id + " "));
+        assertThat(ledger(id)).isEmpty();
+    }
+
+    // ---- Every v2 grant is closed in FirstPromoter.
+
+    @Test
+    void aLostGrantSettledByAnotherGrantForTheSameCustomerIsMarkedFulfilled() {
+        long lost = nextId();
+        long next = nextId();
+        String customer = "cus_v2_" + lost;
+        String sub = "sub_v2_" + lost;
+        stubPromotersCommission(lost, "free_months", 1, nextId(), customer);
+        stubPromotersCommission(next, "free_months", 1, nextId(), customer);
+        STRIPE.stubGrantableCustomer(customer, sub);
+        long now = Instant.now().getEpochSecond();
+        String plain = StripeStandIn.subscription(sub, customer, "active", now - 86_400, null,
+                List.of(StripeStandIn.item(sub, 1000, 1, "usd", "month", 1, now + 86_400)));
+        String path = "/v1/subscriptions/" + sub;
+        // Stripe applies the first grant (its marker set) and the connection drops before its answer.
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(WireMock.aResponse()
+                        .withFault(Fault.CONNECTION_RESET_BY_PEER))
+                .willSetStateTo("applied"));
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost")
+                .whenScenarioStateIs("applied").willReturn(WireMock.okJson(plain)));
+        STRIPE.server().stubFor(WireMock.get(urlPathEqualTo(path))
+                .willReturn(WireMock.okJson(plain.replaceFirst("\"metadata\":\\{\\}",
+                        "\"metadata\":{\"firstpromoter_commission_id\":\"" + lost + "\"}"))));
+
+        assertEventAnswer(postEvent(approval(lost, "free_months", 1)), 503, "retry");
+        assertThat(v2State(lost)).isEqualTo("RECEIVED");
+
+        // The next grant to the same customer settles the lost one first: it had taken effect.
+        assertEventAnswer(postEvent(approval(next, "free_months", 1)), 200, "granted");
+
+        assertThat(v2State(lost)).isEqualTo("GRANTED");
+        assertThat(stripePosts(path)).hasSize(2);
+        awaitMarkedFulfilledOnce(next);
+        awaitMarkedFulfilledOnce(lost);
+    }
+
+    // ---- A denial of a stuck approval.
+
+    @Test
+    void aDenialOfAnApprovalStuckBeforeAnySendIsTakenAndTheApprovalLeavesTheStuckList() throws Exception {
+        long id = nextId();
+        FIRSTPROMOTER.stubCommissionAnswer(id, FirstPromoterStandIn.error(503, "Service Unavailable", "unavailable"));
+        assertEventAnswer(postEvent(approval(id, "credits", 9)), 503, "retry");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(parkedLines())
+                .anySatisfy(line -> assertThat(line).startsWith("v2 " + id + " credits").contains("stuck")));
+
+        String denied = assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(60))), 200, "reversed");
+
+        assertThat(denied).contains("denial recorded");
+        assertThat(v2State(id)).isEqualTo("DENIED");
+        assertThat(parkedLines()).noneMatch(line -> line.startsWith("v2 " + id + " "));
+        assertThat(ledger(id)).isEmpty();
+    }
+
+    @Test
+    void anApprovalTheApiThenSaysIsDeniedLeavesTheStuckList() throws Exception {
+        long id = nextId();
+        long promoterId = nextId();
+        FIRSTPROMOTER.stubCommissionAnswer(id, FirstPromoterStandIn.error(503, "Service Unavailable", "unavailable"));
+        String approval = approval(id, "credits", 9);
+        assertEventAnswer(postEvent(approval), 503, "retry");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(parkedLines())
+                .anySatisfy(line -> assertThat(line).startsWith("v2 " + id + " credits").contains("stuck")));
+        FIRSTPROMOTER.stubCommission(id, FirstPromoterStandIn.commission(id, "denied", "credits", 9, promoterId,
+                "promoter@example.com", null, null, null, PROMOTER_REWARD));
+
+        assertThat(assertEventAnswer(postEvent(approval), 202, "ignored")).contains("denied");
+
+        assertThat(v2State(id)).isEqualTo("DENIED");
+        assertThat(parkedLines()).noneMatch(line -> line.startsWith("v2 " + id + " "));
+        assertThat(ledger(id)).isEmpty();
+    }
+
+    @Test
+    void aDenialOfAnApprovalStuckAfterAStripeSendWhoseAnswerWasLostWaitsOutTheFenceThenReversesAndLists() throws Exception {
+        long id = nextId();
+        String customer = "cus_v2_" + id;
+        String path = "/v1/subscriptions/sub_v2_" + id;
+        stubPromotersCommission(id, "free_months", 1, nextId(), customer);
+        STRIPE.stubGrantableCustomer(customer, "sub_v2_" + id);
+        STRIPE.server().stubFor(WireMock.post(urlPathEqualTo(path))
+                .willReturn(WireMock.aResponse()
+                        .withFault(Fault.CONNECTION_RESET_BY_PEER)));
+        assertEventAnswer(postEvent(approval(id, "free_months", 1)), 503, "retry");
+        assertThat(v2State(id)).isEqualTo("RECEIVED");
+        int stripeCalls = STRIPE.server().getAllServeEvents().size();
+
+        // The send may still land: not taken yet.
+        assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(60))), 503, "retry");
+        assertThat(v2State(id)).isEqualTo("RECEIVED");
+
+        // Past the time a lost send may still land: the grant may have happened, so it is reversed and listed.
+        Timestamp longAgo = Timestamp.from(Instant.now().minus(Duration.ofMinutes(10)));
+        jdbc.update("UPDATE stripe_grants SET key_sent_at = ?, created_at = ? WHERE source = 'v2' AND fulfilment_id = ?", longAgo, longAgo, id);
+        String reversed = assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(60))), 200, "reversed");
+
+        assertThat(reversed).contains("review the customer");
+        assertThat(jdbc.queryForMap("SELECT state, reason FROM fulfilments WHERE source = 'v2' AND fulfilment_id = ?", id))
+                .containsEntry("state", "REVERSED");
+        assertThat(parkedLines()).anySatisfy(line -> assertThat(line).startsWith("v2 " + id + " free_months").contains("REVERSED")
+                .contains("review the customer"));
+        assertThat(STRIPE.server().getAllServeEvents()).hasSize(stripeCalls);
+        assertThat(FIRSTPROMOTER.markFulfilled(id)).isEmpty();
     }
 
     // ---- Not acted on.

@@ -93,7 +93,7 @@ class FirstPromoterCommissionsTest {
         List<LoggedRequest> calls = FIRSTPROMOTER.requests();
         assertThat(calls).extracting(r -> r.getMethod().getName() + " " + r.getUrl()).containsExactly(
                 "GET /api/v2/company/commissions?ids%5B%5D=" + id,
-                "GET /api/v2/company/rewards",
+                "GET /api/v2/company/rewards?page=1&per_page=100",
                 "GET /api/v2/company/promoters/" + PROMOTER);
         for (LoggedRequest call : calls) {
             assertThat(call.getHeader("Authorization")).isEqualTo("Bearer " + KEY);
@@ -316,6 +316,37 @@ class FirstPromoterCommissionsTest {
         commissions.approvedReward(approval(id, "credits", 20), deadline());
         assertThat(FIRSTPROMOTER.promoterReads(PROMOTER)).as("after cache-ttl").hasSize(2);
         assertThat(FIRSTPROMOTER.rewardsReads()).hasSize(2);
+    }
+
+    @Test
+    void thePagesReadUpToARewardAreCachedForItButAreNoProofAnotherIsNotInTheList() {
+        for (int page = 1; page <= 60; page++) {
+            String[] rewards = FirstPromoterStandIn.promoterRewards(100_000L + page * 100L, 100);
+            if (page == 3) {
+                rewards[10] = reward(REFERRAL_REWARD, false, "credits", null, null, null);
+            }
+            FIRSTPROMOTER.stubRewardsPage(page, FirstPromoterStandIn.list(FirstPromoterStandIn.ListShape.BARE_ARRAY, rewards), 0);
+        }
+        FIRSTPROMOTER.stubPromoter(PROMOTER, "promoter@example.com", "app-user-7101");
+        for (int i = 0; i < 2; i++) {
+            long id = IDS.incrementAndGet();
+            FIRSTPROMOTER.stubCommission(id, commission(id, "approved", "credits", 20, PROMOTER, "p@example.com", REFERRAL,
+                    "customer@example.com", "app-user-552", REFERRAL_REWARD));
+            assertThat(commissions.approvedReward(approval(id, "credits", 20), deadline()).fulfilment().recipient())
+                    .isEqualTo(Recipient.referral(REFERRAL));
+        }
+        assertThat(FIRSTPROMOTER.rewardsReads()).as("pages 1 to 3, once").hasSize(3);
+
+        // Reward 999 is not in the three pages read: they are not the whole list, so the rest is read, up to 50 pages.
+        long id = IDS.incrementAndGet();
+        FIRSTPROMOTER.stubCommission(id, commission(id, "approved", "credits", 20, PROMOTER, "p@example.com", REFERRAL,
+                "customer@example.com", "app-user-552", 999L));
+        ApprovedReward decided = commissions.approvedReward(approval(id, "credits", 20), deadline());
+
+        assertThat(decided.parks()).isTrue();
+        assertThat(decided.reason()).contains("runs past 50 pages of 100");
+        assertThat(FIRSTPROMOTER.rewardsReads()).hasSize(3 + 50);
+        assertThat(FIRSTPROMOTER.promoterReads(PROMOTER)).isEmpty();
     }
 
     @Test

@@ -8,6 +8,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.actuate.health.HealthIndicator;
@@ -67,12 +69,32 @@ class OtherInboundKindTest extends BridgeTest {
         assertThat(event(body, "Bearer wrong-secret", null).statusCode()).isEqualTo(401);
         assertThat(event(body, "Basic " + Base64.getEncoder().encodeToString(("firstpromoter:" + SECRET).getBytes()), null)
                 .statusCode()).isEqualTo(202);
-        HttpResponse<String> notJson = event("{not json", "Bearer " + SECRET, null);
-        assertThat(notJson.statusCode()).isEqualTo(400);
-        assertThat(json(notJson).get("outcome").asText()).isEqualTo("rejected");
         HttpResponse<String> get = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/events"))
                 .header("Authorization", "Bearer " + SECRET).GET());
         assertThat(get.statusCode()).isEqualTo(405);
+    }
+
+    /** The inbound kind is checked after the servlet filter's checks and before the body is read. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "{\"event_id\":\"3f1c\",\"data\":{\"id\":88901,\"status\":\"approved\"}}",
+            "{\"event_id\":\"3f1d\",\"event_type\":{\"a\":1},\"data\":{\"id\":88901}}",
+            "{not json",
+            "[]"})
+    void whateverComesToTheEventsEndpointIsTheOtherKind(String body) {
+        int fulfilmentsBefore = count("fulfilments");
+        int eventsBefore = count("commission_events");
+
+        HttpResponse<String> answer = event(body, "Bearer " + SECRET, null);
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        assertThat(json(answer).get("outcome").asText()).isEqualTo("ignored");
+        assertThat(json(answer).get("detail").asText()).contains("bridge.firstpromoter.inbound is legacy");
+        assertThat(count("fulfilments")).isEqualTo(fulfilmentsBefore);
+        assertThat(count("commission_events")).isEqualTo(eventsBefore);
+        // The secret is checked first, as on every delivery.
+        assertThat(event(body, "Bearer wrong-secret", null).statusCode()).isEqualTo(401);
+        assertThat(event(body, null, null).statusCode()).isEqualTo(401);
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.math.BigDecimal;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.flywaydb.core.Flyway;
@@ -38,8 +39,8 @@ class CommissionRecordsTest {
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
     private final JdbcTemplate jdbc = new JdbcTemplate(database);
     private final TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(database));
-    private final FulfilmentRecords records = new FulfilmentRecords(jdbc, transaction, new SimpleMeterRegistry(), SETTINGS);
-    private final CommissionEventLog log = new CommissionEventLog(jdbc, SETTINGS);
+    private final FulfilmentRecords records = new FulfilmentRecords(jdbc, transaction, new SimpleMeterRegistry(), SETTINGS, new DatabaseClock(jdbc), List.of());
+    private final CommissionEventLog log = new CommissionEventLog(jdbc, SETTINGS, new DatabaseClock(jdbc));
     private final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
 
     @BeforeEach
@@ -115,7 +116,7 @@ class CommissionRecordsTest {
         Denial older = records.takeDenial(event(504, CommissionEvent.Kind.DENIAL, EARLIER));
         assertThat(older.reverse()).isFalse();
         assertThat(older.answer().outcome()).isEqualTo(Outcome.IGNORED);
-        assertThat(older.answer().detail()).contains("is older than the approval");
+        assertThat(older.answer().detail()).contains("is older than the newest decision");
         assertThat(row(504)).containsEntry("state", "GRANTED");
 
         Denial newer = records.takeDenial(event(504, CommissionEvent.Kind.DENIAL, LATER));

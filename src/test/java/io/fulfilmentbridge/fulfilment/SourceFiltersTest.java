@@ -42,7 +42,7 @@ class SourceFiltersTest {
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1"));
     private final JdbcTemplate jdbc = new JdbcTemplate(database);
     private final TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(database));
-    private final FulfilmentRecords records = new FulfilmentRecords(jdbc, transaction, new SimpleMeterRegistry(), SETTINGS);
+    private final FulfilmentRecords records = new FulfilmentRecords(jdbc, transaction, new SimpleMeterRegistry(), SETTINGS, new DatabaseClock(jdbc), List.of());
     private final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
 
     private static DriverManagerDataSource migrated(DriverManagerDataSource database) {

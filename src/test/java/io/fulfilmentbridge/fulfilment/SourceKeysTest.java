@@ -49,7 +49,7 @@ class SourceKeysTest extends CamelTestSupport {
     private final JdbcTemplate jdbc = new JdbcTemplate(database);
     private final TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(database));
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final FulfilmentRecords records = new FulfilmentRecords(jdbc, transaction, meters, SETTINGS);
+    private final FulfilmentRecords records = new FulfilmentRecords(jdbc, transaction, meters, SETTINGS, new DatabaseClock(jdbc), List.of());
     private LedgerBatches ledger;
     private final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
 

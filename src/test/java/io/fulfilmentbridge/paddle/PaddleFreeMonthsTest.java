@@ -365,21 +365,99 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
     }
 
     @Test
-    void aLostTrialExtensionIsSettledByTheDateEqualToItsTarget() {
+    void aLostTrialExtensionWhoseTrialSomeoneElseExtendedToItsTargetIsParkedWithWhatWasSeen() {
         long id = nextId();
         Instant trialEnds = inDays(10);
         Instant target = plusMonths(trialEnds.truncatedTo(ChronoUnit.SECONDS), 1);
-        stubGrantable(id, subscription(subscriptionId(id), customerId(id), "trialing", CREATED, trialEnds, null));
-        PADDLE.server().stubFor(patch(urlPathEqualTo("/subscriptions/" + subscriptionId(id)))
-                .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
-        PADDLE.stubSubscription(subscription(subscriptionId(id), customerId(id), "trialing", CREATED, target, null));
-
+        ObjectNode trialing = subscription(subscriptionId(id), customerId(id), "trialing", CREATED, trialEnds, null);
+        stubGrantable(id, trialing);
+        // The update answers 503 and does not take effect; then the trial is extended by a month (by the
+        // team in Paddle's dashboard): exactly the grant's target, and a trialing subscription takes no marker.
+        PADDLE.stubUpdateUnavailable(subscriptionId(id));
         assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
         fenceOver();
+        ObjectNode extended = PaddleStandIn.oneIntervalLater(trialing);
+        PADDLE.becomes(extended);
+        assertThat(Instant.parse(extended.path("next_billed_at").asText()).truncatedTo(ChronoUnit.SECONDS)).isEqualTo(target);
+
+        String reason = assertAnswer(deliver(id, customerId(id), 1), 202, "parked");
+
+        assertThat(reason).contains(subscriptionId(id), trialEnds.truncatedTo(ChronoUnit.SECONDS).toString(),
+                target.toString(), "trialing");
+        assertThat(allUpdates()).hasSize(1);
+        assertThat(state(id)).isEqualTo("PARKED");
+        assertThat(grantState(id)).isNull();
+        assertThat(PADDLE.current(subscriptionId(id)).path("next_billed_at").asText())
+                .isEqualTo(extended.path("next_billed_at").asText());
+    }
+
+    @Test
+    void aLostTrialExtensionWhoseTrialStillEndsAtItsBaseIsSentAgainFromTheDatesAsTheyAre() {
+        long id = nextId();
+        Instant trialEnds = inDays(10);
+        Instant target = plusMonths(trialEnds.truncatedTo(ChronoUnit.SECONDS), 1);
+        ObjectNode trialing = subscription(subscriptionId(id), customerId(id), "trialing", CREATED, trialEnds, null);
+        stubGrantable(id, trialing);
+        PADDLE.stubUpdateUnavailable(subscriptionId(id));
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        fenceOver();
+        PADDLE.stubUpdateApplies(subscription(subscriptionId(id), customerId(id), "trialing", CREATED, target, null), false);
+
         assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
 
-        assertThat(allUpdates()).hasSize(1);
+        // The trial still ends where it did: the extension did not land, and is sent again without custom_data.
+        List<LoggedRequest> sent = updates(id);
+        assertThat(sent).hasSize(2);
+        assertThat(body(sent.get(1))).isEqualTo(expectedUpdate(target, null));
         assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(PADDLE.current(subscriptionId(id)).path("next_billed_at").asText()).isEqualTo(target.toString());
+    }
+
+    @Test
+    void aLostGrantWhoseSubscriptionThenRenewedToItsTargetIsGrantedFromTheRenewedDate() {
+        long id = nextId();
+        Instant nextBilledAt = inDays(20);
+        Instant target = plusMonths(nextBilledAt.truncatedTo(ChronoUnit.SECONDS), 1);
+        ObjectNode before = activeSubscription(id, nextBilledAt, Map.of("a", "b"));
+        stubGrantable(id, before);
+        // The update answers 503 and does not take effect; then the monthly subscription renews, a month
+        // later: exactly the grant's target, without the grant's marker.
+        PADDLE.stubUpdateUnavailable(subscriptionId(id));
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        fenceOver();
+        ObjectNode renewed = PaddleStandIn.oneIntervalLater(before);
+        PADDLE.becomes(renewed);
+        assertThat(Instant.parse(renewed.path("next_billed_at").asText()).truncatedTo(ChronoUnit.SECONDS)).isEqualTo(target);
+        Instant regranted = plusMonths(target, 1);
+        ObjectNode after = activeSubscription(id, regranted, marked(id, Map.of("a", "b")));
+        PADDLE.stubUpdateApplies(after, false);
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        // The marker, written by the same request, was absent: granted from the renewed date, never the old target again.
+        List<LoggedRequest> sent = updates(id);
+        assertThat(sent).hasSize(2);
+        assertThat(body(sent.get(0))).isEqualTo(expectedUpdate(target, marked(id, Map.of("a", "b"))));
+        assertThat(body(sent.get(1))).isEqualTo(expectedUpdate(regranted, marked(id, Map.of("a", "b"))));
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(PADDLE.current(subscriptionId(id)).path("next_billed_at").asText()).isEqualTo(regranted.toString());
+    }
+
+    @Test
+    void aGrantAppliedWhoseAnswerWasDroppedIsSettledByItsMarkerWithoutASecondUpdate() {
+        long id = nextId();
+        Instant nextBilledAt = inDays(20);
+        Instant target = plusMonths(nextBilledAt.truncatedTo(ChronoUnit.SECONDS), 1);
+        stubGrantable(id, activeSubscription(id, nextBilledAt, null));
+        // Paddle applies the update (date and marker); the connection drops before its answer.
+        PADDLE.stubUpdateApplies(activeSubscription(id, target, marked(id, Map.of())), true);
+        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
+
+        assertMovedOnce(id, expectedUpdate(target, marked(id, Map.of())));
+        assertThat(PADDLE.current(subscriptionId(id)).path("next_billed_at").asText()).isEqualTo(target.toString());
     }
 
     @Test
@@ -412,23 +490,26 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
     }
 
     @Test
-    void aLostGrantWhoseSubscriptionSomeoneElseMovedIsParkedWithWhatWasSeen() {
+    void aLostGrantWhoseSubscriptionSomeoneElseMovedWithoutItsMarkerIsGrantedFromTheirDate() {
         long id = nextId();
         Instant nextBilledAt = inDays(20);
         stubGrantable(id, activeSubscription(id, nextBilledAt, null));
         PADDLE.server().stubFor(patch(urlPathEqualTo("/subscriptions/" + subscriptionId(id)))
                 .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
         Instant moved = inDays(50).truncatedTo(ChronoUnit.SECONDS);
-        PADDLE.stubSubscription(activeSubscription(id, moved, Map.of("other", "x")));
+        PADDLE.becomes(activeSubscription(id, moved, Map.of("other", "x")));
 
         assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
         fenceOver();
-        String detail = assertAnswer(deliver(id, customerId(id), 1), 202, "parked");
+        PADDLE.stubUpdate(activeSubscription(id, plusMonths(moved, 1), marked(id, Map.of("other", "x"))));
+        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
 
-        assertThat(detail).contains("someone else changed it", moved.toString(), "fulfilment-" + id);
-        assertThat(allUpdates()).hasSize(1);
-        assertThat(state(id)).isEqualTo("PARKED");
-        assertThat(grantState(id)).isNull();
+        // No marker: the first update did not land; the month is granted from the date as it is now.
+        List<LoggedRequest> sent = updates(id);
+        assertThat(sent).hasSize(2);
+        assertThat(body(sent.get(1))).isEqualTo(expectedUpdate(plusMonths(moved, 1), marked(id, Map.of("other", "x"))));
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
     }
 
     @Test

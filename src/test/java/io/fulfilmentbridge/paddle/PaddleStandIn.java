@@ -146,7 +146,8 @@ public class PaddleStandIn {
         subscription.put("created_at", createdAt.toString());
         subscription.put("updated_at", createdAt.toString());
         subscription.put("started_at", createdAt.toString());
-        subscription.put("first_billed_at", createdAt.toString());
+        // A trialing subscription has not been billed yet.
+        subscription.put("first_billed_at", "trialing".equals(status) ? null : createdAt.toString());
         subscription.put("next_billed_at", nextBilledAt == null ? null : nextBilledAt.toString());
         subscription.putNull("paused_at");
         subscription.putNull("canceled_at");
@@ -244,6 +245,65 @@ public class PaddleStandIn {
     public void stubError(String method, String path, int status, String code, String detail) {
         server.stubFor(request(method, urlPathEqualTo(path))
                 .willReturn(error(status, status >= 500 ? "api_error" : "request_error", code, detail)));
+    }
+
+    /**
+     * The subscription one billing interval (its monthly cycle: 1 month) later: next_billed_at and the
+     * current period moved, nothing else. A renewal gives this date, and so does someone extending a
+     * trialing subscription's trial by a month in Paddle's dashboard: either way the date a grant of 1
+     * month would also have set.
+     */
+    public static ObjectNode oneIntervalLater(ObjectNode subscription) {
+        ObjectNode after = subscription.deepCopy();
+        Instant next = Instant.parse(subscription.path("next_billed_at").asText());
+        Instant later = next.atZone(java.time.ZoneOffset.UTC).plusMonths(1).toInstant();
+        after.put("next_billed_at", later.toString());
+        ObjectNode period = (ObjectNode) after.path("current_billing_period");
+        period.put("starts_at", subscription.path("status").asText().equals("trialing")
+                ? subscription.path("current_billing_period").path("starts_at").asText() : next.toString());
+        period.put("ends_at", later.toString());
+        return after;
+    }
+
+    /** From now on the subscription is read (alone and in its customer's list) as given. */
+    public void becomes(ObjectNode subscription) {
+        stubSubscription(subscription);
+        stubSubscriptions(subscription.path("customer_id").asText(), subscription);
+    }
+
+    /** PATCH /subscriptions/{id} answers 503 and changes nothing. */
+    public void stubUpdateUnavailable(String subscriptionId) {
+        stubError("PATCH", "/subscriptions/" + subscriptionId, 503, "internal_error", "Service unavailable");
+    }
+
+    /**
+     * PATCH /subscriptions/{id} takes effect: the subscription is read as after from then on. With
+     * dropAnswer, the connection is reset before the answer reaches the bridge.
+     */
+    public void stubUpdateApplies(ObjectNode after, boolean dropAnswer) {
+        String path = "/subscriptions/" + after.get("id").asText();
+        String scenario = "update of " + path;
+        server.stubFor(patch(urlPathEqualTo(path)).inScenario(scenario)
+                .willReturn(dropAnswer ? aResponse().withFault(com.github.tomakehurst.wiremock.http.Fault.CONNECTION_RESET_BY_PEER)
+                        : okJson(entity(after)))
+                .willSetStateTo("applied"));
+        server.stubFor(get(urlPathEqualTo(path)).inScenario(scenario).whenScenarioStateIs("applied")
+                .willReturn(okJson(entity(after))));
+    }
+
+    /** The subscription as the stand-in now answers it (GET, outside the bridge): what an operator would see. */
+    public ObjectNode current(String subscriptionId) {
+        try {
+            java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(baseUrl() + "/subscriptions/" + subscriptionId))
+                            .GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return (ObjectNode) JSON.readTree(answer.body()).path("data");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A customer found by id with one active subscription that takes the grant. */

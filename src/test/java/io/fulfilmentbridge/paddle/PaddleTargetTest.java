@@ -14,7 +14,7 @@ class PaddleTargetTest {
     private static final Instant NOW = Instant.parse("2026-01-10T12:00:00Z");
 
     private static PaddleSubscription billingAt(String status, Instant nextBilledAt, Instant periodEndsAt) {
-        return new PaddleSubscription("sub_x", status, "ctm_x", NOW, nextBilledAt, periodEndsAt,
+        return new PaddleSubscription("sub_x", status, "ctm_x", NOW, null, nextBilledAt, periodEndsAt,
                 JsonNodeFactory.instance.objectNode());
     }
 

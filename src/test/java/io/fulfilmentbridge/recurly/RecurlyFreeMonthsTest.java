@@ -352,22 +352,51 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
     }
 
     @Test
-    void aLostGrantWhoseDateIsAtItsTargetTookEffectWithoutAMarker() {
+    void aLostGrantWhoseSubscriptionThenRenewedToItsTargetIsGrantedFromTheRenewedDate() {
         long id = nextId();
         Instant periodEnd = in(Duration.ofDays(20));
         Instant target = plusMonths(periodEnd, 1);
         ObjectNode before = stubGrantable(id, periodEnd, null);
+        RECURLY.stubSubscription(before);
         String path = "/subscriptions/" + subscriptionId(id);
-        RECURLY.server().stubFor(put(urlPathEqualTo(path)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
-        RECURLY.stubSubscription(moved(before, target, MARKER_FIELD, null));
-
+        // The update answers 503 and does not take effect.
+        RECURLY.stubUpdateUnavailable(subscriptionId(id));
         assertAnswer(deliver(id, appId(id), 1), 503, "retry");
+        // Then the monthly subscription renews: its next bill date a month later, exactly the grant's target.
+        ObjectNode renewed = RECURLY.renew(before);
+        assertThat(renewed.path("current_period_ends_at").asText()).isEqualTo(iso(target));
+        Instant regranted = plusMonths(target, 1);
+        RECURLY.stubUpdateApplies(subscriptionId(id), moved(renewed, regranted, MARKER_FIELD, "fulfilment-" + id), false);
         fenceOver();
+
         assertAnswer(deliver(id, appId(id), 1), 200, "granted");
 
-        assertThat(requests("PUT", path)).hasSize(1);
+        // The marker was not there: the first update never landed, so the month is granted from the renewed date.
+        List<LoggedRequest> updates = requests("PUT", path);
+        assertThat(updates).hasSize(2);
+        assertUpdate(updates.get(0), id, target);
+        assertUpdate(updates.get(1), id, regranted);
         assertThat(state(id)).isEqualTo("GRANTED");
         assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(RECURLY.current(subscriptionId(id)).path("current_period_ends_at").asText()).isEqualTo(iso(regranted));
+    }
+
+    @Test
+    void aGrantAppliedWhoseAnswerWasDroppedIsSettledByItsMarkerWithoutASecondUpdate() {
+        long id = nextId();
+        Instant periodEnd = in(Duration.ofDays(20));
+        Instant target = plusMonths(periodEnd, 1);
+        ObjectNode before = stubGrantable(id, periodEnd, null);
+        RECURLY.stubSubscription(before);
+        // Recurly applies the update (next bill date and marker), and the connection drops before its answer.
+        RECURLY.stubUpdateApplies(subscriptionId(id), moved(before, target, MARKER_FIELD, "fulfilment-" + id), true);
+        assertAnswer(deliver(id, appId(id), 1), 503, "retry");
+        fenceOver();
+
+        assertAnswer(deliver(id, appId(id), 1), 200, "granted");
+
+        assertMovedOnce(id, target);
+        assertThat(RECURLY.current(subscriptionId(id)).path("current_period_ends_at").asText()).isEqualTo(iso(target));
     }
 
     @Test
@@ -399,7 +428,7 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
     }
 
     @Test
-    void aLostGrantWhoseDateSomeoneElseMovedIsParkedWithWhatWasSeen() {
+    void aLostGrantWhoseDateSomeoneElseMovedWithoutItsMarkerIsGrantedFromTheirDate() {
         long id = nextId();
         Instant periodEnd = in(Duration.ofDays(20));
         ObjectNode before = stubGrantable(id, periodEnd, null);
@@ -409,14 +438,17 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
         RECURLY.stubSubscription(moved(before, elsewhere, MARKER_FIELD, null));
 
         assertAnswer(deliver(id, appId(id), 1), 503, "retry");
+        RECURLY.server().stubFor(put(urlPathEqualTo(path)).willReturn(okJson(write(moved(before, plusMonths(elsewhere, 1),
+                MARKER_FIELD, "fulfilment-" + id)))));
         fenceOver();
-        String detail = assertAnswer(deliver(id, appId(id), 1), 202, "parked");
+        assertAnswer(deliver(id, appId(id), 1), 200, "granted");
 
-        assertThat(detail).contains(subscriptionId(id)).contains(iso(elsewhere)).contains(iso(periodEnd))
-                .contains("no idempotency key");
-        assertThat(requests("PUT", path)).hasSize(1);
-        assertThat(state(id)).isEqualTo("PARKED");
-        assertThat(grantState(id)).isNull();
+        // The marker, written by the same request, is absent: it did not land; never the old target again.
+        List<LoggedRequest> updates = requests("PUT", path);
+        assertThat(updates).hasSize(2);
+        assertUpdate(updates.get(0), id, plusMonths(periodEnd, 1));
+        assertUpdate(updates.get(1), id, plusMonths(elsewhere, 1));
+        assertThat(state(id)).isEqualTo("GRANTED");
     }
 
     // Recurly's errors.

@@ -254,6 +254,63 @@ public class RecurlyStandIn {
     }
 
     /**
+     * The subscription as Recurly shows it after it renewed on its monthly plan: the next period starts
+     * where the last ended and ends a month later (what a grant of 1 month would also have set).
+     */
+    public static ObjectNode renewed(ObjectNode subscription) {
+        ObjectNode after = subscription.deepCopy();
+        Instant end = Instant.parse(subscription.path("current_period_ends_at").asText());
+        after.put("current_period_started_at", iso(end));
+        after.put("current_period_ends_at", iso(end.atZone(java.time.ZoneOffset.UTC).plusMonths(1).toInstant()));
+        return after;
+    }
+
+    /** The subscription renews: from now on it is read (alone and in its account's list) as {@link #renewed}. */
+    public ObjectNode renew(ObjectNode subscription) {
+        ObjectNode after = renewed(subscription);
+        stubSubscription(after);
+        stubActiveSubscriptions(after.path("account").path("id").asText(), after);
+        return after;
+    }
+
+    /** PUT /subscriptions/{id} answers 503 and changes nothing. */
+    public void stubUpdateUnavailable(String subscriptionId) {
+        server.stubFor(put(urlPathEqualTo("/subscriptions/" + subscriptionId))
+                .willReturn(error(503, "service_not_available", "Recurly is down for maintenance")));
+    }
+
+    /**
+     * PUT /subscriptions/{id} takes effect: the subscription is read as after from then on. With
+     * dropAnswer, the connection is reset before the answer reaches the bridge.
+     */
+    public void stubUpdateApplies(String subscriptionId, ObjectNode after, boolean dropAnswer) {
+        String path = "/subscriptions/" + subscriptionId;
+        String scenario = "update of " + subscriptionId;
+        server.stubFor(put(urlPathEqualTo(path)).inScenario(scenario)
+                .willReturn(dropAnswer ? aResponse().withFault(com.github.tomakehurst.wiremock.http.Fault.CONNECTION_RESET_BY_PEER)
+                        : okJson(write(after)))
+                .willSetStateTo("applied"));
+        server.stubFor(get(urlPathEqualTo(path)).inScenario(scenario).whenScenarioStateIs("applied")
+                .willReturn(okJson(write(after))));
+    }
+
+    /** The subscription as the stand-in now answers it (GET, outside the bridge): what an operator would see. */
+    public ObjectNode current(String subscriptionId) {
+        try {
+            java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(baseUrl() + "/subscriptions/" + subscriptionId))
+                            .header("Authorization", authorization).header("Accept", ACCEPT).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return (ObjectNode) JSON.readTree(answer.body());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * An open account (by id and code) with one active monthly USD subscription whose next bill is at
      * periodEnd, that accepts free months and credits: the usual happy path.
      */

@@ -10,6 +10,7 @@ import io.fulfilmentbridge.camel.FulfilmentTransaction;
 import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 import io.fulfilmentbridge.fulfilment.Outcome;
 import io.fulfilmentbridge.fulfilment.RetryLater;
@@ -39,7 +40,7 @@ class CashPayoutRouteTest extends RouteTestSupport {
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
     private final JdbcTemplate jdbc = new JdbcTemplate(database);
     private final TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(database));
-    private final FulfilmentRecords realRecords = new FulfilmentRecords(jdbc, transaction, meters, SETTINGS);
+    private final FulfilmentRecords realRecords = new FulfilmentRecords(jdbc, transaction, meters, SETTINGS, new DatabaseClock(jdbc), List.of());
 
     @Override
     protected List<String> routeFiles() {

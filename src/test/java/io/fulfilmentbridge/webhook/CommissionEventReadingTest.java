@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class CommissionEventReadingTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final DeliveryReader reader = new DeliveryReader();
+    private final DeliveryReader reader = new DeliveryReader(Instant::now);
 
     private static String sample(String name) throws IOException {
         try (InputStream in = CommissionEventReadingTest.class.getResourceAsStream("/payloads/" + name)) {
