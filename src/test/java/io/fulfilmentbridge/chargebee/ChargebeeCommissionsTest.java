@@ -118,6 +118,7 @@ class ChargebeeCommissionsTest extends ChargebeeBridgeSupport {
 
         assertAnswer(postEvent(event(lost, "commission.approved", APPROVED_AT)), 503, "retry");
         assertThat(grantState(lost)).isEqualTo("SENT");
+        fenceOver();
 
         // The next grant to the same customer settles the lost one first.
         assertAnswer(postEvent(event(next, "commission.approved", APPROVED_AT)), 200, "granted");

@@ -453,6 +453,7 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
         // Paddle applies the update (date and marker); the connection drops before its answer.
         PADDLE.stubUpdateApplies(activeSubscription(id, target, marked(id, Map.of())), true);
         assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
+        fenceOver();
 
         assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
 
