@@ -8,7 +8,7 @@ import org.springframework.stereotype.Component;
 /**
  * What a stuck approval's Chargebee, Recurly or Paddle grant came to, for its denial: billing_grants
  * says whether one was sent (SENT is one whose answer was lost), the send records until when its latest
- * lost request may still land (docs/promises.md, "The fence").
+ * lost request may still land (docs/promises.md, "What proves a lost grant landed": the fence).
  */
 @Component
 public class BillingGrantSends implements GrantSends {

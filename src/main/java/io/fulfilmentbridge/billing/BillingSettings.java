@@ -10,7 +10,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param system the billing system whose adapter grants free months and discounts: stripe, chargebee, recurly or paddle (Paddle Billing)
  * @param mayLandFor how long after a request to the billing system whose answer was lost it may still take effect there:
- *        until then nothing more is sent to that customer (the grant is answered 503), then the lost request is settled
+ *        until then nothing more is sent to that customer (the grant is answered 503, and so is a denial of the approval stuck after it), then the lost request is settled
  *        by reading the system first; at least twice bridge.answer-within, which bounds every request's wait
  */
 @ConfigurationProperties("bridge.billing")
@@ -23,7 +23,7 @@ public record BillingSettings(@DefaultValue("stripe") String system, @DefaultVal
 
     /**
      * The system may still be working on a request the bridge gave up on, for about as long again as
-     * the bridge waited (docs/promises.md, "The fence"): the fence lasts at least twice the longest wait.
+     * the bridge waited (docs/promises.md, "What proves a lost grant landed": the fence): the fence lasts at least twice the longest wait.
      */
     static void requireMayLandFor(Duration mayLandFor, Duration answerWithin) {
         if (mayLandFor.compareTo(answerWithin.multipliedBy(2)) < 0) {

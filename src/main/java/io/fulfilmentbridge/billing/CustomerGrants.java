@@ -17,7 +17,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The order for every billing system but Stripe: the customer, its lock, its fence (nothing is sent
- * while a request whose answer was lost may still land: docs/promises.md, "The fence"), its grants
+ * while a request whose answer was lost may still land: docs/promises.md, "What proves a lost grant landed": the fence), its grants
  * whose answer was lost settled first, then this grant stored and sent once. Every request that writes
  * a grant goes through {@link #send} to be recorded. The grant is marked applied in the transaction
  * that marks its fulfilment granted.

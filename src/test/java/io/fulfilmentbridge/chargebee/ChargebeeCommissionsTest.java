@@ -16,6 +16,7 @@ import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -144,6 +145,12 @@ class ChargebeeCommissionsTest extends ChargebeeBridgeSupport {
         assertThat(assertAnswer(postEvent(event(id, "commission.denied", APPROVED_AT.plusSeconds(60))), 503, "retry"))
                 .contains("may still land");
         assertThat(v2State(id)).isEqualTo("RECEIVED");
+
+        // The key's first send long past may-land-for, as after a re-send: the latest lost request still fences the denial.
+        assertThat(jdbc.update("UPDATE billing_grants SET key_sent_at = ? WHERE fulfilment_id = ?",
+                Timestamp.from(Instant.now().minus(Duration.ofMinutes(3))), id)).isEqualTo(1);
+        assertThat(assertAnswer(postEvent(event(id, "commission.denied", APPROVED_AT.plusSeconds(60))), 503, "retry"))
+                .contains("may still land");
 
         ageGrant(id, Duration.ofMinutes(3));
         String reversed = assertAnswer(postEvent(event(id, "commission.denied", APPROVED_AT.plusSeconds(60))), 200, "reversed");

@@ -18,7 +18,7 @@ import org.springframework.test.context.TestPropertySource;
 
 /**
  * A change_term_end whose answer was lost, then a second grant to the same customer: fenced while the
- * first may still land (docs/promises.md, "The fence"), then the first settled, both applied once.
+ * first may still land (docs/promises.md, "What proves a lost grant landed": the fence), then the first settled, both applied once.
  */
 @TestPropertySource(properties = {"bridge.answer-within=2s", "bridge.billing.may-land-for=5s"})
 class ChargebeeFenceTest extends ChargebeeBridgeSupport {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.test.context.TestPropertySource;
 
 /**
- * A write Paddle holds past the bridge's timeout and applies late (docs/promises.md, "The fence"):
+ * A write Paddle holds past the bridge's timeout and applies late (docs/promises.md, "What proves a lost grant landed": the fence):
  * while it may still land nothing is sent to the customer, then it is settled by reading Paddle first.
  */
 @TestPropertySource(properties = {"bridge.answer-within=2s", "bridge.billing.may-land-for=5s"})

@@ -16,7 +16,7 @@ import org.springframework.test.context.TestPropertySource;
 
 /**
  * A re-send to Recurly whose answer is lost too may still land: it fences the account again
- * (docs/promises.md, "The fence"), counted from that re-send, not from the first send.
+ * (docs/promises.md, "What proves a lost grant landed": the fence), counted from that re-send, not from the first send.
  */
 @TestPropertySource(properties = {"bridge.answer-within=2s", "bridge.billing.may-land-for=5s"})
 class RecurlyFenceTest extends RecurlyBridgeSupport {
