@@ -69,6 +69,13 @@ public class CustomerGrants {
         sends.requireNotFenced(system, customerId);
         for (BillingGrant unsettled : grants.unsettled(system, customerId)) {
             boolean mine = unsettled.key().equals(f.key());
+            if (!mine && records.isReversed(unsettled.key())) {
+                // A denial reversed it and listed it for review: never completed now.
+                LOG.info("{} grant of fulfilment {} whose answer was lost is not sent again: its fulfilment was reversed",
+                        system, unsettled.key());
+                grants.forget(unsettled.key());
+                continue;
+            }
             String parked = settle(unsettled, mine ? claim : null, deadline, steps);
             if (mine) {
                 return parked != null ? GrantResult.parked(parked)

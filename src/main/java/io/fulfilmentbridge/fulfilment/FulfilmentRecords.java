@@ -486,6 +486,16 @@ public class FulfilmentRecords {
     // ---- Transitions without a lease: another delivery's grant found applied or refused while settling.
 
     /**
+     * Whether a fulfilment was reversed: another delivery's grant of it whose answer was lost is then never
+     * sent again (a denial reversed it and listed it for review; docs/promises.md, What proves a lost grant
+     * landed).
+     */
+    public boolean isReversed(FulfilmentKey key) {
+        return Boolean.TRUE.equals(jdbc.query("SELECT state FROM fulfilments WHERE source = ? AND fulfilment_id = ?",
+                rs -> rs.next() && FulfilmentState.REVERSED.name().equals(rs.getString(1)), key.source().ledgerSource(), key.id()));
+    }
+
+    /**
      * A grant of another delivery's fulfilment, whose answer was lost, took effect: granted, if still being
      * applied, and a v2 commission's notice due like any other grant's (markGranted).
      */

@@ -38,7 +38,7 @@ import org.springframework.test.context.TestPropertySource;
         "bridge.firstpromoter.account-id=acc_tests_1",
         "bridge.firstpromoter.poll-interval=100ms",
         "bridge.firstpromoter.retry-backoff=200ms"})
-class ChargebeeCommissionsTest extends ChargebeeBridgeSupport {
+class ChargebeeV2EventsTest extends ChargebeeBridgeSupport {
 
     private static final FirstPromoterStandIn FIRSTPROMOTER = new FirstPromoterStandIn(0);
     private static final Instant APPROVED_AT = Instant.parse("2026-11-30T10:15:00Z");
@@ -160,5 +160,15 @@ class ChargebeeCommissionsTest extends ChargebeeBridgeSupport {
         assertThat(parkedLines()).anySatisfy(line -> assertThat(line).startsWith("v2 " + id + " free_months").contains("REVERSED"));
         assertThat(chargebeeCalls()).hasSize(chargebeeCalls);
         assertThat(FIRSTPROMOTER.markFulfilled(id)).isEmpty();
+
+        // The next grant to the same customer never completes the denied commission's lost grant.
+        long next = nextId();
+        stubCommission(next, customerId(id));
+        assertAnswer(postEvent(event(next, "commission.approved", APPROVED_AT.plusSeconds(120))), 200, "granted");
+        assertThat(CHARGEBEE.server().findAll(WireMock.postRequestedFor(urlPathEqualTo(changeTermEndPath(subscriptionId(id))))))
+                .extracting(request -> request.getHeader("chargebee-idempotency-key"))
+                .containsExactly("commission-" + id, "commission-" + next);
+        assertThat(v2State(id)).isEqualTo("REVERSED");
+        assertThat(grantState(id)).isNull();
     }
 }
