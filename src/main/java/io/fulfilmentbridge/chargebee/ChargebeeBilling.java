@@ -28,7 +28,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
- * The billing port's Chargebee adapter (contract 12, API v2): free months by moving the subscription's
+ * The billing port's Chargebee adapter (API v2, docs/billing-chargebee.md): free months by moving the subscription's
  * term end (its trial end while in trial) with change_term_end, stacking on the later of the term end
  * and the trial end; mon_discount as promotional credits in the subscription's currency. discount_per
  * is parked (see {@link #DISCOUNT_PER_PARKED}). Lock, settle and send-once are {@link CustomerGrants}'.

@@ -14,7 +14,7 @@ import org.jolokia.server.core.util.RequestType;
 import org.springframework.web.filter.GenericFilterBean;
 
 /**
- * What the operator's login may do through Jolokia (contract 8): read Camel's, the JVM's and the
+ * What the operator's login may do through Jolokia (docs/promises.md, Security): read Camel's, the JVM's and the
  * bridge's MBeans, call Camel's route statistics and route dumps that Hawtio's Camel pages call, and
  * the bridge's own operations; nothing else. Jolokia builds it from management.endpoint.jolokia.config.restrictorClass.
  */

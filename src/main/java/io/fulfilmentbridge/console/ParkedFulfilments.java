@@ -183,7 +183,7 @@ public class ParkedFulfilments {
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
     @ManagedOperationParameter(name = "attempt", description = "The paid attempt the anomaly names")
     public String dismissAnomaly(long fulfilmentId, int attempt) {
-        // Payouts are legacy only (contract 9: v2 cash is not acted on), so the id is a legacy one.
+        // Payouts are legacy only (v2 cash is not acted on: docs/promises.md, Webhooks v2 events), so the id is a legacy one.
         return payoutAnomalies.dismiss(FulfilmentKey.pending(fulfilmentId), attempt);
     }
 

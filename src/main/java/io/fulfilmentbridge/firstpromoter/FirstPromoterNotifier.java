@@ -23,8 +23,8 @@ import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
 /**
- * Tells FirstPromoter through its API that a reward it still holds pending is fulfilled (contract
- * section 8): a cash payout paid after its delivery was answered, a parked reward an operator's replay
+ * Tells FirstPromoter through its API that a reward it still holds pending is fulfilled
+ * (docs/promises.md, Telling FirstPromoter): a cash payout paid after its delivery was answered, a parked reward an operator's replay
  * applied, or a v2 commission once its grant committed. The two inbound kinds name rewards by different
  * numbers, so each is closed only by the call made for its kind, with its own key:
  * - a fulfilment_pending delivery's data.id is a v1 payout id: API v1's payout update, v1-api-key;

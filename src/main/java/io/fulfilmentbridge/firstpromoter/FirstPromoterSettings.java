@@ -11,9 +11,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.StringUtils;
 
 /**
- * Optional (contract section 8): telling FirstPromoter's API that a reward it still holds pending is
+ * Optional (docs/promises.md, Telling FirstPromoter): telling FirstPromoter's API that a reward it still holds pending is
  * fulfilled, after a payout is paid or a replay applied it: legacy rewards with v1-api-key, v2 commissions
- * with api-key; nothing is told with neither. API v2 also says whose a v2 commission's reward is (contract 9).
+ * with api-key; nothing is told with neither. API v2 also says whose a v2 commission's reward is (docs/promises.md, Webhooks v2 events).
  *
  * @param inbound the kind of webhook this bridge applies: legacy (the fulfilment_pending webhook) or v2
  *        (webhooks v2 commission events, which needs api-key and account-id); the other kind's endpoint
@@ -21,7 +21,7 @@ import org.springframework.util.StringUtils;
  * @param v1ApiKey the API key on FirstPromoter's Settings page (sent as X-API-KEY), for API v1, which
  *        closes a fulfilment_pending reward's v1 payout; empty: legacy rewards are not closed through the API
  * @param v1ApiBase FirstPromoter's API v1
- * @param apiKey the API v2 key (sent as a Bearer token), for v2 commissions (contract section 9): reads
+ * @param apiKey the API v2 key (sent as a Bearer token), for v2 commissions (docs/promises.md, Webhooks v2 events): reads
  *        the commission, the promoter and the reward, and calls mark_fulfilled; never used for a v1 payout
  *        id; needs account-id
  * @param accountId the FirstPromoter account id API v2 calls name (Settings > Integrations); required
@@ -59,7 +59,7 @@ public record FirstPromoterSettings(
 
     public FirstPromoterSettings {
         if (!LEGACY.equals(inbound) && !V2.equals(inbound)) {
-            // One kind per bridge (contract 9): FirstPromoter's docs link no payout id to a commission id.
+            // One kind per bridge (docs/promises.md, Webhooks v2 events): FirstPromoter's docs link no payout id to a commission id.
             throw new IllegalArgumentException("bridge.firstpromoter.inbound must be legacy (the fulfilment_pending webhook) "
                     + "or v2 (webhooks v2 commission events), was '" + inbound + "'");
         }

@@ -12,7 +12,7 @@ import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * One inbound kind per bridge (contract 9, bridge.firstpromoter.inbound): FirstPromoter's docs give no
+ * One inbound kind per bridge (docs/promises.md, Webhooks v2 events; bridge.firstpromoter.inbound): FirstPromoter's docs give no
  * link between a legacy payout id and a v2 commission id, so a bridge taking both could apply one
  * reward twice. Deliveries of the other kind are answered 202 ignored (routes fulfilment-webhook and
  * firstpromoter-events); this counts them, warns at most once a minute, and shows them on health, so a

@@ -3,7 +3,7 @@ package io.fulfilmentbridge.fulfilment;
 import java.util.Objects;
 
 /**
- * What an approved commission comes to once FirstPromoter's API said whose reward it is (contract 9):
+ * What an approved commission comes to once FirstPromoter's API said whose reward it is (docs/promises.md, Whose reward):
  * a fulfilment to apply; or one to park, with the reason a person must read; or nothing to do, because
  * FirstPromoter applies it itself, or its API has the commission denied (a record waiting for this
  * approval is then taken as denied).

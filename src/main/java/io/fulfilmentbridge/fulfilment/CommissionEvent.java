@@ -4,7 +4,7 @@ import java.math.BigDecimal;
 import java.time.Instant;
 
 /**
- * A FirstPromoter webhooks v2 event about a commission, as read from its body (contract 9). Which
+ * A FirstPromoter webhooks v2 event about a commission, as read from its body (docs/promises.md, Reading an event). Which
  * people it names depends on the event: FirstPromoter's examples carry the referral only, its API's
  * commission also the promoter; what is missing is read from the API before an approval is applied.
  *

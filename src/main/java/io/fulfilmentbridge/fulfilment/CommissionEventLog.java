@@ -12,7 +12,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * The webhooks v2 events answered with a final outcome (contract 9), kept bridge.event-retention: a
+ * The webhooks v2 events answered with a final outcome (docs/promises.md, Webhooks v2 events), kept bridge.event-retention: a
  * re-sent event is answered at once with what it got. Only to answer it: an event whose earlier try got
  * 503 (or 500) is not kept, so it is processed afresh. The sole writer of table commission_events.
  */

@@ -1,7 +1,7 @@
 package io.fulfilmentbridge.fulfilment;
 
 /**
- * What FirstPromoter's v2 reward says of a percentage discount (contract 10): the coupon it names in the
+ * What FirstPromoter's v2 reward says of a percentage discount (docs/promises.md, Discount terms): the coupon it names in the
  * billing system (its provider coupon), and how long the discount lasts. A legacy delivery carries
  * neither: {@link #ONCE}, a coupon the bridge makes for one invoice.
  *

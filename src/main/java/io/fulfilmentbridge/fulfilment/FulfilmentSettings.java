@@ -25,7 +25,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param routes where the Camel YAML route files are read from (classpath:routes is the jar's copy;
  *        file:/some/dir runs edited copies)
  * @param eventRetention how long a webhooks v2 event's answer is kept, to answer it again at once when
- *        FirstPromoter re-sends it; at least 30 days (contract 9)
+ *        FirstPromoter re-sends it; at least 30 days (docs/promises.md, Webhooks v2 events)
  */
 @ConfigurationProperties("bridge")
 public record FulfilmentSettings(
@@ -37,13 +37,13 @@ public record FulfilmentSettings(
         @DefaultValue("classpath:routes") String routes,
         @DefaultValue("30d") Duration eventRetention) {
 
-    /** Contract 9 keeps an event's answer at least this long. */
+    /** An event's answer is kept at least this long (docs/promises.md, Webhooks v2 events). */
     static final Duration SHORTEST_EVENT_RETENTION = Duration.ofDays(30);
 
     public FulfilmentSettings {
         if (eventRetention == null || eventRetention.compareTo(SHORTEST_EVENT_RETENTION) < 0) {
             throw new IllegalArgumentException("bridge.event-retention must be at least 30d: a webhooks v2 event's answer is kept "
-                    + "at least that long, to answer the event again if it is re-sent (contract 9)");
+                    + "at least that long, to answer the event again if it is re-sent");
         }
         positive(answerWithin, "bridge.answer-within");
         positive(claimLease, "bridge.claim-lease");

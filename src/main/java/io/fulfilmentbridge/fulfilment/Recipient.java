@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * Who gets a reward: the promoter (always, for a legacy delivery) or, for a webhooks v2 commission whose
- * reward FirstPromoter marks as the referred customer's, that customer (contract 9). The id names the
+ * reward FirstPromoter marks as the referred customer's, that customer (docs/promises.md, Whose reward). The id names the
  * ledger account the bridge derives when the reward has no cust_id.
  */
 public record Recipient(Kind kind, long id) {
@@ -19,7 +19,7 @@ public record Recipient(Kind kind, long id) {
             this.accountPrefix = accountPrefix;
         }
 
-        /** The prefix of the accounts derived for this kind; no cust_id may start with it (contract 5). */
+        /** The prefix of the accounts derived for this kind; no cust_id may start with it (docs/promises.md, Whose reward). */
         public String accountPrefix() {
             return accountPrefix;
         }

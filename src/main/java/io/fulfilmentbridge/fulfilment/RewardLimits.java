@@ -5,7 +5,7 @@ import java.math.BigDecimal;
 import org.springframework.stereotype.Component;
 
 /**
- * The amounts each unit accepts (contract section 3). Each method answers why the reward must be
+ * The amounts each unit accepts (docs/settings.md, bridge.limits). Each method answers why the reward must be
  * parked, or null when the amount is fine.
  */
 @Component("rewardLimits")

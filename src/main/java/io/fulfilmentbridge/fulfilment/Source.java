@@ -10,8 +10,7 @@ public enum Source {
     /** The legacy fulfilment_pending webhook: data.id is a FirstPromoter v1 payout id. */
     FULFILMENT_PENDING("v1"),
     /**
-     * A webhooks v2 commission: data.id is a commission id. Nothing receives v2 deliveries yet; the
-     * value keeps the records, the ledger and Stripe's keys apart from legacy ids of the same number.
+     * A webhooks v2 commission: data.id is a commission id; the value keeps the records, the ledger and Stripe's keys apart from legacy ids of the same number.
      */
     COMMISSION("v2");
 
@@ -22,7 +21,7 @@ public enum Source {
     }
 
     /**
-     * As ledger_entries.source writes it (contract 9): v1 for a legacy delivery, v2 for a commission;
+     * As ledger_entries.source writes it (docs/promises.md, Webhooks v2 events): v1 for a legacy delivery, v2 for a commission;
      * the source column of fulfilments, payout_outbox, stripe_grants and payout_anomalies holds the same.
      */
     public String ledgerSource() {

@@ -29,7 +29,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
- * The billing port's Paddle Billing adapter (contract 12): free months by moving a subscription's
+ * The billing port's Paddle Billing adapter (docs/billing-paddle.md): free months by moving a subscription's
  * next_billed_at later with proration_billing_mode do_not_bill (for a trialing subscription the same
  * request extends the trial, Paddle's documented trial operation), stacking on the later of now and
  * the date it bills next. The shared template (CustomerGrants) takes the customer's lock, settles its
@@ -81,7 +81,7 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
     }
 
     /**
-     * Neither discount unit can be applied in Paddle Billing as contract 10 asks: parked before Paddle
+     * Neither discount unit can be applied in Paddle Billing as docs/billing-paddle.md says a discount must be: parked before Paddle
      * is called, with the reason.
      */
     @Override
@@ -91,14 +91,14 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
                     + "comes only from an adjustment to one of its billed transactions (POST /adjustments needs a "
                     + "transaction_id), not from a credit granted on its own; apply it in Paddle by hand");
         }
-        return GrantResult.parked("Paddle Billing cannot apply a discount_per as contract 10 asks: a Paddle "
+        return GrantResult.parked("Paddle Billing cannot apply a discount_per as a coupon beside the ones the customer has: a Paddle "
                 + "subscription holds one discount at a time (adding one replaces the one it has, so what the customer had "
                 + "would be lost), only recurring discounts can be added to a subscription (the default once is refused), "
                 + "and Paddle chooses discount ids (dsc_...) itself, so the bridge cannot make one per percentage once and "
                 + "reuse it; apply it in Paddle by hand");
     }
 
-    /** Contract 12: a ctm_ id is the customer; another cust_id is the app's id in custom_data; else the email. */
+    /** docs/billing-paddle.md: a ctm_ id is the customer; another cust_id is the app's id in custom_data; else the email. */
     @Override
     public CustomerFound customer(Fulfilment f, Deadline deadline) {
         String custId = f.custId() == null || f.custId().isBlank() ? null : f.custId().trim();

@@ -14,7 +14,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * Paid results that may hide a double payout (contract section 6), kept for operators: listed until
+ * Paid results that may hide a double payout (docs/promises.md, The payout queue), kept for operators: listed until
  * one dismisses them, and counted in {@code bridge_payout_anomalies_total{kind}}. FirstPromoter is
  * told nothing because of one.
  */
@@ -27,7 +27,7 @@ public class PayoutAnomalies {
         OLDER_ATTEMPT("older_attempt"),
         /** An attempt was paid after another attempt of the same fulfilment was paid. */
         SECOND_PAYMENT("second_payment"),
-        /** A payout was paid after its fulfilment was reversed (contract 11): not a completion. */
+        /** A payout was paid after its fulfilment was reversed (docs/promises.md, Reversals): not a completion. */
         REVERSED_PAID("paid_after_reversal");
 
         private final String label;

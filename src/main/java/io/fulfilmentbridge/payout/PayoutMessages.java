@@ -10,7 +10,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import org.springframework.stereotype.Component;
 
-/** The JSON of the payout queue (contract section 6): the message sent, and the result read back. */
+/** The JSON of the payout queue (docs/promises.md, The payout queue): the message sent, and the result read back. */
 @Component("payoutMessages")
 public class PayoutMessages {
 
@@ -25,7 +25,7 @@ public class PayoutMessages {
     /** One payout attempt, as the payout worker reads it. */
     public String payout(Fulfilment f, int attempt) throws JsonProcessingException {
         ObjectNode node = JSON.createObjectNode();
-        // Payouts stay legacy: contract 9 says v2 cash is not acted on, so this id is a v1 payout id (PayoutResult.key).
+        // Payouts stay legacy: v2 cash is not acted on (docs/promises.md, Webhooks v2 events), so this id is a v1 payout id (PayoutResult.key).
         node.put("fulfilment_id", f.id());
         node.put("attempt", attempt);
         node.put("promoter_id", f.promoterId());
@@ -71,7 +71,7 @@ public class PayoutMessages {
     /** Read by the routes through its accessors: a getter beside an accessor makes Camel's simple language ambiguous. */
     public record PayoutResult(long fulfilmentId, int attempt, String status, String reference) {
         /**
-         * The paid or failed fulfilment: always a legacy one. Contract 9 says v2 cash is not acted on, so a
+         * The paid or failed fulfilment: always a legacy one. v2 cash is not acted on (docs/promises.md, Webhooks v2 events), so a
          * v2 commission is never paid out and a payout message's fulfilment_id is a legacy payout id.
          */
         public FulfilmentKey key() {

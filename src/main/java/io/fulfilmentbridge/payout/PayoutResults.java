@@ -24,7 +24,7 @@ import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Records the payout worker's results (contract section 6), for route payout-results. Each is applied
+ * Records the payout worker's results (docs/promises.md, The payout queue), for route payout-results. Each is applied
  * in one transaction with the fulfilment's row locked, so a replay being applied at the same moment is
  * seen either before or after, never half way. While the database is unreachable a result waits here,
  * with growing pauses, for up to bridge.cash.results-outage-wait; only then is it handed back to the

@@ -26,7 +26,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
- * The billing port's Recurly adapter (API v2021-02-25, contract 12): free months by moving the
+ * The billing port's Recurly adapter (API v2021-02-25, docs/billing-recurly.md): free months by moving the
  * subscription's next bill date, which Recurly documents as postponing without proration (in a
  * trial it moves the trial's end); mon_discount as a pending credit on the account, taken off the
  * next invoice. Recurly documents no idempotency key for this version, so a write whose answer was
@@ -149,7 +149,7 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
 
     /**
      * N calendar months (UTC, the day clamped to the month's end) after the latest of now, the next
-     * bill date and the trial's end (contract 4's trial rule), so grants stack and no paid time is lost.
+     * bill date and the trial's end (docs/billing-recurly.md, the trial), so grants stack and no paid time is lost.
      */
     private Plan planFreeMonths(Fulfilment f, String accountId, JsonNode subscription, String subscriptionId) {
         int months = f.amount().intValueExact();

@@ -26,7 +26,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * Reads a webhook body in the contract's two steps: first as one JSON object within tight limits
+ * Reads a webhook body in two steps (docs/promises.md, Every answer): first as one JSON object within tight limits
  * (check 5), then, for a fulfilment_pending event only, its required fields (check 7). Reasons never
  * quote the body, which carries the promoter's secrets.
  */
@@ -42,7 +42,7 @@ public class DeliveryReader {
     private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?");
 
     /**
-     * Contract check 7: a non-zero amount, written as d.ddd x 10^e with d from 1 to 9, has at most 64
+     * A non-zero amount (docs/promises.md, Every answer: rejected), written as d.ddd x 10^e with d from 1 to 9, has at most 64
      * digits from d to the last digit written (trailing zeros count, leading zeros do not) and e from
      * -64 to 64. Zero is read as 0 whatever its exponent (then parked, section 3).
      */
@@ -155,7 +155,7 @@ public class DeliveryReader {
                 identifying("data.promoter.email", promoter.path("email"), 320));
         String reserved = Recipient.reservedPrefixOf(fulfilment.custId());
         if (reserved != null) {
-            // Contract 5: the prefix names the accounts the bridge derives from promoter (and referral) ids.
+            // docs/promises.md, Webhooks v2 events (whose reward): the prefix names the accounts the bridge derives from promoter (and referral) ids.
             throw new RejectedDelivery("data.promoter.cust_id must not start with " + reserved
                     + ": that prefix is reserved for the bridge's own derived accounts");
         }
@@ -169,7 +169,7 @@ public class DeliveryReader {
         return fulfilment;
     }
 
-    // ---- Webhooks v2 (contract 9): a commission event.
+    // ---- Webhooks v2 (docs/promises.md, Webhooks v2 events): a commission event.
 
     /**
      * Why a webhooks v2 event is answered 202 ignored before its fields are required: FirstPromoter's test
@@ -187,7 +187,7 @@ public class DeliveryReader {
         return null;
     }
 
-    /** The commission event, with the fields contract 9 requires; else rejected (400) with the reason. */
+    /** The commission event, with the fields docs/promises.md (Reading an event) requires; else rejected (400) with the reason. */
     public CommissionEvent commissionEvent(Delivery delivery) {
         JsonNode json = delivery.json();
         String eventType = eventType(json);
@@ -230,7 +230,7 @@ public class DeliveryReader {
     }
 
     /**
-     * Contract 9: approved by commission.approved, by commission.updated whose changes.status ends in
+     * docs/promises.md, Webhooks v2 events: approved by commission.approved, by commission.updated whose changes.status ends in
      * approved, or created already approved (an auto-approving campaign); denied by commission.denied,
      * commission.deleted, or changes.status ending in denied.
      */

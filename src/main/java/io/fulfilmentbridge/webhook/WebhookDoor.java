@@ -8,7 +8,7 @@ import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.Ordered;
 
 /**
- * Contract section 8: until every route has started, and from the moment shutdown begins, a delivery
+ * docs/operations.md, What happens when: until every route has started, and from the moment shutdown begins, a delivery
  * is answered 503 rather than Spring's 404 (Tomcat takes requests seconds before Camel registers the
  * webhook route, and Camel removes it while Tomcat still serves). Open once Camel has started all its
  * routes; closed again by Spring's close event (the first step of shutdown, before anything stops), by

@@ -21,9 +21,9 @@ import io.fulfilmentbridge.fulfilment.Outcome;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Contract section 1, checks 1 to 4, before any route runs: method, secret, size, content type, in
- * that order, each refusal with the contract's JSON body. Before them, 503 while the routes are not
- * all up (contract section 8, {@link WebhookDoor}). Done here rather than in the route because
+ * The first four checks (docs/promises.md, Every answer), before any route runs: method, secret, size, content type, in
+ * that order, each refusal with its JSON body. Before them, 503 while the routes are not
+ * all up ({@link WebhookDoor}). Done here rather than in the route because
  * Spring MVC would answer 405/415 itself, and Tomcat resets a connection rather than swallow a large
  * unread body. The body is read once, here, and handed on.
  */
