@@ -37,6 +37,13 @@ public class FulfilmentRecords {
     /** A RECEIVED fulfilment whose lease ran out before the parameter (now minus stuck-after): stuck. */
     private static final String STUCK = "state = 'RECEIVED' AND COALESCE(lease_until, updated_at) < ?";
     /** Why a reversed fulfilment delivered again is listed. */
+    /**
+     * Begins the reason of a grant parked while settling a send whose answer was lost: it may have landed, so
+     * a delivery never applies it again, only an operator's replay, and a denial reverses and lists it
+     * (docs/promises.md, What proves a lost grant landed).
+     */
+    public static final String MAY_HAVE_LANDED = "a request whose answer was lost may have granted it, so only an operator's "
+            + "replay applies it: ";
     public static final String REDELIVERED_AFTER_REVERSAL = "delivered again after it was reversed: not applied, review it with FirstPromoter";
     /** Reversed fulfilments listed for operators: those with a reason (null once nothing needs a review). */
     private static final String REVERSED_TO_REVIEW = "state = 'REVERSED' AND reason IS NOT NULL";
@@ -248,6 +255,9 @@ public class FulfilmentRecords {
         }
         if (state == FulfilmentState.RECEIVED && Boolean.TRUE.equals(row.get("leased"))) {
             return Decision.WAIT;
+        }
+        if (state == FulfilmentState.PARKED && mayHaveLanded(row.get("reason"))) {
+            return Decision.answered(Answer.parked((String) row.get("reason")));
         }
         // Parked, denied by an older event, or abandoned by a delivery that crashed: evaluated afresh with this
         // delivery's data, the newest decision's time kept. Its answer tells FirstPromoter the outcome, so a
@@ -583,7 +593,10 @@ public class FulfilmentRecords {
                     return Denial.answered(key, olderThanNewest(key, "denial", deniedAt, newest));
                 }
                 return switch (state) {
-                    case DENIED, PARKED -> Denial.answered(key, deny(key, deniedAt, now));
+                    case DENIED -> Denial.answered(key, deny(key, deniedAt, now));
+                    case PARKED -> Denial.answered(key, mayHaveLanded(row.get("reason"))
+                            ? reverseParked(key, row, deniedAt, now, denial.eventType() + " by FirstPromoter (event " + denial.eventId() + ")")
+                            : deny(key, deniedAt, now));
                     case GRANTED -> {
                         // The denial is now the newest decision: an approval older than it changes nothing.
                         if (deniedAt != null) {
@@ -617,7 +630,9 @@ public class FulfilmentRecords {
                 return null;
             }
             return switch (FulfilmentState.valueOf((String) row.get("state"))) {
-                case PARKED -> deny(key, null, now);
+                case PARKED -> mayHaveLanded(row.get("reason"))
+                        ? reverseParked(key, row, null, now, "denied in FirstPromoter's API (event " + approval.eventId() + ")")
+                        : deny(key, null, now);
                 case RECEIVED -> denyStuck(key, row, null, now, "denied in FirstPromoter's API (event " + approval.eventId() + ")");
                 default -> null;
             };
@@ -627,9 +642,26 @@ public class FulfilmentRecords {
 
     private Map<String, Object> lockForDenial(FulfilmentKey key, Timestamp now) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT state, event_at, unit, lease_until IS NOT NULL AND lease_until > ? AS leased
+                SELECT state, reason, event_at, unit, lease_until IS NOT NULL AND lease_until > ? AS leased
                 FROM fulfilments WHERE source = ? AND fulfilment_id = ? FOR UPDATE""", now, key.source().ledgerSource(), key.id());
         return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    private static boolean mayHaveLanded(Object reason) {
+        return reason instanceof String r && r.startsWith(MAY_HAVE_LANDED);
+    }
+
+    /** A denial of a grant parked because a lost request may have granted it: reversed and listed, never merely DENIED. */
+    private Answer reverseParked(FulfilmentKey key, Map<String, Object> row, Timestamp deniedAt, Timestamp now, String note) {
+        String listed = "reversed by FirstPromoter after its grant was parked: " + row.get("reason") + "; review the customer";
+        jdbc.update("""
+                UPDATE fulfilments SET state = 'REVERSED', reason = ?, reversal_note = ?, reversed_at = ?, updated_at = ?,
+                    event_at = CASE WHEN event_at IS NULL OR event_at < ? THEN ? ELSE event_at END
+                WHERE source = ? AND fulfilment_id = ? AND state = 'PARKED'""",
+                cut(listed, 1000), cut(note, 1000), now, now, deniedAt, deniedAt, key.source().ledgerSource(), key.id());
+        String unit = (String) row.get("unit");
+        return Answer.reversed("reversed: fulfilment " + key.id() + (unit == null ? "" : " (" + unit + ")")
+                + ", the billing system not changed; listed for operators: " + cut(listed, 1000));
     }
 
     private static Answer denialRecorded(FulfilmentKey key) {

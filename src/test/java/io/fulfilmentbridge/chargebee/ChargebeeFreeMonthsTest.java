@@ -429,6 +429,12 @@ class ChargebeeFreeMonthsTest extends ChargebeeBridgeSupport {
         assertThat(CHARGEBEE.current(subscriptionId(id)).path("current_term_end").asLong()).isEqualTo(target);
         assertThat(state(id)).isEqualTo("PARKED");
         assertThat(grantState(id)).isNull();
+
+        // FirstPromoter delivers it again: the change may have landed, so only an operator applies it now.
+        assertThat(assertAnswer(deliverMonths(id, customerId(id), 1), 202, "parked")).isEqualTo(reason);
+        assertThat(allPosts()).isEmpty();
+        assertThat(CHARGEBEE.current(subscriptionId(id)).path("current_term_end").asLong()).isEqualTo(target);
+        assertThat(state(id)).isEqualTo("PARKED");
     }
 
     @Test

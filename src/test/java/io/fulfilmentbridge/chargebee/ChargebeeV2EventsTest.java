@@ -171,4 +171,30 @@ class ChargebeeV2EventsTest extends ChargebeeBridgeSupport {
         assertThat(v2State(id)).isEqualTo("REVERSED");
         assertThat(grantState(id)).isNull();
     }
+
+    @Test
+    void aDenialOfAnApprovalParkedBecauseItsLostChangeMayHaveLandedReversesAndListsIt() throws Exception {
+        long id = nextId();
+        ObjectNode subscription = CHARGEBEE.stubGrantableCustomer(customerId(id), subscriptionId(id), "jane@example.org");
+        stubFirstChangeAnswerLost(subscription);
+        stubCommission(id, customerId(id));
+        assertAnswer(postEvent(event(id, "commission.approved", APPROVED_AT)), 503, "retry");
+        // Past Chargebee's key window, the term end is where the change, or a renewal, would put it: no proof either way.
+        CHARGEBEE.renew(subscription);
+        ageGrant(id, Duration.ofMinutes(45));
+        String parked = assertAnswer(postEvent(event(id, "commission.approved", APPROVED_AT)), 202, "parked");
+        assertThat(parked).contains("may have granted it", "only an operator");
+        assertThat(assertAnswer(postEvent(event(id, "commission.approved", APPROVED_AT.plusSeconds(30))), 202, "parked"))
+                .isEqualTo(parked);
+        int changes = CHARGEBEE.server().findAll(WireMock.postRequestedFor(urlPathEqualTo(changeTermEndPath(subscriptionId(id))))).size();
+
+        String reversed = assertAnswer(postEvent(event(id, "commission.denied", APPROVED_AT.plusSeconds(60))), 200, "reversed");
+
+        assertThat(reversed).contains("review the customer");
+        assertThat(v2State(id)).isEqualTo("REVERSED");
+        assertThat(parkedLines()).anySatisfy(line -> assertThat(line).startsWith("v2 " + id + " free_months").contains("REVERSED"));
+        assertThat(CHARGEBEE.server().findAll(WireMock.postRequestedFor(urlPathEqualTo(changeTermEndPath(subscriptionId(id))))))
+                .hasSize(changes);
+        assertThat(FIRSTPROMOTER.markFulfilled(id)).isEmpty();
+    }
 }

@@ -72,5 +72,11 @@ class RecurlyWithoutMarkerTest extends RecurlyBridgeSupport {
         assertThat(state(id)).isEqualTo("PARKED");
         assertThat(grantState(id)).isNull();
         assertThat(RECURLY.current(subscriptionId(id)).path("current_period_ends_at").asText()).isEqualTo(iso(target));
+
+        // FirstPromoter delivers it again: the update may have landed, so only an operator applies it now.
+        assertThat(assertAnswer(deliver(id, 1), 202, "parked")).isEqualTo(reason);
+        assertThat(requests("PUT", path)).hasSize(1);
+        assertThat(RECURLY.current(subscriptionId(id)).path("current_period_ends_at").asText()).isEqualTo(iso(target));
+        assertThat(state(id)).isEqualTo("PARKED");
     }
 }
