@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import io.fulfilmentbridge.fulfilment.CommissionEvent;
@@ -272,7 +273,8 @@ public class DeliveryReader {
         }
         Instant at;
         try {
-            at = OffsetDateTime.parse(node.asText()).toInstant();
+            // To the microsecond the database keeps: a stored time rounded up would outrank its own event's retry.
+            at = OffsetDateTime.parse(node.asText()).toInstant().truncatedTo(ChronoUnit.MICROS);
         } catch (DateTimeParseException notIso) {
             throw new RejectedDelivery("timestamp must be an ISO-8601 date and time with its offset, like 2025-01-19T10:30:00Z");
         }

@@ -507,6 +507,24 @@ class CommissionEventsTest extends BridgeTest {
     }
 
     @Test
+    void anApprovalStampedFinerThanTheDatabaseKeepsIsAppliedWhenSentAgainAfterA503() {
+        long id = nextId();
+        long promoterId = nextId();
+        String customer = "cus_v2_" + id;
+        stubPromotersCommission(id, "free_months", 1, promoterId, customer);
+        STRIPE.stubError("GET", "/v1/customers/" + customer, 503, "try again");
+        // Nanoseconds the database rounds to microseconds: the stored time must not outrank the event itself.
+        String approval = approvalAt(id, "free_months", 1, APPROVED_AT.plusNanos(999));
+
+        assertEventAnswer(postEvent(approval), 503, "retry");
+        STRIPE.stubGrantableCustomer(customer, "sub_v2_" + id);
+        assertEventAnswer(postEvent(approval), 200, "granted");
+
+        assertThat(stripePosts("/v1/subscriptions/sub_v2_" + id)).hasSize(1);
+        awaitMarkedFulfilledOnce(id);
+    }
+
+    @Test
     void aReApprovalOfAGrantedCommissionOutranksAnOlderDenialDeliveredLate() {
         long id = nextId();
         long promoterId = nextId();
