@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -32,7 +33,41 @@ public class DatabaseClock {
 
     @Autowired
     public DatabaseClock(JdbcTemplate jdbc) {
-        this(() -> jdbc.queryForObject("SELECT CURRENT_TIMESTAMP", OffsetDateTime.class).toInstant());
+        this(new DatabaseNow(jdbc));
+    }
+
+    /**
+     * The database's time as it is now, also inside a transaction that began a while ago (one that waited on
+     * a row lock): PostgreSQL's clock_timestamp(), as its CURRENT_TIMESTAMP is the transaction's start. An
+     * embedded H2 runs in this JVM, so its clock is this JVM's (its CURRENT_TIMESTAMP is the transaction's
+     * start too); any other database's CURRENT_TIMESTAMP.
+     */
+    private static final class DatabaseNow implements Supplier<Instant> {
+
+        private final JdbcTemplate jdbc;
+        private volatile String query;
+
+        DatabaseNow(JdbcTemplate jdbc) {
+            this.jdbc = jdbc;
+        }
+
+        @Override
+        public Instant get() {
+            String sql = query;
+            if (sql == null) {
+                sql = jdbc.execute((ConnectionCallback<String>) connection -> {
+                    String product = connection.getMetaData().getDatabaseProductName();
+                    String url = String.valueOf(connection.getMetaData().getURL());
+                    if ("PostgreSQL".equals(product)) {
+                        return "SELECT clock_timestamp()";
+                    }
+                    boolean embeddedH2 = "H2".equals(product) && !url.startsWith("jdbc:h2:tcp:") && !url.startsWith("jdbc:h2:ssl:");
+                    return embeddedH2 ? "" : "SELECT CURRENT_TIMESTAMP";
+                });
+                query = sql;
+            }
+            return sql.isEmpty() ? Instant.now() : jdbc.queryForObject(sql, OffsetDateTime.class).toInstant();
+        }
     }
 
     DatabaseClock(Supplier<Instant> databaseNow) {
