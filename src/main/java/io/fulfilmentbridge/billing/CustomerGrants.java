@@ -123,7 +123,7 @@ public class CustomerGrants {
             settled = Settled.park(refused.getMessage());
         }
         if (settled.parkReason() != null) {
-            String reason = FulfilmentRecords.MAY_HAVE_LANDED + settled.parkReason();
+            String reason = settled.parkReason();
             transaction.executeWithoutResult(tx -> {
                 grants.forget(grant.key());
                 if (claim == null) {

@@ -2,10 +2,12 @@ package io.fulfilmentbridge.billing;
 
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 
 /**
- * What one billing system (other than Stripe) does for {@link CustomerGrants}: contract 12 in the
- * system's own terms. Any step may throw {@code RetryLater} (a transient failure: answered 503).
+ * What one billing system (other than Stripe) does for {@link CustomerGrants}: the billing port's rules
+ * (docs/billing-chargebee.md, billing-recurly.md, billing-paddle.md) in the system's own terms. Any step
+ * may throw {@code RetryLater} (a transient failure: answered 503).
  */
 public interface GrantSteps {
 
@@ -59,6 +61,14 @@ public interface GrantSteps {
 
         public static Settled park(String reason) {
             return new Settled(false, reason);
+        }
+
+        /**
+         * Parked because nothing tells whether the lost request landed: only an operator's replay applies it
+         * (docs/promises.md, What proves a lost grant landed).
+         */
+        public static Settled mayHaveLanded(String reason) {
+            return new Settled(false, FulfilmentRecords.MAY_HAVE_LANDED + reason);
         }
     }
 }

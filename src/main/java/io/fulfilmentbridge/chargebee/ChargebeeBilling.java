@@ -214,7 +214,7 @@ public class ChargebeeBilling implements BillingSystem, GrantSteps {
                 ? "now ends " + seen + ", the target: the change may have landed, or the subscription renewed (a renewal "
                         + "of a plan as long as the grant sets the same date), and Chargebee keeps nothing that tells them apart"
                 : "now ends " + seen + ": neither the date before nor the target, so whether it took effect cannot be told";
-        return Settled.park("free months not settled: the request to move the term end of Chargebee subscription "
+        return Settled.mayHaveLanded("free months not settled: the request to move the term end of Chargebee subscription "
                 + grant.subscriptionId() + " from " + grant.baseAt() + " to " + grant.targetAt() + " (idempotency key "
                 + grant.idempotencyKey() + ", sent " + grant.keySentAt() + ", for " + grant.marker() + ") got no answer, "
                 + "Chargebee no longer holds its key, and the subscription (" + status + ") " + now + ". Check the "

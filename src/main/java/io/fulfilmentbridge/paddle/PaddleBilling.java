@@ -261,7 +261,7 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
                     + MARKER_KEY + " = " + grant.marker() + "), so it cannot take the grant again. Check the subscription "
                     + "in Paddle; replay to grant " + grant.months() + " month(s) once it can take them");
         }
-        return Settled.park("free months not settled: " + asked + ". It was sent while the subscription was trialing, "
+        return Settled.mayHaveLanded("free months not settled: " + asked + ". It was sent while the subscription was trialing, "
                 + "when Paddle takes no custom_data, so no marker can tell whether it landed"
                 + (grant.targetAt().equals(nextBilledAt) ? "; the date at the target proves nothing (someone extending "
                         + "the trial, or a renewal, gives the same date)" : "") + ". Check the subscription's history in "

@@ -233,7 +233,7 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
                         + "(a renewal of a plan as long as the grant sets the same date)"
                 : "next bill date " + nextBill + ", neither the date read before nor the target (someone else changed it, "
                         + "or it renewed)";
-        return Settled.park("free months not granted: " + asked + "; Recurly now shows the subscription " + state
+        return Settled.mayHaveLanded("free months not settled: " + asked + "; Recurly now shows the subscription " + state
                 + " with " + seen + ", and without bridge.recurly.marker-field nothing only this request leaves tells "
                 + "them apart. Check the subscription in Recurly, then replay to grant " + grant.months()
                 + " month(s) from its current date if they were not added");
