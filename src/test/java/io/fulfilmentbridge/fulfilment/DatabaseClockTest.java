@@ -58,7 +58,8 @@ class DatabaseClockTest {
      */
     @Test
     void readInsideAnOldTransactionIsStillNow() throws Exception {
-        String url = System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_URL", "jdbc:h2:mem:clock-tx-" + System.nanoTime());
+        String url = System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_URL", "jdbc:h2:mem:clock-tx-" + System.nanoTime())
+                .replace("${bridge.test.fork}", System.getProperty("bridge.test.fork", "1"));
         SingleConnectionDataSource single = new SingleConnectionDataSource(url,
                 System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_USERNAME", "sa"),
                 System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_PASSWORD", ""), false);
