@@ -40,8 +40,7 @@ public class BillingGrants {
         this.jdbc = jdbc;
         this.clock = clock;
         this.lockLease = settings.claimLease();
-        this.locks = new CustomerLocks(jdbc, clock, settings.claimLease(), "billing_customer_locks",
-                List.of("billing_system", "customer_id"));
+        this.locks = new CustomerLocks(jdbc, clock, lockLease);
     }
 
     public Optional<BillingGrant> find(FulfilmentKey key) {
@@ -114,12 +113,12 @@ public class BillingGrants {
     /** Takes the customer's lock, waiting for it within the time left; throws {@link RetryLater} otherwise. */
     void lockCustomer(String system, String customerId, String holder, long deadlineEpochMillis)
             throws InterruptedException {
-        locks.lock(List.of(system, customerId), holder, deadlineEpochMillis,
+        locks.lock(system, customerId, holder, deadlineEpochMillis,
                 "another grant to the same " + system + " customer is being applied; retry later");
     }
 
     void unlockCustomer(String system, String customerId, String holder) {
-        locks.unlock(List.of(system, customerId), holder);
+        locks.unlock(system, customerId, holder);
     }
 
     private static Instant instant(Timestamp at) {
