@@ -1,12 +1,8 @@
 package io.fulfilmentbridge.stripe;
 
-import com.stripe.model.Coupon;
 import com.stripe.model.Customer;
-import com.stripe.model.Price;
-import com.stripe.model.StripeCollection;
 import com.stripe.model.Subscription;
 import com.stripe.model.SubscriptionItem;
-import com.stripe.param.CouponCreateParams;
 import io.fulfilmentbridge.billing.BillingGrant;
 import io.fulfilmentbridge.billing.BillingGrants;
 import io.fulfilmentbridge.billing.BillingSystem;
@@ -17,20 +13,13 @@ import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.DiscountTerms;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
-import io.fulfilmentbridge.stripe.FreeMonthsArithmetic.PricedItem;
 import static io.fulfilmentbridge.billing.BillingGrant.DISCOUNT_PER;
 import static io.fulfilmentbridge.billing.BillingGrant.MON_DISCOUNT;
 import static io.fulfilmentbridge.stripe.StripeSettings.TRIAL_EXTENSION;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Collectors;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
@@ -46,12 +35,13 @@ import org.springframework.stereotype.Component;
 public class StripeBilling implements BillingSystem {
 
     static final String SYSTEM = "stripe";
-    private static final Set<String> GRANTABLE = Set.of("active", "trialing", "past_due");
     // Stripe accepts a trial end at most two years ahead.
     private static final Duration TRIAL_LIMIT = Duration.ofDays(730);
     private static final String TRIAL_BEYOND_LIMIT = "the extended trial would end beyond Stripe's limit of two years ahead";
 
     private final StripeCalls stripe;
+    private final StripeSubscriptions subscriptions;
+    private final StripeCoupons coupons;
     private final CustomerGrants customerGrants;
     private final BillingGrants grants;
     private final String strategy;
@@ -60,6 +50,8 @@ public class StripeBilling implements BillingSystem {
 
     public StripeBilling(StripeCalls stripe, CustomerGrants customerGrants, BillingGrants grants, StripeSettings settings) {
         this.stripe = stripe;
+        this.subscriptions = new StripeSubscriptions(stripe);
+        this.coupons = new StripeCoupons(stripe, subscriptions);
         this.customerGrants = customerGrants;
         this.grants = grants;
         this.strategy = settings.freeMonthsStrategy();
@@ -127,7 +119,7 @@ public class StripeBilling implements BillingSystem {
             if (read.subscriptions() != null && grants.changedSince(SYSTEM, customerId, read.readAt())) {
                 read = read.withoutSubscriptions();
             }
-            Optional<Subscription> chosen = grantableSubscription(read, deadline);
+            Optional<Subscription> chosen = subscriptions.grantable(customerId, read.subscriptions(), deadline);
             if (chosen.isEmpty()) {
                 return Plan.park("no active subscription for Stripe customer " + customerId);
             }
@@ -146,24 +138,13 @@ public class StripeBilling implements BillingSystem {
         }
     }
 
-    /**
-     * The most recently created subscription that can take a grant, from the list the customer's
-     * answer embedded, else from the list call.
-     */
-    private Optional<Subscription> grantableSubscription(CustomerMatch customer, Deadline deadline) {
-        List<Subscription> subscriptions = customer.subscriptions() != null ? customer.subscriptions()
-                : stripe.subscriptions(customer.customerId(), deadline.remainingMillis());
-        return subscriptions.stream()
-                .filter(s -> GRANTABLE.contains(s.getStatus()))
-                .max(Comparator.comparing(s -> s.getCreated() == null ? 0L : s.getCreated()));
-    }
-
     private GrantSteps.Plan planFreeMonths(Fulfilment f, String customerId, Subscription subscription, Deadline deadline) {
         int months = f.amount().intValueExact();
-        List<SubscriptionItem> items = allItems(subscription, deadline);
+        List<SubscriptionItem> items = subscriptions.allItems(subscription, deadline);
         if (strategy.equals(TRIAL_EXTENSION)) {
             long now = Instant.now().getEpochSecond();
-            long trialEnd = FreeMonthsArithmetic.trialEnd(now, subscription.getTrialEnd(), periodEnds(items), months);
+            long trialEnd = FreeMonthsArithmetic.trialEnd(now, subscription.getTrialEnd(),
+                    StripeSubscriptions.periodEnds(items), months);
             if (trialEnd - now > TRIAL_LIMIT.toSeconds()) {
                 return GrantSteps.Plan.park(TRIAL_BEYOND_LIMIT);
             }
@@ -172,7 +153,7 @@ public class StripeBilling implements BillingSystem {
                     months, null, target, null, null),
                     months + " free month(s): trial of " + subscription.getId() + " extended to " + target);
         }
-        PriceOfMonths price = priceOfMonths(subscription.getId(), items, months);
+        StripeSubscriptions.PriceOfMonths price = StripeSubscriptions.priceOfMonths(subscription.getId(), items, months);
         if (price.parkReason() != null) {
             return GrantSteps.Plan.park(price.parkReason());
         }
@@ -191,7 +172,7 @@ public class StripeBilling implements BillingSystem {
         String customerCurrency = customer.currency();
         long amount = f.amount().longValueExact();
         if ("mon_discount".equals(f.unit())) {
-            String currency = currencyOf(subscription, deadline);
+            String currency = subscriptions.currencyOf(subscription, deadline);
             if (currency == null) {
                 return GrantSteps.Plan.park("a currency mismatch: the items of subscription " + subscription.getId()
                         + " are in several currencies, or none");
@@ -208,8 +189,8 @@ public class StripeBilling implements BillingSystem {
         String couponId;
         try {
             couponId = f.discount().namesProviderCoupon()
-                    ? providerCoupon(f.discount().providerCouponId(), amount, subscription, deadline)
-                    : percentCoupon(f, amount, deadline);
+                    ? coupons.providerCoupon(f.discount().providerCouponId(), amount, subscription, deadline)
+                    : coupons.percentCoupon(f, amount, deadline);
         } catch (StripeRefused refused) {
             return GrantSteps.Plan.park(refused.getMessage());
         }
@@ -217,75 +198,6 @@ public class StripeBilling implements BillingSystem {
                 null, null, null, null, couponId),
                 "discount: coupon " + couponId + (f.discount().namesProviderCoupon()
                         ? ", which FirstPromoter's reward names," : " (" + amount + "% off)") + " added to " + subscription.getId());
-    }
-
-    /** The subscription's currency; where Stripe gives none, its items' one currency, else null. */
-    private String currencyOf(Subscription subscription, Deadline deadline) {
-        if (subscription.getCurrency() != null) {
-            return subscription.getCurrency();
-        }
-        Set<String> currencies = allItems(subscription, deadline).stream()
-                .map(i -> i.getPrice() == null ? null : i.getPrice().getCurrency()).collect(Collectors.toSet());
-        return currencies.size() == 1 && !currencies.contains(null) ? currencies.iterator().next() : null;
-    }
-
-    /**
-     * The bridge's own coupon of the reward's percentage and duration, created once under an id derived
-     * from both and reused. A legacy fulfilment_pending delivery names no duration (its data.reward has
-     * id, amount, type, unit, name, per_of_sale, default_promo_code): {@link DiscountTerms#ONCE}, whose
-     * id, firstpromoter-15-percent-once, is the one the bridge always made for it.
-     */
-    private String percentCoupon(Fulfilment f, long percent, Deadline deadline) {
-        DiscountTerms terms = f.discount();
-        CouponCreateParams.Duration duration = CouponCreateParams.Duration.valueOf(terms.duration().toUpperCase(Locale.ROOT));
-        Long months = terms.durationInMonths() == null ? null : terms.durationInMonths().longValue();
-        String couponId = "firstpromoter-" + percent + "-percent-" + terms.label();
-        Optional<Coupon> existing = stripe.coupon(couponId, deadline.remainingMillis());
-        if (existing.isEmpty()) {
-            String name = "FirstPromoter reward: " + percent + "% off" + switch (duration) {
-                case FOREVER -> " forever";
-                case REPEATING -> " for " + months + " months";
-                default -> "";
-            };
-            stripe.createCoupon(couponId, percent, duration, months, name, f.key(), deadline.remainingMillis());
-            return couponId;
-        }
-        Coupon coupon = existing.get();
-        if (coupon.getPercentOff() == null || coupon.getPercentOff().compareTo(java.math.BigDecimal.valueOf(percent)) != 0
-                || !duration.getValue().equals(coupon.getDuration()) || !Objects.equals(months, coupon.getDurationInMonths())) {
-            // Someone made a coupon of this id by hand: its terms are not this reward's.
-            throw new StripeRefused("Stripe coupon " + couponId + " exists with other terms (percent_off "
-                    + coupon.getPercentOff() + ", duration " + coupon.getDuration()
-                    + (coupon.getDurationInMonths() == null ? "" : ", duration_in_months " + coupon.getDurationInMonths())
-                    + ") than the reward's (percent_off " + percent + ", duration " + duration.getValue()
-                    + (months == null ? "" : ", duration_in_months " + months) + ")");
-        }
-        return couponId;
-    }
-
-    /**
-     * The coupon FirstPromoter's reward names (its provider coupon), used as Stripe has it and never
-     * created: FirstPromoter or the team made it, and its terms must agree with the reward's.
-     */
-    private String providerCoupon(String couponId, long percent, Subscription subscription, Deadline deadline) {
-        Optional<Coupon> found = stripe.coupon(couponId, deadline.remainingMillis());
-        if (found.isEmpty() || Boolean.TRUE.equals(found.get().getDeleted())) {
-            throw new StripeRefused("Stripe has no coupon " + couponId + ", which FirstPromoter's reward names");
-        }
-        Coupon coupon = found.get();
-        if (coupon.getAmountOff() != null) {
-            String currency = currencyOf(subscription, deadline);
-            if (coupon.getCurrency() == null || !coupon.getCurrency().equalsIgnoreCase(currency)) {
-                throw new StripeRefused("a currency mismatch: Stripe coupon " + couponId + ", which FirstPromoter's reward "
-                        + "names, takes " + coupon.getAmountOff() + " " + coupon.getCurrency() + " (minor units) off, and "
-                        + "subscription " + subscription.getId() + " is in "
-                        + (currency == null ? "several currencies, or none" : currency));
-            }
-        } else if (coupon.getPercentOff() == null || coupon.getPercentOff().compareTo(java.math.BigDecimal.valueOf(percent)) != 0) {
-            throw new StripeRefused("Stripe coupon " + couponId + ", which FirstPromoter's reward names, takes "
-                    + coupon.getPercentOff() + "% off, and the reward is " + percent + "%");
-        }
-        return couponId;
     }
 
     /**
@@ -347,7 +259,7 @@ public class StripeBilling implements BillingSystem {
         }
         long now = Instant.now().getEpochSecond();
         long target = FreeMonthsArithmetic.trialEnd(now, subscription.getTrialEnd(),
-                periodEnds(allItems(subscription, deadline)), grant.months());
+                StripeSubscriptions.periodEnds(subscriptions.allItems(subscription, deadline)), grant.months());
         if (target - now > TRIAL_LIMIT.toSeconds()) {
             return TRIAL_BEYOND_LIMIT;
         }
@@ -438,66 +350,5 @@ public class StripeBilling implements BillingSystem {
         return CustomerMatch.none(found.isEmpty()
                 ? "no Stripe customer with the promoter's email"
                 : "several Stripe customers have the promoter's email");
-    }
-
-    private record PriceOfMonths(long amount, String currency, String parkReason) {
-    }
-
-    private static PriceOfMonths priceOfMonths(String subscriptionId, List<SubscriptionItem> items, int months) {
-        if (items.isEmpty()) {
-            return new PriceOfMonths(0, null, "subscription " + subscriptionId + " has no items");
-        }
-        Set<String> currencies = items.stream().map(i -> i.getPrice() == null ? null : i.getPrice().getCurrency())
-                .collect(Collectors.toSet());
-        if (currencies.size() != 1 || currencies.contains(null)) {
-            return new PriceOfMonths(0, null, "a price the strategy cannot use: items in several currencies");
-        }
-        List<PricedItem> priced = new ArrayList<>();
-        for (SubscriptionItem item : items) {
-            Price price = item.getPrice();
-            if (price.getUnitAmount() == null || price.getRecurring() == null
-                    || "metered".equals(price.getRecurring().getUsageType())) {
-                return new PriceOfMonths(0, null, "a price the strategy cannot use: price " + price.getId()
-                        + " has no fixed unit amount (metered or tiered)");
-            }
-            long quantity = item.getQuantity() == null ? 1 : item.getQuantity();
-            Price.TransformQuantity transform = price.getTransformQuantity();
-            if (transform != null && transform.getDivideBy() != null) {
-                if (transform.getDivideBy() <= 0 || !Set.of("up", "down").contains(transform.getRound())) {
-                    return new PriceOfMonths(0, null, "a price the strategy cannot use: price " + price.getId()
-                            + " has a transform_quantity other than a positive divide_by rounded up or down");
-                }
-                quantity = FreeMonthsArithmetic.billedQuantity(quantity, transform.getDivideBy(), "up".equals(transform.getRound()));
-            }
-            priced.add(new PricedItem(price.getUnitAmount(), quantity,
-                    price.getRecurring().getInterval(),
-                    price.getRecurring().getIntervalCount() == null ? 1 : price.getRecurring().getIntervalCount()));
-        }
-        long amount = FreeMonthsArithmetic.monthsOfPrice(priced, months);
-        if (amount <= 0) {
-            return new PriceOfMonths(0, null, "a price the strategy cannot use: the subscription costs nothing");
-        }
-        return new PriceOfMonths(amount, currencies.iterator().next(), null);
-    }
-
-    /** All the subscription's items: the embedded list, and the pages it leaves out when it says has_more. */
-    private List<SubscriptionItem> allItems(Subscription subscription, Deadline deadline) {
-        if (subscription.getItems() == null || subscription.getItems().getData() == null) {
-            return List.of();
-        }
-        List<SubscriptionItem> items = new ArrayList<>(subscription.getItems().getData());
-        boolean more = Boolean.TRUE.equals(subscription.getItems().getHasMore());
-        while (more && !items.isEmpty()) {
-            StripeCollection<SubscriptionItem> page = stripe.subscriptionItems(subscription.getId(),
-                    items.get(items.size() - 1).getId(), deadline.remainingMillis());
-            List<SubscriptionItem> next = page.getData() == null ? List.of() : page.getData();
-            items.addAll(next);
-            more = Boolean.TRUE.equals(page.getHasMore()) && !next.isEmpty();
-        }
-        return items;
-    }
-
-    private static List<Long> periodEnds(List<SubscriptionItem> items) {
-        return items.stream().map(SubscriptionItem::getCurrentPeriodEnd).toList();
     }
 }
