@@ -87,9 +87,9 @@ public class BillingGrants {
     }
 
     /**
-     * Whether a grant to the customer was stored, re-keyed or applied since the instant (read on this
-     * instance's clock), less a lock lease: instances' clocks are trusted to agree that closely, as
-     * the delivery's own deadline already is.
+     * Whether a grant to the customer was stored, re-keyed or applied since the instant, less a lock
+     * lease: the instant is this instance's clock, the rows' times the database's, trusted to agree
+     * that closely.
      */
     public boolean changedSince(String system, String customerId, Instant since) {
         Integer changed = jdbc.queryForObject("SELECT COUNT(*) FROM billing_grants WHERE billing_system = ? "

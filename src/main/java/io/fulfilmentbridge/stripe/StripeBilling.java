@@ -87,7 +87,7 @@ public class StripeBilling implements BillingSystem {
     /**
      * One grant's steps. The customer's answer (its balance currency, the subscriptions it embedded)
      * is kept for the plan, and the subscription planned on for the first send (a coupon is merged
-     * with its discounts), so Stripe is asked no more than before.
+     * with its discounts): Stripe is not asked twice for what one grant reads.
      */
     private final class Steps implements GrantSteps {
 
