@@ -78,7 +78,8 @@ class SecretsStayOutTest extends BridgeTest {
             assertThat(answer.headers().map().toString()).doesNotContain(secrets);
         }
         assertThat(output.getAll()).doesNotContain(secrets);
-        for (String table : List.of("fulfilments", "ledger_entries", "payout_outbox", "stripe_grants", "stripe_customer_locks")) {
+        for (String table : List.of("fulfilments", "ledger_entries", "payout_outbox", "billing_grants", "billing_customer_locks",
+                "billing_sends")) {
             for (Map<String, Object> row : jdbc.queryForList("SELECT * FROM " + table)) {
                 assertThat(row.toString()).as(table).doesNotContain(secrets);
             }

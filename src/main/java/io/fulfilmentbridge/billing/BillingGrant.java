@@ -5,14 +5,16 @@ import io.fulfilmentbridge.fulfilment.Source;
 import java.time.Instant;
 
 /**
- * A grant in a billing system other than Stripe, as stored before it is sent: SENT (its answer may
- * have been lost) or APPLIED. baseAt is the subscription's next billing date (or term end) as read
- * before the write, targetAt the date the write sets; both null for a credit. keyGeneration says
- * which idempotency key it was last sent with, keySentAt when that key was first sent.
+ * A grant in a billing system, as stored before it is sent: SENT (its answer may have been lost) or
+ * APPLIED. baseAt is the subscription's next billing date (or term end) as read before the write
+ * (null where the system does not need it: Stripe), targetAt the date the write sets (Stripe: the
+ * trial's end); both null for a credit. couponId is the coupon a discount-per grant adds (Stripe), else
+ * null. keyGeneration says which idempotency key it was last sent with, keySentAt when that key was
+ * first sent, storedAt when the grant was first stored (before its first send).
  */
 public record BillingGrant(FulfilmentKey key, String system, String customerId, String subscriptionId, String kind,
                            int months, Instant baseAt, Instant targetAt, Long creditAmount, String currency,
-                           String state, int keyGeneration, Instant keySentAt, Instant storedAt) {
+                           String couponId, String state, int keyGeneration, Instant keySentAt, Instant storedAt) {
 
     public static final String FREE_MONTHS = "free-months";
     public static final String MON_DISCOUNT = "mon-discount";
@@ -22,8 +24,15 @@ public record BillingGrant(FulfilmentKey key, String system, String customerId, 
     public static BillingGrant toSend(FulfilmentKey key, String system, String customerId, String subscriptionId,
                                       String kind, int months, Instant baseAt, Instant targetAt, Long creditAmount,
                                       String currency) {
+        return toSend(key, system, customerId, subscriptionId, kind, months, baseAt, targetAt, creditAmount, currency, null);
+    }
+
+    /** A grant to store and send that adds a coupon (or names none: null). */
+    public static BillingGrant toSend(FulfilmentKey key, String system, String customerId, String subscriptionId,
+                                      String kind, int months, Instant baseAt, Instant targetAt, Long creditAmount,
+                                      String currency, String couponId) {
         return new BillingGrant(key, system, customerId, subscriptionId, kind, months, baseAt, targetAt, creditAmount,
-                currency, "SENT", 1, null, null);
+                currency, couponId, "SENT", 1, null, null);
     }
 
     public boolean applied() {

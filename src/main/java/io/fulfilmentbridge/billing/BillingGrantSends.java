@@ -6,7 +6,7 @@ import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 /**
- * What a stuck approval's Chargebee, Recurly or Paddle grant came to, for its denial: billing_grants
+ * What a stuck approval's grant came to (in any of the billing systems), for its denial: billing_grants
  * says whether one was sent (SENT is one whose answer was lost), the send records until when its latest
  * lost request may still land (docs/promises.md, "What proves a lost grant landed": the fence).
  */

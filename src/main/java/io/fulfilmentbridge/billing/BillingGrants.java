@@ -6,6 +6,7 @@ import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import io.fulfilmentbridge.fulfilment.Source;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -14,10 +15,10 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Component;
 
 /**
- * What the bridge stores about its grants in the billing systems other than Stripe (billing_grants),
- * and the per-customer lock that applies grants to one customer one at a time across instances. Each
- * call is its own short statement: no connection is held while the billing system is called. Its
- * times are the database's, which every instance shares (docs/promises.md, "One clock").
+ * What the bridge stores about its grants in the billing systems (billing_grants), and the
+ * per-customer lock that applies grants to one customer one at a time across instances. Each call is
+ * its own short statement: no connection is held while the billing system is called. Its times are
+ * the database's, which every instance shares (docs/promises.md, "One clock").
  */
 @Component
 public class BillingGrants {
@@ -27,18 +28,19 @@ public class BillingGrants {
             rs.getString("billing_system"), rs.getString("customer_id"), rs.getString("subscription_id"),
             rs.getString("kind"), rs.getInt("months"), instant(rs.getTimestamp("base_at")),
             instant(rs.getTimestamp("target_at")), (Long) rs.getObject("credit_amount", Long.class),
-            rs.getString("currency"), rs.getString("state"), rs.getInt("key_generation"),
+            rs.getString("currency"), rs.getString("coupon_id"), rs.getString("state"), rs.getInt("key_generation"),
             instant(rs.getTimestamp("key_sent_at")), instant(rs.getTimestamp("created_at")));
 
     private final JdbcTemplate jdbc;
     private final DatabaseClock clock;
     private final CustomerLocks locks;
+    private final Duration lockLease;
 
     public BillingGrants(JdbcTemplate jdbc, DatabaseClock clock, FulfilmentSettings settings) {
         this.jdbc = jdbc;
         this.clock = clock;
-        this.locks = new CustomerLocks(jdbc, clock, settings.claimLease(), "billing_customer_locks",
-                List.of("billing_system", "customer_id"));
+        this.lockLease = settings.claimLease();
+        this.locks = new CustomerLocks(jdbc, clock, lockLease);
     }
 
     public Optional<BillingGrant> find(FulfilmentKey key) {
@@ -57,14 +59,15 @@ public class BillingGrants {
         Timestamp at = Timestamp.from(now);
         jdbc.update("""
                 INSERT INTO billing_grants (source, fulfilment_id, billing_system, customer_id, subscription_id, kind, months,
-                    base_at, target_at, credit_amount, currency, state, key_generation, key_sent_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENT', 1, ?, ?, ?)""",
+                    base_at, target_at, credit_amount, currency, coupon_id, state, key_generation, key_sent_at, created_at,
+                    updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'SENT', 1, ?, ?, ?)""",
                 grant.key().source().ledgerSource(), grant.key().id(), grant.system(), grant.customerId(),
                 grant.subscriptionId(), grant.kind(), grant.months(), timestamp(grant.baseAt()),
-                timestamp(grant.targetAt()), grant.creditAmount(), grant.currency(), at, at, at);
+                timestamp(grant.targetAt()), grant.creditAmount(), grant.currency(), grant.couponId(), at, at, at);
         return new BillingGrant(grant.key(), grant.system(), grant.customerId(), grant.subscriptionId(), grant.kind(),
-                grant.months(), grant.baseAt(), grant.targetAt(), grant.creditAmount(), grant.currency(), "SENT", 1,
-                now, now);
+                grant.months(), grant.baseAt(), grant.targetAt(), grant.creditAmount(), grant.currency(),
+                grant.couponId(), "SENT", 1, now, now);
     }
 
     /**
@@ -79,8 +82,20 @@ public class BillingGrants {
                 generation, Timestamp.from(now), timestamp(baseAt), timestamp(targetAt), Timestamp.from(now),
                 grant.key().source().ledgerSource(), grant.key().id());
         return new BillingGrant(grant.key(), grant.system(), grant.customerId(), grant.subscriptionId(), grant.kind(),
-                grant.months(), baseAt, targetAt, grant.creditAmount(), grant.currency(), grant.state(), generation,
-                now, grant.storedAt());
+                grant.months(), baseAt, targetAt, grant.creditAmount(), grant.currency(), grant.couponId(), grant.state(),
+                generation, now, grant.storedAt());
+    }
+
+    /**
+     * Whether a grant to the customer was stored, re-keyed or applied since the instant, less a lock
+     * lease: the instant is this instance's clock, the rows' times the database's, trusted to agree
+     * that closely.
+     */
+    public boolean changedSince(String system, String customerId, Instant since) {
+        Integer changed = jdbc.queryForObject("SELECT COUNT(*) FROM billing_grants WHERE billing_system = ? "
+                + "AND customer_id = ? AND updated_at >= ?", Integer.class, system, customerId,
+                Timestamp.from(since.minus(lockLease)));
+        return changed != null && changed > 0;
     }
 
     /** Marks the grant applied; the caller's transaction marks its fulfilment granted with it. */
@@ -98,12 +113,12 @@ public class BillingGrants {
     /** Takes the customer's lock, waiting for it within the time left; throws {@link RetryLater} otherwise. */
     void lockCustomer(String system, String customerId, String holder, long deadlineEpochMillis)
             throws InterruptedException {
-        locks.lock(List.of(system, customerId), holder, deadlineEpochMillis,
+        locks.lock(system, customerId, holder, deadlineEpochMillis,
                 "another grant to the same " + system + " customer is being applied; retry later");
     }
 
     void unlockCustomer(String system, String customerId, String holder) {
-        locks.unlock(List.of(system, customerId), holder);
+        locks.unlock(system, customerId, holder);
     }
 
     private static Instant instant(Timestamp at) {

@@ -11,7 +11,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param system the billing system whose adapter grants free months and discounts: stripe, chargebee, recurly or paddle (Paddle Billing)
  * @param mayLandFor how long after a request to the billing system whose answer was lost it may still take effect there:
  *        until then nothing more is sent to that customer (the grant is answered 503, and so is a denial of the approval stuck after it), then the lost request is settled
- *        by reading the system first; at least twice bridge.answer-within, which bounds every request's wait
+ *        by reading the system first; Stripe's customers are not held back (a lost Stripe grant is settled by its marker at once), only such a denial;
+ *        at least twice bridge.answer-within, which bounds every request's wait
  */
 @ConfigurationProperties("bridge.billing")
 public record BillingSettings(@DefaultValue("stripe") String system, @DefaultValue("2m") Duration mayLandFor) {

@@ -16,9 +16,10 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The order for every billing system but Stripe: the customer, its lock, its fence (nothing is sent
- * while a request whose answer was lost may still land: docs/promises.md, "What proves a lost grant landed": the fence), its grants
- * whose answer was lost settled first, then this grant stored and sent once. Every request that writes
+ * The order for every billing system: the customer, its lock, its fence where the system has one
+ * (nothing is sent while a request whose answer was lost may still land: docs/promises.md, "What
+ * proves a lost grant landed": the fence), its grants whose answer was lost settled first, then this
+ * grant stored and sent once. Every request that writes
  * a grant goes through {@link #send} to be recorded. The grant is marked applied in the transaction
  * that marks its fulfilment granted.
  */
@@ -66,7 +67,9 @@ public class CustomerGrants {
     private GrantResult grantLocked(String system, Fulfilment f, Claim claim, String customerId, Deadline deadline,
                                     GrantSteps steps) {
         // Before any read that decides what to send: a lost request landing after it would undo it.
-        sends.requireNotFenced(system, customerId);
+        if (steps.fenced()) {
+            sends.requireNotFenced(system, customerId);
+        }
         for (BillingGrant unsettled : grants.unsettled(system, customerId)) {
             boolean mine = unsettled.key().equals(f.key());
             if (!mine && records.isReversed(unsettled.key())) {

@@ -5,11 +5,20 @@ import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
 
 /**
- * What one billing system (other than Stripe) does for {@link CustomerGrants}: the billing port's rules
- * (docs/billing-chargebee.md, billing-recurly.md, billing-paddle.md) in the system's own terms. Any step
- * may throw {@code RetryLater} (a transient failure: answered 503).
+ * What one billing system does for {@link CustomerGrants}: docs/promises.md's billing promises in the
+ * system's own terms. Any step may throw {@code RetryLater} (a transient failure: answered 503).
  */
 public interface GrantSteps {
+
+    /**
+     * Whether a request to this system whose answer was lost fences its customer for
+     * bridge.billing.may-land-for (docs/promises.md, "What proves a lost grant landed": the fence).
+     * Stripe is not fenced: it holds each idempotency key 24 hours, and a lost grant is settled by
+     * its marker at once, then sent again under the same key (docs/promises.md, the Stripe item).
+     */
+    default boolean fenced() {
+        return true;
+    }
 
     /** The customer the fulfilment names: by the system's id, the app's id, the email; none or several: park. */
     CustomerFound customer(Fulfilment fulfilment, Deadline deadline);

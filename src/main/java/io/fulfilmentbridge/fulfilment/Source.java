@@ -21,8 +21,8 @@ public enum Source {
     }
 
     /**
-     * As ledger_entries.source writes it (docs/promises.md, Webhooks v2 events): v1 for a legacy delivery, v2 for a commission;
-     * the source column of fulfilments, payout_outbox, stripe_grants and payout_anomalies holds the same.
+     * As ledger_entries.source writes it: v1 for a legacy delivery, v2 for a commission; the source
+     * column of fulfilments, payout_outbox, billing_grants, billing_sends and payout_anomalies holds the same.
      */
     public String ledgerSource() {
         return ledgerSource;

@@ -35,20 +35,22 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicReference;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
 /**
  * Every Stripe call the bridge makes (docs/promises.md lists them as a restricted key's permissions), each
  * bounded by what is left of the delivery's answer deadline, never retried by the client itself, and
- * with Stripe's failures sorted as the contract says: 400/402/404 refuse the grant, the rest is a
+ * with Stripe's failures sorted as docs/promises.md says: 400/402/404 refuse the grant, the rest is a
  * reason to retry later.
  */
 @Component
+@ConditionalOnProperty(name = "bridge.billing.system", havingValue = "stripe", matchIfMissing = true)
 public class StripeCalls {
 
     private static final String FULFILMENT_METADATA = "firstpromoter_fulfilment_id";
-    /** Contract 4: a v2 commission's marker; its ids are other numbers than fulfilment ids, which they can equal. */
+    /** docs/promises.md: a v2 commission's marker; its ids are other numbers than fulfilment ids, which they can equal. */
     private static final String COMMISSION_METADATA = "firstpromoter_commission_id";
     private static final String FULFILMENT_KEY_PREFIX = "fulfilment-";
     private static final String COMMISSION_KEY_PREFIX = "commission-";
@@ -103,7 +105,7 @@ public class StripeCalls {
         return keyRefused.get();
     }
 
-    /** The customer, with its subscriptions embedded (contract 4: saves the list call of step 2). */
+    /** The customer, with its subscriptions embedded (saves the list call). */
     public Customer customer(String id, long remainingMillis) {
         return call("retrieve customer", () -> client.customers().retrieve(id,
                 CustomerRetrieveParams.builder().addExpand("subscriptions").build(), options(remainingMillis, null)));
@@ -154,7 +156,7 @@ public class StripeCalls {
     }
 
     /**
-     * The prefix of a v2 commission's idempotency keys (contract 4: commission- in place of fulfilment-):
+     * The prefix of a v2 commission's idempotency keys (commission- in place of fulfilment-):
      * the configured prefix with its fulfilment- ending replaced, else commission- added after it. A
      * legacy key is the prefix and digits, so the two never meet.
      */
@@ -166,7 +168,7 @@ public class StripeCalls {
 
     /**
      * The idempotency key of a grant's n-th key generation: the first is the prefix and id, then -2, -3...
-     * A v2 commission's prefix is commission- in place of fulfilment- (contract 4).
+     * A v2 commission's prefix is commission- in place of fulfilment- (docs/promises.md).
      */
     public String idempotencyKey(FulfilmentKey key, int generation) {
         String prefix = key.source() == Source.COMMISSION ? commissionKeyPrefix : idempotencyKeyPrefix;
@@ -175,7 +177,7 @@ public class StripeCalls {
 
     /**
      * The metadata key of the marker a grant's own request leaves in Stripe: firstpromoter_fulfilment_id,
-     * or firstpromoter_commission_id for a v2 commission (contract 4).
+     * or firstpromoter_commission_id for a v2 commission (docs/promises.md).
      */
     static String markerKey(FulfilmentKey key) {
         return key.source() == Source.COMMISSION ? COMMISSION_METADATA : FULFILMENT_METADATA;

@@ -2,10 +2,12 @@ package io.fulfilmentbridge.stripe;
 
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /** DOWN while Stripe refuses the API key (401/403): every free-months grant would answer 503 until it is fixed. */
 @Component("stripe")
+@ConditionalOnProperty(name = "bridge.billing.system", havingValue = "stripe", matchIfMissing = true)
 public class StripeHealth implements HealthIndicator {
 
     private final StripeCalls stripe;

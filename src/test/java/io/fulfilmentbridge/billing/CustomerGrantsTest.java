@@ -244,7 +244,7 @@ class CustomerGrantsTest extends BridgeTest {
         BillingGrant commission = BillingGrant.toSend(new FulfilmentKey(Source.COMMISSION, 42), SYSTEM, "c", "s",
                 BillingGrant.FREE_MONTHS, 1, null, null, null, null);
         BillingGrant third = new BillingGrant(legacy.key(), SYSTEM, "c", "s", BillingGrant.FREE_MONTHS, 1, null, null,
-                null, null, "SENT", 3, Instant.now(), Instant.now());
+                null, null, null, "SENT", 3, Instant.now(), Instant.now());
 
         assertThat(legacy.marker()).isEqualTo("fulfilment-42");
         assertThat(legacy.idempotencyKey()).isEqualTo("fulfilment-42");

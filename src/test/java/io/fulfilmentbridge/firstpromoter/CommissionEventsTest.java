@@ -671,7 +671,7 @@ class CommissionEventsTest extends BridgeTest {
 
         // Past the time a lost send may still land: the grant may have happened, so it is reversed and listed.
         Timestamp longAgo = Timestamp.from(Instant.now().minus(Duration.ofMinutes(10)));
-        jdbc.update("UPDATE stripe_grants SET key_sent_at = ?, created_at = ? WHERE source = 'v2' AND fulfilment_id = ?", longAgo, longAgo, id);
+        jdbc.update("UPDATE billing_sends SET sent_at = ? WHERE source = 'v2' AND fulfilment_id = ?", longAgo, id);
         String reversed = assertEventAnswer(postEvent(denial(id, APPROVED_AT.plusSeconds(60))), 200, "reversed");
 
         assertThat(reversed).contains("review the customer");

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fulfilmentbridge.payout.PayoutAnomalies;
-import io.fulfilmentbridge.stripe.StripeGrants;
-import io.fulfilmentbridge.stripe.StripeGrants.Grant;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -27,8 +25,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Each statement that changes one fulfilment names its source: a legacy fulfilment (v1) and a v2
  * commission of the same number, one acted on, the other's row left exactly as it was. Statements
  * guarded by a claim's lease would be kept apart by the lease token alone, so those tests give the
- * other row the same token first: only the source tells them apart. The real FulfilmentRecords and
- * StripeGrants on an in-memory H2 database with the bridge's migrations; no Spring context.
+ * other row the same token first: only the source tells them apart. The real FulfilmentRecords on an
+ * in-memory H2 database with the bridge's migrations; no Spring context (the billing grants' own:
+ * BillingGrantsSourcesTest).
  */
 class SourceFiltersTest {
 
@@ -305,38 +304,5 @@ class SourceFiltersTest {
         assertEquals(v2Before, jdbc.queryForMap("SELECT * FROM payout_anomalies WHERE source = 'v2'"));
         assertEquals(List.of("v2 92 25"), anomalies.rows().stream()
                 .map(r -> r.source().ledgerSource() + " " + r.fulfilmentId() + " " + r.amount()).toList());
-    }
-
-    // Stripe's grants, keyed like the records.
-
-    @Test
-    void stripeGrants() {
-        StripeGrants grants = new StripeGrants(jdbc, new DatabaseClock(jdbc), SETTINGS);
-        recordSent(grants, V1);
-        recordSent(grants, V2);
-        assertEquals(2, grants.find(V2).orElseThrow().months());
-
-        Map<String, Object> v2Sent = grantRow(V2);
-        assertEquals(2, grants.recordNextKey(grants.find(V1).orElseThrow(), 1_900_000_001L).keyGeneration());
-        assertEquals(2, ((Number) grantRow(V1).get("key_generation")).intValue());
-        assertEquals(v2Sent, grantRow(V2));
-        grants.forget(V1);
-        assertEquals(0, jdbc.queryForObject("SELECT COUNT(*) FROM stripe_grants WHERE source = 'v1'", Integer.class));
-        assertEquals(v2Sent, grantRow(V2));
-
-        recordSent(grants, V1);
-        Map<String, Object> v1Sent = grantRow(V1);
-        grants.markApplied(V2);
-        assertEquals("APPLIED", grantRow(V2).get("state"));
-        assertEquals(v1Sent, grantRow(V1));
-    }
-
-    private static void recordSent(StripeGrants grants, FulfilmentKey key) {
-        grants.recordSent(new Grant(key, "cus_1", "sub_1", "trial-extension", key == V1 ? 1 : 2, 1_900_000_000L, null, null,
-                "SENT", 1, null, null, null));
-    }
-
-    private Map<String, Object> grantRow(FulfilmentKey key) {
-        return jdbc.queryForMap("SELECT * FROM stripe_grants WHERE source = ? AND fulfilment_id = ?", key.source().ledgerSource(), key.id());
     }
 }

@@ -200,6 +200,6 @@ class AnswerDeadlineIT extends ProductionSupport {
     }
 
     private static String grantState(long id) {
-        return jdbc.query("SELECT state FROM stripe_grants WHERE fulfilment_id = ?", rs -> rs.next() ? rs.getString(1) : null, id);
+        return jdbc.query("SELECT state FROM billing_grants WHERE billing_system = 'stripe' AND fulfilment_id = ?", rs -> rs.next() ? rs.getString(1) : null, id);
     }
 }

@@ -375,7 +375,7 @@ class HostileInputIT extends ProductionSupport {
         int granted = jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE fulfilment_id IN (" + in
                 + ") AND state NOT IN ('PARKED')", Integer.class);
         int outbox = jdbc.queryForObject("SELECT COUNT(*) FROM payout_outbox", Integer.class);
-        int stripeGrants = jdbc.queryForObject("SELECT COUNT(*) FROM stripe_grants WHERE fulfilment_id IN (" + in + ")", Integer.class);
+        int stripeGrants = jdbc.queryForObject("SELECT COUNT(*) FROM billing_grants WHERE billing_system = 'stripe' AND fulfilment_id IN (" + in + ")", Integer.class);
 
         // The customer search got each hostile cust_id escaped as the contract says, as one query value.
         // All searches so far: no earlier scenario searches for these hostile values, and skipping the

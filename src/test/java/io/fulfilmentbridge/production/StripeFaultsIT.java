@@ -90,7 +90,7 @@ class StripeFaultsIT extends ProductionSupport {
         assertThat(STRIPE.server().findAll(getRequestedFor(urlPathEqualTo("/v1/subscriptions"))
                 .withQueryParam("customer", equalTo(customerId(id))))).isEmpty();
         assertThat(state(id)).isEqualTo("GRANTED");
-        assertThat(jdbc.queryForObject("SELECT state FROM stripe_grants WHERE fulfilment_id = ?", String.class, id)).isEqualTo("APPLIED");
+        assertThat(jdbc.queryForObject("SELECT state FROM billing_grants WHERE billing_system = 'stripe' AND fulfilment_id = ?", String.class, id)).isEqualTo("APPLIED");
 
         long elapsed = (System.nanoTime() - started) / 1_000_000;
         summary(String.format("scenario 3 (Stripe 500, 429, hang 30 s): deliveries sent %d, answers to the faults %s (503 each, ms %s), "

@@ -257,7 +257,7 @@ class BalanceCreditTest extends StripeBridgeSupport {
         assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
         // A day later: Stripe may have forgotten the first key.
         Timestamp dayAgo = Timestamp.from(Instant.now().minus(Duration.ofHours(24)));
-        jdbc.update("UPDATE stripe_grants SET key_sent_at = ?, created_at = ? WHERE fulfilment_id = ?", dayAgo, dayAgo, id);
+        keySentAt(id, dayAgo);
 
         assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
 

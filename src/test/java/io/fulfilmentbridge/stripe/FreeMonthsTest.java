@@ -77,7 +77,7 @@ class FreeMonthsTest extends StripeBridgeSupport {
                 FULFILMENT_METADATA, Long.toString(id)));
         assertThat(state(id)).isEqualTo("GRANTED");
         assertThat(grantState(id)).isEqualTo("APPLIED");
-        assertThat(jdbc.queryForObject("SELECT trial_end FROM stripe_grants WHERE fulfilment_id = ?", Long.class, id))
+        assertThat(trialTarget(id))
                 .isEqualTo(trialEnd);
     }
 
@@ -398,7 +398,7 @@ class FreeMonthsTest extends StripeBridgeSupport {
         assertAnswer(deliver(id, customerId(id), 2), 503, "retry");
         // A day later: Stripe may have forgotten the first key.
         Timestamp dayAgo = Timestamp.from(Instant.now().minus(Duration.ofHours(24)));
-        jdbc.update("UPDATE stripe_grants SET key_sent_at = ?, created_at = ? WHERE fulfilment_id = ?", dayAgo, dayAgo, id);
+        keySentAt(id, dayAgo);
 
         assertAnswer(deliver(id, customerId(id), 2), 200, "granted");
 
@@ -413,7 +413,7 @@ class FreeMonthsTest extends StripeBridgeSupport {
                 FULFILMENT_METADATA, Long.toString(id)));
         assertThat(state(id)).isEqualTo("GRANTED");
         assertThat(grantState(id)).isEqualTo("APPLIED");
-        assertThat(jdbc.queryForObject("SELECT trial_end FROM stripe_grants WHERE fulfilment_id = ?", Long.class, id))
+        assertThat(trialTarget(id))
                 .isEqualTo(plusMonths(moved, 2));
     }
 

@@ -78,9 +78,21 @@ abstract class StripeBridgeSupport extends BridgeTest {
         assertThat(request.getHeader("Idempotency-Key")).isEqualTo("fulfilment-" + fulfilmentId);
     }
 
-    /** The stripe_grants row's state, or null when there is none. */
+    /** The Stripe grant's state (billing_grants), or null when there is none. */
     protected String grantState(long fulfilmentId) {
-        return jdbc.query("SELECT state FROM stripe_grants WHERE fulfilment_id = ?",
+        return jdbc.query("SELECT state FROM billing_grants WHERE billing_system = 'stripe' AND fulfilment_id = ?",
                 rs -> rs.next() ? rs.getString(1) : null, fulfilmentId);
+    }
+
+    /** The trial end the Stripe grant sets, in epoch seconds as Stripe takes it. */
+    protected Long trialTarget(long fulfilmentId) {
+        return jdbc.queryForObject("SELECT target_at FROM billing_grants WHERE billing_system = 'stripe' AND fulfilment_id = ?",
+                java.sql.Timestamp.class, fulfilmentId).toInstant().getEpochSecond();
+    }
+
+    /** Moves the Stripe grant's key and its storing back to this instant, as if sent then. */
+    protected void keySentAt(long fulfilmentId, java.sql.Timestamp at) {
+        jdbc.update("UPDATE billing_grants SET key_sent_at = ?, created_at = ? WHERE billing_system = 'stripe' "
+                + "AND fulfilment_id = ?", at, at, fulfilmentId);
     }
 }
