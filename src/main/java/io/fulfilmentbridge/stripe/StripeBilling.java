@@ -12,7 +12,7 @@ import io.fulfilmentbridge.billing.GrantResult;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.DiscountTerms;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentLifecycle;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.stripe.FreeMonthsArithmetic.PricedItem;
 import io.fulfilmentbridge.stripe.StripeGrants.Grant;
@@ -56,13 +56,13 @@ public class StripeBilling implements BillingSystem {
 
     private final StripeCalls stripe;
     private final StripeGrants grants;
-    private final FulfilmentRecords records;
+    private final FulfilmentLifecycle records;
     private final TransactionTemplate transaction;
     private final String strategy;
     private final String metadataKey;
     private final Duration idempotencyWindow;
 
-    public StripeBilling(StripeCalls stripe, StripeGrants grants, FulfilmentRecords records, TransactionTemplate transaction,
+    public StripeBilling(StripeCalls stripe, StripeGrants grants, FulfilmentLifecycle records, TransactionTemplate transaction,
                          StripeSettings settings) {
         this.stripe = stripe;
         this.grants = grants;
