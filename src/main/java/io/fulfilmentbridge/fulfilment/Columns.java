@@ -5,6 +5,7 @@ import java.math.RoundingMode;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.Arrays;
 
 /** How the fulfilments table's columns hold a fulfilment's values, and the conditions its readers share. */
 final class Columns {
@@ -69,6 +70,6 @@ final class Columns {
 
     /** Parameters joined, for SQL whose conditions each bring theirs. */
     static Object[] join(Object[]... parts) {
-        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray();
+        return Arrays.stream(parts).flatMap(Arrays::stream).toArray();
     }
 }

@@ -8,6 +8,7 @@ import static io.fulfilmentbridge.fulfilment.FulfilmentState.REVERSED;
 
 import java.sql.Timestamp;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.StringJoiner;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -22,7 +23,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * grant happen at most once ({@link FulfilmentClaims}); the moves under a claim's lease
  * ({@link Claim}) are here, made in the transaction that applies their effect, as are the moves of a
  * row without a lease (another delivery's grant found applied or refused while settling). Every move
- * to GRANTED makes a v2 commission's FirstPromoter notice due (docs/promises.md, Webhooks v2 events).
+ * to GRANTED makes a v2 commission's FirstPromoter notice due (docs/promises.md, Telling FirstPromoter).
  */
 @Component
 public class FulfilmentLifecycle {
@@ -54,8 +55,8 @@ public class FulfilmentLifecycle {
 
     /** Parks the claimed fulfilment with the reason a person must read. */
     public Answer park(Claim claim, String reason, Deadline deadline) {
-        Move move = underLease(claim, PARKED).set("reason", Columns.cut(reason, 1000));
-        requireLease(deadline.boundStatements(0, () -> write(move)), claim.key());
+        requireLease(deadline.boundStatements(0, () -> write(underLease(claim, PARKED).set("reason", Columns.cut(reason, 1000)))),
+                claim.key());
         return Answer.parked(reason);
     }
 
@@ -297,14 +298,14 @@ public class FulfilmentLifecycle {
         /** Columns set by an expression; its parameters in order. */
         Move setSql(String assignments, Object... params) {
             sets.append(", ").append(assignments);
-            setParams.addAll(java.util.Arrays.asList(params));
+            setParams.addAll(Arrays.asList(params));
             return this;
         }
 
         /** A further condition on the row (the lease, ...): a race lost matches no row. */
         Move where(String condition, Object... params) {
             guards.append(" AND (").append(condition).append(')');
-            guardParams.addAll(java.util.Arrays.asList(params));
+            guardParams.addAll(Arrays.asList(params));
             return this;
         }
 
