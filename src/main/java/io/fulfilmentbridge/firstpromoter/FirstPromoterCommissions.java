@@ -30,8 +30,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Whose reward an approved v2 commission is, and on what terms, as FirstPromoter's API v2 says
- * (docs/promises.md, Webhooks v2 events): the commission (its promoter, referral and reward), the promoter (its cust_id), and the
- * reward (promoter's or referred customer's, its provider coupon and duration). Unit, amount and status
+ * (docs/promises.md, Webhooks v2 events): the commission (its promoter, referral and reward), the
+ * promoter (its cust_id), and the reward (promoter's or referred customer's, its provider coupon and
+ * duration). Unit, amount and status
  * are the event's. Promoters and the rewards list are cached for bridge.firstpromoter.cache-ttl;
  * commissions are read afresh each time, since a late approval must see a denial made since.
  * Every call is cut to what is left of the answer's deadline, less a reserve for the grant that follows.
