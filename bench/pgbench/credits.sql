@@ -1,4 +1,4 @@
--- pgbench: the SQL of one credits webhook, as the bridge sends it (FulfilmentRecords.claim, then the
+-- pgbench: the SQL of one credits webhook, as the bridge sends it (FulfilmentClaims.claim, then the
 -- transaction of routes/credits.camel.yaml): the claim in its own commit, then the GRANTED state guarded
 -- by the lease and the two ledger entries in one transaction. Two commits per webhook, as in the bridge.
 -- Ids are random in a space of 9e18: a collision in a run of a few million is practically impossible.

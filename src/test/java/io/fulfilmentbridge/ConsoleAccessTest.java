@@ -8,7 +8,8 @@ import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
+import io.fulfilmentbridge.fulfilment.FulfilmentLifecycle;
 import io.fulfilmentbridge.fulfilment.Source;
 import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
@@ -56,7 +57,9 @@ class ConsoleAccessTest extends BridgeTest {
     private JmsTemplate jms;
 
     @Autowired
-    private FulfilmentRecords records;
+    private FulfilmentClaims claims;
+    @Autowired
+    private FulfilmentLifecycle lifecycle;
 
     private URI management(String path) {
         return URI.create("http://127.0.0.1:" + managementPort + path);
@@ -244,9 +247,9 @@ class ConsoleAccessTest extends BridgeTest {
     /** A credits reward of this kind, claimed and parked: a replay grants it. */
     private void parkedCredits(FulfilmentKey key) throws Exception {
         Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
-        Claim claim = records.claim(new Fulfilment(key, "evt-" + key, "credits", BigDecimal.TEN, "approved", 7L,
+        Claim claim = claims.claim(new Fulfilment(key, "evt-" + key, "credits", BigDecimal.TEN, "approved", 7L,
                 "console-" + key.source().ledgerSource() + "-" + key.id(), null), deadline);
-        records.park(claim, "parked for the test", deadline);
+        lifecycle.park(claim, "parked for the test", deadline);
     }
 
     private String stateOf(Source source, long id) {

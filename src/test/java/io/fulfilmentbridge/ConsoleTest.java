@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
+import io.fulfilmentbridge.fulfilment.FulfilmentLifecycle;
 import io.fulfilmentbridge.fulfilment.Source;
 import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
@@ -34,7 +35,9 @@ class ConsoleTest extends BridgeTest {
     private int managementPort;
 
     @Autowired
-    private FulfilmentRecords records;
+    private FulfilmentClaims claims;
+    @Autowired
+    private FulfilmentLifecycle lifecycle;
 
     private URI management(String path) {
         return URI.create("http://127.0.0.1:" + managementPort + path);
@@ -105,9 +108,9 @@ class ConsoleTest extends BridgeTest {
     /** A credits reward of this kind, claimed and parked as a delivery whose grant failed would leave it. */
     private void parkedCredits(FulfilmentKey key, String amount) throws Exception {
         Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
-        var claim = records.claim(new Fulfilment(key, "evt-" + key, "credits", new BigDecimal(amount), "approved", 7L,
+        var claim = claims.claim(new Fulfilment(key, "evt-" + key, "credits", new BigDecimal(amount), "approved", 7L,
                 "console-" + key.source().ledgerSource() + "-" + key.id(), null), deadline);
-        records.park(claim, "parked " + key.source().ledgerSource() + " for the test", deadline);
+        lifecycle.park(claim, "parked " + key.source().ledgerSource() + " for the test", deadline);
     }
 
     private String sourceAndState(Source source, long id) {

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * The layout docs/design.md draws: the core (package fulfilment, and billing, the port) depends on no
  * adapter and not on Camel; adapters depend on the core, not on each other (the operators' console
  * reads the payout anomalies, the one exception); no package cycles; Camel's Exchange only in the Camel
- * glue and the HTTP edge; one writer of the fulfilments table; settings only as typed records.
+ * glue and the HTTP edge; the fulfilments table written only in package fulfilment, its state only by
+ * FulfilmentLifecycle and never from a literal; settings only as typed records.
  */
 class LayoutTest {
 
@@ -96,13 +97,20 @@ class LayoutTest {
     }
 
     @Test
-    void oneWriterOfTheFulfilmentsTable() throws IOException {
+    void oneWriterOfTheFulfilmentsState() throws IOException {
         Pattern writes = Pattern.compile("(?i)(UPDATE|INSERT\\s+INTO|DELETE\\s+FROM)\\s+fulfilments\\b");
+        // A state set before the WHERE of an UPDATE, or a state column an INSERT lists.
+        Pattern writesState = Pattern.compile(
+                "(?is)UPDATE\\s+fulfilments\\s+SET(?:(?!\\bWHERE\\b).)*?\\bstate\\s*=|INSERT\\s+INTO\\s+fulfilments\\s*\\([^)]*\\bstate\\b");
+        Pattern stateLiteral = Pattern.compile("'(" + String.join("|", Stream.of(io.fulfilmentbridge.fulfilment.FulfilmentState.values())
+                .map(Enum::name).toList()) + ")'");
         try (Stream<Path> files = Stream.concat(Files.walk(Path.of("src/main/java")), Files.walk(Path.of("routes")))) {
-            List<String> writers = files.filter(Files::isRegularFile)
-                    .filter(f -> writes.matcher(read(f)).find())
-                    .map(f -> f.getFileName().toString()).toList();
-            assertThat(writers).containsExactly("FulfilmentRecords.java");
+            List<Path> sources = files.filter(Files::isRegularFile).filter(f -> !f.startsWith("src/main/java/db")).toList();
+            assertThat(sources.stream().filter(f -> writes.matcher(read(f)).find()))
+                    .allMatch(f -> f.startsWith("src/main/java/io/fulfilmentbridge/fulfilment"));
+            assertThat(sources.stream().filter(f -> writesState.matcher(read(f)).find()).map(f -> f.getFileName().toString()))
+                    .containsExactly("FulfilmentLifecycle.java");
+            assertThat(sources.stream().filter(f -> stateLiteral.matcher(read(f)).find()).map(Path::toString)).isEmpty();
         }
     }
 

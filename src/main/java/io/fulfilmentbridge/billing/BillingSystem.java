@@ -16,7 +16,7 @@ import io.fulfilmentbridge.fulfilment.Fulfilment;
  * only this grant can leave; one grant per customer at a time; before a new one, settle the
  * customer's grants whose answer was lost by reading the system, sending again only what did not
  * take effect; every call bounded by the deadline. The claimed fulfilment is marked granted (through
- * {@code FulfilmentRecords}) in the same step that records the grant applied.
+ * {@code FulfilmentLifecycle}) in the same step that records the grant applied.
  */
 public interface BillingSystem {
 

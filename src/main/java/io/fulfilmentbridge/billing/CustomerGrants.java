@@ -6,7 +6,7 @@ import io.fulfilmentbridge.billing.GrantSteps.Settled;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentLifecycle;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -30,10 +30,10 @@ public class CustomerGrants {
 
     private final BillingGrants grants;
     private final BillingSends sends;
-    private final FulfilmentRecords records;
+    private final FulfilmentLifecycle records;
     private final TransactionTemplate transaction;
 
-    public CustomerGrants(BillingGrants grants, BillingSends sends, FulfilmentRecords records,
+    public CustomerGrants(BillingGrants grants, BillingSends sends, FulfilmentLifecycle records,
                           TransactionTemplate transaction) {
         this.grants = grants;
         this.sends = sends;

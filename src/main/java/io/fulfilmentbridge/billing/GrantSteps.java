@@ -2,7 +2,7 @@ package io.fulfilmentbridge.billing;
 
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentLifecycle;
 
 /**
  * What one billing system does for {@link CustomerGrants}: docs/promises.md's billing promises in the
@@ -77,7 +77,7 @@ public interface GrantSteps {
          * (docs/promises.md, What proves a lost grant landed).
          */
         public static Settled mayHaveLanded(String reason) {
-            return new Settled(false, FulfilmentRecords.MAY_HAVE_LANDED + reason);
+            return new Settled(false, FulfilmentLifecycle.MAY_HAVE_LANDED + reason);
         }
     }
 }

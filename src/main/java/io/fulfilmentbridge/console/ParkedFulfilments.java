@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.time.Instant;
 import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.DatabaseClock;
+import io.fulfilmentbridge.fulfilment.FirstPromoterNotices;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentReversals;
+import io.fulfilmentbridge.fulfilment.OperatorQueries;
 import io.fulfilmentbridge.fulfilment.ParkedRow;
 import io.fulfilmentbridge.fulfilment.Reversal;
 import io.fulfilmentbridge.fulfilment.Source;
@@ -40,16 +42,19 @@ import org.springframework.stereotype.Component;
 public class ParkedFulfilments {
 
     private static final Logger LOG = LoggerFactory.getLogger(ParkedFulfilments.class);
-    /** The inbound kind of bridge.firstpromoter.inbound whose rewards an operator reverses here. */
-
-    private final FulfilmentRecords records;
+    private final OperatorQueries queries;
+    private final FirstPromoterNotices notices;
+    private final FulfilmentReversals reversals;
     private final ProducerTemplate producer;
     private final PayoutAnomalies payoutAnomalies;
     private final DatabaseClock clock;
 
     /** clock: the stuck rows' ages, on the database's clock their times are written by. */
-    public ParkedFulfilments(FulfilmentRecords records, ProducerTemplate producer, PayoutAnomalies payoutAnomalies, DatabaseClock clock) {
-        this.records = records;
+    public ParkedFulfilments(OperatorQueries queries, FirstPromoterNotices notices, FulfilmentReversals reversals, ProducerTemplate producer,
+                             PayoutAnomalies payoutAnomalies, DatabaseClock clock) {
+        this.queries = queries;
+        this.notices = notices;
+        this.reversals = reversals;
         this.clock = clock;
         this.producer = producer;
         this.payoutAnomalies = payoutAnomalies;
@@ -59,11 +64,11 @@ public class ParkedFulfilments {
             + "id, unit, amount, state, since, reason; then stuck ones, oldest first: source, id, unit, amount as received, "
             + "stuck, since, age, reason; then open payout anomalies")
     public String[] getParked() {
-        Stream<String> parked = records.parked().stream()
+        Stream<String> parked = queries.parked().stream()
                 .map(r -> r.get("source") + " " + r.get("fulfilment_id") + " " + r.get("unit") + " " + r.get("amount") + " "
                         + r.get("state") + " since " + r.get("updated_at") + ": " + r.get("reason"));
         Instant now = clock.now();
-        Stream<String> stuck = records.parkedAndStuck().stream().filter(r -> "stuck".equals(r.state()))
+        Stream<String> stuck = queries.parkedAndStuck().stream().filter(r -> "stuck".equals(r.state()))
                 .map(r -> r.source().ledgerSource() + " " + r.fulfilmentId() + " " + r.unit() + " " + r.amount() + " stuck since " + r.since()
                         + " (" + Duration.between(r.since(), now).toMinutes() + " min): " + r.reason());
         return Stream.of(parked, stuck, payoutAnomalies.list().stream()).flatMap(s -> s).toArray(String[]::new);
@@ -72,7 +77,7 @@ public class ParkedFulfilments {
     @ManagedAttribute(description = "Parked, failed and stuck fulfilments and open payout anomalies, one row each: source "
             + "(v1 or v2), id, unit, amount as received, state (PARKED, FAILED, REVERSED, stuck, PAYOUT_ANOMALY), since, ageSeconds, reason")
     public TabularData getParkedTable() {
-        List<ParkedRow> rows = new ArrayList<>(records.parkedAndStuck());
+        List<ParkedRow> rows = new ArrayList<>(queries.parkedAndStuck());
         rows.addAll(payoutAnomalies.rows());
         return ParkedRow.table(rows, clock.now());
     }
@@ -80,7 +85,7 @@ public class ParkedFulfilments {
     @ManagedAttribute(description = "Rewards FirstPromoter could not be told are fulfilled (its API kept failing, "
             + "or refused): mark them fulfilled in FirstPromoter by hand. One line each: source, id, attempts, since, last error")
     public String[] getUnclosedInFirstPromoter() {
-        return records.unclosedInFirstPromoter().stream()
+        return notices.unclosedInFirstPromoter().stream()
                 .map(u -> u.key().source().ledgerSource() + " " + u.key().id() + ": " + u.attempts() + " attempts"
                         + (u.firstTriedAt() == null ? "" : " since " + u.firstTriedAt()) + ", gave up; last error: "
                         + (u.lastError() == null ? "none kept" : u.lastError()))
@@ -89,7 +94,7 @@ public class ParkedFulfilments {
 
     @ManagedAttribute(description = "Fulfilments by unit and state")
     public String[] getCounts() {
-        return records.counts().toArray(String[]::new);
+        return queries.counts().toArray(String[]::new);
     }
 
     @ManagedOperation(description = "Replays one parked, failed or stuck legacy (v1) fulfilment; answers as a delivery would")
@@ -183,7 +188,7 @@ public class ParkedFulfilments {
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id")
     @ManagedOperationParameter(name = "attempt", description = "The paid attempt the anomaly names")
     public String dismissAnomaly(long fulfilmentId, int attempt) {
-        // Payouts are legacy only (v2 cash is not acted on: docs/promises.md, Webhooks v2 events), so the id is a legacy one.
+        // Payouts are legacy only (docs/promises.md, Webhooks v2 events: v2 cash is not acted on), so the id is a legacy one.
         return payoutAnomalies.dismiss(FulfilmentKey.pending(fulfilmentId), attempt);
     }
 
@@ -196,7 +201,7 @@ public class ParkedFulfilments {
         if (source == null) {
             return refusedKind(kind, "nothing changed");
         }
-        return records.dismissReversalReview(new FulfilmentKey(source, fulfilmentId))
+        return reversals.dismissReversalReview(new FulfilmentKey(source, fulfilmentId))
                 ? "dismissed: fulfilment " + fulfilmentId + " is no longer listed; it stays REVERSED"
                 : "refused: fulfilment " + fulfilmentId + " is no reversed reward listed for review; nothing changed";
     }
@@ -205,7 +210,7 @@ public class ParkedFulfilments {
             + "and v2); answers how many ended in each outcome")
     @ManagedOperationParameter(name = "reason", description = "The reason as the parked list shows it")
     public String replayAllWithReason(String reason) {
-        List<FulfilmentKey> keys = records.parkedWithReason(reason);
+        List<FulfilmentKey> keys = queries.parkedWithReason(reason);
         Map<String, Integer> outcomes = new LinkedHashMap<>();
         for (FulfilmentKey key : keys) {
             // The route sets the answer on every path; it is the replay's result, not a value to parse back.

@@ -1,5 +1,12 @@
 package io.fulfilmentbridge.firstpromoter;
 
+import static io.fulfilmentbridge.firstpromoter.AnswerFields.emptyIsNull;
+import static io.fulfilmentbridge.firstpromoter.AnswerFields.firstId;
+import static io.fulfilmentbridge.firstpromoter.AnswerFields.id;
+import static io.fulfilmentbridge.firstpromoter.AnswerFields.months;
+import static io.fulfilmentbridge.firstpromoter.AnswerFields.refusedIdentity;
+import static io.fulfilmentbridge.firstpromoter.AnswerFields.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulfilmentbridge.fulfilment.ApprovedReward;
@@ -18,14 +25,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
-import java.util.regex.Pattern;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
  * Whose reward an approved v2 commission is, and on what terms, as FirstPromoter's API v2 says
- * (docs/promises.md, Webhooks v2 events): the commission (its promoter, referral and reward), the promoter (its cust_id), and the
- * reward (promoter's or referred customer's, its provider coupon and duration). Unit, amount and status
+ * (docs/promises.md, Webhooks v2 events): the commission (its promoter, referral and reward), the
+ * promoter (its cust_id), and the reward (promoter's or referred customer's, its provider coupon and
+ * duration). Unit, amount and status
  * are the event's. Promoters and the rewards list are cached for bridge.firstpromoter.cache-ttl;
  * commissions are read afresh each time, since a late approval must see a denial made since.
  * Every call is cut to what is left of the answer's deadline, less a reserve for the grant that follows.
@@ -43,11 +50,8 @@ public class FirstPromoterCommissions {
     static final int REWARDS_PER_PAGE = 100;
     /** Past this many pages the list is not read further: the approval is parked, never guessed. */
     static final int MAX_REWARDS_PAGES = 50;
-    static final int MAX_CUST_ID = 255;
-    static final int MAX_EMAIL = 320;
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
     private static final String COMMISSIONS = "GET " + ApiV2.COMPANY + "/commissions";
     private static final String PROMOTER = "GET " + ApiV2.COMPANY + "/promoters/{id}";
     private static final String REWARDS = "GET " + ApiV2.COMPANY + "/rewards";
@@ -169,33 +173,6 @@ public class FirstPromoterCommissions {
             DiscountTerms discount) {
         return new Fulfilment(event.key(), event.eventId(), event.unit(), event.amount(), event.status(), promoterId, custId, email,
                 recipient, discount);
-    }
-
-    /**
-     * A cust_id or email that would name somebody else's account: longer than its column (cutting it
-     * could name another), holding NUL (PostgreSQL's text cannot), or starting with a derived account's prefix.
-     */
-    private static String refusedIdentity(Fulfilment f) {
-        String whose = f.recipient().kind() == Recipient.Kind.REFERRAL ? "the referred customer's uid" : "the promoter's cust_id";
-        String whoseEmail = f.recipient().kind() == Recipient.Kind.REFERRAL ? "the referred customer's email" : "the promoter's email";
-        if (f.custId() != null && f.custId().length() > MAX_CUST_ID) {
-            return whose + " is longer than " + MAX_CUST_ID + " characters";
-        }
-        if (f.email() != null && f.email().length() > MAX_EMAIL) {
-            return whoseEmail + " is longer than " + MAX_EMAIL + " characters";
-        }
-        if (f.custId() != null && f.custId().indexOf('\u0000') >= 0) {
-            return whose + " contains a NUL character (U+0000)";
-        }
-        if (f.email() != null && f.email().indexOf('\u0000') >= 0) {
-            return whoseEmail + " contains a NUL character (U+0000)";
-        }
-        String reserved = Recipient.reservedPrefixOf(f.custId());
-        if (reserved != null) {
-            return whose + " starts with " + reserved + ", a prefix reserved for the bridge's own derived accounts: "
-                    + "it would book into another's account";
-        }
-        return null;
     }
 
     // ---- The three reads.
@@ -393,46 +370,6 @@ public class FirstPromoterCommissions {
         } catch (IOException notJson) {
             throw new Unusable(what + " answered " + reply.status() + " with a body that is not JSON");
         }
-    }
-
-    // ---- Reading fields of FirstPromoter's answers.
-
-    private static String text(JsonNode node) {
-        return node.isTextual() || node.isNumber() ? node.asText() : null;
-    }
-
-    /** A whole number of months, as a JSON integer or a string of digits; anything else is none. */
-    private static Integer months(JsonNode node) {
-        if (node.isIntegralNumber()) {
-            return node.canConvertToInt() ? node.intValue() : null;
-        }
-        if (node.isTextual() && node.asText().trim().matches("-?[0-9]{1,9}")) {
-            return Integer.valueOf(node.asText().trim());
-        }
-        return null;
-    }
-
-    private static String emptyIsNull(String text) {
-        return text == null || text.isEmpty() ? null : text;
-    }
-
-    /** A positive id given as a JSON integer or a string of digits. */
-    private static Long id(JsonNode node) {
-        String digits = node.isIntegralNumber() && node.canConvertToLong() ? Long.toString(node.longValue())
-                : node.isTextual() ? node.asText() : null;
-        if (digits == null || !DIGITS.matcher(digits).matches()) {
-            return null;
-        }
-        long id = Long.parseLong(digits);
-        return id > 0 ? id : null;
-    }
-
-    private static Long firstId(JsonNode node, JsonNode second, Long otherwise) {
-        Long id = id(node);
-        if (id == null && second != null) {
-            id = id(second);
-        }
-        return id != null ? id : otherwise;
     }
 
     /** For the tests: how many promoters are cached. */

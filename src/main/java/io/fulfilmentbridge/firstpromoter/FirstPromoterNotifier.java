@@ -3,8 +3,9 @@ package io.fulfilmentbridge.firstpromoter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulfilmentbridge.fulfilment.DatabaseClock;
+import io.fulfilmentbridge.fulfilment.FirstPromoterNotices;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentState;
 import io.fulfilmentbridge.fulfilment.Source;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -50,7 +51,7 @@ public class FirstPromoterNotifier {
     private static final Logger log = LoggerFactory.getLogger(FirstPromoterNotifier.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final FulfilmentRecords records;
+    private final FirstPromoterNotices notices;
     private final MeterRegistry meters;
     private final String v1ApiKey;
     private final String payoutUpdate;
@@ -66,8 +67,8 @@ public class FirstPromoterNotifier {
      * The v2 key without an account id never gets here: FirstPromoterSettings refuses it at start-up.
      * clock: a notice's due time is compared by every instance's poll (docs/promises.md, One clock).
      */
-    public FirstPromoterNotifier(FulfilmentRecords records, MeterRegistry meters, FirstPromoterSettings settings, DatabaseClock clock) {
-        this.records = records;
+    public FirstPromoterNotifier(FirstPromoterNotices notices, MeterRegistry meters, FirstPromoterSettings settings, DatabaseClock clock) {
+        this.notices = notices;
         this.clock = clock;
         this.meters = meters;
         this.v1ApiKey = StringUtils.hasText(settings.v1ApiKey()) ? settings.v1ApiKey().trim() : null;
@@ -89,7 +90,7 @@ public class FirstPromoterNotifier {
                 .build();
         Gauge.builder("bridge.firstpromoter.notices.given.up", () -> {
             try {
-                return records.unclosedInFirstPromoterCount();
+                return notices.unclosedInFirstPromoterCount();
             } catch (RuntimeException databaseDown) {
                 return Double.NaN;
             }
@@ -104,6 +105,15 @@ public class FirstPromoterNotifier {
     /** The source the route reads legacy rows of: v1 with the v1 key, else none. */
     public String legacySource() {
         return v1ApiKey != null ? Source.FULFILMENT_PENDING.ledgerSource() : NOT_TOLD;
+    }
+
+    /** The state the route reads rows to tell FirstPromoter of in: granted (a legacy payout also when paid). */
+    public String grantedState() {
+        return FulfilmentState.GRANTED.name();
+    }
+
+    public String paidState() {
+        return FulfilmentState.PAID.name();
     }
 
     /** The source the route reads commission rows of: v2 with the v2 key, else none. */
@@ -130,7 +140,7 @@ public class FirstPromoterNotifier {
         int attempt = attemptsBefore + 1;
         FulfilmentKey key = FulfilmentKey.pending(payoutId);
         // Counted before the call; also keeps a second bridge instance from sending the same notice.
-        if (!records.takeNoticeAttempt(key, attemptsBefore, clock.now().plus(backoff(attempt)))) {
+        if (!notices.takeNoticeAttempt(key, attemptsBefore, clock.now().plus(backoff(attempt)))) {
             return;
         }
         ApiReply reply = completePayout(payoutId);
@@ -147,7 +157,7 @@ public class FirstPromoterNotifier {
     private void closeCommission(long commissionId, int attemptsBefore) {
         int attempt = attemptsBefore + 1;
         FulfilmentKey key = new FulfilmentKey(Source.COMMISSION, commissionId);
-        Optional<Instant> giveUpAt = records.takeCommissionNoticeAttempt(key, attemptsBefore, backoff(attempt), markFulfilledFor);
+        Optional<Instant> giveUpAt = notices.takeCommissionNoticeAttempt(key, attemptsBefore, backoff(attempt), markFulfilledFor);
         if (giveUpAt.isEmpty()) {
             return;
         }
@@ -164,21 +174,21 @@ public class FirstPromoterNotifier {
     }
 
     private void sent(FulfilmentKey key, int attempt) {
-        records.noticeSent(key, attempt);
+        notices.noticeSent(key, attempt);
         count("sent");
         log.info("told FirstPromoter that {} is fulfilled (attempt {})", what(key), attempt);
     }
 
     private void willRetry(FulfilmentKey key, int attempt, ApiReply reply, String attempts, Duration nextIn) {
-        records.noticeFailed(key, attempt, reply.detail());
+        notices.noticeFailed(key, attempt, reply.detail());
         count("retry");
         log.warn("telling FirstPromoter that {} is fulfilled failed ({}): {}; next attempt in {}", what(key), attempts,
                 reply.detail(), nextIn.withNanos(nextIn.toMillisPart() * 1_000_000).toString().substring(2).toLowerCase());
     }
 
     private void gaveUp(FulfilmentKey key, int attempt, ApiReply reply) {
-        records.noticeFailed(key, attempt, reply.detail());
-        records.noticeGaveUp(key, attempt);
+        notices.noticeFailed(key, attempt, reply.detail());
+        notices.noticeGaveUp(key, attempt);
         count("gave_up");
         log.warn("gave up telling FirstPromoter that {} is fulfilled after attempt {}: {}; mark it fulfilled in FirstPromoter "
                 + "by hand (listed in the console's UnclosedInFirstPromoter)", what(key), attempt, reply.detail());

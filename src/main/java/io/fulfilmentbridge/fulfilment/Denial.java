@@ -2,7 +2,7 @@ package io.fulfilmentbridge.fulfilment;
 
 /**
  * What a webhooks v2 denial (commission denied or deleted) comes to, from
- * {@link FulfilmentRecords#takeDenial}: the applied reward to reverse, or the answer already decided
+ * {@link CommissionDecisions#takeDenial}: the applied reward to reverse, or the answer already decided
  * (recorded so a late approval grants nothing, reversed before, or older than the approval it would undo).
  */
 public record Denial(FulfilmentKey key, boolean reverse, Answer answer) {

@@ -18,13 +18,13 @@ public class FulfilmentMetrics {
 
     private final MeterRegistry registry;
 
-    public FulfilmentMetrics(MeterRegistry registry, JdbcTemplate jdbc, FulfilmentRecords records) {
+    public FulfilmentMetrics(MeterRegistry registry, JdbcTemplate jdbc, OperatorQueries queries) {
         this.registry = registry;
         gauge("bridge.fulfilments.parked", "Fulfilments parked, with a failed payout, or stuck, waiting for a person",
-                records::parkedAndStuckCount);
+                queries::parkedAndStuckCount);
         gauge("bridge.fulfilments.parked.oldest.age.seconds", "Age of the oldest parked, failed or stuck fulfilment",
                 () -> {
-                    Instant oldest = records.oldestParkedOrStuckSince();
+                    Instant oldest = queries.oldestParkedOrStuckSince();
                     return oldest == null ? 0.0 : (System.currentTimeMillis() - oldest.toEpochMilli()) / 1000.0;
                 });
         gauge("bridge.payouts.outbox.backlog", "Payouts queued in the outbox, not yet on the payout queue",

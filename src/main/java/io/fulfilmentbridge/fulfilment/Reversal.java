@@ -1,7 +1,7 @@
 package io.fulfilmentbridge.fulfilment;
 
 /**
- * What a reversal found, from {@link FulfilmentRecords#reverse}: what is taken back and how, or why
+ * What a reversal found, from {@link FulfilmentReversals#reverse}: what is taken back and how, or why
  * nothing was. The reversible ones are REVERSED in the caller's transaction; the caller adds the
  * effect there (the ledger's opposite entries, the payout withdrawn from the outbox).
  */

@@ -4,7 +4,7 @@ import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentLifecycle;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.fulfilment.GroupCommit;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,13 +34,13 @@ import org.springframework.stereotype.Component;
 public class LedgerBatches {
 
     private final ProducerTemplate producer;
-    private final FulfilmentRecords records;
+    private final FulfilmentLifecycle lifecycle;
     private final GroupCommit<LedgerGrant, Void> grants;
     private final GroupCommit<LedgerGrant, Boolean> firstGrants;
 
-    public LedgerBatches(ProducerTemplate producer, FulfilmentRecords records, MeterRegistry meters, FulfilmentSettings settings) {
+    public LedgerBatches(ProducerTemplate producer, FulfilmentLifecycle lifecycle, MeterRegistry meters, FulfilmentSettings settings) {
         this.producer = producer;
-        this.records = records;
+        this.lifecycle = lifecycle;
         this.grants = new GroupCommit<>("ledger", settings.groupCommit().batchSize(), settings.groupCommit().committers(),
                 meters, this::bookTogether);
         this.firstGrants = new GroupCommit<>("first-grants", settings.groupCommit().batchSize(), settings.groupCommit().committers(),
@@ -65,9 +65,9 @@ public class LedgerBatches {
         return inserted ? Answer.credited(fulfilment) : null;
     }
 
-    /** Route ledger-first-grants' first step: the batch's records inserted GRANTED; answers the grants that were new. */
+    /** Route ledger-first-grants' first step: the batch's lifecycle inserted GRANTED; answers the grants that were new. */
     public List<LedgerGrant> recordFirst(List<LedgerGrant> batch) {
-        List<Boolean> inserted = records.insertGranted(batch.stream().map(LedgerGrant::fulfilment).toList());
+        List<Boolean> inserted = lifecycle.insertGranted(batch.stream().map(LedgerGrant::fulfilment).toList());
         List<LedgerGrant> fresh = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             if (inserted.get(i)) {
@@ -102,7 +102,7 @@ public class LedgerBatches {
 
     /** Route ledger-batch's first step: the batch's fulfilments granted, each under its claim. */
     public void markGranted(List<LedgerGrant> batch) {
-        records.markAllGranted(batch.stream().map(LedgerGrant::claim).toList());
+        lifecycle.markAllGranted(batch.stream().map(LedgerGrant::claim).toList());
     }
 
     private List<Void> bookTogether(List<LedgerGrant> batch) throws Exception {

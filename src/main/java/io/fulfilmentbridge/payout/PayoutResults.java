@@ -2,9 +2,9 @@ package io.fulfilmentbridge.payout;
 
 import io.fulfilmentbridge.fulfilment.AnswerStatuses;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords.PayoutRecord;
 import io.fulfilmentbridge.fulfilment.FulfilmentState;
+import io.fulfilmentbridge.fulfilment.PayoutRecords.PayoutRecord;
+import io.fulfilmentbridge.fulfilment.PayoutRecords;
 import io.fulfilmentbridge.payout.PayoutAnomalies.Kind;
 import io.fulfilmentbridge.payout.PayoutMessages.PayoutResult;
 import io.fulfilmentbridge.payout.PayoutMessages.UnreadablePayoutResult;
@@ -24,7 +24,8 @@ import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Records the payout worker's results (docs/promises.md, The payout queue), for route payout-results. Each is applied
+ * Records the payout worker's results (docs/promises.md, The payout queue:
+ * messages and results), for route payout-results. Each is applied
  * in one transaction with the fulfilment's row locked, so a replay being applied at the same moment is
  * seen either before or after, never half way. While the database is unreachable a result waits here,
  * with growing pauses, for up to bridge.cash.results-outage-wait; only then is it handed back to the
@@ -39,14 +40,14 @@ public class PayoutResults {
 
     private final PayoutMessages messages;
     private final PayoutAnomalies anomalies;
-    private final FulfilmentRecords records;
+    private final PayoutRecords records;
     private final TransactionTemplate transaction;
     private final boolean queuedAnswerCompletes;
     private final Duration outageWait;
     private final ApplicationContext context;
     private volatile boolean closing;
 
-    public PayoutResults(ApplicationContext context, PayoutMessages messages, PayoutAnomalies anomalies, FulfilmentRecords records,
+    public PayoutResults(ApplicationContext context, PayoutMessages messages, PayoutAnomalies anomalies, PayoutRecords records,
                          TransactionTemplate transaction, AnswerStatuses statuses, CashSettings settings) {
         this.context = context;
         this.messages = messages;

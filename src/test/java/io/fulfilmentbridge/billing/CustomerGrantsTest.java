@@ -8,7 +8,7 @@ import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import io.fulfilmentbridge.fulfilment.Source;
 import java.math.BigDecimal;
@@ -33,7 +33,7 @@ class CustomerGrantsTest extends BridgeTest {
     private CustomerGrants customerGrants;
 
     @Autowired
-    private FulfilmentRecords records;
+    private FulfilmentClaims claims;
 
     /** A billing system that does what each test scripts, and says what it was asked, in order. */
     private static final class ScriptedSystem implements GrantSteps {
@@ -97,11 +97,11 @@ class CustomerGrantsTest extends BridgeTest {
     /** As the routes do: the claim released when the answer is 503, so the next delivery takes it. */
     private GrantResult grant(String billingSystem, Fulfilment f, GrantSteps system) throws Exception {
         Deadline deadline = deadline();
-        Claim claim = records.claim(f, deadline);
+        Claim claim = claims.claim(f, deadline);
         try {
             return customerGrants.grantOnce(billingSystem, f, claim, deadline, system);
         } catch (RetryLater transientFailure) {
-            records.release(claim, deadline);
+            claims.release(claim, deadline);
             throw transientFailure;
         }
     }

@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.billing;
 
+import io.fulfilmentbridge.TestDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.stripe.model.Subscription;
@@ -34,7 +35,7 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
  */
 class StripeOnBillingGrantsMigrationTest {
 
-    private static final String POSTGRES_URL = System.getenv("BRIDGE_TEST_DATASOURCE_URL");
+    private static final String POSTGRES_URL = TestDatabase.postgresUrl();
     private static final FulfilmentSettings FULFILMENT = new FulfilmentSettings(Duration.ofSeconds(9), Duration.ofSeconds(15),
             Duration.ofHours(1), new FulfilmentSettings.Limits(24, new BigDecimal("100000"), 1_000_000, 100_000, 100),
             new FulfilmentSettings.GroupCommit(100, 2), "classpath:routes", Duration.ofDays(30));

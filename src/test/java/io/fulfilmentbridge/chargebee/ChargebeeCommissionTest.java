@@ -9,7 +9,7 @@ import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
 import io.fulfilmentbridge.fulfilment.Outcome;
 import io.fulfilmentbridge.fulfilment.Recipient;
 import io.fulfilmentbridge.fulfilment.Source;
@@ -30,7 +30,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 class ChargebeeCommissionTest extends ChargebeeBridgeSupport {
 
     @Autowired
-    private FulfilmentRecords records;
+    private FulfilmentClaims claims;
 
     @Autowired
     private ProducerTemplate producer;
@@ -39,7 +39,7 @@ class ChargebeeCommissionTest extends ChargebeeBridgeSupport {
         Fulfilment reward = new Fulfilment(new FulfilmentKey(Source.COMMISSION, id), "evt-" + id, unit,
                 BigDecimal.valueOf(amount), "approved", 7L, customerId(id), null, Recipient.promoter(7L), null);
         Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
-        Claim claim = records.claim(reward, deadline);
+        Claim claim = claims.claim(reward, deadline);
         assertThat(claim.held()).isTrue();
         Exchange done = producer.send(route, exchange -> {
             exchange.getIn().setBody(reward);

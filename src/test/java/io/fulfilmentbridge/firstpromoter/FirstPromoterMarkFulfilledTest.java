@@ -12,7 +12,8 @@ import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
+import io.fulfilmentbridge.fulfilment.FulfilmentLifecycle;
 import io.fulfilmentbridge.fulfilment.Source;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.management.ManagementFactory;
@@ -73,7 +74,9 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
     }
 
     @Autowired
-    private FulfilmentRecords records;
+    private FulfilmentClaims claims;
+    @Autowired
+    private FulfilmentLifecycle lifecycle;
 
     @Autowired
     private JmsTemplate jms;
@@ -208,10 +211,10 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
         V2_IDS.add(id);
         FulfilmentKey key = new FulfilmentKey(Source.COMMISSION, id);
         try {
-            Claim claim = records.claim(new Fulfilment(key, "event-" + id, "credits", BigDecimal.TEN, "approved", 7101,
+            Claim claim = claims.claim(new Fulfilment(key, "event-" + id, "credits", BigDecimal.TEN, "approved", 7101,
                     "app-user-" + id, "promoter@example.com"), Deadline.from(System.nanoTime(), Duration.ofSeconds(9)));
             assertThat(claim.held()).isTrue();
-            records.markGranted(claim);
+            lifecycle.markGranted(claim);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -21,7 +21,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * What a commission's record decides for its webhooks v2 events (contract 9), on H2 with the bridge's
- * migrations and the real FulfilmentRecords and CommissionEventLog: a denial newer than an approval
+ * migrations and the real record keepers (RealRecords) and CommissionEventLog: a denial newer than an approval
  * wins, in both orders of arrival; an approval newer than a denial applies; an applied commission's
  * denial is to be reversed; a re-sent event is answered from the log, a 503 never kept; the recipient
  * and discount terms survive a replay.
@@ -39,7 +39,7 @@ class CommissionRecordsTest {
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
     private final JdbcTemplate jdbc = new JdbcTemplate(database);
     private final TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(database));
-    private final FulfilmentRecords records = new FulfilmentRecords(jdbc, transaction, new SimpleMeterRegistry(), SETTINGS, new DatabaseClock(jdbc), List.of());
+    private final RealRecords records = RealRecords.on(jdbc, transaction, new SimpleMeterRegistry(), SETTINGS);
     private final CommissionEventLog log = new CommissionEventLog(jdbc, SETTINGS, new DatabaseClock(jdbc));
     private final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
 
@@ -64,15 +64,15 @@ class CommissionRecordsTest {
     }
 
     private Claim grant(long id, Instant approvedAt) throws Exception {
-        Claim claim = records.claim(credits(id), approvedAt, deadline);
+        Claim claim = records.claims().claim(credits(id), approvedAt, deadline);
         assertThat(claim.held()).isTrue();
-        records.markGranted(claim);
+        records.lifecycle().markGranted(claim);
         return claim;
     }
 
     @Test
     void aDenialBeforeTheApprovalKeepsAnOlderApprovalFromApplying() throws Exception {
-        Denial denial = records.takeDenial(event(501, CommissionEvent.Kind.DENIAL, LATER));
+        Denial denial = records.decisions().takeDenial(event(501, CommissionEvent.Kind.DENIAL, LATER));
 
         assertThat(denial.reverse()).isFalse();
         assertThat(denial.answer().outcome()).isEqualTo(Outcome.REVERSED);
@@ -80,10 +80,10 @@ class CommissionRecordsTest {
         assertThat(row(501)).containsEntry("state", "DENIED");
 
         // The approval (older) arrives late, as FirstPromoter's retry of it would.
-        Answer settled = records.settledBefore(event(501, CommissionEvent.Kind.APPROVAL, APPROVED_AT));
+        Answer settled = records.decisions().settledBefore(event(501, CommissionEvent.Kind.APPROVAL, APPROVED_AT));
         assertThat(settled.outcome()).isEqualTo(Outcome.IGNORED);
         assertThat(settled.detail()).contains("was denied by FirstPromoter at " + LATER).contains("nothing applied");
-        Claim claim = records.claim(credits(501), APPROVED_AT, deadline);
+        Claim claim = records.claims().claim(credits(501), APPROVED_AT, deadline);
         assertThat(claim.held()).isFalse();
         assertThat(claim.answer().outcome()).isEqualTo(Outcome.IGNORED);
         assertThat(row(501)).containsEntry("state", "DENIED");
@@ -91,17 +91,17 @@ class CommissionRecordsTest {
 
     @Test
     void anApprovalWithoutATimestampCannotBeOrderedSoTheDenialStands() throws Exception {
-        records.takeDenial(event(502, CommissionEvent.Kind.DENIAL, LATER));
-        assertThat(records.claim(credits(502), null, deadline).held()).isFalse();
+        records.decisions().takeDenial(event(502, CommissionEvent.Kind.DENIAL, LATER));
+        assertThat(records.claims().claim(credits(502), null, deadline).held()).isFalse();
         assertThat(row(502)).containsEntry("state", "DENIED");
     }
 
     @Test
     void anApprovalNewerThanTheDenialIsApplied() throws Exception {
-        records.takeDenial(event(503, CommissionEvent.Kind.DENIAL, EARLIER));
-        assertThat(records.settledBefore(event(503, CommissionEvent.Kind.APPROVAL, APPROVED_AT))).isNull();
+        records.decisions().takeDenial(event(503, CommissionEvent.Kind.DENIAL, EARLIER));
+        assertThat(records.decisions().settledBefore(event(503, CommissionEvent.Kind.APPROVAL, APPROVED_AT))).isNull();
 
-        Claim claim = records.claim(credits(503), APPROVED_AT, deadline);
+        Claim claim = records.claims().claim(credits(503), APPROVED_AT, deadline);
 
         assertThat(claim.held()).isTrue();
         assertThat(row(503)).containsEntry("state", "RECEIVED").containsEntry("recipient_kind", "REFERRAL").containsEntry("recipient_id", 99812L);
@@ -110,62 +110,62 @@ class CommissionRecordsTest {
     @Test
     void aDenialNewerThanTheAppliedApprovalIsToBeReversedAndAnOlderOneChangesNothing() throws Exception {
         grant(504, APPROVED_AT);
-        assertThat(records.settledBefore(event(504, CommissionEvent.Kind.APPROVAL, APPROVED_AT)))
+        assertThat(records.decisions().settledBefore(event(504, CommissionEvent.Kind.APPROVAL, APPROVED_AT)))
                 .isEqualTo(Answer.granted("granted before: nothing applied again"));
 
-        Denial older = records.takeDenial(event(504, CommissionEvent.Kind.DENIAL, EARLIER));
+        Denial older = records.decisions().takeDenial(event(504, CommissionEvent.Kind.DENIAL, EARLIER));
         assertThat(older.reverse()).isFalse();
         assertThat(older.answer().outcome()).isEqualTo(Outcome.IGNORED);
         assertThat(older.answer().detail()).contains("is older than the newest decision");
         assertThat(row(504)).containsEntry("state", "GRANTED");
 
-        Denial newer = records.takeDenial(event(504, CommissionEvent.Kind.DENIAL, LATER));
+        Denial newer = records.decisions().takeDenial(event(504, CommissionEvent.Kind.DENIAL, LATER));
         assertThat(newer.reverse()).isTrue();
         assertThat(newer.key()).isEqualTo(new FulfilmentKey(Source.COMMISSION, 504));
         // A denial with no timestamp cannot be older: it reverses too.
-        assertThat(records.takeDenial(event(504, CommissionEvent.Kind.DENIAL, null)).reverse()).isTrue();
+        assertThat(records.decisions().takeDenial(event(504, CommissionEvent.Kind.DENIAL, null)).reverse()).isTrue();
     }
 
     @Test
     void aDenialWhileTheApprovalIsBeingAppliedIsSentBackFor503() throws Exception {
-        records.claim(credits(505), APPROVED_AT, deadline);
-        assertThatThrownBy(() -> records.takeDenial(event(505, CommissionEvent.Kind.DENIAL, LATER)))
+        records.claims().claim(credits(505), APPROVED_AT, deadline);
+        assertThatThrownBy(() -> records.decisions().takeDenial(event(505, CommissionEvent.Kind.DENIAL, LATER)))
                 .isInstanceOf(RetryLater.class).hasMessageContaining("is being applied");
         assertThat(row(505)).containsEntry("state", "RECEIVED");
     }
 
     @Test
     void aParkedCommissionDeniedIsNoLongerListed() throws Exception {
-        Claim claim = records.claim(credits(506), APPROVED_AT, deadline);
-        records.park(claim, "no Stripe customer", deadline);
-        assertThat(records.parked()).anySatisfy(r -> assertThat(r).containsEntry("fulfilment_id", 506L));
+        Claim claim = records.claims().claim(credits(506), APPROVED_AT, deadline);
+        records.lifecycle().park(claim, "no Stripe customer", deadline);
+        assertThat(records.queries().parked()).anySatisfy(r -> assertThat(r).containsEntry("fulfilment_id", 506L));
 
-        records.takeDenial(event(506, CommissionEvent.Kind.DENIAL, LATER));
+        records.decisions().takeDenial(event(506, CommissionEvent.Kind.DENIAL, LATER));
 
         assertThat(row(506)).containsEntry("state", "DENIED").containsEntry("reason", null);
-        assertThat(records.parked()).noneSatisfy(r -> assertThat(r).containsEntry("fulfilment_id", 506L));
-        assertThat(records.claimForReplay(new FulfilmentKey(Source.COMMISSION, 506)).claim().held()).isFalse();
+        assertThat(records.queries().parked()).noneSatisfy(r -> assertThat(r).containsEntry("fulfilment_id", 506L));
+        assertThat(records.claims().claimForReplay(new FulfilmentKey(Source.COMMISSION, 506)).claim().held()).isFalse();
     }
 
     @Test
     void aReversedCommissionApprovedAgainIsListedNotApplied() throws Exception {
         grant(507, APPROVED_AT);
-        transaction.executeWithoutResult(tx -> records.reverse(new FulfilmentKey(Source.COMMISSION, 507), "commission.denied by FirstPromoter"));
+        transaction.executeWithoutResult(tx -> records.reversals().reverse(new FulfilmentKey(Source.COMMISSION, 507), "commission.denied by FirstPromoter"));
 
-        Answer again = records.settledBefore(event(507, CommissionEvent.Kind.APPROVAL, LATER));
+        Answer again = records.decisions().settledBefore(event(507, CommissionEvent.Kind.APPROVAL, LATER));
 
         assertThat(again.outcome()).isEqualTo(Outcome.PARKED);
         assertThat(row(507)).containsEntry("state", "REVERSED");
-        assertThat((String) row(507).get("reason")).contains(FulfilmentRecords.REDELIVERED_AFTER_REVERSAL);
-        assertThat(records.takeDenial(event(507, CommissionEvent.Kind.DENIAL, LATER)).answer().detail()).contains("reversed before");
+        assertThat((String) row(507).get("reason")).contains(CommissionDecisions.REDELIVERED_AFTER_REVERSAL);
+        assertThat(records.decisions().takeDenial(event(507, CommissionEvent.Kind.DENIAL, LATER)).answer().detail()).contains("reversed before");
     }
 
     @Test
     void aGrantedCommissionIsDueToBeMarkedFulfilledAndALegacyOneOfTheSameNumberIsNot() throws Exception {
         grant(508, APPROVED_AT);
-        Claim legacy = records.claim(new Fulfilment(FulfilmentKey.pending(508), "evt", "credits", BigDecimal.TEN, "pending", 7L, null, null),
+        Claim legacy = records.claims().claim(new Fulfilment(FulfilmentKey.pending(508), "evt", "credits", BigDecimal.TEN, "pending", 7L, null, null),
                 deadline);
-        records.markGranted(legacy);
+        records.lifecycle().markGranted(legacy);
 
         assertThat(jdbc.queryForList("SELECT source, COALESCE(firstpromoter_notice, 'none') AS notice FROM fulfilments "
                 + "WHERE fulfilment_id = 508 ORDER BY source"))
@@ -177,10 +177,10 @@ class CommissionRecordsTest {
         FulfilmentKey key = new FulfilmentKey(Source.COMMISSION, 509);
         Fulfilment discount = new Fulfilment(key, "evt", "discount_per", new BigDecimal("15"), "approved", 7101L, null,
                 "customer@example.com", Recipient.referral(99812), new DiscountTerms("promo_fp_15", "repeating", 3));
-        Claim claim = records.claim(discount, APPROVED_AT, deadline);
-        records.park(claim, "no Stripe customer", deadline);
+        Claim claim = records.claims().claim(discount, APPROVED_AT, deadline);
+        records.lifecycle().park(claim, "no Stripe customer", deadline);
 
-        FulfilmentRecords.Replay replay = records.claimForReplay(key);
+        FulfilmentClaims.Replay replay = records.claims().claimForReplay(key);
 
         assertThat(replay.claim().held()).isTrue();
         assertThat(replay.fulfilment()).isEqualTo(discount);

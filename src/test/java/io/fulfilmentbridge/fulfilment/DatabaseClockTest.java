@@ -2,6 +2,7 @@ package io.fulfilmentbridge.fulfilment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fulfilmentbridge.TestDatabase;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -58,8 +59,8 @@ class DatabaseClockTest {
      */
     @Test
     void readInsideAnOldTransactionIsStillNow() throws Exception {
-        String url = System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_URL", "jdbc:h2:mem:clock-tx-" + System.nanoTime())
-                .replace("${bridge.test.fork}", System.getProperty("bridge.test.fork", "1"));
+        String postgres = TestDatabase.postgresUrl();
+        String url = postgres != null ? postgres : "jdbc:h2:mem:clock-tx-" + System.nanoTime();
         SingleConnectionDataSource single = new SingleConnectionDataSource(url,
                 System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_USERNAME", "sa"),
                 System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_PASSWORD", ""), false);

@@ -25,8 +25,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Each statement that changes one fulfilment names its source: a legacy fulfilment (v1) and a v2
  * commission of the same number, one acted on, the other's row left exactly as it was. Statements
  * guarded by a claim's lease would be kept apart by the lease token alone, so those tests give the
- * other row the same token first: only the source tells them apart. The real FulfilmentRecords on an
- * in-memory H2 database with the bridge's migrations; no Spring context (the billing grants' own:
+ * other row the same token first: only the source tells them apart. The real record keepers (RealRecords)
+ * on an in-memory H2 database with the bridge's migrations; no Spring context (the billing grants' own:
  * BillingGrantsSourcesTest).
  */
 class SourceFiltersTest {
@@ -41,7 +41,7 @@ class SourceFiltersTest {
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1"));
     private final JdbcTemplate jdbc = new JdbcTemplate(database);
     private final TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(database));
-    private final FulfilmentRecords records = new FulfilmentRecords(jdbc, transaction, new SimpleMeterRegistry(), SETTINGS, new DatabaseClock(jdbc), List.of());
+    private final RealRecords records = RealRecords.on(jdbc, transaction, new SimpleMeterRegistry(), SETTINGS);
     private final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
 
     private static DriverManagerDataSource migrated(DriverManagerDataSource database) {
@@ -60,7 +60,7 @@ class SourceFiltersTest {
     }
 
     private Claim claim(FulfilmentKey key, String unit) throws Exception {
-        Claim claim = records.claim(new Fulfilment(key, "evt-" + key, unit, new BigDecimal(key == V1 ? "15" : "25"), "pending",
+        Claim claim = records.claims().claim(new Fulfilment(key, "evt-" + key, unit, new BigDecimal(key == V1 ? "15" : "25"), "pending",
                 7L, "cus_" + key.source().ledgerSource(), null), deadline);
         assertTrue(claim.held());
         return claim;
@@ -97,7 +97,7 @@ class SourceFiltersTest {
     void park() throws Exception {
         Claim v1 = bothClaimed("credits")[0];
         sameLease(v1);
-        actOn(V1, () -> records.park(v1, "parked for the test", deadline));
+        actOn(V1, () -> records.lifecycle().park(v1, "parked for the test", deadline));
         assertEquals("PARKED", column(V1, "state"));
     }
 
@@ -105,7 +105,7 @@ class SourceFiltersTest {
     void markGranted() throws Exception {
         Claim v2 = bothClaimed("credits")[1];
         sameLease(v2);
-        actOn(V2, () -> records.markGranted(v2));
+        actOn(V2, () -> records.lifecycle().markGranted(v2));
         assertEquals("GRANTED", column(V2, "state"));
     }
 
@@ -113,7 +113,7 @@ class SourceFiltersTest {
     void markQueued() throws Exception {
         Claim v1 = bothClaimed("cash")[0];
         sameLease(v1);
-        actOn(V1, () -> records.markQueued(v1));
+        actOn(V1, () -> records.lifecycle().markQueued(v1));
         assertEquals("QUEUED", column(V1, "state"));
     }
 
@@ -122,7 +122,7 @@ class SourceFiltersTest {
         Claim v2 = bothClaimed("credits")[1];
         sameLease(v2);
         Object leasedUntil = column(V2, "lease_until");
-        actOn(V2, () -> records.release(v2, deadline));
+        actOn(V2, () -> records.claims().release(v2, deadline));
         assertNotEquals(leasedUntil, column(V2, "lease_until"));
     }
 
@@ -131,23 +131,23 @@ class SourceFiltersTest {
     @Test
     void settleGranted() throws Exception {
         bothClaimed("free_months");
-        actOn(V1, () -> records.settleGranted(V1));
+        actOn(V1, () -> records.lifecycle().settleGranted(V1));
         assertEquals("GRANTED", column(V1, "state"));
     }
 
     @Test
     void settleParked() throws Exception {
         bothClaimed("free_months");
-        actOn(V2, () -> records.settleParked(V2, "Stripe refused"));
+        actOn(V2, () -> records.lifecycle().settleParked(V2, "Stripe refused"));
         assertEquals("PARKED", column(V2, "state"));
     }
 
     @Test
     void reverse() throws Exception {
         for (Claim claim : bothClaimed("credits")) {
-            records.markGranted(claim);
+            records.lifecycle().markGranted(claim);
         }
-        actOn(V2, () -> transaction.executeWithoutResult(tx -> records.reverse(V2, "refunded")));
+        actOn(V2, () -> transaction.executeWithoutResult(tx -> records.reversals().reverse(V2, "refunded")));
         assertEquals("REVERSED", column(V2, "state"));
         assertEquals("refunded", column(V2, "reversal_note"));
     }
@@ -156,11 +156,11 @@ class SourceFiltersTest {
     private void bothReversedToReview(String unit) throws Exception {
         for (Claim claim : bothClaimed(unit)) {
             if ("cash".equals(unit)) {
-                records.markQueued(claim);
+                records.lifecycle().markQueued(claim);
             } else {
-                records.markGranted(claim);
+                records.lifecycle().markGranted(claim);
             }
-            transaction.executeWithoutResult(tx -> records.reverse(claim.key(), "refunded"));
+            transaction.executeWithoutResult(tx -> records.reversals().reverse(claim.key(), "refunded"));
         }
     }
 
@@ -168,14 +168,14 @@ class SourceFiltersTest {
     void dismissReversalReview() throws Exception {
         bothReversedToReview("free_months");
         assertEquals(Reversal.BILLING_REVIEW, column(V2, "reason"));
-        actOn(V1, () -> assertTrue(records.dismissReversalReview(V1)));
+        actOn(V1, () -> assertTrue(records.reversals().dismissReversalReview(V1)));
         assertNull(column(V1, "reason"));
     }
 
     @Test
     void payoutWithdrawn() throws Exception {
         bothReversedToReview("cash");
-        actOn(V2, () -> records.payoutWithdrawn(new Reversal(V2, Reversal.Found.PAYOUT_QUEUED, "cash", null), 1));
+        actOn(V2, () -> records.reversals().payoutWithdrawn(new Reversal(V2, Reversal.Found.PAYOUT_QUEUED, "cash", null), 1));
         assertNull(column(V2, "reason"));
     }
 
@@ -189,20 +189,20 @@ class SourceFiltersTest {
                 throw new IllegalStateException(e);
             }
         });
-        assertTrue(((String) column(V1, "reason")).startsWith(FulfilmentRecords.REDELIVERED_AFTER_REVERSAL));
+        assertTrue(((String) column(V1, "reason")).startsWith(CommissionDecisions.REDELIVERED_AFTER_REVERSAL));
     }
 
     private Claim claimedAgain(FulfilmentKey key, String unit) throws Exception {
-        return records.claim(new Fulfilment(key, "evt-again", unit, BigDecimal.ONE, "pending", 7L, null, null), deadline);
+        return records.claims().claim(new Fulfilment(key, "evt-again", unit, BigDecimal.ONE, "pending", 7L, null, null), deadline);
     }
 
     @Test
     void claimForReplay() throws Exception {
         for (Claim claim : bothClaimed("credits")) {
-            records.park(claim, "parked for the test", deadline);
+            records.lifecycle().park(claim, "parked for the test", deadline);
         }
-        FulfilmentRecords.Replay[] replay = new FulfilmentRecords.Replay[1];
-        actOn(V2, () -> replay[0] = records.claimForReplay(V2));
+        FulfilmentClaims.Replay[] replay = new FulfilmentClaims.Replay[1];
+        actOn(V2, () -> replay[0] = records.claims().claimForReplay(V2));
         assertTrue(replay[0].claim().held());
         assertEquals(V2, replay[0].fulfilment().key());
         assertEquals(new BigDecimal("25"), replay[0].fulfilment().amount());
@@ -213,23 +213,23 @@ class SourceFiltersTest {
 
     private void bothQueued() throws Exception {
         for (Claim claim : bothClaimed("cash")) {
-            records.markQueued(claim);
+            records.lifecycle().markQueued(claim);
         }
     }
 
     @Test
     void lockForPayoutResult() throws Exception {
         Claim[] claims = bothClaimed("cash");
-        records.markQueued(claims[0]);
-        records.park(claims[1], "parked for the test", deadline);
-        assertEquals(FulfilmentState.PARKED, transaction.execute(tx -> records.lockForPayoutResult(V2)).orElseThrow().state());
-        assertEquals(FulfilmentState.QUEUED, transaction.execute(tx -> records.lockForPayoutResult(V1)).orElseThrow().state());
+        records.lifecycle().markQueued(claims[0]);
+        records.lifecycle().park(claims[1], "parked for the test", deadline);
+        assertEquals(FulfilmentState.PARKED, transaction.execute(tx -> records.payouts().lockForPayoutResult(V2)).orElseThrow().state());
+        assertEquals(FulfilmentState.QUEUED, transaction.execute(tx -> records.payouts().lockForPayoutResult(V1)).orElseThrow().state());
     }
 
     @Test
     void markPaid() throws Exception {
         bothQueued();
-        actOn(V1, () -> records.markPaid(V1, "po_1", false));
+        actOn(V1, () -> records.payouts().markPaid(V1, "po_1", false));
         assertEquals("PAID", column(V1, "state"));
         assertEquals("DUE", column(V1, "firstpromoter_notice"));
     }
@@ -237,35 +237,35 @@ class SourceFiltersTest {
     @Test
     void markPaidKeepingNotice() throws Exception {
         bothQueued();
-        actOn(V2, () -> records.markPaidKeepingNotice(V2, "po_2"));
+        actOn(V2, () -> records.payouts().markPaidKeepingNotice(V2, "po_2"));
         assertEquals("PAID", column(V2, "state"));
     }
 
     @Test
     void recordPayoutReference() throws Exception {
         bothQueued();
-        actOn(V1, () -> records.recordPayoutReference(V1, "po_1"));
+        actOn(V1, () -> records.payouts().recordPayoutReference(V1, "po_1"));
         assertEquals("po_1", column(V1, "payout_reference"));
     }
 
     @Test
     void markFailed() throws Exception {
         bothQueued();
-        actOn(V2, () -> records.markFailed(V2, "payout failed", "po_2"));
+        actOn(V2, () -> records.payouts().markFailed(V2, "payout failed", "po_2"));
         assertEquals("FAILED", column(V2, "state"));
     }
 
     /** Both paid with FirstPromoter's notice due. */
     private void bothNoticesDue() throws Exception {
         bothQueued();
-        records.markPaid(V1, "po_1", false);
-        records.markPaid(V2, "po_2", false);
+        records.payouts().markPaid(V1, "po_1", false);
+        records.payouts().markPaid(V2, "po_2", false);
     }
 
     @Test
     void takeNoticeAttempt() throws Exception {
         bothNoticesDue();
-        actOn(V2, () -> assertTrue(records.takeNoticeAttempt(V2, 0, Instant.now().plusSeconds(60))));
+        actOn(V2, () -> assertTrue(records.notices().takeNoticeAttempt(V2, 0, Instant.now().plusSeconds(60))));
         assertEquals(1, ((Number) column(V2, "firstpromoter_attempts")).intValue());
     }
 
@@ -273,7 +273,7 @@ class SourceFiltersTest {
     void noticeSent() throws Exception {
         bothNoticesDue();
         jdbc.update("UPDATE fulfilments SET firstpromoter_attempts = 1");
-        actOn(V1, () -> records.noticeSent(V1, 1));
+        actOn(V1, () -> records.notices().noticeSent(V1, 1));
         assertEquals("SENT", column(V1, "firstpromoter_notice"));
     }
 
@@ -281,7 +281,7 @@ class SourceFiltersTest {
     void noticeGaveUp() throws Exception {
         bothNoticesDue();
         jdbc.update("UPDATE fulfilments SET firstpromoter_attempts = 1");
-        actOn(V2, () -> records.noticeGaveUp(V2, 1));
+        actOn(V2, () -> records.notices().noticeGaveUp(V2, 1));
         assertEquals("GAVE_UP", column(V2, "firstpromoter_notice"));
     }
 

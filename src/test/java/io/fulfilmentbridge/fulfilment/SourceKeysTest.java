@@ -35,7 +35,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Fulfilments are keyed by (source, id): a webhooks-v2 commission and a legacy fulfilment of the same
  * number are two claims, two rows, two pairs of ledger entries and two Stripe idempotency keys. On an
- * in-memory H2 database with the bridge's migrations (V9 included), the real FulfilmentRecords and the
+ * in-memory H2 database with the bridge's migrations (V9 included), the real record keepers (RealRecords) and the
  * real route ledger-batch.
  */
 class SourceKeysTest extends CamelTestSupport {
@@ -49,7 +49,7 @@ class SourceKeysTest extends CamelTestSupport {
     private final JdbcTemplate jdbc = new JdbcTemplate(database);
     private final TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(database));
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final FulfilmentRecords records = new FulfilmentRecords(jdbc, transaction, meters, SETTINGS, new DatabaseClock(jdbc), List.of());
+    private final RealRecords records = RealRecords.on(jdbc, transaction, meters, SETTINGS);
     private LedgerBatches ledger;
     private final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
 
@@ -66,7 +66,7 @@ class SourceKeysTest extends CamelTestSupport {
                 return type.cast(((LedgerGrant) value).parameters());
             }
         });
-        ledger = new LedgerBatches(context.createProducerTemplate(), records, meters, SETTINGS);
+        ledger = new LedgerBatches(context.createProducerTemplate(), records.lifecycle(), meters, SETTINGS);
         context.getRegistry().bind("ledgerBatches", ledger);
         return context;
     }
@@ -90,7 +90,7 @@ class SourceKeysTest extends CamelTestSupport {
         Flyway.configure().dataSource(database).locations("classpath:db/migration").load().migrate();
         registry.bind("dataSource", database);
         registry.bind("fulfilmentTransaction", new FulfilmentTransaction(transaction));
-        registry.bind("fulfilmentRecords", records);
+        records.bindTo(registry);
     }
 
     private LedgerBatches ledger() {
@@ -103,8 +103,8 @@ class SourceKeysTest extends CamelTestSupport {
 
     @Test
     void theSameNumberOfTwoSourcesIsTwoClaimsAndTwoRows() throws Exception {
-        Claim legacy = records.claim(credits(LEGACY, "15", "cus_legacy"), deadline);
-        Claim commission = records.claim(credits(COMMISSION, "25", "cus_commission"), deadline);
+        Claim legacy = records.claims().claim(credits(LEGACY, "15", "cus_legacy"), deadline);
+        Claim commission = records.claims().claim(credits(COMMISSION, "25", "cus_commission"), deadline);
 
         assertTrue(legacy.held());
         assertTrue(commission.held());
@@ -120,23 +120,23 @@ class SourceKeysTest extends CamelTestSupport {
         LedgerBatches ledger = ledger();
         Fulfilment legacyReward = credits(LEGACY, "15", "cus_legacy");
         Fulfilment commissionReward = credits(COMMISSION, "25", "cus_commission");
-        Claim legacy = records.claim(legacyReward, deadline);
-        Claim commission = records.claim(commissionReward, deadline);
+        Claim legacy = records.claims().claim(legacyReward, deadline);
+        Claim commission = records.claims().claim(commissionReward, deadline);
 
         ledger.book(commissionReward, commission, deadline);
 
         assertEquals("GRANTED", state(COMMISSION));
         assertEquals("RECEIVED", state(LEGACY));
         // The legacy claim is still held: its lease guards its own row only.
-        records.park(legacy, "parked for the test", deadline);
+        records.lifecycle().park(legacy, "parked for the test", deadline);
         assertEquals("PARKED", state(LEGACY));
         assertEquals("GRANTED", state(COMMISSION));
 
-        Claim commissionAgain = records.claim(commissionReward, deadline);
+        Claim commissionAgain = records.claims().claim(commissionReward, deadline);
         assertFalse(commissionAgain.held());
         assertEquals(Outcome.GRANTED, commissionAgain.answer().outcome());
         // A parked fulfilment delivered again is claimed afresh, from its own row.
-        Claim legacyAgain = records.claim(legacyReward, deadline);
+        Claim legacyAgain = records.claims().claim(legacyReward, deadline);
         assertTrue(legacyAgain.held());
         assertEquals("RECEIVED", state(LEGACY));
         assertEquals("GRANTED", state(COMMISSION));
@@ -148,8 +148,8 @@ class SourceKeysTest extends CamelTestSupport {
         LedgerBatches ledger = ledger();
         Fulfilment legacyReward = credits(LEGACY, "15", "cus_legacy");
         Fulfilment commissionReward = credits(COMMISSION, "25", "cus_commission");
-        Claim legacy = records.claim(legacyReward, deadline);
-        Claim commission = records.claim(commissionReward, deadline);
+        Claim legacy = records.claims().claim(legacyReward, deadline);
+        Claim commission = records.claims().claim(commissionReward, deadline);
 
         ledger.book(legacyReward, legacy, deadline);
         ledger.book(commissionReward, commission, deadline);
@@ -168,12 +168,12 @@ class SourceKeysTest extends CamelTestSupport {
 
     @Test
     void parkedFulfilmentsAreListedWithTheirSource() throws Exception {
-        Claim legacy = records.claim(credits(LEGACY, "15", "cus_legacy"), deadline);
-        Claim commission = records.claim(credits(COMMISSION, "25", "cus_commission"), deadline);
-        records.park(commission, "the same reason", deadline);
-        records.park(legacy, "the same reason", deadline);
+        Claim legacy = records.claims().claim(credits(LEGACY, "15", "cus_legacy"), deadline);
+        Claim commission = records.claims().claim(credits(COMMISSION, "25", "cus_commission"), deadline);
+        records.lifecycle().park(commission, "the same reason", deadline);
+        records.lifecycle().park(legacy, "the same reason", deadline);
 
-        assertEquals(List.of(COMMISSION, LEGACY), records.parkedWithReason("the same reason"));
+        assertEquals(List.of(COMMISSION, LEGACY), records.queries().parkedWithReason("the same reason"));
     }
 
     @Test

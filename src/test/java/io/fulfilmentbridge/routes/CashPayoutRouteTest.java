@@ -11,7 +11,7 @@ import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.DatabaseClock;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.RealRecords;
 import io.fulfilmentbridge.fulfilment.Outcome;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import java.util.List;
@@ -30,7 +30,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Route cash-payout, on an in-memory H2 database with the bridge's migrations and the real
- * FulfilmentRecords: the QUEUED state and the payout's outbox row commit together, or neither does.
+ * record keepers (RealRecords): the QUEUED state and the payout's outbox row commit together, or neither does.
  */
 class CashPayoutRouteTest extends RouteTestSupport {
 
@@ -40,7 +40,7 @@ class CashPayoutRouteTest extends RouteTestSupport {
             + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
     private final JdbcTemplate jdbc = new JdbcTemplate(database);
     private final TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(database));
-    private final FulfilmentRecords realRecords = new FulfilmentRecords(jdbc, transaction, meters, SETTINGS, new DatabaseClock(jdbc), List.of());
+    private final RealRecords realRecords = RealRecords.on(jdbc, transaction, meters, SETTINGS);
 
     @Override
     protected List<String> routeFiles() {
@@ -54,7 +54,7 @@ class CashPayoutRouteTest extends RouteTestSupport {
         Flyway.configure().dataSource(database).locations("classpath:db/migration").load().migrate();
         registry.bind("dataSource", database); // the sql component's
         registry.bind("fulfilmentTransaction", new FulfilmentTransaction(transaction));
-        registry.bind("fulfilmentRecords", realRecords);
+        realRecords.bindTo(registry);
     }
 
     @BeforeEach
@@ -65,7 +65,7 @@ class CashPayoutRouteTest extends RouteTestSupport {
     @Test
     void aClaimedPayoutIsQueuedWithItsOutboxRow() throws Exception {
         Fulfilment reward = fulfilment(92, "cash", "1500");
-        Claim claim = realRecords.claim(reward, deadline);
+        Claim claim = realRecords.claims().claim(reward, deadline);
 
         Exchange done = template.send("direct:cash-payout", delivery(reward, claim));
 
@@ -90,9 +90,9 @@ class CashPayoutRouteTest extends RouteTestSupport {
     @Test
     void aFailedPayoutReplayedIsQueuedAsItsNextAttempt() throws Exception {
         Fulfilment reward = fulfilment(96, "cash", "1500");
-        realRecords.claim(reward, deadline);
+        realRecords.claims().claim(reward, deadline);
         jdbc.update("UPDATE fulfilments SET state = 'FAILED', attempt = 1, lease_holder = NULL WHERE fulfilment_id = 96");
-        Claim replay = realRecords.claimForReplay(reward.key()).claim();
+        Claim replay = realRecords.claims().claimForReplay(reward.key()).claim();
 
         template.send("direct:cash-payout", delivery(reward, replay));
 
@@ -104,7 +104,7 @@ class CashPayoutRouteTest extends RouteTestSupport {
     @Test
     void anAmountOutOfBoundsIsParkedWithTheLimitsReason() throws Exception {
         Fulfilment reward = fulfilment(93, "cash", "1000001");
-        Claim claim = realRecords.claim(reward, deadline);
+        Claim claim = realRecords.claims().claim(reward, deadline);
 
         Exchange done = template.send("direct:cash-payout", delivery(reward, claim));
 
@@ -118,7 +118,7 @@ class CashPayoutRouteTest extends RouteTestSupport {
     @Test
     void aClaimTakenOverByAnotherDeliveryWritesNothing() throws Exception {
         Fulfilment reward = fulfilment(94, "cash", "1500");
-        Claim claim = realRecords.claim(reward, deadline);
+        Claim claim = realRecords.claims().claim(reward, deadline);
         jdbc.update("UPDATE fulfilments SET lease_holder = 'another delivery' WHERE fulfilment_id = 94");
 
         Exchange done = template.send("direct:cash-payout", delivery(reward, claim));
@@ -131,7 +131,7 @@ class CashPayoutRouteTest extends RouteTestSupport {
     @Test
     void anOutboxRowThatCannotBeWrittenRollsTheQueuedStateBack() throws Exception {
         Fulfilment reward = fulfilment(95, "cash", "1500");
-        Claim claim = realRecords.claim(reward, deadline);
+        Claim claim = realRecords.claims().claim(reward, deadline);
         // The attempt's row is there already: the INSERT after markQueued fails.
         jdbc.update("INSERT INTO payout_outbox (fulfilment_id, attempt, message, created_at) VALUES (95, ?, '{}', CURRENT_TIMESTAMP)",
                 claim.attempt());

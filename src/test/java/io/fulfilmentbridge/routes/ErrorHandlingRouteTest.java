@@ -108,7 +108,7 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
         Exchange answered = answerTo(new RejectedDelivery("data.id is missing"), where);
 
         assertAnswer(answered, Outcome.REJECTED, 400, "data.id is missing");
-        verify(records, never()).release(any(), any());
+        verify(claims, never()).release(any(), any());
     }
 
     @ParameterizedTest
@@ -117,19 +117,19 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
         Exchange answered = answerTo(new RetryLater("Stripe timed out; retry later"), where);
 
         assertAnswer(answered, Outcome.RETRY, 503, "Stripe timed out; retry later");
-        verify(records).release(claim, deadline);
+        verify(claims).release(claim, deadline);
     }
 
     @ParameterizedTest
     @EnumSource(Where.class)
     void aRefusalOfTheBillingSystemIsParkedWithItsMessage(Where where) throws Exception {
-        when(records.park(any(), any(), any())).thenAnswer(call -> Answer.parked(call.getArgument(1)));
+        when(lifecycle.park(any(), any(), any())).thenAnswer(call -> Answer.parked(call.getArgument(1)));
 
         Exchange answered = answerTo(new BillingRefused("no subscription for cus_92"), where);
 
-        verify(records).park(claim, "no subscription for cus_92", deadline);
+        verify(lifecycle).park(claim, "no subscription for cus_92", deadline);
         assertAnswer(answered, Outcome.PARKED, 202, "no subscription for cus_92");
-        verify(records, never()).release(any(), any());
+        verify(claims, never()).release(any(), any());
     }
 
     @ParameterizedTest
@@ -142,7 +142,7 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
 
             assertAnswer(answered, Outcome.RETRY, 503, "the ledger database is unavailable; retry later");
         }
-        verify(records, times(3)).release(claim, deadline);
+        verify(claims, times(3)).release(claim, deadline);
     }
 
     @ParameterizedTest
@@ -151,7 +151,7 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
         Exchange answered = answerTo(new IllegalStateException("a bug"), where);
 
         assertAnswer(answered, Outcome.ERROR, 500, "internal error; nothing was applied");
-        verify(records).release(claim, deadline);
+        verify(claims).release(claim, deadline);
     }
 
     /** Throws the failure where said and returns the one answer it got. */

@@ -9,7 +9,11 @@ import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.CommissionDecisions;
+import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
+import io.fulfilmentbridge.fulfilment.FulfilmentLifecycle;
+import io.fulfilmentbridge.fulfilment.FulfilmentReversals;
+import io.fulfilmentbridge.fulfilment.OperatorQueries;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.fulfilment.RewardLimits;
 import io.fulfilmentbridge.payout.CashSettings;
@@ -37,8 +41,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * Route tests with Camel's test kit, no Spring Boot: a test names the files of routes/ it needs, the
- * real beans that need no database are bound here under the names the routes use, and the database
- * owner (fulfilmentRecords) is a Mockito mock unless a test binds a real one. Each test advises the
+ * real beans that need no database are bound here under the names the routes use, and the fulfilments'
+ * record keepers (fulfilmentLifecycle, fulfilmentClaims, ...) are Mockito mocks unless a test binds real ones. Each test advises the
  * routes it needs (mocks in place of what they send to), then starts the context.
  */
 abstract class RouteTestSupport extends CamelTestSupport {
@@ -50,7 +54,11 @@ abstract class RouteTestSupport extends CamelTestSupport {
     static final CashSettings CASH = new CashSettings("payouts", "payouts.results", "DLQ", "usd", 202,
             Duration.ofMillis(250), Duration.ofMinutes(3));
 
-    protected final FulfilmentRecords records = mock(FulfilmentRecords.class);
+    protected final FulfilmentLifecycle lifecycle = mock(FulfilmentLifecycle.class);
+    protected final FulfilmentClaims claims = mock(FulfilmentClaims.class);
+    protected final CommissionDecisions decisions = mock(CommissionDecisions.class);
+    protected final FulfilmentReversals reversals = mock(FulfilmentReversals.class);
+    protected final OperatorQueries queries = mock(OperatorQueries.class);
     protected final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     protected final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
 
@@ -94,14 +102,17 @@ abstract class RouteTestSupport extends CamelTestSupport {
 
     @Override
     protected void bindToRegistry(Registry registry) throws Exception {
-        registry.bind("fulfilmentRecords", records);
+        registry.bind("fulfilmentLifecycle", lifecycle);
+        registry.bind("fulfilmentClaims", claims);
+        registry.bind("commissionDecisions", decisions);
+        registry.bind("fulfilmentReversals", reversals);
         registry.bind("rewardLimits", new RewardLimits(SETTINGS));
         registry.bind("answerStatuses", new AnswerStatuses(CASH.queuedStatus()));
         registry.bind("webhookAnswer", new WebhookAnswer());
         registry.bind("failures", new Failures());
         registry.bind("payoutMessages", new PayoutMessages(CASH));
         // Its gauges read the database only when scraped, which no route test does.
-        registry.bind("fulfilmentMetrics", new FulfilmentMetrics(meters, new JdbcTemplate(), records));
+        registry.bind("fulfilmentMetrics", new FulfilmentMetrics(meters, new JdbcTemplate(), queries));
     }
 
     /** Advises a route (AdviceWith), e.g. to put mocks in place of the endpoints it sends to. */

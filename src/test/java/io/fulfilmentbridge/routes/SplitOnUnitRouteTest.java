@@ -48,7 +48,7 @@ class SplitOnUnitRouteTest extends RouteTestSupport {
         template.send("direct:split-on-unit", delivery(reward, held(reward)));
 
         MockEndpoint.assertIsSatisfied(context);
-        verifyNoInteractions(records);
+        verifyNoInteractions(lifecycle, claims, decisions, reversals);
     }
 
     @Test
@@ -59,11 +59,11 @@ class SplitOnUnitRouteTest extends RouteTestSupport {
         Fulfilment reward = fulfilment(93, "stars", "3");
         Claim claim = held(reward);
         Answer parked = Answer.parked("unknown unit: stars");
-        when(records.park(any(), any(), any())).thenReturn(parked);
+        when(lifecycle.park(any(), any(), any())).thenReturn(parked);
 
         Exchange done = template.send("direct:split-on-unit", delivery(reward, claim));
 
-        verify(records).park(claim, "unknown unit: stars", deadline);
+        verify(lifecycle).park(claim, "unknown unit: stars", deadline);
         assertSame(parked, done.getProperty("answer"));
         MockEndpoint.assertIsSatisfied(context);
     }

@@ -18,7 +18,7 @@ import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.DiscountTerms;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
-import io.fulfilmentbridge.fulfilment.FulfilmentRecords;
+import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
 import io.fulfilmentbridge.fulfilment.Outcome;
 import io.fulfilmentbridge.fulfilment.Recipient;
 import io.fulfilmentbridge.fulfilment.Source;
@@ -47,7 +47,7 @@ class DiscountTermsTest extends StripeBridgeSupport {
     private static final long CREATED = Instant.parse("2024-01-15T00:00:00Z").getEpochSecond();
 
     @Autowired
-    private FulfilmentRecords records;
+    private FulfilmentClaims claims;
 
     @Autowired
     private ProducerTemplate producer;
@@ -57,7 +57,7 @@ class DiscountTermsTest extends StripeBridgeSupport {
         Fulfilment reward = new Fulfilment(new FulfilmentKey(Source.COMMISSION, id), "evt-" + id, "discount_per",
                 BigDecimal.valueOf(percent), "approved", 7L, customerId(id), null, Recipient.promoter(7L), terms);
         Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
-        Claim claim = records.claim(reward, deadline);
+        Claim claim = claims.claim(reward, deadline);
         assertThat(claim.held()).isTrue();
         Exchange done = producer.send("direct:discounts", exchange -> {
             exchange.getIn().setBody(reward);
