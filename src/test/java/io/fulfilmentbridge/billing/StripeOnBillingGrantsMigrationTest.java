@@ -1,9 +1,9 @@
 package io.fulfilmentbridge.billing;
 
-import io.fulfilmentbridge.TestDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.stripe.model.Subscription;
+import io.fulfilmentbridge.TestDatabase;
 import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
