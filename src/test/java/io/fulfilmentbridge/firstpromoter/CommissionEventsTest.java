@@ -681,6 +681,17 @@ class CommissionEventsTest extends BridgeTest {
                 .contains("review the customer"));
         assertThat(STRIPE.server().getAllServeEvents()).hasSize(stripeCalls);
         assertThat(FIRSTPROMOTER.markFulfilled(id)).isEmpty();
+
+        // The next grant to the same customer never completes the denied commission's lost grant.
+        assertThat(jdbc.queryForList("SELECT state FROM billing_grants WHERE source = 'v2' AND fulfilment_id = ?", String.class, id))
+                .containsExactly("SENT");
+        long next = nextId();
+        stubPromotersCommission(next, "free_months", 1, nextId(), customer);
+        STRIPE.stubGrantableCustomer(customer, "sub_v2_" + id);
+        assertEventAnswer(postEvent(approval(next, "free_months", 1)), 200, "granted");
+        assertThat(stripePosts(path)).extracting(request -> request.getHeader("Idempotency-Key"))
+                .containsExactly("commission-" + id, "commission-" + next);
+        assertThat(v2State(id)).isEqualTo("REVERSED");
     }
 
     // ---- Not acted on.
