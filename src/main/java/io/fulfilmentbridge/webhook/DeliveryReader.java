@@ -27,9 +27,9 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * Reads a webhook body in two steps (docs/promises.md, Every answer): first as one JSON object within tight limits
- * (check 5), then, for a fulfilment_pending event only, its required fields (check 7). Reasons never
- * quote the body, which carries the promoter's secrets.
+ * Reads a webhook body in two steps (docs/promises.md, Every answer): first as one JSON object within
+ * tight limits, then, for a fulfilment_pending event only, its required fields. Reasons never quote the
+ * body, which carries the promoter's secrets.
  */
 @Component("deliveryReader")
 public class DeliveryReader {
@@ -91,7 +91,7 @@ public class DeliveryReader {
                 .build();
     }
 
-    /** Check 5: the body is one JSON object; with what the answer and the log name it by. */
+    /** The first step: the body is one JSON object; with what the answer and the log name it by. */
     public Delivery read(byte[] body) {
         if (body == null || body.length == 0) {
             throw new RejectedDelivery("body is empty: a JSON object is required");
@@ -118,11 +118,11 @@ public class DeliveryReader {
         JsonNode unit = json.path("data").path("unit");
         return new Delivery(json, fulfilmentId, eventType,
                 eventId == null ? null : eventId.replaceAll("[^\\x21-\\x7e]", "?"),
-                // Labelled as check 7 reads it: only once data and its id are there.
+                // Labelled as the second step reads it: only once data and its id are there.
                 fulfilmentId != null && unit.isTextual() && !unit.asText().isBlank() ? Fulfilment.labelOf(unit.asText()) : null);
     }
 
-    /** Check 7: the fields a fulfilment needs, with the leniency real deliveries call for. */
+    /** The second step: the fields a fulfilment needs, with the leniency real deliveries call for. */
     public Fulfilment fulfilment(Delivery delivery) {
         JsonNode data = delivery.json().path("data");
         String eventId = scalarText(delivery.json().path("event").path("id"), 64);
@@ -330,7 +330,7 @@ public class DeliveryReader {
         return id > 0 ? id : null;
     }
 
-    /** data.amount, refused unless within the bounds of check 7, which are checked before any arithmetic. */
+    /** data.amount, refused unless within the bounds of the second step, which are checked before any arithmetic. */
     static BigDecimal amount(JsonNode node) {
         BigDecimal amount;
         if (node.isNumber()) {
