@@ -5,7 +5,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 
-/** The arithmetic of free months in Stripe (docs/promises.md, The Stripe calls), free of Stripe calls so it can be checked alone. */
+/**
+ * The arithmetic of free months in Stripe (docs/promises.md, The Stripe calls), free of Stripe calls so it
+ * can be checked alone.
+ */
 public final class FreeMonthsArithmetic {
 
     private FreeMonthsArithmetic() {
