@@ -10,6 +10,7 @@ import io.fulfilmentbridge.BridgeTest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,7 +44,7 @@ abstract class RecurlyBridgeSupport extends BridgeTest {
      * The stand-in's first answer in a cold JVM on a loaded machine can take longer than the read
      * timeout: one request before the first test, so no test meets it.
      */
-    private static void warmUp() {
+    static void warmUp() {
         if (warm) {
             return;
         }
@@ -109,6 +110,18 @@ abstract class RecurlyBridgeSupport extends BridgeTest {
         assertThat(request.getHeader("Authorization")).isEqualTo(RECURLY.authorization());
         // Recurly v2021-02-25 documents no idempotency key: none is sent, rather than one it would ignore.
         assertThat(request.containsHeader("Idempotency-Key")).isFalse();
+    }
+
+    /** A grant's update as Recurly documents it: the next bill date set to the target and the marker with it, nothing else. */
+    static void assertUpdate(LoggedRequest update, long id, Instant target) {
+        assertRecurlyHeaders(update);
+        JsonNode body = body(update);
+        assertThat(body.get("next_bill_date").asText()).isEqualTo(RecurlyStandIn.iso(target));
+        assertThat(body.get("custom_fields")).hasSize(1);
+        assertThat(body.get("custom_fields").get(0).get("name").asText()).isEqualTo(MARKER_FIELD);
+        assertThat(body.get("custom_fields").get(0).get("value").asText()).isEqualTo("fulfilment-" + id);
+        // Nothing else of the subscription is touched.
+        assertThat(body.size()).isEqualTo(2);
     }
 
     protected static JsonNode body(LoggedRequest request) {

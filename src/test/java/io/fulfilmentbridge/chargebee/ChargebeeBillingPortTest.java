@@ -1,0 +1,203 @@
+package io.fulfilmentbridge.chargebee;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static io.fulfilmentbridge.chargebee.ChargebeeBridgeSupport.CHARGEBEE;
+import static io.fulfilmentbridge.chargebee.ChargebeeStandIn.changeTermEndPath;
+import static io.fulfilmentbridge.chargebee.ChargebeeStandIn.customer;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.fulfilmentbridge.billing.BillingPortContract;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+/** The billing port's promises kept by Chargebee: the term end moved with change_term_end under an idempotency key. */
+@TestPropertySource(properties = {"bridge.billing.system=chargebee", "bridge.chargebee.site=acme-test",
+        "bridge.chargebee.api-key=" + ChargebeeBridgeSupport.CHARGEBEE_KEY, "bridge.chargebee.read-timeout=2s"})
+class ChargebeeBillingPortTest extends BillingPortContract implements BillingPortContract.Fixture {
+
+    private static final long CREATED = Instant.parse("2024-01-15T00:00:00Z").getEpochSecond();
+
+    @DynamicPropertySource
+    static void chargebeeStandIn(DynamicPropertyRegistry registry) {
+        registry.add("bridge.chargebee.api-base", CHARGEBEE::baseUrl);
+    }
+
+    @BeforeEach
+    void resetChargebee() {
+        CHARGEBEE.reset();
+    }
+
+    @Override
+    protected Fixture port() {
+        return this;
+    }
+
+    private static ObjectNode subscription(long id, Instant paidUntil, Instant trialEnd) {
+        return ChargebeeStandIn.subscription(subscriptionId(id), systemIdOf(id), trialEnd == null ? "active" : "in_trial", CREATED,
+                paidUntil.getEpochSecond(), trialEnd == null ? null : trialEnd.getEpochSecond(), "USD");
+    }
+
+    private static ObjectNode moved(long id, Instant target) {
+        return subscription(id, target, null);
+    }
+
+    private static String subscriptionId(long id) {
+        return ChargebeeBridgeSupport.subscriptionId(id);
+    }
+
+    private static String systemIdOf(long id) {
+        return ChargebeeBridgeSupport.customerId(id);
+    }
+
+    @Override
+    public String name() {
+        return "Chargebee";
+    }
+
+    @Override
+    public String systemId(long id) {
+        return systemIdOf(id);
+    }
+
+    @Override
+    public String appId(long id) {
+        return "app-user-" + id;
+    }
+
+    @Override
+    public String email(long id) {
+        return "p" + id + "@example.org";
+    }
+
+    @Override
+    public void stubCustomer(Lookup how, long id) {
+        ObjectNode customer = customer(systemId(id), email(id));
+        switch (how) {
+            case SYSTEM_ID -> CHARGEBEE.stubCustomer(customer);
+            case APP_ID -> CHARGEBEE.stubCustomersWhere("cf_app_customer_id", appId(id), customer.put("cf_app_customer_id", appId(id)));
+            case EMAIL -> CHARGEBEE.stubCustomersWhere("email", email(id), customer);
+        }
+    }
+
+    @Override
+    public void stubCustomersWithEmail(long id, int count) {
+        List<ObjectNode> customers = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            customers.add(customer("c" + i + "_" + id, email(id)));
+        }
+        CHARGEBEE.stubCustomersWhere("email", email(id), customers.toArray(ObjectNode[]::new));
+    }
+
+    @Override
+    public void stubSubscription(long id, Instant paidUntil, Instant trialEnd) {
+        ObjectNode subscription = subscription(id, paidUntil, trialEnd);
+        CHARGEBEE.stubSubscriptions(systemId(id), subscription);
+        CHARGEBEE.stubSubscription(subscription);
+        CHARGEBEE.stubChangeTermEnd(subscription);
+    }
+
+    @Override
+    public void stubWriteFailsOnce(long id, Instant paidUntil, Instant target) {
+        stubSubscription(id, paidUntil, null);
+        String path = changeTermEndPath(subscriptionId(id));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("down").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(503).withHeader("Content-Type", "application/json")
+                        .withBody(ChargebeeStandIn.error(503, "operation_failed", "internal_temporary_error", "try later")))
+                .willSetStateTo("up"));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("down").whenScenarioStateIs("up")
+                .willReturn(okJson("{\"subscription\":" + moved(id, target) + "}")));
+    }
+
+    @Override
+    public void stubWriteAnswerLost(long id, Instant paidUntil, Instant target) {
+        stubSubscription(id, paidUntil, null);
+        String path = changeTermEndPath(subscriptionId(id));
+        // Chargebee makes the change but answers after the bridge's read timeout (2 s); later sends answer at once.
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs(STARTED)
+                .willReturn(okJson("{\"subscription\":" + moved(id, target) + "}").withFixedDelay(3500)).willSetStateTo("changed"));
+        CHARGEBEE.server().stubFor(WireMock.post(urlPathEqualTo(path)).inScenario("lost").whenScenarioStateIs("changed")
+                .willReturn(okJson("{\"subscription\":" + moved(id, target) + "}")));
+    }
+
+    /** Within its window Chargebee answers the same key sent again with the answer it stored: a second send, one change. */
+    @Override
+    public int writesToSettleALostAnswer() {
+        return 2;
+    }
+
+    @Override
+    public void stubWriteRefused(long id, String message) {
+        CHARGEBEE.stubError("POST", changeTermEndPath(subscriptionId(id)), 400, "invalid_state_for_request", message);
+    }
+
+    @Override
+    public List<String> calls() {
+        return ChargebeeBridgeSupport.chargebeeCalls();
+    }
+
+    @Override
+    public List<String> expectedCalls(Lookup how, long id) {
+        String change = "POST " + changeTermEndPath(subscriptionId(id));
+        return switch (how) {
+            case SYSTEM_ID -> List.of("GET /api/v2/customers/" + systemId(id), "GET /api/v2/subscriptions", change);
+            case APP_ID -> List.of("GET /api/v2/customers/" + appId(id), "GET /api/v2/customers", "GET /api/v2/subscriptions", change);
+            case EMAIL -> List.of("GET /api/v2/customers", "GET /api/v2/subscriptions", change);
+        };
+    }
+
+    @Override
+    public List<LoggedRequest> writes() {
+        return CHARGEBEE.server().findAll(postRequestedFor(anyUrl()));
+    }
+
+    @Override
+    public List<LoggedRequest> grantWrites(long id) {
+        return ChargebeeBridgeSupport.posts(changeTermEndPath(subscriptionId(id)));
+    }
+
+    @Override
+    public void assertGrantWrite(LoggedRequest write, long id, Instant target) {
+        ChargebeeBridgeSupport.assertWriteHeaders(write, "fulfilment-" + id);
+        assertThat(form(write)).isEqualTo(Map.of("term_ends_at", Long.toString(target.getEpochSecond()), "prorate", "false",
+                "invoice_immediately", "false"));
+    }
+
+    @Override
+    public String proof(LoggedRequest write) {
+        return write.getHeader("chargebee-idempotency-key");
+    }
+
+    @Override
+    public String grantState(long id) {
+        return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ?", rs -> rs.next() ? rs.getString(1) : null, id);
+    }
+
+    @Override
+    public String noCustomerWithEmail() {
+        return "no Chargebee customer with the promoter's email";
+    }
+
+    @Override
+    public String severalCustomersWithEmail() {
+        return "several Chargebee customers have the promoter's email";
+    }
+
+    @Override
+    public List<String> secrets() {
+        return List.of(ChargebeeBridgeSupport.CHARGEBEE_KEY, ChargebeeBridgeSupport.BASIC.substring("Basic ".length()));
+    }
+}
