@@ -3,6 +3,7 @@ package io.fulfilmentbridge.chargebee;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
@@ -15,6 +16,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.billing.BillingPortContract;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,11 +65,6 @@ class ChargebeeBillingPortTest extends BillingPortContract implements BillingPor
 
     private static String systemIdOf(long id) {
         return ChargebeeBridgeSupport.customerId(id);
-    }
-
-    @Override
-    public String name() {
-        return "Chargebee";
     }
 
     @Override
@@ -144,18 +143,35 @@ class ChargebeeBillingPortTest extends BillingPortContract implements BillingPor
         CHARGEBEE.stubError("POST", changeTermEndPath(subscriptionId(id)), 400, "invalid_state_for_request", message);
     }
 
+    /** With the query, decoded: the filter, order and page size Chargebee was asked for. */
     @Override
     public List<String> calls() {
-        return ChargebeeBridgeSupport.chargebeeCalls();
+        return requests().stream().map(r -> r.getMethod() + " " + URLDecoder.decode(r.getUrl(), StandardCharsets.UTF_8)).toList();
+    }
+
+    @Override
+    public List<LoggedRequest> requests() {
+        return CHARGEBEE.server().findAll(anyRequestedFor(anyUrl()));
+    }
+
+    /** The key as Basic user name; an idempotency key only on a write. */
+    @Override
+    public void assertCredentials(LoggedRequest request) {
+        assertThat(request.getHeader("Authorization")).isEqualTo(ChargebeeBridgeSupport.BASIC);
+        if (request.getMethod().getName().equals("GET")) {
+            assertThat(request.getHeader("chargebee-idempotency-key")).isNull();
+        }
     }
 
     @Override
     public List<String> expectedCalls(Lookup how, long id) {
         String change = "POST " + changeTermEndPath(subscriptionId(id));
+        String subscriptions = "GET /api/v2/subscriptions?customer_id[is]=" + systemId(id) + "&sort_by[desc]=created_at&limit=100";
         return switch (how) {
-            case SYSTEM_ID -> List.of("GET /api/v2/customers/" + systemId(id), "GET /api/v2/subscriptions", change);
-            case APP_ID -> List.of("GET /api/v2/customers/" + appId(id), "GET /api/v2/customers", "GET /api/v2/subscriptions", change);
-            case EMAIL -> List.of("GET /api/v2/customers", "GET /api/v2/subscriptions", change);
+            case SYSTEM_ID -> List.of("GET /api/v2/customers/" + systemId(id), subscriptions, change);
+            case APP_ID -> List.of("GET /api/v2/customers/" + appId(id),
+                    "GET /api/v2/customers?cf_app_customer_id[is]=" + appId(id) + "&limit=10", subscriptions, change);
+            case EMAIL -> List.of("GET /api/v2/customers?email[is]=" + email(id) + "&limit=10", subscriptions, change);
         };
     }
 
@@ -184,6 +200,22 @@ class ChargebeeBillingPortTest extends BillingPortContract implements BillingPor
     @Override
     public String grantState(long id) {
         return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ?", rs -> rs.next() ? rs.getString(1) : null, id);
+    }
+
+    @Override
+    public Instant grantTarget(long id) {
+        return jdbc.queryForObject("SELECT target_at FROM billing_grants WHERE fulfilment_id = ?", Timestamp.class, id).toInstant();
+    }
+
+    @Override
+    public String refusal(String message) {
+        return "Chargebee refused (change term end, 400): " + message + " (invalid_state_for_request)";
+    }
+
+    /** The stand-in replays a key's stored answer as Chargebee does, and counts the changes it made. */
+    @Override
+    public void assertChangedOnce(long id) {
+        assertThat(CHARGEBEE.effects(changeTermEndPath(subscriptionId(id)))).isEqualTo(1);
     }
 
     @Override

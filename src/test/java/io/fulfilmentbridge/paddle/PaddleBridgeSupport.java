@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.BridgeTest;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,11 +89,36 @@ abstract class PaddleBridgeSupport extends BridgeTest {
         }
     }
 
+    /** The one update body a grant sends: the date, no billing, the marker merged into custom_data. */
+    static ObjectNode expectedUpdate(Instant target, Map<String, String> customData) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("next_billed_at", target.truncatedTo(ChronoUnit.SECONDS).toString());
+        body.put("proration_billing_mode", "do_not_bill");
+        if (customData != null) {
+            body.set("custom_data", JSON.valueToTree(customData));
+        }
+        return body;
+    }
+
+    static Map<String, String> marked(long id, Map<String, String> kept) {
+        java.util.LinkedHashMap<String, String> customData = new java.util.LinkedHashMap<>(kept);
+        customData.put("firstpromoter_grant", "fulfilment-" + id);
+        return customData;
+    }
+
     /** The headers every Paddle request carries: the key as a bearer token, the API version, JSON. */
     protected static void assertPaddleHeaders(LoggedRequest request) {
         assertThat(request.getHeader("Authorization")).isEqualTo("Bearer " + PADDLE_KEY);
         assertThat(request.getHeader("Paddle-Version")).isEqualTo("1");
         assertThat(request.getHeader("Accept")).isEqualTo("application/json");
+    }
+
+    /** A grant's update as Paddle documents it: the headers, JSON, no idempotency key (Paddle Billing documents none), this body. */
+    static void assertUpdate(LoggedRequest update, ObjectNode expectedBody) {
+        assertPaddleHeaders(update);
+        assertThat(update.getHeader("Content-Type")).startsWith("application/json");
+        assertThat(update.getAllHeaderKeys()).noneMatch(h -> h.toLowerCase().contains("idempotency"));
+        assertThat(body(update)).isEqualTo(expectedBody);
     }
 
     /** The billing_grants row's state, or null when there is none. */

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.billing.BillingPortContract;
 import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,11 +66,6 @@ class RecurlyBillingPortTest extends BillingPortContract implements BillingPortC
 
     private ObjectNode openAccount(long id) {
         return account(systemId(id), appId(id), email(id), "active");
-    }
-
-    @Override
-    public String name() {
-        return "Recurly";
     }
 
     @Override
@@ -154,6 +150,17 @@ class RecurlyBillingPortTest extends BillingPortContract implements BillingPortC
     }
 
     @Override
+    public List<LoggedRequest> requests() {
+        return RecurlyBridgeSupport.requests();
+    }
+
+    /** The version's Accept header, the key as Basic user, and no idempotency key (Recurly documents none). */
+    @Override
+    public void assertCredentials(LoggedRequest request) {
+        RecurlyBridgeSupport.assertRecurlyHeaders(request);
+    }
+
+    @Override
     public List<LoggedRequest> writes() {
         return RecurlyBridgeSupport.requests().stream().filter(r -> !r.getMethod().getName().equals("GET")).toList();
     }
@@ -177,6 +184,16 @@ class RecurlyBillingPortTest extends BillingPortContract implements BillingPortC
     public String grantState(long id) {
         return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ? AND billing_system = 'recurly'",
                 rs -> rs.next() ? rs.getString(1) : null, id);
+    }
+
+    @Override
+    public Instant grantTarget(long id) {
+        return jdbc.queryForObject("SELECT target_at FROM billing_grants WHERE fulfilment_id = ?", Timestamp.class, id).toInstant();
+    }
+
+    @Override
+    public String refusal(String message) {
+        return "Recurly refused to update subscription (422): " + message + " [validation]";
     }
 
     @Override

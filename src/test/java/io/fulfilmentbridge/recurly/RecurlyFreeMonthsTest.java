@@ -84,17 +84,6 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
         assertThat(grantState(id)).isEqualTo("APPLIED");
     }
 
-    private static void assertUpdate(LoggedRequest update, long id, Instant target) {
-        assertRecurlyHeaders(update);
-        JsonNode body = body(update);
-        assertThat(body.get("next_bill_date").asText()).isEqualTo(iso(target));
-        assertThat(body.get("custom_fields")).hasSize(1);
-        assertThat(body.get("custom_fields").get(0).get("name").asText()).isEqualTo(MARKER_FIELD);
-        assertThat(body.get("custom_fields").get(0).get("value").asText()).isEqualTo("fulfilment-" + id);
-        // Nothing else of the subscription is touched.
-        assertThat(body.size()).isEqualTo(2);
-    }
-
     private void assertParkedWithoutGrant(long id) {
         assertThat(state(id)).isEqualTo("PARKED");
         assertThat(grantState(id)).isNull();
