@@ -7,7 +7,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
-import static io.fulfilmentbridge.chargebee.ChargebeeBridgeSupport.CHARGEBEE;
 import static io.fulfilmentbridge.chargebee.ChargebeeStandIn.changeTermEndPath;
 import static io.fulfilmentbridge.chargebee.ChargebeeStandIn.customer;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,32 +17,15 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.billing.BillingPortContract;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
 
 /** The billing port's promises kept by Chargebee: the term end moved with change_term_end under an idempotency key. */
-@TestPropertySource(properties = {"bridge.billing.system=chargebee", "bridge.chargebee.site=acme-test",
-        "bridge.chargebee.api-key=" + ChargebeeBridgeSupport.CHARGEBEE_KEY, "bridge.chargebee.read-timeout=2s"})
-class ChargebeeBillingPortTest extends BillingPortContract implements BillingPortContract.Fixture {
+class ChargebeeBillingPortTest extends BillingPortContract implements ChargebeeBridge, BillingPortContract.Fixture {
 
     private static final long CREATED = Instant.parse("2024-01-15T00:00:00Z").getEpochSecond();
-
-    @DynamicPropertySource
-    static void chargebeeStandIn(DynamicPropertyRegistry registry) {
-        registry.add("bridge.chargebee.api-base", CHARGEBEE::baseUrl);
-    }
-
-    @BeforeEach
-    void resetChargebee() {
-        CHARGEBEE.reset();
-    }
 
     @Override
     protected Fixture port() {
@@ -157,7 +139,7 @@ class ChargebeeBillingPortTest extends BillingPortContract implements BillingPor
     /** The key as Basic user name; an idempotency key only on a write. */
     @Override
     public void assertCredentials(LoggedRequest request) {
-        assertThat(request.getHeader("Authorization")).isEqualTo(ChargebeeBridgeSupport.BASIC);
+        assertThat(request.getHeader("Authorization")).isEqualTo(BASIC);
         if (request.getMethod().getName().equals("GET")) {
             assertThat(request.getHeader("chargebee-idempotency-key")).isNull();
         }
@@ -198,16 +180,6 @@ class ChargebeeBillingPortTest extends BillingPortContract implements BillingPor
     }
 
     @Override
-    public String grantState(long id) {
-        return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ?", rs -> rs.next() ? rs.getString(1) : null, id);
-    }
-
-    @Override
-    public Instant grantTarget(long id) {
-        return jdbc.queryForObject("SELECT target_at FROM billing_grants WHERE fulfilment_id = ?", Timestamp.class, id).toInstant();
-    }
-
-    @Override
     public String refusal(String message) {
         return "Chargebee refused (change term end, 400): " + message + " (invalid_state_for_request)";
     }
@@ -230,6 +202,6 @@ class ChargebeeBillingPortTest extends BillingPortContract implements BillingPor
 
     @Override
     public List<String> secrets() {
-        return List.of(ChargebeeBridgeSupport.CHARGEBEE_KEY, ChargebeeBridgeSupport.BASIC.substring("Basic ".length()));
+        return List.of(CHARGEBEE_KEY, BASIC.substring("Basic ".length()));
     }
 }

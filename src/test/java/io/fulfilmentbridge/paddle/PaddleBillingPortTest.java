@@ -7,7 +7,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.patch;
 import static com.github.tomakehurst.wiremock.client.WireMock.patchRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
-import static io.fulfilmentbridge.paddle.PaddleBridgeSupport.PADDLE;
 import static io.fulfilmentbridge.paddle.PaddleBridgeSupport.expectedUpdate;
 import static io.fulfilmentbridge.paddle.PaddleBridgeSupport.marked;
 import static io.fulfilmentbridge.paddle.PaddleStandIn.customer;
@@ -18,40 +17,23 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.billing.BillingPortContract;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeEach;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
 
 /**
  * The billing port's promises kept by Paddle Billing: next_billed_at moved without billing, the grant's
  * marker merged into custom_data (Paddle documents no idempotency key), read back to settle a lost answer.
  */
-@TestPropertySource(properties = {"bridge.billing.system=paddle", "bridge.paddle.api-key=" + PaddleBridgeSupport.PADDLE_KEY,
-        "bridge.paddle.read-timeout=2s"})
-class PaddleBillingPortTest extends BillingPortContract implements BillingPortContract.Fixture {
+class PaddleBillingPortTest extends BillingPortContract implements PaddleBridge, BillingPortContract.Fixture {
 
     private static final Instant CREATED = Instant.parse("2024-04-12T10:18:47.635628Z");
 
     /** Trialing subscriptions: Paddle takes no custom_data on them, so their update carries no marker. */
     private final Set<Long> trialing = new HashSet<>();
-
-    @DynamicPropertySource
-    static void paddleStandIn(DynamicPropertyRegistry registry) {
-        registry.add("bridge.paddle.api-base", PADDLE::baseUrl);
-    }
-
-    @BeforeEach
-    void resetPaddle() {
-        PADDLE.reset();
-    }
 
     @Override
     protected Fixture port() {
@@ -192,16 +174,6 @@ class PaddleBillingPortTest extends BillingPortContract implements BillingPortCo
     }
 
     @Override
-    public String grantState(long id) {
-        return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ?", rs -> rs.next() ? rs.getString(1) : null, id);
-    }
-
-    @Override
-    public Instant grantTarget(long id) {
-        return jdbc.queryForObject("SELECT target_at FROM billing_grants WHERE fulfilment_id = ?", Timestamp.class, id).toInstant();
-    }
-
-    @Override
     public String refusal(String message) {
         return "Paddle refused (update subscription, 400): " + message + " [subscription_locked_pending_changes]";
     }
@@ -218,6 +190,6 @@ class PaddleBillingPortTest extends BillingPortContract implements BillingPortCo
 
     @Override
     public List<String> secrets() {
-        return List.of(PaddleBridgeSupport.PADDLE_KEY);
+        return List.of(PADDLE_KEY);
     }
 }

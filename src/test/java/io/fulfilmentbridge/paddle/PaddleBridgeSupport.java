@@ -19,28 +19,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
 
-/** The bridge with Paddle Billing chosen, against the Paddle stand-in: deliveries and what Paddle received. */
-@TestPropertySource(properties = {"bridge.billing.system=paddle", "bridge.paddle.api-key=" + PaddleBridgeSupport.PADDLE_KEY,
-        "bridge.paddle.read-timeout=2s"})
-abstract class PaddleBridgeSupport extends BridgeTest {
-
-    static final String PADDLE_KEY = "pdl_sdbx_apikey_01test_key_for_tests_only";
-    protected static final PaddleStandIn PADDLE = new PaddleStandIn(0);
-
-    @DynamicPropertySource
-    static void paddleStandIn(DynamicPropertyRegistry registry) {
-        registry.add("bridge.paddle.api-base", PADDLE::baseUrl);
-    }
-
-    @BeforeEach
-    void resetPaddle() {
-        PADDLE.reset();
-    }
+/** The Paddle tests' deliveries and what the Paddle stand-in received. */
+abstract class PaddleBridgeSupport extends BridgeTest implements PaddleBridge {
 
     protected static String customerId(long fulfilmentId) {
         return "ctm_t" + fulfilmentId;

@@ -4,9 +4,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
-import static io.fulfilmentbridge.recurly.RecurlyBridgeSupport.MARKER_FIELD;
-import static io.fulfilmentbridge.recurly.RecurlyBridgeSupport.RECURLY;
-import static io.fulfilmentbridge.recurly.RecurlyBridgeSupport.RECURLY_KEY;
 import static io.fulfilmentbridge.recurly.RecurlyStandIn.account;
 import static io.fulfilmentbridge.recurly.RecurlyStandIn.error;
 import static io.fulfilmentbridge.recurly.RecurlyStandIn.moved;
@@ -16,35 +13,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.billing.BillingPortContract;
 import java.nio.charset.StandardCharsets;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
 
 /**
  * The billing port's promises kept by Recurly: the next bill date moved with the grant's marker in a
  * custom field (Recurly documents no idempotency key), read back to settle a lost answer.
  */
-@TestPropertySource(properties = {"bridge.billing.system=recurly", "bridge.recurly.api-key=" + RecurlyBridgeSupport.RECURLY_KEY,
-        "bridge.recurly.read-timeout=3s"})
-class RecurlyBillingPortTest extends BillingPortContract implements BillingPortContract.Fixture {
-
-    @DynamicPropertySource
-    static void recurlyStandIn(DynamicPropertyRegistry registry) {
-        registry.add("bridge.recurly.api-base", RECURLY::baseUrl);
-    }
-
-    @BeforeEach
-    void resetRecurly() {
-        RECURLY.reset();
-        RecurlyBridgeSupport.warmUp();
-    }
+class RecurlyBillingPortTest extends BillingPortContract implements RecurlyBridge, BillingPortContract.Fixture {
 
     @Override
     protected Fixture port() {
@@ -178,17 +157,6 @@ class RecurlyBillingPortTest extends BillingPortContract implements BillingPortC
     @Override
     public String proof(LoggedRequest write) {
         return RecurlyBridgeSupport.body(write).path("custom_fields").path(0).path("value").asText(null);
-    }
-
-    @Override
-    public String grantState(long id) {
-        return jdbc.query("SELECT state FROM billing_grants WHERE fulfilment_id = ? AND billing_system = 'recurly'",
-                rs -> rs.next() ? rs.getString(1) : null, id);
-    }
-
-    @Override
-    public Instant grantTarget(long id) {
-        return jdbc.queryForObject("SELECT target_at FROM billing_grants WHERE fulfilment_id = ?", Timestamp.class, id).toInstant();
     }
 
     @Override

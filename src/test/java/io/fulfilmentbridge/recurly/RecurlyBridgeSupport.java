@@ -13,53 +13,9 @@ import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
 
-/** The bridge with bridge.billing.system=recurly against the Recurly stand-in, for the Recurly tests. */
-@TestPropertySource(properties = {"bridge.billing.system=recurly", "bridge.recurly.api-key=" + RecurlyBridgeSupport.RECURLY_KEY,
-        "bridge.recurly.read-timeout=3s"})
-abstract class RecurlyBridgeSupport extends BridgeTest {
-
-    static final String RECURLY_KEY = "recurly_private_key_for_tests_only";
-    static final String MARKER_FIELD = "firstpromoter_grant";
-    static final RecurlyStandIn RECURLY = new RecurlyStandIn(0, RECURLY_KEY);
-
-    @DynamicPropertySource
-    static void recurlyStandIn(DynamicPropertyRegistry registry) {
-        registry.add("bridge.recurly.api-base", RECURLY::baseUrl);
-    }
-
-    @BeforeEach
-    void resetRecurly() {
-        RECURLY.reset();
-        warmUp();
-    }
-
-    private static volatile boolean warm;
-
-    /**
-     * The stand-in's first answer in a cold JVM on a loaded machine can take longer than the read
-     * timeout: one request before the first test, so no test meets it.
-     */
-    static void warmUp() {
-        if (warm) {
-            return;
-        }
-        try {
-            java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create(RECURLY.baseUrl() + "/warm-up")).GET().build(),
-                    java.net.http.HttpResponse.BodyHandlers.discarding());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        RECURLY.server().resetRequests();
-        warm = true;
-    }
+/** The Recurly tests' deliveries and what the Recurly stand-in received. */
+abstract class RecurlyBridgeSupport extends BridgeTest implements RecurlyBridge {
 
     /** Recurly's ids: 12 lowercase letters and digits, one per fulfilment. */
     static String accountId(long fulfilmentId) {
