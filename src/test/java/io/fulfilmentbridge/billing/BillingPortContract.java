@@ -165,6 +165,19 @@ public abstract class BillingPortContract extends BridgeTest {
         assertThat(grantTarget(id)).isEqualTo(target);
     }
 
+    /** These many writes reached the system, each the grant's with its proof, one change made, and the grant recorded as done. */
+    private void assertGrantedBy(long id, Instant target, int writes) {
+        assertThat(port().writes()).hasSize(writes);
+        assertThat(port().grantWrites(id)).hasSize(writes).allSatisfy(write -> {
+            port().assertGrantWrite(write, id, target);
+            assertThat(port().proof(write)).isEqualTo(proofOf(id));
+        });
+        port().assertChangedOnce(id);
+        assertThat(state(id)).isEqualTo("GRANTED");
+        assertThat(grantState(id)).isEqualTo("APPLIED");
+        assertThat(grantTarget(id)).isEqualTo(target);
+    }
+
     private void assertParkedWithoutGrant(long id) {
         assertThat(state(id)).isEqualTo("PARKED");
         assertThat(grantState(id)).isNull();
@@ -272,15 +285,7 @@ public abstract class BillingPortContract extends BridgeTest {
         assertThat(assertAnswer(deliver(id, Lookup.SYSTEM_ID, 1), 200, "granted")).contains("granted before");
 
         // The failed write changed nothing: the same write, once more, and no other.
-        List<LoggedRequest> sent = port().grantWrites(id);
-        assertThat(port().writes()).hasSize(2);
-        assertThat(sent).hasSize(2).allSatisfy(write -> {
-            port().assertGrantWrite(write, id, target);
-            assertThat(port().proof(write)).isEqualTo(proofOf(id));
-        });
-        assertThat(state(id)).isEqualTo("GRANTED");
-        assertThat(grantState(id)).isEqualTo("APPLIED");
-        port().assertChangedOnce(id);
+        assertGrantedBy(id, target, 2);
     }
 
     @Test
@@ -300,15 +305,7 @@ public abstract class BillingPortContract extends BridgeTest {
 
         assertAnswer(deliver(id, Lookup.SYSTEM_ID, 2), 200, "granted");
 
-        List<LoggedRequest> sent = port().grantWrites(id);
-        assertThat(port().writes()).hasSize(port().writesToSettleALostAnswer());
-        assertThat(sent).hasSize(port().writesToSettleALostAnswer()).allSatisfy(write -> {
-            port().assertGrantWrite(write, id, target);
-            assertThat(port().proof(write)).isEqualTo(proofOf(id));
-        });
-        assertThat(state(id)).isEqualTo("GRANTED");
-        assertThat(grantState(id)).isEqualTo("APPLIED");
-        port().assertChangedOnce(id);
+        assertGrantedBy(id, target, port().writesToSettleALostAnswer());
     }
 
     @Test
