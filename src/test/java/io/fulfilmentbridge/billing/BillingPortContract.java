@@ -8,7 +8,9 @@ import java.net.http.HttpResponse;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -213,7 +215,7 @@ public abstract class BillingPortContract extends BridgeTest {
         assertParkedWithoutGrant(id);
     }
 
-    // The target: months stacked on the later of the paid period and the trial
+    // The target: calendar months stacked on the later of the paid period and the trial
 
     @Test
     protected void monthsStackOnATrialThatEndsAfterThePaidPeriod() {
@@ -237,6 +239,21 @@ public abstract class BillingPortContract extends BridgeTest {
         assertAnswer(deliver(id, Lookup.SYSTEM_ID, 1), 200, "granted");
 
         assertGrantedOnce(id, plusMonths(paidUntil, 1));
+    }
+
+    @Test
+    protected void aDateOnThe31stMovesToTheNextMonthsLastDay() {
+        long id = nextId();
+        ZonedDateTime end = ZonedDateTime.now(ZoneOffset.UTC).plusDays(2).withHour(7).withMinute(30).withSecond(0).withNano(0);
+        while (end.getDayOfMonth() != 31 || YearMonth.from(end).plusMonths(1).lengthOfMonth() == 31) {
+            end = end.plusDays(1);
+        }
+        port().stubCustomer(Lookup.SYSTEM_ID, id);
+        port().stubSubscription(id, end.toInstant(), null);
+
+        assertAnswer(deliver(id, Lookup.SYSTEM_ID, 1), 200, "granted");
+
+        assertGrantedOnce(id, YearMonth.from(end).plusMonths(1).atEndOfMonth().atTime(7, 30).toInstant(ZoneOffset.UTC));
     }
 
     // Once

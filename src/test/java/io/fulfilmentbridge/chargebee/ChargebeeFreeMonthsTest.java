@@ -16,9 +16,7 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.YearMonth;
 import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -208,22 +206,6 @@ class ChargebeeFreeMonthsTest extends ChargebeeBridgeSupport {
         assertAnswer(deliverMonths(next, customerId(id), 2), 200, "granted");
         assertThat(form(changes(id).get(0))).isEqualTo(termEndForm(plusMonths(extended, 2)));
         assertThat(changes(id).get(0).getHeader("chargebee-idempotency-key")).isEqualTo("fulfilment-" + next);
-    }
-
-    @Test
-    void clampsATermEndOnThe31stToTheNextMonthsLastDay() {
-        long id = nextId();
-        ZonedDateTime end = ZonedDateTime.now(ZoneOffset.UTC).plusDays(2).withHour(7).withMinute(30).withSecond(0).withNano(0);
-        while (end.getDayOfMonth() != 31 || YearMonth.from(end).plusMonths(1).lengthOfMonth() == 31) {
-            end = end.plusDays(1);
-        }
-        stubGrantable(id, subscriptionOf(id, "active", end.toEpochSecond(), null));
-
-        assertAnswer(deliverMonths(id, customerId(id), 1), 200, "granted");
-
-        ZonedDateTime expected = YearMonth.from(end).plusMonths(1).atEndOfMonth().atTime(7, 30).atZone(ZoneOffset.UTC);
-        assertThat(expected.getDayOfMonth()).isLessThan(31);
-        assertChangedOnce(id, expected.toEpochSecond());
     }
 
     // once

@@ -14,9 +14,6 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.YearMonth;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
@@ -163,21 +160,6 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
         assertThat(updates(first)).hasSize(2);
         assertThat(body(updates(first).get(1))).isEqualTo(expectedUpdate(plusMonths(firstTarget, 2),
                 Map.of("firstpromoter_grant", "fulfilment-" + second)));
-    }
-
-    @Test
-    void clampsANextBillingOnThe31stToTheNextMonthsLastDay() {
-        long id = nextId();
-        ZonedDateTime end = ZonedDateTime.now(ZoneOffset.UTC).plusDays(2).withHour(7).withMinute(30).withSecond(0).withNano(0);
-        while (end.getDayOfMonth() != 31 || YearMonth.from(end).plusMonths(1).lengthOfMonth() == 31) {
-            end = end.plusDays(1);
-        }
-        stubGrantable(id, activeSubscription(id, end.toInstant(), null));
-
-        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
-
-        Instant expected = YearMonth.from(end).plusMonths(1).atEndOfMonth().atTime(7, 30).toInstant(ZoneOffset.UTC);
-        assertMovedOnce(id, expectedUpdate(expected, marked(id, Map.of())));
     }
 
     @Test

@@ -203,17 +203,6 @@ class RecurlyFreeMonthsTest extends RecurlyBridgeSupport {
         assertThat(body(updates.get(1)).get("custom_fields").get(0).get("value").asText()).isEqualTo("fulfilment-" + second);
     }
 
-    @Test
-    void clampsANextBillDateOnThe31stToTheNextMonthsLastDay() {
-        long id = nextId();
-        Instant periodEnd = Instant.parse("2027-01-31T09:30:00Z");
-        stubGrantable(id, periodEnd, null);
-
-        assertAnswer(deliver(id, appId(id), 1), 200, "granted");
-
-        assertMovedOnce(id, Instant.parse("2027-02-28T09:30:00Z"));
-    }
-
     // Once: concurrent deliveries, lost answers.
 
     @Test
