@@ -15,34 +15,12 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
 
-/** The bridge with bridge.billing.system=chargebee against the Chargebee stand-in, for the Chargebee tests. */
-@TestPropertySource(properties = {"bridge.billing.system=chargebee", "bridge.chargebee.site=acme-test",
-        "bridge.chargebee.api-key=" + ChargebeeBridgeSupport.CHARGEBEE_KEY, "bridge.chargebee.read-timeout=2s"})
-abstract class ChargebeeBridgeSupport extends BridgeTest {
-
-    static final String CHARGEBEE_KEY = "test_cbkey_for_tests_only_Zq81";
-    static final String BASIC = "Basic " + Base64.getEncoder()
-            .encodeToString((CHARGEBEE_KEY + ":").getBytes(StandardCharsets.UTF_8));
-    protected static final ChargebeeStandIn CHARGEBEE = new ChargebeeStandIn(0);
-
-    @DynamicPropertySource
-    static void chargebeeStandIn(DynamicPropertyRegistry registry) {
-        registry.add("bridge.chargebee.api-base", CHARGEBEE::baseUrl);
-    }
-
-    @BeforeEach
-    void resetChargebee() {
-        CHARGEBEE.reset();
-    }
+/** The Chargebee tests' deliveries and what the Chargebee stand-in received. */
+abstract class ChargebeeBridgeSupport extends BridgeTest implements ChargebeeBridge {
 
     protected static String customerId(long id) {
         return "cb_cust_" + id;

@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.BridgeTest;
 import java.io.IOException;
@@ -14,31 +15,13 @@ import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
 
-/** The bridge with Paddle Billing chosen, against the Paddle stand-in: deliveries and what Paddle received. */
-@TestPropertySource(properties = {"bridge.billing.system=paddle", "bridge.paddle.api-key=" + PaddleBridgeSupport.PADDLE_KEY,
-        "bridge.paddle.read-timeout=2s"})
-abstract class PaddleBridgeSupport extends BridgeTest {
-
-    static final String PADDLE_KEY = "pdl_sdbx_apikey_01test_key_for_tests_only";
-    protected static final PaddleStandIn PADDLE = new PaddleStandIn(0);
-
-    @DynamicPropertySource
-    static void paddleStandIn(DynamicPropertyRegistry registry) {
-        registry.add("bridge.paddle.api-base", PADDLE::baseUrl);
-    }
-
-    @BeforeEach
-    void resetPaddle() {
-        PADDLE.reset();
-    }
+/** The Paddle tests' deliveries and what the Paddle stand-in received. */
+abstract class PaddleBridgeSupport extends BridgeTest implements PaddleBridge {
 
     protected static String customerId(long fulfilmentId) {
         return "ctm_t" + fulfilmentId;
@@ -87,11 +70,36 @@ abstract class PaddleBridgeSupport extends BridgeTest {
         }
     }
 
+    /** The one update body a grant sends: the date, no billing, the marker merged into custom_data. */
+    static ObjectNode expectedUpdate(Instant target, Map<String, String> customData) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("next_billed_at", target.truncatedTo(ChronoUnit.SECONDS).toString());
+        body.put("proration_billing_mode", "do_not_bill");
+        if (customData != null) {
+            body.set("custom_data", JSON.valueToTree(customData));
+        }
+        return body;
+    }
+
+    static Map<String, String> marked(long id, Map<String, String> kept) {
+        java.util.LinkedHashMap<String, String> customData = new java.util.LinkedHashMap<>(kept);
+        customData.put("firstpromoter_grant", "fulfilment-" + id);
+        return customData;
+    }
+
     /** The headers every Paddle request carries: the key as a bearer token, the API version, JSON. */
     protected static void assertPaddleHeaders(LoggedRequest request) {
         assertThat(request.getHeader("Authorization")).isEqualTo("Bearer " + PADDLE_KEY);
         assertThat(request.getHeader("Paddle-Version")).isEqualTo("1");
         assertThat(request.getHeader("Accept")).isEqualTo("application/json");
+    }
+
+    /** A grant's update as Paddle documents it: the headers, JSON, no idempotency key (Paddle Billing documents none), this body. */
+    static void assertUpdate(LoggedRequest update, ObjectNode expectedBody) {
+        assertPaddleHeaders(update);
+        assertThat(update.getHeader("Content-Type")).startsWith("application/json");
+        assertThat(update.getAllHeaderKeys()).noneMatch(h -> h.toLowerCase().contains("idempotency"));
+        assertThat(body(update)).isEqualTo(expectedBody);
     }
 
     /** The billing_grants row's state, or null when there is none. */

@@ -4,7 +4,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.patch;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
 import static io.fulfilmentbridge.paddle.PaddleStandIn.customer;
 import static io.fulfilmentbridge.paddle.PaddleStandIn.entity;
 import static io.fulfilmentbridge.paddle.PaddleStandIn.subscription;
@@ -13,18 +12,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.YearMonth;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Free months in Paddle Billing (contract 12), end to end against the Paddle stand-in. */
+/**
+ * Free months in Paddle Billing (docs/promises.md, Exactly once), end to end against the Paddle stand-in.
+ * What every billing system promises is BillingPortContract's; these are Paddle's own.
+ */
 class PaddleFreeMonthsTest extends PaddleBridgeSupport {
 
     private static final Instant CREATED = Instant.parse("2024-04-12T10:18:47.635628Z");
@@ -47,32 +45,10 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
         PADDLE.stubUpdate(subscription);
     }
 
-    /** The one update body the contract describes: the date, no billing, the marker merged into custom_data. */
-    private static ObjectNode expectedUpdate(Instant target, Map<String, String> customData) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("next_billed_at", target.truncatedTo(ChronoUnit.SECONDS).toString());
-        body.put("proration_billing_mode", "do_not_bill");
-        if (customData != null) {
-            body.set("custom_data", JSON.valueToTree(customData));
-        }
-        return body;
-    }
-
-    private static Map<String, String> marked(long id, Map<String, String> kept) {
-        java.util.LinkedHashMap<String, String> customData = new java.util.LinkedHashMap<>(kept);
-        customData.put("firstpromoter_grant", "fulfilment-" + id);
-        return customData;
-    }
-
-    /** Exactly one update reached Paddle, the one the contract describes, and the fulfilment is granted. */
+    /** Exactly one update reached Paddle, the one Paddle documents, and the fulfilment is granted. */
     private void assertMovedOnce(long id, ObjectNode expectedBody) {
         assertThat(allUpdates()).hasSize(1);
-        LoggedRequest update = updates(id).get(0);
-        assertPaddleHeaders(update);
-        assertThat(update.getHeader("Content-Type")).startsWith("application/json");
-        // Paddle Billing documents no idempotency key: none is sent.
-        assertThat(update.getAllHeaderKeys()).noneMatch(h -> h.toLowerCase().contains("idempotency"));
-        assertThat(body(update)).isEqualTo(expectedBody);
+        assertUpdate(updates(id).get(0), expectedBody);
         assertThat(state(id)).isEqualTo("GRANTED");
         assertThat(grantState(id)).isEqualTo("APPLIED");
     }
@@ -105,57 +81,6 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
         LoggedRequest list = reads.get(1);
         assertThat(list.queryParameter("customer_id").firstValue()).isEqualTo(customerId(id));
         assertThat(list.queryParameter("status").firstValue()).isEqualTo("active,trialing,past_due");
-    }
-
-    @Test
-    void byTheAppsIdInCustomDataAmongTheCustomersWithThePromotersEmail() {
-        long id = nextId();
-        String appUser = "app-user-" + id;
-        ObjectNode subscription = activeSubscription(id, inDays(20), null);
-        PADDLE.stubCustomersWithEmail(email(id), customer("ctm_other" + id, email(id), Map.of("app_user_id", "someone-else")),
-                customer(customerId(id), email(id), Map.of("app_user_id", appUser)));
-        PADDLE.stubSubscriptions(customerId(id), subscription);
-        PADDLE.stubUpdate(subscription);
-
-        assertAnswer(deliver(id, appUser, 1), 200, "granted");
-
-        assertThat(updates(id)).hasSize(1);
-        assertThat(paddleCalls()).containsExactly("GET /customers", "GET /subscriptions", "PATCH /subscriptions/" + subscriptionId(id));
-        assertThat(PADDLE.server().getAllServeEvents().stream().map(e -> e.getRequest())
-                .filter(r -> r.getUrl().startsWith("/customers")).findFirst().orElseThrow()
-                .queryParameter("email").firstValue()).isEqualTo(email(id));
-    }
-
-    @Test
-    void byThePromotersEmailWithoutACustId() {
-        long id = nextId();
-        stubGrantable(id, activeSubscription(id, inDays(20), null));
-
-        assertAnswer(deliver(id, null, 1), 200, "granted");
-
-        assertThat(updates(id)).hasSize(1);
-        assertThat(paddleCalls()).containsExactly("GET /customers", "GET /subscriptions", "PATCH /subscriptions/" + subscriptionId(id));
-    }
-
-    @Test
-    void noCustomerWithTheEmailIsParked() {
-        long id = nextId();
-        PADDLE.stubCustomersWithEmail(email(id));
-
-        assertThat(assertAnswer(deliver(id, "app-user-" + id, 1), 202, "parked"))
-                .isEqualTo("no Paddle customer with the promoter's email");
-
-        assertParkedWithoutGrant(id);
-    }
-
-    @Test
-    void severalCustomersWithTheEmailAreParked() {
-        long id = nextId();
-        PADDLE.stubCustomersWithEmail(email(id), customer("ctm_a" + id, email(id), null), customer("ctm_b" + id, email(id), null));
-
-        assertThat(assertAnswer(deliver(id, null, 1), 202, "parked")).isEqualTo("several Paddle customers have the promoter's email");
-
-        assertParkedWithoutGrant(id);
     }
 
     @Test
@@ -220,18 +145,6 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
     // The subscription and the target
 
     @Test
-    void aTrialingSubscriptionsTrialIsExtendedByTheSameRequestWithoutCustomData() {
-        long id = nextId();
-        Instant trialEnds = inDays(10);
-        stubGrantable(id, subscription(subscriptionId(id), customerId(id), "trialing", CREATED, trialEnds, Map.of("k", "v")));
-
-        assertThat(assertAnswer(deliver(id, customerId(id), 3), 200, "granted")).contains("trial");
-
-        // Paddle updates only items and next_billed_at on a trialing subscription.
-        assertMovedOnce(id, expectedUpdate(plusMonths(trialEnds.truncatedTo(ChronoUnit.SECONDS), 3), null));
-    }
-
-    @Test
     void grantsStackOnTheDateAnEarlierGrantSet() {
         long first = nextId();
         Instant nextBilledAt = inDays(20);
@@ -247,21 +160,6 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
         assertThat(updates(first)).hasSize(2);
         assertThat(body(updates(first).get(1))).isEqualTo(expectedUpdate(plusMonths(firstTarget, 2),
                 Map.of("firstpromoter_grant", "fulfilment-" + second)));
-    }
-
-    @Test
-    void clampsANextBillingOnThe31stToTheNextMonthsLastDay() {
-        long id = nextId();
-        ZonedDateTime end = ZonedDateTime.now(ZoneOffset.UTC).plusDays(2).withHour(7).withMinute(30).withSecond(0).withNano(0);
-        while (end.getDayOfMonth() != 31 || YearMonth.from(end).plusMonths(1).lengthOfMonth() == 31) {
-            end = end.plusDays(1);
-        }
-        stubGrantable(id, activeSubscription(id, end.toInstant(), null));
-
-        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
-
-        Instant expected = YearMonth.from(end).plusMonths(1).atEndOfMonth().atTime(7, 30).toInstant(ZoneOffset.UTC);
-        assertMovedOnce(id, expectedUpdate(expected, marked(id, Map.of())));
     }
 
     @Test
@@ -445,52 +343,6 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
     }
 
     @Test
-    void aGrantAppliedWhoseAnswerWasDroppedIsSettledByItsMarkerWithoutASecondUpdate() {
-        long id = nextId();
-        Instant nextBilledAt = inDays(20);
-        Instant target = plusMonths(nextBilledAt.truncatedTo(ChronoUnit.SECONDS), 1);
-        stubGrantable(id, activeSubscription(id, nextBilledAt, null));
-        // Paddle applies the update (date and marker); the connection drops before its answer.
-        PADDLE.stubUpdateApplies(activeSubscription(id, target, marked(id, Map.of())), true);
-        assertAnswer(deliver(id, customerId(id), 1), 503, "retry");
-        fenceOver();
-
-        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
-
-        assertMovedOnce(id, expectedUpdate(target, marked(id, Map.of())));
-        assertThat(PADDLE.current(subscriptionId(id)).path("next_billed_at").asText()).isEqualTo(target.toString());
-    }
-
-    @Test
-    void a503FromPaddleIsAnswered503AndTheNextDeliveryGrantsOnceTheSameRequest() {
-        long id = nextId();
-        Instant nextBilledAt = inDays(20);
-        ObjectNode subscription = activeSubscription(id, nextBilledAt, Map.of("a", "b"));
-        stubGrantable(id, subscription);
-        String path = "/subscriptions/" + subscriptionId(id);
-        PADDLE.server().stubFor(patch(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs(STARTED)
-                .willReturn(PaddleStandIn.error(503, "api_error", "internal_error", "Service unavailable"))
-                .willSetStateTo("up"));
-        PADDLE.server().stubFor(patch(urlPathEqualTo(path)).inScenario("busy").whenScenarioStateIs("up")
-                .willReturn(okJson(entity(subscription))));
-
-        assertThat(assertAnswer(deliver(id, customerId(id), 1), 503, "retry")).contains("Paddle");
-        fenceOver();
-        assertThat(grantState(id)).isEqualTo("SENT");
-
-        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
-
-        // Read back first: next_billed_at still its base and no marker, so the same request again.
-        List<LoggedRequest> sent = updates(id);
-        assertThat(sent).hasSize(2);
-        ObjectNode expected = expectedUpdate(plusMonths(nextBilledAt.truncatedTo(ChronoUnit.SECONDS), 1), marked(id, Map.of("a", "b")));
-        assertThat(body(sent.get(0))).isEqualTo(expected);
-        assertThat(body(sent.get(1))).isEqualTo(expected);
-        assertThat(state(id)).isEqualTo("GRANTED");
-        assertThat(grantState(id)).isEqualTo("APPLIED");
-    }
-
-    @Test
     void aLostGrantWhoseSubscriptionSomeoneElseMovedWithoutItsMarkerIsGrantedFromTheirDate() {
         long id = nextId();
         Instant nextBilledAt = inDays(20);
@@ -514,34 +366,6 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
     }
 
     @Test
-    void aRefusalIsParkedWithPaddlesMessage() {
-        long id = nextId();
-        stubGrantable(id, activeSubscription(id, inDays(20), null));
-        PADDLE.stubError("PATCH", "/subscriptions/" + subscriptionId(id), 400, "subscription_locked_pending_changes",
-                "subscription is locked as it has pending changes");
-
-        String detail = assertAnswer(deliver(id, customerId(id), 1), 202, "parked");
-
-        assertThat(detail).contains("Paddle refused", "subscription is locked as it has pending changes");
-        assertThat(state(id)).isEqualTo("PARKED");
-        assertThat(grantState(id)).isNull();
-        assertThat(allUpdates()).hasSize(1);
-    }
-
-    @Test
-    void twentyConcurrentDeliveriesGrantOnce() throws Exception {
-        long id = nextId();
-        stubGrantable(id, activeSubscription(id, inDays(20), null));
-        String body = delivery("free-months.json", id, Map.of("promoter.cust_id", customerId(id)));
-
-        List<Integer> statuses = postAtOnce(body, 20, HttpResponse::statusCode);
-
-        assertThat(statuses).allMatch(s -> s == 200 || s == 503).contains(200);
-        assertThat(allUpdates()).hasSize(1);
-        assertThat(state(id)).isEqualTo("GRANTED");
-    }
-
-    @Test
     void theDemoCustomerTakesFreeMonthsByItsPaddleIdAndByTheAppsId() {
         PaddleStandIn.demo(PADDLE);
 
@@ -555,14 +379,4 @@ class PaddleFreeMonthsTest extends PaddleBridgeSupport {
         assertThat(allUpdates()).hasSize(2);
     }
 
-    @Test
-    void aRepeatedDeliveryIsAnsweredFromTheRecord() {
-        long id = nextId();
-        stubGrantable(id, activeSubscription(id, inDays(20), null));
-        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
-
-        assertAnswer(deliver(id, customerId(id), 1), 200, "granted");
-
-        assertThat(allUpdates()).hasSize(1);
-    }
 }

@@ -10,55 +10,12 @@ import io.fulfilmentbridge.BridgeTest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.context.TestPropertySource;
 
-/** The bridge with bridge.billing.system=recurly against the Recurly stand-in, for the Recurly tests. */
-@TestPropertySource(properties = {"bridge.billing.system=recurly", "bridge.recurly.api-key=" + RecurlyBridgeSupport.RECURLY_KEY,
-        "bridge.recurly.read-timeout=3s"})
-abstract class RecurlyBridgeSupport extends BridgeTest {
-
-    static final String RECURLY_KEY = "recurly_private_key_for_tests_only";
-    static final String MARKER_FIELD = "firstpromoter_grant";
-    static final RecurlyStandIn RECURLY = new RecurlyStandIn(0, RECURLY_KEY);
-
-    @DynamicPropertySource
-    static void recurlyStandIn(DynamicPropertyRegistry registry) {
-        registry.add("bridge.recurly.api-base", RECURLY::baseUrl);
-    }
-
-    @BeforeEach
-    void resetRecurly() {
-        RECURLY.reset();
-        warmUp();
-    }
-
-    private static volatile boolean warm;
-
-    /**
-     * The stand-in's first answer in a cold JVM on a loaded machine can take longer than the read
-     * timeout: one request before the first test, so no test meets it.
-     */
-    private static void warmUp() {
-        if (warm) {
-            return;
-        }
-        try {
-            java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create(RECURLY.baseUrl() + "/warm-up")).GET().build(),
-                    java.net.http.HttpResponse.BodyHandlers.discarding());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        RECURLY.server().resetRequests();
-        warm = true;
-    }
+/** The Recurly tests' deliveries and what the Recurly stand-in received. */
+abstract class RecurlyBridgeSupport extends BridgeTest implements RecurlyBridge {
 
     /** Recurly's ids: 12 lowercase letters and digits, one per fulfilment. */
     static String accountId(long fulfilmentId) {
@@ -109,6 +66,18 @@ abstract class RecurlyBridgeSupport extends BridgeTest {
         assertThat(request.getHeader("Authorization")).isEqualTo(RECURLY.authorization());
         // Recurly v2021-02-25 documents no idempotency key: none is sent, rather than one it would ignore.
         assertThat(request.containsHeader("Idempotency-Key")).isFalse();
+    }
+
+    /** A grant's update as Recurly documents it: the next bill date set to the target and the marker with it, nothing else. */
+    static void assertUpdate(LoggedRequest update, long id, Instant target) {
+        assertRecurlyHeaders(update);
+        JsonNode body = body(update);
+        assertThat(body.get("next_bill_date").asText()).isEqualTo(RecurlyStandIn.iso(target));
+        assertThat(body.get("custom_fields")).hasSize(1);
+        assertThat(body.get("custom_fields").get(0).get("name").asText()).isEqualTo(MARKER_FIELD);
+        assertThat(body.get("custom_fields").get(0).get("value").asText()).isEqualTo("fulfilment-" + id);
+        // Nothing else of the subscription is touched.
+        assertThat(body.size()).isEqualTo(2);
     }
 
     protected static JsonNode body(LoggedRequest request) {
