@@ -178,18 +178,6 @@ class StripeBillingPortTest extends BillingPortContract implements BillingPortCo
         return write.getHeader("Idempotency-Key");
     }
 
-    /** Stripe's grants still have their own table (until they move into billing_grants). */
-    @Override
-    protected String grantState(long id) {
-        return jdbc.query("SELECT state FROM stripe_grants WHERE fulfilment_id = ?", rs -> rs.next() ? rs.getString(1) : null, id);
-    }
-
-    /** The trial end the grant sets, as its row keeps it. */
-    @Override
-    protected Instant grantTarget(long id) {
-        return Instant.ofEpochSecond(jdbc.queryForObject("SELECT trial_end FROM stripe_grants WHERE fulfilment_id = ?", Long.class, id));
-    }
-
     @Override
     public String refusal(String message) {
         return "Stripe refused (update subscription, 400): " + message;
