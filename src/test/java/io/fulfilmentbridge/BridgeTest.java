@@ -167,6 +167,14 @@ public abstract class BridgeTest {
         }
     }
 
+    /** A webhooks v2 event, posted as FirstPromoter sends it: JSON, with the webhook secret as a Bearer token. */
+    protected HttpResponse<String> postEvent(String body) {
+        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/events"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + SECRET)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
     protected HttpResponse<String> send(HttpRequest.Builder request) {
         try {
             return HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());

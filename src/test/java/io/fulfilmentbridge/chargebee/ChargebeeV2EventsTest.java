@@ -13,9 +13,6 @@ import io.fulfilmentbridge.FirstPromoterStandIn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,13 +68,6 @@ class ChargebeeV2EventsTest extends ChargebeeBridgeSupport {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private HttpResponse<String> postEvent(String body) {
-        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/events"))
-                .header("Content-Type", "application/json")
-                .header("Authorization", "Bearer " + SECRET)
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
     /** A promoter's one free month, for the Chargebee customer with this id. */

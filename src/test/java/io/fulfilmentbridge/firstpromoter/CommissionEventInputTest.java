@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -97,13 +96,6 @@ class CommissionEventInputTest extends BridgeTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private HttpResponse<String> postEvent(String body) {
-        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/events"))
-                .header("Content-Type", "application/json")
-                .header("Authorization", "Bearer " + SECRET)
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
     private HttpResponse<String> postLegacy(String body, String secret) {

@@ -144,13 +144,6 @@ class CommissionEventsTest extends BridgeTest {
         return URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/events");
     }
 
-    private HttpResponse<String> postEvent(String body) {
-        return send(HttpRequest.newBuilder(events())
-                .header("Content-Type", "application/json")
-                .header("Authorization", "Bearer " + SECRET)
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
-    }
-
     private List<HttpResponse<String>> postEventsAtOnce(List<String> bodies) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(bodies.size());
         CountDownLatch start = new CountDownLatch(1);

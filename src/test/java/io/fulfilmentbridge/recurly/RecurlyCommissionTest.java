@@ -8,9 +8,6 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fulfilmentbridge.FirstPromoterStandIn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -66,12 +63,6 @@ class RecurlyCommissionTest extends RecurlyBridgeSupport {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private HttpResponse<String> postEvent(String body) {
-        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/firstpromoter/events"))
-                .header("Content-Type", "application/json").header("Authorization", "Bearer " + SECRET)
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
     @Test
