@@ -95,9 +95,9 @@ class FirstPromoterNotifyRouteTest extends RouteTestSupport {
         context.start();
 
         InOrder order = inOrder(notifier);
-        order.verify(notifier, timeout(5000)).tell("v1", 93, 2);
-        order.verify(notifier, timeout(5000)).tell("v1", 92, 0);
-        order.verify(notifier, timeout(5000)).tell("v2", 92, 1);
+        order.verify(notifier, timeout(10_000)).tell("v1", 93, 2);
+        order.verify(notifier, timeout(10_000)).tell("v1", 92, 0);
+        order.verify(notifier, timeout(10_000)).tell("v2", 92, 1);
         // A row read wrongly would come later in the poll than 92 of v2 (by its due time, then its id).
         verify(notifier, after(500).times(3)).tell(anyString(), anyLong(), anyInt());
     }
@@ -108,7 +108,7 @@ class FirstPromoterNotifyRouteTest extends RouteTestSupport {
 
         context.start();
 
-        verify(notifier, timeout(5000)).tell("v2", 92, 1);
+        verify(notifier, timeout(10_000)).tell("v2", 92, 1);
         verify(notifier, after(500).times(1)).tell(anyString(), anyLong(), anyInt());
     }
 
@@ -119,7 +119,7 @@ class FirstPromoterNotifyRouteTest extends RouteTestSupport {
         context.start();
 
         // Logged by Camel's default error handler; the row stays due and is read again at the next poll.
-        verify(notifier, timeout(5000)).tell("v2", 92, 1);
+        verify(notifier, timeout(10_000)).tell("v2", 92, 1);
         verify(notifier).tell("v1", 93, 2);
         verify(notifier).tell("v1", 92, 0);
     }

@@ -63,7 +63,7 @@ class PayoutRelayRouteTest extends RouteTestSupport {
         context.start();
 
         payouts.assertIsSatisfied();
-        await().atMost(Duration.ofSeconds(5)).until(() -> database.outboxRows() == 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.outboxRows() == 0);
         Exchange first = payouts.getExchanges().get(0);
         // Nothing of the sql component's headers: only the id the broker drops a resent attempt by.
         assertEquals(Map.of("_AMQ_DUPL_ID", "fulfilment-93-2"), first.getMessage().getHeaders());
@@ -86,7 +86,7 @@ class PayoutRelayRouteTest extends RouteTestSupport {
 
         // The second poll finds the row again: its delete was rolled back with the failed send.
         payouts.assertIsSatisfied();
-        await().atMost(Duration.ofSeconds(5)).until(() -> database.outboxRows() == 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> database.outboxRows() == 0);
         assertEquals(payouts.getExchanges().get(0).getMessage().getHeaders(), payouts.getExchanges().get(1).getMessage().getHeaders());
         assertEquals("fulfilment-93-2", payouts.getExchanges().get(1).getMessage().getHeader("_AMQ_DUPL_ID"));
     }
