@@ -3,9 +3,16 @@ package io.fulfilmentbridge.routes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.spy;
+import static org.mockito.Mockito.verify;
 
 import io.fulfilmentbridge.camel.FulfilmentTransaction;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.FulfilmentReversals;
 import io.fulfilmentbridge.fulfilment.RealRecords;
 import io.fulfilmentbridge.fulfilment.Reversal;
 import java.util.List;
@@ -27,6 +34,8 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
 
     private final RouteDatabase database = new RouteDatabase();
     private final RealRecords realRecords = RealRecords.on(database.jdbc, database.transaction, meters, SETTINGS);
+    /** The real fulfilmentReversals, its calls verified (and one made to fail). */
+    private final FulfilmentReversals fulfilmentReversals = spy(realRecords.reversals());
 
     @Override
     protected List<String> routeFiles() {
@@ -40,6 +49,7 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         registry.bind("dataSource", database.dataSource); // the sql component's
         registry.bind("fulfilmentTransaction", new FulfilmentTransaction(database.transaction));
         realRecords.bindTo(registry);
+        registry.bind("fulfilmentReversals", fulfilmentReversals);
     }
 
     @BeforeEach
@@ -61,6 +71,8 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         assertNull(reason(key));
         assertEquals(2, ledgerEntries(key, "REVERSAL"));
         assertEquals(0, database.jdbc.queryForObject("SELECT SUM(amount) FROM ledger_entries WHERE account = 'cus_92'", Integer.class));
+        verify(fulfilmentReversals).reverse(key, NOTE);
+        verify(fulfilmentReversals, never()).payoutWithdrawn(any(), anyInt());
     }
 
     @Test
@@ -91,6 +103,23 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         assertEquals(Map.of("state", "REVERSED", "reversal_note", NOTE), row(key));
         assertNull(reason(key), "nothing to review: the payout can never be sent");
         assertEquals(0, database.outboxRows());
+        verify(fulfilmentReversals).reverse(key, NOTE);
+        verify(fulfilmentReversals).payoutWithdrawn(new Reversal(key, Reversal.Found.PAYOUT_QUEUED, "cash", null), 1);
+    }
+
+    @Test
+    void aWithdrawalThatFailsRollsTheReversalAndTheDeleteBack() {
+        FulfilmentKey key = FulfilmentKey.pending(99);
+        database.fulfilment(key, "cash", "1500", "QUEUED");
+        database.outboxRow(key, 1, "{\"fulfilment_id\": 99}", "2026-12-01 10:00:00");
+        doThrow(new IllegalStateException("the database went away")).when(fulfilmentReversals).payoutWithdrawn(any(), anyInt());
+
+        Exchange done = reverse(key);
+
+        assertInstanceOf(IllegalStateException.class, done.getException().getCause()); // from a bean in an expression
+        assertEquals("QUEUED", row(key).get("state"));
+        assertNull(row(key).get("reversal_note"));
+        assertEquals(1, database.outboxRows(), "the payout stays to be relayed");
     }
 
     @Test

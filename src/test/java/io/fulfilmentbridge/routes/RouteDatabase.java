@@ -2,6 +2,7 @@ package io.fulfilmentbridge.routes;
 
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import java.math.BigDecimal;
+import java.sql.Timestamp;
 import java.util.UUID;
 import org.flywaydb.core.Flyway;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -45,7 +46,7 @@ final class RouteDatabase {
     /** A payout's outbox row, as cash-payout writes it with the QUEUED state. */
     void outboxRow(FulfilmentKey key, int attempt, String message, String createdAt) {
         jdbc.update("INSERT INTO payout_outbox (source, fulfilment_id, attempt, message, created_at) VALUES (?, ?, ?, ?, ?)",
-                key.source().ledgerSource(), key.id(), attempt, message, java.sql.Timestamp.valueOf(createdAt));
+                key.source().ledgerSource(), key.id(), attempt, message, Timestamp.valueOf(createdAt));
     }
 
     int outboxRows() {
