@@ -60,7 +60,11 @@ abstract class RouteTestSupport extends CamelTestSupport {
     protected final FulfilmentReversals reversals = mock(FulfilmentReversals.class);
     protected final OperatorQueries queries = mock(OperatorQueries.class);
     protected final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    protected final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
+    /**
+     * The answer's deadline the routes' beans are given. Longer than the webhook's 9 s: it runs from the
+     * test's construction, and a loaded build machine's first test (class loading, migrations) took longer.
+     */
+    protected final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(60));
 
     /** The files of routes/ the test loads, e.g. "split-on-unit.camel.yaml". */
     protected abstract List<String> routeFiles();
