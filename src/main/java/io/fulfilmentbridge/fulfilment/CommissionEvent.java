@@ -55,6 +55,6 @@ public record CommissionEvent(
     }
 
     public String unitLabel() {
-        return unit == null ? "none" : Fulfilment.labelOf(unit);
+        return unit == null ? "none" : Unit.of(unit).label();
     }
 }

@@ -1,7 +1,6 @@
 package io.fulfilmentbridge.fulfilment;
 
 import java.math.BigDecimal;
-import java.util.Set;
 
 /**
  * A reward to apply once, as its delivery gave it (or as it was stored, for a replay). It holds
@@ -20,16 +19,9 @@ public record Fulfilment(
         Recipient recipient,
         DiscountTerms discount) {
 
-    /** The units the routes know; any other is parked, and labelled "other" in logs and metrics. */
-    public static final Set<String> KNOWN_UNITS = Set.of("free_months", "credits", "points", "cash", "mon_discount",
-            "discount_per");
-
-    /**
-     * FirstPromoter's v1 API spells the fixed discount discount_mon, its webhooks mon_discount: one unit.
-     * Read here, where every fulfilment is made, so deliveries and replays of rows stored before agree.
-     */
+    /** The unit's name read canonically here, where every fulfilment is made, so deliveries and replays of rows stored before agree. */
     public Fulfilment {
-        unit = canonicalUnit(unit);
+        unit = Unit.canonical(unit);
         recipient = recipient == null ? Recipient.promoter(promoterId) : recipient;
         discount = discount == null ? DiscountTerms.ONCE : discount;
     }
@@ -38,10 +30,6 @@ public record Fulfilment(
     public Fulfilment(FulfilmentKey key, String eventId, String unit, BigDecimal amount, String status, long promoterId,
             String custId, String email) {
         this(key, eventId, unit, amount, status, promoterId, custId, email, null, null);
-    }
-
-    public static String canonicalUnit(String unit) {
-        return "discount_mon".equals(unit) ? "mon_discount" : unit;
     }
 
     public long id() {
@@ -53,13 +41,13 @@ public record Fulfilment(
         return custId != null ? custId : recipient.derivedAccount();
     }
 
-    /** The unit as logs, metrics and the split on unit name it: a known unit, or "other". */
-    public String unitLabel() {
-        return labelOf(unit);
+    /** The unit the split on unit reads; an unknown one is OTHER (its name stays in {@link #unit()}). */
+    public Unit unitKind() {
+        return Unit.of(unit);
     }
 
-    public static String labelOf(String unit) {
-        String canonical = canonicalUnit(unit);
-        return KNOWN_UNITS.contains(canonical) ? canonical : "other";
+    /** The unit as logs and metrics name it: a known unit, or "other". */
+    public String unitLabel() {
+        return unitKind().label();
     }
 }

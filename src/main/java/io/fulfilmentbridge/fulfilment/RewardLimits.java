@@ -46,7 +46,7 @@ public class RewardLimits {
 
     /** mon_discount: whole cents, as FirstPromoter gives cash; discount_per: a whole percentage. */
     public String discount(Fulfilment f) {
-        return "discount_per".equals(f.unit())
+        return f.unitKind() == Unit.DISCOUNT_PER
                 ? whole(f.amount(), maxDiscountPercent, "discount percent")
                 : whole(f.amount(), maxDiscountCents, "discount cents");
     }

@@ -15,6 +15,7 @@ import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.fulfilment.Unit;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -86,7 +87,7 @@ public class PaddleBilling implements BillingSystem, GrantSteps {
      */
     @Override
     public GrantResult grantDiscount(Fulfilment f, Claim claim, Deadline deadline) {
-        if ("mon_discount".equals(f.unit())) {
+        if (f.unitKind() == Unit.MON_DISCOUNT) {
             return GrantResult.parked("Paddle Billing cannot apply a mon_discount: a Paddle customer's credit balance "
                     + "comes only from an adjustment to one of its billed transactions (POST /adjustments needs a "
                     + "transaction_id), not from a credit granted on its own; apply it in Paddle by hand");

@@ -10,6 +10,7 @@ import io.fulfilmentbridge.billing.GrantSteps;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.Unit;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -73,7 +74,7 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         if (!recurly.isConfigured()) {
             return GrantResult.parked("Recurly not configured (bridge.recurly.api-key)");
         }
-        if ("discount_per".equals(f.unit())) {
+        if (f.unitKind() == Unit.DISCOUNT_PER) {
             return GrantResult.parked(DISCOUNT_PER_PARKED);
         }
         return customerGrants.grantOnce(SYSTEM, f, claim, deadline, this);
@@ -132,7 +133,7 @@ public class RecurlyBilling implements BillingSystem, GrantSteps {
         }
         JsonNode subscription = newest.get();
         String subscriptionId = subscription.path("id").asText();
-        if ("free_months".equals(f.unit())) {
+        if (f.unitKind() == Unit.FREE_MONTHS) {
             return planFreeMonths(f, accountId, subscription, subscriptionId);
         }
         String currency = subscription.path("currency").asText("");

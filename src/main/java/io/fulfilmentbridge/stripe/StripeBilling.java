@@ -13,6 +13,7 @@ import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.DiscountTerms;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.Unit;
 import static io.fulfilmentbridge.billing.BillingGrant.DISCOUNT_PER;
 import static io.fulfilmentbridge.billing.BillingGrant.MON_DISCOUNT;
 import static io.fulfilmentbridge.stripe.StripeSettings.TRIAL_EXTENSION;
@@ -67,7 +68,7 @@ public class StripeBilling implements BillingSystem {
     @Override
     public GrantResult grantDiscount(Fulfilment f, Claim claim, Deadline deadline) throws InterruptedException {
         DiscountTerms terms = f.discount();
-        if ("discount_per".equals(f.unit()) && !terms.namesProviderCoupon() && !terms.valid()) {
+        if (f.unitKind() == Unit.DISCOUNT_PER && !terms.namesProviderCoupon() && !terms.valid()) {
             // Checked before Stripe is asked: no coupon of these terms can exist.
             return GrantResult.parked("the reward's discount duration (" + terms.duration()
                     + (terms.durationInMonths() == null ? "" : ", " + terms.durationInMonths() + " months")
@@ -171,7 +172,7 @@ public class StripeBilling implements BillingSystem {
         String customerId = customer.customerId();
         String customerCurrency = customer.currency();
         long amount = f.amount().longValueExact();
-        if ("mon_discount".equals(f.unit())) {
+        if (f.unitKind() == Unit.MON_DISCOUNT) {
             String currency = subscriptions.currencyOf(subscription, deadline);
             if (currency == null) {
                 return GrantSteps.Plan.park("a currency mismatch: the items of subscription " + subscription.getId()
