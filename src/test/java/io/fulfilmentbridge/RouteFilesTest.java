@@ -31,14 +31,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The files in routes/ against the Camel YAML DSL schema that camel-yaml-dsl ships, so a misspelled key
  * fails the build naming the file and the path inside it; and their layout: one route per file, named
- * after its id, or route configurations only.
+ * after its id; one route template with the routes made of it, named after the template; or route
+ * configurations only.
  */
 class RouteFilesTest {
 
     private static final Path ROUTES = Path.of("routes");
     private static final String SCHEMA = "schema/camelYamlDsl.json";
     private static final Set<String> CONTRACT_ROUTE_IDS =
-            Set.of("fulfilment-webhook", "free-months", "credits", "cash-payout", "payout-results");
+            Set.of("fulfilment-webhook", "free-months", "discounts", "credits", "cash-payout", "payout-results");
     private static final String ROUTE_CONFIGURATIONS_FILE = "error-handling.camel.yaml";
 
     private static final ObjectMapper YAML =
@@ -110,8 +111,25 @@ class RouteFilesTest {
                     problems.add(file + ": route id '" + id + "' but the file is not named " + id + ".camel.yaml");
                 }
                 routeIds.add(id);
+            } else if (kinds.contains("routeTemplate")) {
+                String id = items.get(0).path("routeTemplate").path("id").asText();
+                if (!kinds.get(0).equals("routeTemplate") || kinds.subList(1, kinds.size()).stream().anyMatch(k -> !k.equals("templatedRoute"))
+                        || kinds.size() < 2) {
+                    problems.add(file + ": holds " + kinds + "; a template's file holds the template and the routes made of it");
+                } else if (!name.equals(id + ".camel.yaml")) {
+                    problems.add(file + ": route template id '" + id + "' but the file is not named " + id + ".camel.yaml");
+                }
+                for (JsonNode item : items) {
+                    JsonNode templated = item.path("templatedRoute");
+                    if (!templated.isMissingNode() && !templated.path("routeTemplateRef").asText().equals(id)) {
+                        problems.add(file + ": a templated route of another template, " + templated.path("routeTemplateRef").asText());
+                    }
+                    if (!templated.isMissingNode()) {
+                        routeIds.add(templated.path("routeId").asText());
+                    }
+                }
             } else if (kinds.isEmpty() || !kinds.stream().allMatch("routeConfiguration"::equals)) {
-                problems.add(file + ": holds " + kinds + "; expected one route or route configurations only");
+                problems.add(file + ": holds " + kinds + "; expected one route, one route template and its routes, or route configurations only");
             }
             if (name.equals(ROUTE_CONFIGURATIONS_FILE) && kinds.contains("route")) {
                 problems.add(file + ": holds " + kinds + "; expected route configurations only");

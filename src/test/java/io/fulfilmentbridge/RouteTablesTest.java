@@ -16,12 +16,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The route tables of README.md and docs/design.md name every file in routes/ with its route id, and
+ * The route tables of README.md and docs/design.md name every file in routes/ with its route id (a
+ * template's file: the ids of the routes made of it, in order), and
  * nothing that is not there: an added, renamed or deleted route fails here until both tables say so.
  */
 class RouteTablesTest {
 
     private static final Pattern ROUTE_ID = Pattern.compile("^- route:\\s*\\n\\s+id:\\s*(\\S+)", Pattern.MULTILINE);
+    private static final Pattern TEMPLATED_ROUTE_ID = Pattern.compile("^- templatedRoute:\\s*\\n(?:\\s+\\w+:.*\\n)*?\\s+routeId:\\s*(\\S+)",
+            Pattern.MULTILINE);
     private static final Pattern CONFIGURATION = Pattern.compile("^- routeConfiguration:", Pattern.MULTILINE);
     private static final Pattern ROW = Pattern.compile("^\\| `(?:routes/)?([a-z0-9-]+\\.camel\\.yaml)` \\| ([^|]+) \\|",
             Pattern.MULTILINE);
@@ -33,7 +36,13 @@ class RouteTablesTest {
             for (Path file : (Iterable<Path>) routes.filter(p -> p.toString().endsWith(".camel.yaml"))::iterator) {
                 String yaml = Files.readString(file);
                 Matcher id = ROUTE_ID.matcher(yaml);
+                List<String> templated = new ArrayList<>();
+                Matcher templatedId = TEMPLATED_ROUTE_ID.matcher(yaml);
+                while (templatedId.find()) {
+                    templated.add("`" + templatedId.group(1) + "`");
+                }
                 files.put(file.getFileName().toString(), id.find() ? "`" + id.group(1) + "`"
+                        : !templated.isEmpty() ? String.join(", ", templated)
                         : CONFIGURATION.matcher(yaml).find() ? "(route configurations)" : "(no route)");
             }
         }

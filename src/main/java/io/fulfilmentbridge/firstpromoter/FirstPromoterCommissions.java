@@ -14,8 +14,11 @@ import io.fulfilmentbridge.fulfilment.CommissionEvent;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.DiscountTerms;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
+import io.fulfilmentbridge.fulfilment.FulfilmentRequest;
 import io.fulfilmentbridge.fulfilment.Recipient;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.fulfilment.Unit;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
@@ -98,6 +101,11 @@ public class FirstPromoterCommissions {
         this.rewards = new ExpiringCache<>(settings.cacheTtl(), 1, nanoClock);
     }
 
+    /** An operator's replay of a commission: whose reward it is, read from the API again; parked again unless it applies. */
+    public FulfilmentRequest replay(FulfilmentClaims.Replay replay, Deadline deadline) {
+        return FulfilmentRequest.replay(replay, approvedReward(CommissionEvent.replayOf(replay.fulfilment()), deadline));
+    }
+
     /**
      * The approved commission as a fulfilment to apply, park or ignore. Throws {@link RetryLater} when
      * FirstPromoter's API failed, timed out, refused the key, or no time is left to ask it.
@@ -121,7 +129,7 @@ public class FirstPromoterCommissions {
                         + " denied: this approval came late, nothing is applied");
             }
             Reward reward = reward(id(commission.path("reward").path("id")), event.commissionId(), deadline);
-            DiscountTerms discount = reward != null && "discount_per".equals(known.unit())
+            DiscountTerms discount = reward != null && known.unitKind() == Unit.DISCOUNT_PER
                     ? new DiscountTerms(reward.providerCouponId(), reward.duration(), reward.durationInMonths())
                     : null;
             // Checked when read, and parked below with storable terms, so a replay never fails on them
@@ -144,7 +152,7 @@ public class FirstPromoterCommissions {
                         emptyIsNull(apiReferralId != null ? text(referral.path("uid")) : event.referralUid()),
                         apiReferralId != null ? text(referral.path("email")) : event.referralEmail(),
                         Recipient.referral(referralId), discount);
-                if (("discount_per".equals(decided.unit()) || "mon_discount".equals(decided.unit())) && reward.providerCouponId() != null) {
+                if (decided.unitKind().discount() && reward.providerCouponId() != null) {
                     return ApprovedReward.ignore(decided, "FirstPromoter gives the referred customer this discount itself: its billing "
                             + "integration attaches the reward's coupon " + reward.providerCouponId()
                             + " at checkout, so the bridge does not apply it again");

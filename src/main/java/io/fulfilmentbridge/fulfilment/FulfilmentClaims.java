@@ -60,6 +60,27 @@ public class FulfilmentClaims {
     }
 
     /**
+     * Route fulfilment's claim of a door's request: a replay's own claim; none for a first delivery of
+     * credits, points or cash (its route records it with its effect); else {@link #claim(Fulfilment, Instant, Deadline)}.
+     * A held claim of a request the door already knows cannot be applied is parked with the door's reason.
+     */
+    public Claim claim(FulfilmentRequest request, Deadline deadline) throws Exception {
+        if (request.recordedWithItsEffect()) {
+            return null;
+        }
+        Claim claim = request.replayClaim() != null ? request.replayClaim() : claim(request.fulfilment(), request.approvedAt(), deadline);
+        if (claim.held() && request.parkReason() != null) {
+            try {
+                return Claim.settled(claim.key(), lifecycle.park(claim, request.parkReason(), deadline));
+            } catch (RuntimeException notParked) {
+                release(claim, deadline);
+                throw notParked;
+            }
+        }
+        return claim;
+    }
+
+    /**
      * Claims the fulfilment for this delivery, or answers it from what was decided before. Throws
      * {@link RetryLater} when another delivery holds it past the deadline.
      */

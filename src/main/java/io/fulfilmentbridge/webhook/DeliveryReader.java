@@ -21,8 +21,10 @@ import java.util.regex.Pattern;
 import io.fulfilmentbridge.fulfilment.CommissionEvent;
 import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
+import io.fulfilmentbridge.fulfilment.FulfilmentRequest;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.Recipient;
+import io.fulfilmentbridge.fulfilment.Unit;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
@@ -119,11 +121,15 @@ public class DeliveryReader {
         return new Delivery(json, fulfilmentId, eventType,
                 eventId == null ? null : eventId.replaceAll("[^\\x21-\\x7e]", "?"),
                 // Labelled as the second step reads it: only once data and its id are there.
-                fulfilmentId != null && unit.isTextual() && !unit.asText().isBlank() ? Fulfilment.labelOf(unit.asText()) : null);
+                fulfilmentId != null && unit.isTextual() && !unit.asText().isBlank() ? Unit.of(unit.asText()).label() : null);
     }
 
-    /** The second step: the fields a fulfilment needs, with the leniency real deliveries call for. */
-    public Fulfilment fulfilment(Delivery delivery) {
+    /** The second step: the fields a fulfilment needs, with the leniency real deliveries call for, as route fulfilment takes them. */
+    public FulfilmentRequest request(Delivery delivery) {
+        return FulfilmentRequest.delivery(fulfilment(delivery));
+    }
+
+    Fulfilment fulfilment(Delivery delivery) {
         JsonNode data = delivery.json().path("data");
         String eventId = scalarText(delivery.json().path("event").path("id"), 64);
         if (!data.isObject()) {
