@@ -45,8 +45,8 @@ public class InboundKind implements HealthIndicator {
                 : "webhooks v2 events are not applied: this bridge applies the legacy fulfilment_pending webhook, as bridge.firstpromoter.inbound is legacy");
     }
 
-    /** A delivery of the kind this bridge does not apply. */
-    public void otherKindReceived() {
+    /** A delivery of the kind this bridge does not apply: counted, warned of now and then, and its answer. */
+    public Answer otherKindReceived() {
         long count = otherKind.incrementAndGet();
         Instant now = Instant.now();
         lastOtherKind.set(now);
@@ -62,6 +62,7 @@ public class InboundKind implements HealthIndicator {
                         + "fulfilment webhook at it instead", count, inbound);
             }
         }
+        return otherKindAnswer();
     }
 
     @Override

@@ -54,6 +54,11 @@ public record CommissionEvent(
         return new FulfilmentKey(Source.COMMISSION, commissionId);
     }
 
+    /** What the answer and the log line name: the commission id as the fulfilment id, the event id and the unit. */
+    public DeliveryLabels labels() {
+        return new DeliveryLabels(commissionId, eventId, unitLabel());
+    }
+
     public String unitLabel() {
         return unit == null ? "none" : Unit.of(unit).label();
     }

@@ -18,11 +18,12 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.CommissionEvent;
 import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
-import io.fulfilmentbridge.fulfilment.FulfilmentRequest;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
+import io.fulfilmentbridge.fulfilment.FulfilmentRequest;
 import io.fulfilmentbridge.fulfilment.Recipient;
 import io.fulfilmentbridge.fulfilment.Unit;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -177,6 +178,12 @@ public class DeliveryReader {
     }
 
     // ---- Webhooks v2 (docs/promises.md, Webhooks v2 events): a commission event.
+
+    /** Route firstpromoter-events' step: the answer 202 ignored of {@link #ignoredEvent}, or null for a commission event. */
+    public Answer ignored(Delivery delivery) {
+        String because = ignoredEvent(delivery);
+        return because == null ? null : Answer.ignored(because);
+    }
 
     /**
      * Why a webhooks v2 event is answered 202 ignored before its fields are required: FirstPromoter's test

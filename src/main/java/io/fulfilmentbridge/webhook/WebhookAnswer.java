@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fulfilmentbridge.fulfilment.Answer;
+import io.fulfilmentbridge.fulfilment.DeliveryLabels;
+import java.nio.charset.StandardCharsets;
 import org.springframework.stereotype.Component;
 
 /**
@@ -31,8 +33,11 @@ public class WebhookAnswer {
         }
     }
 
-    /** The answer route's step; the servlet filter, which answers before any route, calls the static form. */
-    public String write(Long fulfilmentId, Answer answer) {
-        return body(fulfilmentId, answer);
+    /**
+     * The answer route's step: the JSON as UTF-8 bytes, written as they are whatever the platform's
+     * charset. The servlet filter, which answers before any route, calls the static form.
+     */
+    public byte[] write(DeliveryLabels labels, Answer answer) {
+        return body(labels == null ? null : labels.fulfilmentId(), answer).getBytes(StandardCharsets.UTF_8);
     }
 }

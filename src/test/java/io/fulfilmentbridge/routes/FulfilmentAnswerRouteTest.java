@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.AnswerStatuses;
+import io.fulfilmentbridge.fulfilment.DeliveryLabels;
 import io.fulfilmentbridge.fulfilment.Outcome;
 import java.util.List;
 import java.util.Map;
@@ -78,8 +79,7 @@ class FulfilmentAnswerRouteTest extends RouteTestSupport {
     private Exchange answer(Answer answer, Map<String, Object> inboundHeaders) {
         Exchange exchange = createExchangeWithBody("{\"data\": {}}");
         exchange.getMessage().getHeaders().putAll(inboundHeaders);
-        exchange.setProperty("fulfilmentId", 92L);
-        exchange.setProperty("unitLabel", "cash");
+        exchange.setProperty("labels", new DeliveryLabels(92L, "evt-92", "cash"));
         exchange.setProperty("answer", answer);
         return template.send("direct:answer", exchange);
     }

@@ -6,6 +6,7 @@ import io.fulfilmentbridge.camel.Failures;
 import io.fulfilmentbridge.fulfilment.AnswerStatuses;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.DeliveryLabels;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
@@ -138,8 +139,7 @@ abstract class RouteTestSupport extends CamelTestSupport {
     /** The exchange a unit route gets: the fulfilment as body, and the properties the webhook route set. */
     protected Exchange delivery(Fulfilment f, Claim claim) {
         Exchange exchange = createExchangeWithBody(f);
-        exchange.setProperty("fulfilmentId", f.id());
-        exchange.setProperty("unitLabel", f.unitLabel());
+        exchange.setProperty("labels", new DeliveryLabels(f.id(), f.eventId(), f.unitLabel()));
         exchange.setProperty("deadline", deadline);
         exchange.setProperty("claim", claim);
         return exchange;
