@@ -176,7 +176,7 @@ class CommissionApprovalRouteTest extends RouteTestSupport {
         verify(decisions).keepUnapplied(approval);
         // The door's route configuration (fulfilment-outcomes) answers it 503 with its message, which ends with the API's reason.
         String message = done.getException(RetryLater.class).getMessage();
-        assertTrue(message.endsWith("FirstPromoter's API timed out; retry later"), message);
+        assertEquals("FirstPromoter's API timed out; retry later", message);
         assertNull(done.getProperty("answer"));
         MockEndpoint.assertIsSatisfied(context);
     }
