@@ -32,7 +32,7 @@ class RouteCoverageTest {
      * tests come with their new structure. Remove an id here when its route test is written.
      */
     static final Set<String> NOT_YET = Set.of("fulfilment-webhook", "firstpromoter-events", "commission-approval",
-            "commission-denial", "fulfilment-replay", "ledger-batch", "ledger-first-grants");
+            "commission-denial", "fulfilment-replay");
 
     private static final Path ROUTES = Path.of("routes");
     private static final Path ROUTE_TESTS = Path.of("src/test/java/io/fulfilmentbridge/routes");
@@ -96,7 +96,7 @@ class RouteCoverageTest {
     @Test
     void readsEveryRouteFile() {
         // Guards the reading itself: a parse that found nothing would pass the checks above.
-        assertTrue(routeIds.size() >= 21, "route ids read from routes/: " + routeIds.keySet());
+        assertTrue(routeIds.size() >= 19, "route ids read from routes/: " + routeIds.keySet());
         assertEquals("direct:reverse", routeIds.get("fulfilment-reversal"));
         assertEquals("", routeIds.get("fulfilment-outcomes"), "a route configuration has no from");
     }
