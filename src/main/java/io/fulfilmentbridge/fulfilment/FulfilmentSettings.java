@@ -79,7 +79,7 @@ public record FulfilmentSettings(
     }
 
     /**
-     * Group commit, for the claims and for the credit and point grants (route ledger-batch) each.
+     * Group commit, for the claims and for the credit and point grants (CreditLedger) each.
      *
      * @param batchSize the most claims (or grants) committed in one transaction
      * @param committers how many such transactions run at a time

@@ -2,27 +2,23 @@ package io.fulfilmentbridge.ledger;
 
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
-import java.math.BigDecimal;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
- * One credit or point grant as the ledger books it: the promoter's account credited with amount, the
- * unit's funding account debited with it, under the fulfilment's claim (none for a fulfilment booked
- * with its record in one transaction, see {@link LedgerBatches#creditFirst}). parameters: the named
- * parameters of route ledger-batch's inserts (source as ledger_entries.source writes the key's), made once (the sql component asks for them per parameter).
+ * One credit or point grant as the ledger books it, under the fulfilment's claim (none for a fulfilment
+ * recorded with its entries in one transaction). Each entry's parameters, in the order of
+ * {@link CreditLedger}'s inserts: source, fulfilment id, account, unit, amount.
  */
-public record LedgerGrant(Fulfilment fulfilment, Claim claim, String account, String unit, BigDecimal amount,
-        Map<String, Object> parameters) {
+record LedgerGrant(Fulfilment fulfilment, Claim claim) {
 
-    static LedgerGrant of(Fulfilment f, Claim claim) {
-        Map<String, Object> parameters = new HashMap<>();
-        parameters.put("source", f.key().source().ledgerSource());
-        parameters.put("id", f.key().id());
-        parameters.put("account", f.ledgerAccount());
-        parameters.put("unit", f.unit());
-        parameters.put("amount", f.amount());
-        parameters.put("debit", f.amount().negate());
-        return new LedgerGrant(f, claim, f.ledgerAccount(), f.unit(), f.amount(), Map.copyOf(parameters));
+    /** The promoter's account credited with the amount. */
+    Object[] promoterEntry() {
+        return new Object[] {fulfilment.key().source().ledgerSource(), fulfilment.id(), fulfilment.ledgerAccount(), fulfilment.unit(),
+                fulfilment.amount()};
+    }
+
+    /** The unit's funding account (named as the unit) debited with it. */
+    Object[] fundingEntry() {
+        return new Object[] {fulfilment.key().source().ledgerSource(), fulfilment.id(), fulfilment.unit(), fulfilment.unit(),
+                fulfilment.amount().negate()};
     }
 }

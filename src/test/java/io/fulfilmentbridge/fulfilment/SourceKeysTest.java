@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.stripe.model.Subscription;
-import io.fulfilmentbridge.camel.FulfilmentTransaction;
-import io.fulfilmentbridge.ledger.LedgerBatches;
-import io.fulfilmentbridge.ledger.LedgerGrant;
+import io.fulfilmentbridge.ledger.CreditLedger;
 import io.fulfilmentbridge.stripe.StripeCalls;
 import io.fulfilmentbridge.stripe.StripeSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -16,16 +14,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
-import org.apache.camel.RoutesBuilder;
-import org.apache.camel.builder.RouteConfigurationBuilder;
-import org.apache.camel.spi.Registry;
-import org.apache.camel.support.PluginHelper;
-import org.apache.camel.support.ResourceHelper;
-import org.apache.camel.support.TypeConverterSupport;
-import org.apache.camel.test.junit5.CamelTestSupport;
 import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
@@ -36,9 +26,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Fulfilments are keyed by (source, id): a webhooks-v2 commission and a legacy fulfilment of the same
  * number are two claims, two rows, two pairs of ledger entries and two Stripe idempotency keys. On an
  * in-memory H2 database with the bridge's migrations (V9 included), the real record keepers (RealRecords) and the
- * real route ledger-batch.
+ * real credit ledger (CreditLedger).
  */
-class SourceKeysTest extends CamelTestSupport {
+class SourceKeysTest {
 
     private static final FulfilmentSettings SETTINGS = new FulfilmentSettings(Duration.ofSeconds(9), Duration.ofSeconds(15),
             Duration.ofHours(1), new FulfilmentSettings.Limits(24, new BigDecimal("100000"), 1_000_000, 100_000, 100),
@@ -50,50 +40,19 @@ class SourceKeysTest extends CamelTestSupport {
     private final TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(database));
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final RealRecords records = RealRecords.on(jdbc, transaction, meters, SETTINGS);
-    private LedgerBatches ledger;
+    private final CreditLedger ledger = new CreditLedger(new RewardLimits(SETTINGS), records.claims(), records.lifecycle(), jdbc,
+            transaction, meters, SETTINGS);
     private final Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));
 
     private static final FulfilmentKey LEGACY = FulfilmentKey.pending(92);
     private static final FulfilmentKey COMMISSION = new FulfilmentKey(Source.COMMISSION, 92);
 
-    @Override
-    protected CamelContext createCamelContext() throws Exception {
-        CamelContext context = super.createCamelContext();
-        // As LedgerBatches.GrantParameters registers it in the application: a grant as the inserts' named parameters.
-        context.getTypeConverterRegistry().addTypeConverter(Map.class, LedgerGrant.class, new TypeConverterSupport() {
-            @Override
-            public <T> T convertTo(Class<T> type, Exchange exchange, Object value) {
-                return type.cast(((LedgerGrant) value).parameters());
-            }
-        });
-        ledger = new LedgerBatches(context.createProducerTemplate(), records.lifecycle(), meters, SETTINGS);
-        context.getRegistry().bind("ledgerBatches", ledger);
-        return context;
-    }
-
-    @Override
-    protected RoutesBuilder[] createRouteBuilders() throws Exception {
-        List<RoutesBuilder> builders = new java.util.ArrayList<>(PluginHelper.getRoutesLoader(context).findRoutesBuilders(
-                List.of(ResourceHelper.resolveMandatoryResource(context, "file:routes/ledger-batch.camel.yaml"))));
-        // The route names the unit routes' error handling (error-handling.camel.yaml), which this test does not need.
-        builders.add(new RouteConfigurationBuilder() {
-            @Override
-            public void configuration() {
-                routeConfiguration("unit-routes");
-            }
-        });
-        return builders.toArray(RoutesBuilder[]::new);
-    }
-
-    @Override
-    protected void bindToRegistry(Registry registry) throws Exception {
+    @BeforeEach
+    void migrate() {
         Flyway.configure().dataSource(database).locations("classpath:db/migration").load().migrate();
-        registry.bind("dataSource", database);
-        registry.bind("fulfilmentTransaction", new FulfilmentTransaction(transaction));
-        records.bindTo(registry);
     }
 
-    private LedgerBatches ledger() {
+    private CreditLedger ledger() {
         return ledger;
     }
 
@@ -117,13 +76,13 @@ class SourceKeysTest extends CamelTestSupport {
 
     @Test
     void grantingOneLeavesTheOtherReceivedAndEachAnswersFromItsOwnRow() throws Exception {
-        LedgerBatches ledger = ledger();
+        CreditLedger ledger = ledger();
         Fulfilment legacyReward = credits(LEGACY, "15", "cus_legacy");
         Fulfilment commissionReward = credits(COMMISSION, "25", "cus_commission");
         Claim legacy = records.claims().claim(legacyReward, deadline);
         Claim commission = records.claims().claim(commissionReward, deadline);
 
-        ledger.book(commissionReward, commission, deadline);
+        ledger.credit(commissionReward, commission, deadline);
 
         assertEquals("GRANTED", state(COMMISSION));
         assertEquals("RECEIVED", state(LEGACY));
@@ -145,14 +104,14 @@ class SourceKeysTest extends CamelTestSupport {
 
     @Test
     void ledgerEntriesOfBothKeepTheirSourcesApart() throws Exception {
-        LedgerBatches ledger = ledger();
+        CreditLedger ledger = ledger();
         Fulfilment legacyReward = credits(LEGACY, "15", "cus_legacy");
         Fulfilment commissionReward = credits(COMMISSION, "25", "cus_commission");
         Claim legacy = records.claims().claim(legacyReward, deadline);
         Claim commission = records.claims().claim(commissionReward, deadline);
 
-        ledger.book(legacyReward, legacy, deadline);
-        ledger.book(commissionReward, commission, deadline);
+        ledger.credit(legacyReward, legacy, deadline);
+        ledger.credit(commissionReward, commission, deadline);
 
         assertEquals("GRANTED", state(LEGACY));
         assertEquals("GRANTED", state(COMMISSION));
