@@ -8,29 +8,71 @@ import java.util.Map;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Reversals (docs/promises.md, Reversals): an applied reward taken back, once, in the caller's
- * transaction, through {@link FulfilmentLifecycle}; and the review of a reversal an operator checked.
+ * Reversals (docs/promises.md, Reversals): an applied reward taken back, once, with its effect, in one
+ * transaction held here (not in route fulfilment-reversal, so no edit of the route can split them),
+ * through {@link FulfilmentLifecycle}; and the review of a reversal an operator checked.
  */
 @Component
 public class FulfilmentReversals {
 
     private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
     private final FulfilmentLifecycle lifecycle;
 
-    FulfilmentReversals(JdbcTemplate jdbc, FulfilmentLifecycle lifecycle) {
+    FulfilmentReversals(JdbcTemplate jdbc, TransactionTemplate transaction, FulfilmentLifecycle lifecycle) {
         this.jdbc = jdbc;
+        this.transaction = transaction;
         this.lifecycle = lifecycle;
     }
 
     /**
-     * Reverses the fulfilment if it was applied: REVERSED, with the operator's reason kept, and listed
-     * for operators where Stripe or a sent payout needs a person. The row stays locked until the
-     * caller's transaction ends, in which the caller adds the effect the result names (the ledger's
-     * opposite entries, the outbox row withdrawn); a concurrent reversal then finds it REVERSED.
+     * Reverses the fulfilment if it was applied, and its effect, all committed together or nothing: the
+     * record REVERSED ({@link #reverseRecord}); credits and points get two ledger entries opposite to the
+     * grant's; a payout still in the outbox is withdrawn. The result says what was found and done.
      */
     public Reversal reverse(FulfilmentKey key, String note) {
+        return transaction.execute(tx -> {
+            Reversal reversal = reverseRecord(key, note);
+            if (reversal.creditsToReverse()) {
+                bookOppositeEntries(key);
+            }
+            // The relay deletes a row before it sends it, in its own transaction: whichever delete comes first
+            // wins the row, so a payout withdrawn here is never sent, and one the relay took is found gone (sent).
+            if (reversal.payoutInOutbox()) {
+                return payoutWithdrawn(reversal, jdbc.update("DELETE FROM payout_outbox WHERE source = ? AND fulfilment_id = ?",
+                        key.source().ledgerSource(), key.id()));
+            }
+            return reversal;
+        });
+    }
+
+    /**
+     * The ledger's reversal of one grant: two entries opposite to the grant's two, marked REVERSAL. The
+     * ledger's key (source, fulfilment_id, account_kind, entry_kind) refuses a second reversal of the same
+     * fulfilment (a DuplicateKeyException), whatever got past the fulfilment's lock. Balances may go below
+     * zero; the ledger still sums to 0.
+     */
+    private void bookOppositeEntries(FulfilmentKey key) {
+        int booked = jdbc.update("""
+                INSERT INTO ledger_entries (fulfilment_id, account_kind, account, unit, amount, entry_kind, source)
+                SELECT fulfilment_id, account_kind, account, unit, -amount, 'REVERSAL', source FROM ledger_entries
+                WHERE fulfilment_id = ? AND source = ? AND entry_kind = 'GRANT'""", key.id(), key.source().ledgerSource());
+        // A granted credit always has its two entries; without them nothing is reversed (rolled back).
+        if (booked != 2) {
+            throw new IllegalStateException("the grant's two ledger entries were not found: nothing reversed");
+        }
+    }
+
+    /**
+     * The record's part of a reversal, in the caller's transaction: REVERSED if it was applied, with the
+     * operator's reason kept, and listed for operators where Stripe or a sent payout needs a person. The
+     * row stays locked until the transaction ends, in which {@link #reverse} adds the effect the result
+     * names; a concurrent reversal then finds it REVERSED.
+     */
+    Reversal reverseRecord(FulfilmentKey key, String note) {
         if (!TransactionSynchronizationManager.isActualTransactionActive()) {
             throw new IllegalStateException("a reversal commits with its effect: call it inside a transaction");
         }
@@ -82,7 +124,7 @@ public class FulfilmentReversals {
      * A reversed payout's outbox rows deleted in the reversal's transaction: if one was there, the relay
      * (which deletes a row before it sends it) can never send it, and nothing needs a review.
      */
-    public Reversal payoutWithdrawn(Reversal reversal, int outboxRowsDeleted) {
+    Reversal payoutWithdrawn(Reversal reversal, int outboxRowsDeleted) {
         if (!reversal.payoutInOutbox()) {
             throw new IllegalArgumentException("no payout to withdraw: " + reversal);
         }

@@ -1,9 +1,9 @@
 package io.fulfilmentbridge.fulfilment;
 
 /**
- * What a reversal found, from {@link FulfilmentReversals#reverse}: what is taken back and how, or why
- * nothing was. The reversible ones are REVERSED in the caller's transaction; the caller adds the
- * effect there (the ledger's opposite entries, the payout withdrawn from the outbox).
+ * What a reversal found and did, from {@link FulfilmentReversals#reverse}: what is taken back and how,
+ * or why nothing was. The reversible ones are REVERSED in the same transaction as their effect (the
+ * ledger's opposite entries, the payout withdrawn from the outbox).
  */
 public record Reversal(FulfilmentKey key, Found found, String unit, String detail) {
 

@@ -150,7 +150,7 @@ class CommissionRecordsTest {
     @Test
     void aReversedCommissionApprovedAgainIsListedNotApplied() throws Exception {
         grant(507, APPROVED_AT);
-        transaction.executeWithoutResult(tx -> records.reversals().reverse(new FulfilmentKey(Source.COMMISSION, 507), "commission.denied by FirstPromoter"));
+        transaction.executeWithoutResult(tx -> records.reversals().reverseRecord(new FulfilmentKey(Source.COMMISSION, 507), "commission.denied by FirstPromoter"));
 
         Answer again = records.decisions().settledBefore(event(507, CommissionEvent.Kind.APPROVAL, LATER));
 

@@ -18,7 +18,7 @@ public record RealRecords(FulfilmentLifecycle lifecycle, FulfilmentClaims claims
         FulfilmentLifecycle lifecycle = new FulfilmentLifecycle(jdbc, clock);
         CommissionDecisions decisions = new CommissionDecisions(jdbc, transaction, lifecycle, List.of());
         return new RealRecords(lifecycle, new FulfilmentClaims(jdbc, transaction, meters, settings, clock, lifecycle, decisions), decisions,
-                new FulfilmentReversals(jdbc, lifecycle), new PayoutRecords(jdbc, lifecycle), new FirstPromoterNotices(jdbc, transaction, clock),
+                new FulfilmentReversals(jdbc, transaction, lifecycle), new PayoutRecords(jdbc, lifecycle), new FirstPromoterNotices(jdbc, transaction, clock),
                 new OperatorQueries(jdbc, clock, settings));
     }
 

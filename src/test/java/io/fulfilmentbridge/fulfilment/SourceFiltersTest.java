@@ -147,7 +147,7 @@ class SourceFiltersTest {
         for (Claim claim : bothClaimed("credits")) {
             records.lifecycle().markGranted(claim);
         }
-        actOn(V2, () -> transaction.executeWithoutResult(tx -> records.reversals().reverse(V2, "refunded")));
+        actOn(V2, () -> transaction.executeWithoutResult(tx -> records.reversals().reverseRecord(V2, "refunded")));
         assertEquals("REVERSED", column(V2, "state"));
         assertEquals("refunded", column(V2, "reversal_note"));
     }
@@ -160,7 +160,7 @@ class SourceFiltersTest {
             } else {
                 records.lifecycle().markGranted(claim);
             }
-            transaction.executeWithoutResult(tx -> records.reversals().reverse(claim.key(), "refunded"));
+            transaction.executeWithoutResult(tx -> records.reversals().reverseRecord(claim.key(), "refunded"));
         }
     }
 

@@ -6,18 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fulfilmentbridge.camel.FulfilmentTransaction;
 import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.Claim;
 import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.DatabaseClock;
+import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.RealRecords;
 import io.fulfilmentbridge.fulfilment.Outcome;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.fulfilment.RewardLimits;
+import io.fulfilmentbridge.payout.CashPayouts;
+import io.fulfilmentbridge.payout.PayoutMessages;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.camel.Exchange;
+import org.apache.camel.language.bean.RuntimeBeanExpressionException;
 import org.apache.camel.spi.Registry;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,8 +34,10 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Route cash-payout, on an in-memory H2 database with the bridge's migrations and the real
- * record keepers (RealRecords): the QUEUED state and the payout's outbox row commit together, or neither does.
+ * Route cash-payout, on an in-memory H2 database with the bridge's migrations, the real record keepers
+ * (RealRecords) and the real cashPayouts bean: the route hands the fulfilment, the claim (null for a
+ * delivery) and the deadline to cashPayouts.queue and keeps its answer; the QUEUED state and the payout's
+ * outbox row commit together, or neither does.
  */
 class CashPayoutRouteTest extends RouteTestSupport {
 
@@ -52,9 +59,9 @@ class CashPayoutRouteTest extends RouteTestSupport {
         super.bindToRegistry(registry);
         // classpath: the SQL migrations and the Java ones (V8, V9) in package db.migration.
         Flyway.configure().dataSource(database).locations("classpath:db/migration").load().migrate();
-        registry.bind("dataSource", database); // the sql component's
-        registry.bind("fulfilmentTransaction", new FulfilmentTransaction(transaction));
         realRecords.bindTo(registry);
+        registry.bind("cashPayouts", new CashPayouts(new RewardLimits(SETTINGS), realRecords.claims(), realRecords.lifecycle(),
+                new PayoutMessages(CASH), jdbc, transaction));
     }
 
     @BeforeEach
@@ -123,7 +130,7 @@ class CashPayoutRouteTest extends RouteTestSupport {
 
         Exchange done = template.send("direct:cash-payout", delivery(reward, claim));
 
-        assertInstanceOf(RetryLater.class, done.getException()); // answered 503 by the webhook route's error handling
+        assertInstanceOf(RetryLater.class, thrown(done)); // answered 503 by the webhook route's error handling
         assertEquals(Map.of("state", "RECEIVED", "attempt", 0), fulfilmentRow(94));
         assertEquals(0, outboxRows());
     }
@@ -138,9 +145,88 @@ class CashPayoutRouteTest extends RouteTestSupport {
 
         Exchange done = template.send("direct:cash-payout", delivery(reward, claim));
 
-        assertInstanceOf(DataAccessException.class, done.getException());
+        assertInstanceOf(DataAccessException.class, thrown(done));
         assertEquals(Map.of("state", "RECEIVED", "attempt", 0), fulfilmentRow(95));
         assertEquals(1, outboxRows());
+    }
+
+    @Test
+    void aFirstDeliveryIsRecordedQueuedWithItsOutboxRowWithoutAClaim() throws Exception {
+        Fulfilment reward = fulfilment(97, "cash", "1500");
+
+        Exchange done = template.send("direct:cash-payout", delivery(reward, null));
+
+        assertNull(done.getException());
+        assertEquals(Answer.queuedFirst(reward), done.getProperty("answer"));
+        assertEquals(Map.of("state", "QUEUED", "attempt", 1), fulfilmentRow(97));
+        assertNull(jdbc.queryForObject("SELECT lease_holder FROM fulfilments WHERE fulfilment_id = 97", String.class), "never claimed");
+        List<Map<String, Object>> outbox = jdbc.queryForList("SELECT source, attempt, message FROM payout_outbox WHERE fulfilment_id = 97");
+        assertEquals(1, outbox.size());
+        assertEquals("v1", outbox.get(0).get("source"));
+        assertEquals(1, outbox.get(0).get("attempt"));
+        assertEquals(1500, JSON.readTree((String) outbox.get(0).get("message")).get("amount_cents").asLong());
+    }
+
+    @Test
+    void aFirstDeliveryWhoseOutboxRowCannotBeWrittenLeavesNoRecord() throws Exception {
+        Fulfilment reward = fulfilment(98, "cash", "1500");
+        jdbc.update("INSERT INTO payout_outbox (fulfilment_id, attempt, message, created_at) VALUES (98, 1, '{}', CURRENT_TIMESTAMP)");
+
+        Exchange done = template.send("direct:cash-payout", delivery(reward, null));
+
+        assertInstanceOf(DataAccessException.class, thrown(done));
+        assertEquals(0, jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments WHERE fulfilment_id = 98", Integer.class));
+        assertEquals(1, outboxRows());
+    }
+
+    @Test
+    void aDeliveryQueuedBeforeIsAnsweredWithWhatWasDecided() throws Exception {
+        Fulfilment reward = fulfilment(99, "cash", "1500");
+        template.send("direct:cash-payout", delivery(reward, null));
+
+        Exchange again = template.send("direct:cash-payout", delivery(reward, null));
+
+        assertNull(again.getException());
+        assertEquals(Answer.queued("payout queued before, not yet paid"), again.getProperty("answer"));
+        assertEquals(1, outboxRows());
+    }
+
+    @Test
+    void aDeliveryOutOfBoundsIsClaimedAndParked() throws Exception {
+        Fulfilment reward = fulfilment(100, "cash", "0");
+
+        Exchange done = template.send("direct:cash-payout", delivery(reward, null));
+
+        String reason = "amount out of bounds: cash cents must be from 1 to 1000000";
+        assertEquals(Answer.parked(reason), done.getProperty("answer"));
+        assertEquals("PARKED", fulfilmentRow(100).get("state"));
+        assertEquals(0, outboxRows());
+    }
+
+    @Test
+    void aDeliveryClaimedByTheBeanThatFailsReleasesItsClaim() throws Exception {
+        // Known before (parked), so this delivery claims it: attempt 2, whose outbox row is there already.
+        Fulfilment reward = fulfilment(101, "cash", "1500");
+        jdbc.update("""
+                INSERT INTO fulfilments (source, fulfilment_id, unit, amount, promoter_id, customer_ref, state, attempt, reason, created_at, updated_at)
+                VALUES ('v1', 101, 'cash', 1500, 7, 'cus_101', 'PARKED', 1, 'the payout worker was down', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)""");
+        jdbc.update("INSERT INTO payout_outbox (fulfilment_id, attempt, message, created_at) VALUES (101, 2, '{}', CURRENT_TIMESTAMP)");
+
+        Exchange done = template.send("direct:cash-payout", delivery(reward, null));
+
+        assertInstanceOf(DataAccessException.class, thrown(done));
+        assertEquals("RECEIVED", fulfilmentRow(101).get("state"));
+        // Released: the next delivery takes it over at once instead of waiting out the lease.
+        // (Within 2 s: a claim still leased would make it wait past that and throw RetryLater.)
+        Claim next = realRecords.claims().claim(reward, Deadline.from(System.nanoTime(), Duration.ofSeconds(2)));
+        assertEquals(true, next.held());
+        assertEquals(2, next.attempt());
+    }
+
+    /** What the bean threw: a bean called from an expression reaches the caller wrapped (error-handling unwraps it too). */
+    private static Throwable thrown(Exchange done) {
+        Throwable thrown = done.getException();
+        return thrown instanceof RuntimeBeanExpressionException && thrown.getCause() != null ? thrown.getCause() : thrown;
     }
 
     private Map<String, Object> fulfilmentRow(long id) {

@@ -3,18 +3,15 @@ package io.fulfilmentbridge.routes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.anyInt;
-import static org.mockito.Mockito.doThrow;
-import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.spy;
 import static org.mockito.Mockito.verify;
 
-import io.fulfilmentbridge.camel.FulfilmentTransaction;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentReversals;
 import io.fulfilmentbridge.fulfilment.RealRecords;
 import io.fulfilmentbridge.fulfilment.Reversal;
+import io.fulfilmentbridge.fulfilment.Source;
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -22,11 +19,14 @@ import org.apache.camel.Exchange;
 import org.apache.camel.spi.Registry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.dao.DataAccessException;
+import org.springframework.dao.DuplicateKeyException;
 
 /**
- * Route fulfilment-reversal (with ledger-reversal), on an in-memory H2 database with the bridge's
- * migrations and the real record keepers (RealRecords): the REVERSED state and the reversal's effect
- * (the ledger's opposite entries, the payout's outbox row withdrawn) commit together, or neither does.
+ * Route fulfilment-reversal, on an in-memory H2 database with the bridge's migrations and the real
+ * record keepers (RealRecords): the route hands the key and the note to fulfilmentReversals.reverse and
+ * keeps its result as property reversal; the REVERSED state and the reversal's effect (the ledger's
+ * opposite entries, the payout's outbox row withdrawn) commit together, or neither does.
  */
 class FulfilmentReversalRouteTest extends RouteTestSupport {
 
@@ -34,20 +34,18 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
 
     private final RouteDatabase database = new RouteDatabase();
     private final RealRecords realRecords = RealRecords.on(database.jdbc, database.transaction, meters, SETTINGS);
-    /** The real fulfilmentReversals, its calls verified (and one made to fail). */
+    /** The real fulfilmentReversals, its calls verified. */
     private final FulfilmentReversals fulfilmentReversals = spy(realRecords.reversals());
 
     @Override
     protected List<String> routeFiles() {
-        return List.of("fulfilment-reversal.camel.yaml", "ledger-reversal.camel.yaml");
+        return List.of("fulfilment-reversal.camel.yaml");
     }
 
     @Override
     protected void bindToRegistry(Registry registry) throws Exception {
         super.bindToRegistry(registry);
         database.migrate();
-        registry.bind("dataSource", database.dataSource); // the sql component's
-        registry.bind("fulfilmentTransaction", new FulfilmentTransaction(database.transaction));
         realRecords.bindTo(registry);
         registry.bind("fulfilmentReversals", fulfilmentReversals);
     }
@@ -62,6 +60,10 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         FulfilmentKey key = FulfilmentKey.pending(92);
         database.fulfilment(key, "credits", "25", "GRANTED");
         database.ledgerGrant(key, "credits", "25");
+        // A v2 commission with the same number: its entries are another reward's.
+        FulfilmentKey commission = new FulfilmentKey(Source.COMMISSION, 92);
+        database.fulfilment(commission, "points", "40", "GRANTED");
+        database.ledgerGrant(commission, "points", "40");
 
         Exchange done = reverse(key);
 
@@ -69,10 +71,33 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         assertEquals(new Reversal(key, Reversal.Found.CREDITS, "credits", null), done.getProperty("reversal"));
         assertEquals(Map.of("state", "REVERSED", "reversal_note", NOTE), row(key));
         assertNull(reason(key));
-        assertEquals(2, ledgerEntries(key, "REVERSAL"));
-        assertEquals(0, database.jdbc.queryForObject("SELECT SUM(amount) FROM ledger_entries WHERE account = 'cus_92'", Integer.class));
+        assertEquals(List.of(
+                        Map.of("account_kind", "FUNDING", "account", "funding:credits", "amount", new BigDecimal("25.0000")),
+                        Map.of("account_kind", "PROMOTER", "account", "cus_92", "amount", new BigDecimal("-25.0000"))),
+                database.jdbc.queryForList("SELECT account_kind, account, amount FROM ledger_entries WHERE source = ? AND fulfilment_id = 92 "
+                        + "AND entry_kind = 'REVERSAL' ORDER BY account_kind", Source.FULFILMENT_PENDING.ledgerSource()));
+        assertEquals(0, balance(key, "cus_92"));
+        assertEquals(0, ledgerEntries(commission, "REVERSAL"), "the v2 commission of the same number is untouched");
+        assertEquals(40, balance(commission, "cus_92"));
+        assertEquals("GRANTED", row(commission).get("state"));
         verify(fulfilmentReversals).reverse(key, NOTE);
-        verify(fulfilmentReversals, never()).payoutWithdrawn(any(), anyInt());
+    }
+
+    @Test
+    void aSecondReversalOfTheLedgerIsRefusedByItsKeyAndNothingChanges() {
+        // What got past the fulfilment's lock: the grant still GRANTED, its reversal's entries booked already.
+        FulfilmentKey key = FulfilmentKey.pending(91);
+        database.fulfilment(key, "credits", "25", "GRANTED");
+        database.ledgerGrant(key, "credits", "25");
+        database.jdbc.update("INSERT INTO ledger_entries (source, fulfilment_id, account_kind, account, unit, amount, entry_kind) "
+                + "SELECT source, fulfilment_id, account_kind, account, unit, -amount, 'REVERSAL' FROM ledger_entries WHERE fulfilment_id = 91");
+
+        Exchange done = reverse(key);
+
+        assertInstanceOf(DuplicateKeyException.class, done.getException());
+        assertEquals("GRANTED", row(key).get("state"));
+        assertEquals(2, ledgerEntries(key, "REVERSAL"));
+        assertEquals(0, balance(key, "cus_91"));
     }
 
     @Test
@@ -82,7 +107,7 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
 
         Exchange done = reverse(key);
 
-        // ledger-reversal throws inside the transaction: the REVERSED state is rolled back with it.
+        // The opposite entries' booking throws inside the transaction: the REVERSED state is rolled back with it.
         assertInstanceOf(IllegalStateException.class, done.getException());
         assertEquals("the grant's two ledger entries were not found: nothing reversed", done.getException().getMessage());
         assertEquals("GRANTED", row(key).get("state"));
@@ -104,7 +129,6 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         assertNull(reason(key), "nothing to review: the payout can never be sent");
         assertEquals(0, database.outboxRows());
         verify(fulfilmentReversals).reverse(key, NOTE);
-        verify(fulfilmentReversals).payoutWithdrawn(new Reversal(key, Reversal.Found.PAYOUT_QUEUED, "cash", null), 1);
     }
 
     @Test
@@ -112,11 +136,13 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         FulfilmentKey key = FulfilmentKey.pending(99);
         database.fulfilment(key, "cash", "1500", "QUEUED");
         database.outboxRow(key, 1, "{\"fulfilment_id\": 99}", "2026-12-01 10:00:00");
-        doThrow(new IllegalStateException("the database went away")).when(fulfilmentReversals).payoutWithdrawn(any(), anyInt());
+        database.jdbc.execute("CREATE TRIGGER fail_reversed_update BEFORE UPDATE ON fulfilments FOR EACH ROW CALL \""
+                + FailReversedUpdate.class.getName() + "\"");
 
         Exchange done = reverse(key);
 
-        assertInstanceOf(IllegalStateException.class, done.getException().getCause()); // from a bean in an expression
+        assertInstanceOf(DataAccessException.class, done.getException()); // as the bean threw it
+        database.jdbc.execute("DROP TRIGGER fail_reversed_update");
         assertEquals("QUEUED", row(key).get("state"));
         assertNull(row(key).get("reversal_note"));
         assertEquals(1, database.outboxRows(), "the payout stays to be relayed");
@@ -186,6 +212,11 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
     private String reason(FulfilmentKey key) {
         return database.jdbc.queryForObject("SELECT reason FROM fulfilments WHERE source = ? AND fulfilment_id = ?", String.class,
                 key.source().ledgerSource(), key.id());
+    }
+
+    private int balance(FulfilmentKey key, String account) {
+        return database.jdbc.queryForObject("SELECT SUM(amount) FROM ledger_entries WHERE source = ? AND account = ?",
+                BigDecimal.class, key.source().ledgerSource(), account).intValueExact();
     }
 
     private int ledgerEntries(FulfilmentKey key, String kind) {

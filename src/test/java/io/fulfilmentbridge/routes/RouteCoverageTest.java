@@ -22,7 +22,7 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * Every route and route configuration in routes/ is named by a route test (docs/design.md, Route tests):
  * a string literal of a *RouteTest that is its id (getRouteDefinition, advise, routeConfigurationId...),
- * scheme:id (direct:ledger-reversal), or the route's from URI (direct:reverse); a route made of a template
+ * scheme:id (direct:cash-payout), or the route's from URI (direct:reverse); a route made of a template
  * counts as a route. Only the ids of NOT_YET
  * may lack one, and the set only shrinks: an id there that gained a test, or is gone, fails too.
  */
