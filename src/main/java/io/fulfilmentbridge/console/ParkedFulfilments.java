@@ -10,6 +10,7 @@ import io.fulfilmentbridge.fulfilment.FulfilmentReversals;
 import io.fulfilmentbridge.fulfilment.OperatorQueries;
 import io.fulfilmentbridge.fulfilment.ParkedRow;
 import io.fulfilmentbridge.fulfilment.Reversal;
+import io.fulfilmentbridge.fulfilment.ReversalRequest;
 import io.fulfilmentbridge.fulfilment.Source;
 import io.fulfilmentbridge.payout.PayoutAnomalies;
 import java.util.ArrayList;
@@ -158,8 +159,7 @@ public class ParkedFulfilments {
             return "refused: give the reason for the reversal, it is kept with it; nothing changed";
         }
         Exchange done = producer.send("direct:reverse", ExchangePattern.InOut, exchange -> {
-            exchange.getIn().setBody(new FulfilmentKey(source, fulfilmentId));
-            exchange.setProperty("note", reason.strip());
+            exchange.getIn().setBody(new ReversalRequest(new FulfilmentKey(source, fulfilmentId), reason.strip()));
         });
         if (done.getException() != null) {
             if (causedBy(done.getException(), DuplicateKeyException.class)) {
@@ -168,7 +168,7 @@ public class ParkedFulfilments {
             LOG.warn("reversal of fulfilment {} failed, rolled back", fulfilmentId, done.getException());
             return "failed, nothing changed: " + done.getException().getMessage();
         }
-        Reversal reversal = done.getProperty("reversal", Reversal.class);
+        Reversal reversal = done.getMessage().getBody(Reversal.class);
         if (!reversal.found().refused()) {
             LOG.info("fulfilment {} reversed by an operator ({}): {}", fulfilmentId, reason.strip(), reversal.found());
         }

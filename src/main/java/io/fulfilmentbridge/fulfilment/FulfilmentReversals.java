@@ -28,6 +28,11 @@ public class FulfilmentReversals {
         this.lifecycle = lifecycle;
     }
 
+    /** Route fulfilment-reversal's step: {@link #reverse(FulfilmentKey, String)} of what it was handed. */
+    public Reversal reverse(ReversalRequest request) {
+        return reverse(request.key(), request.note());
+    }
+
     /**
      * Reverses the fulfilment if it was applied, and its effect, all committed together or nothing: the
      * record REVERSED ({@link #reverseRecord}); credits and points get two ledger entries opposite to the

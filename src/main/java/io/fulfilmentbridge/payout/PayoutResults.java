@@ -44,6 +44,7 @@ public class PayoutResults {
     private final TransactionTemplate transaction;
     private final boolean queuedAnswerCompletes;
     private final Duration outageWait;
+    private final String deadLetterQueue;
     private final ApplicationContext context;
     private volatile boolean closing;
 
@@ -56,6 +57,7 @@ public class PayoutResults {
         this.transaction = transaction;
         this.queuedAnswerCompletes = statuses.queuedCompletes();
         this.outageWait = settings.resultsOutageWait();
+        this.deadLetterQueue = settings.deadLetterQueue();
     }
 
     /** What became of one result; deadLetter is set when it belongs on the dead-letter queue. */
@@ -67,8 +69,19 @@ public class PayoutResults {
         }
     }
 
-    /** Records one result as the payout worker sent it; answers why it goes to the dead-letter queue, or null. */
-    public String record(String message) {
+    /**
+     * Records one result as the payout worker sent it. True: it goes, as it came, to the dead-letter queue
+     * (logged with the reason); false: recorded.
+     */
+    public boolean record(String message) {
+        String deadLetter = deadLetterReason(message);
+        if (deadLetter != null) {
+            LOG.warn("{}: moved to {}", deadLetter, deadLetterQueue);
+        }
+        return deadLetter != null;
+    }
+
+    private String deadLetterReason(String message) {
         PayoutResult result;
         try {
             result = messages.result(message);

@@ -11,6 +11,7 @@ import io.fulfilmentbridge.fulfilment.CommissionEvent;
 import io.fulfilmentbridge.fulfilment.Denial;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.Reversal;
+import io.fulfilmentbridge.fulfilment.ReversalRequest;
 import io.fulfilmentbridge.fulfilment.Source;
 import io.fulfilmentbridge.webhook.DeliveryReader;
 import java.nio.charset.StandardCharsets;
@@ -64,9 +65,8 @@ class CommissionDenialRouteTest extends RouteTestSupport {
         when(decisions.takeDenial(event)).thenReturn(new Denial(KEY, true, null));
         Reversal reversal = new Reversal(KEY, Reversal.Found.CREDITS, "points", null);
         MockEndpoint reverse = getMockEndpoint("mock:direct:reverse");
-        reverse.expectedBodiesReceived(KEY);
-        reverse.expectedPropertyReceived("note", eventType + " by FirstPromoter (event " + EVENT_ID + ")");
-        reverse.whenAnyExchangeReceived(exchange -> exchange.setProperty("reversal", reversal));
+        reverse.expectedBodiesReceived(new ReversalRequest(KEY, eventType + " by FirstPromoter (event " + EVENT_ID + ")"));
+        reverse.whenAnyExchangeReceived(exchange -> exchange.getMessage().setBody(reversal));
 
         Exchange done = deny(event);
 

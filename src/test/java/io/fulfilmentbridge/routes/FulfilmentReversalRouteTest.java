@@ -10,6 +10,7 @@ import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentReversals;
 import io.fulfilmentbridge.fulfilment.RealRecords;
 import io.fulfilmentbridge.fulfilment.Reversal;
+import io.fulfilmentbridge.fulfilment.ReversalRequest;
 import io.fulfilmentbridge.fulfilment.Source;
 import java.math.BigDecimal;
 import java.util.List;
@@ -68,7 +69,7 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         Exchange done = reverse(key);
 
         assertNull(done.getException());
-        assertEquals(new Reversal(key, Reversal.Found.CREDITS, "credits", null), done.getProperty("reversal"));
+        assertEquals(new Reversal(key, Reversal.Found.CREDITS, "credits", null), done.getMessage().getBody());
         assertEquals(Map.of("state", "REVERSED", "reversal_note", NOTE), row(key));
         assertNull(reason(key));
         assertEquals(List.of(
@@ -124,7 +125,7 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         Exchange done = reverse(key);
 
         assertNull(done.getException());
-        assertEquals(new Reversal(key, Reversal.Found.PAYOUT_WITHDRAWN, "cash", null), done.getProperty("reversal"));
+        assertEquals(new Reversal(key, Reversal.Found.PAYOUT_WITHDRAWN, "cash", null), done.getMessage().getBody());
         assertEquals(Map.of("state", "REVERSED", "reversal_note", NOTE), row(key));
         assertNull(reason(key), "nothing to review: the payout can never be sent");
         assertEquals(0, database.outboxRows());
@@ -158,7 +159,7 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         Exchange done = reverse(key);
 
         assertEquals(new Reversal(key, Reversal.Found.PAYOUT_SENT, "cash", "by the outbox relay, not yet paid"),
-                done.getProperty("reversal"));
+                done.getMessage().getBody());
         assertEquals("REVERSED", row(key).get("state"));
         assertEquals(Reversal.PAYOUT_REVIEW, reason(key));
         assertEquals(1, database.outboxRows(), "another payout's row stays");
@@ -172,12 +173,11 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         reverse(key);
 
         Exchange again = template.send("direct:reverse", exchange -> {
-            exchange.getIn().setBody(key);
-            exchange.setProperty("note", "a second operator");
+            exchange.getIn().setBody(new ReversalRequest(key, "a second operator"));
         });
 
         assertNull(again.getException());
-        Reversal reversal = again.getProperty("reversal", Reversal.class);
+        Reversal reversal = again.getMessage().getBody(Reversal.class);
         assertEquals(Reversal.Found.ALREADY_REVERSED, reversal.found());
         assertEquals(Map.of("state", "REVERSED", "reversal_note", NOTE), row(key));
         assertEquals(2, ledgerEntries(key, "REVERSAL"));
@@ -190,15 +190,14 @@ class FulfilmentReversalRouteTest extends RouteTestSupport {
         Exchange done = reverse(key);
 
         assertNull(done.getException());
-        assertEquals(new Reversal(key, Reversal.Found.UNKNOWN, null, null), done.getProperty("reversal"));
+        assertEquals(new Reversal(key, Reversal.Found.UNKNOWN, null, null), done.getMessage().getBody());
         assertEquals(0, database.jdbc.queryForObject("SELECT COUNT(*) FROM fulfilments", Integer.class));
     }
 
-    /** As the console's reverse operation sends it: the fulfilment's key as body, the operator's reason as property note. */
+    /** As the console's reverse operation sends it: the fulfilment's key and the operator's reason as body. */
     private Exchange reverse(FulfilmentKey key) {
         return template.send("direct:reverse", exchange -> {
-            exchange.getIn().setBody(key);
-            exchange.setProperty("note", NOTE);
+            exchange.getIn().setBody(new ReversalRequest(key, NOTE));
         });
     }
 
