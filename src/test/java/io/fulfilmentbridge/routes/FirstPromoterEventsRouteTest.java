@@ -86,13 +86,6 @@ class FirstPromoterEventsRouteTest extends RouteTestSupport {
         return body.replace(from, to).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The one exchange direct:answer got. */
-    private Exchange answered() throws Exception {
-        MockEndpoint answer = getMockEndpoint("mock:direct:answer");
-        answer.expectedMessageCount(1);
-        answer.assertIsSatisfied();
-        return answer.getExchanges().get(0);
-    }
 
     /** The route a mock stands for answers this when it is reached. */
     private MockEndpoint route(String name, int expected, Answer answer) {

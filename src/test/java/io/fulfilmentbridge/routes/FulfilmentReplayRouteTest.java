@@ -66,13 +66,6 @@ class FulfilmentReplayRouteTest extends RouteTestSupport {
         return done;
     }
 
-    /** The one exchange direct:answer got. */
-    private Exchange answered() throws Exception {
-        MockEndpoint answer = getMockEndpoint("mock:direct:answer");
-        answer.expectedMessageCount(1);
-        answer.assertIsSatisfied();
-        return answer.getExchanges().get(0);
-    }
 
     @Test
     void aClaimNotHeldIsAnsweredWhyAndNothingElseIsCalled() throws Exception {

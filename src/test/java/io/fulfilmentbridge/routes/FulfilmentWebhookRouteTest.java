@@ -94,13 +94,6 @@ class FulfilmentWebhookRouteTest extends RouteTestSupport {
         return done;
     }
 
-    /** The one exchange direct:answer got. */
-    private Exchange answered() throws Exception {
-        MockEndpoint answer = getMockEndpoint("mock:direct:answer");
-        answer.expectedMessageCount(1);
-        answer.assertIsSatisfied();
-        return answer.getExchanges().get(0);
-    }
 
     @Test
     void aFulfilmentPendingDeliveryReachesRouteFulfilmentAsItsReward() throws Exception {

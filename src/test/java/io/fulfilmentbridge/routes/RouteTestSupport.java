@@ -31,6 +31,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.AdviceWith;
 import org.apache.camel.builder.AdviceWithRouteBuilder;
+import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
@@ -143,5 +144,13 @@ abstract class RouteTestSupport extends CamelTestSupport {
         exchange.setProperty("deadline", deadline);
         exchange.setProperty("claim", claim);
         return exchange;
+    }
+
+    /** The one exchange direct:answer got, where a test mocked it (mockEndpointsAndSkip). */
+    protected Exchange answered() throws Exception {
+        MockEndpoint answer = getMockEndpoint("mock:direct:answer");
+        answer.expectedMessageCount(1);
+        answer.assertIsSatisfied();
+        return answer.getExchanges().get(0);
     }
 }
