@@ -180,4 +180,26 @@ class CommissionApprovalRouteTest extends RouteTestSupport {
         assertNull(done.getProperty("answer"));
         MockEndpoint.assertIsSatisfied(context);
     }
+
+    /**
+     * Review: an approval without a timestamp (docs/promises.md: "timestamp, when present"; "An approval or denial
+     * without a timestamp cannot be ordered") was claimed with a null time before the refactor and applied. It must
+     * still reach route fulfilment, not fail the exchange (which route error-handling answers 500 error for ever).
+     */
+    @Test
+    void anApprovalWithoutATimestampStillReachesRouteFulfilment() throws Exception {
+        String body = new String(DoorSamples.body("v2-docs-commission-approved.json"), StandardCharsets.UTF_8)
+                .replaceFirst("\"unit\": \"[a-z_]+\"", "\"unit\": \"points\"")
+                .replaceFirst(",\\s*\"timestamp\": \"[^\"]+\"", "");
+        CommissionEvent untimed = reader.commissionEvent(reader.read(body.getBytes(StandardCharsets.UTF_8)));
+        assertNull(untimed.occurredAt(), "the sample without its timestamp");
+        MockEndpoint fulfilment = getMockEndpoint("mock:direct:fulfilment");
+        fulfilment.expectedMessageCount(1);
+        when(commissions.approvedReward(untimed, deadline)).thenReturn(ApprovedReward.apply(reward));
+
+        Exchange done = approve(untimed);
+
+        assertNull(done.getException(), () -> "the approval failed: " + done.getException());
+        fulfilment.assertIsSatisfied();
+    }
 }
