@@ -226,6 +226,20 @@ class CommissionEventsTest extends BridgeTest {
         assertThat(call.getBodyAsString().replace(" ", "")).isEqualTo("{\"ids\":[" + id + "]}");
     }
 
+    /**
+     * Review: an approval that carries no timestamp (optional, docs/promises.md "timestamp, when present") was applied
+     * before the one entry route; it must still be, not answered 500 on every retry with nothing recorded.
+     */
+    @Test
+    void anApprovalWithoutATimestampIsStillBookedOnce() {
+        long id = nextId();
+        long promoterId = nextId();
+        stubPromotersCommission(id, "credits", 20, promoterId, "app-user-" + promoterId);
+
+        assertEventAnswer(postEvent(approvalAt(id, "credits", 20, null)), 200, "granted");
+        assertThat(v2State(id)).isEqualTo("GRANTED");
+    }
+
     // ---- Approvals of each unit.
 
     @ParameterizedTest(name = "{0}")
