@@ -72,7 +72,7 @@ public class FulfilmentClaims {
         if (claim.held() && request.parkReason() != null) {
             try {
                 return Claim.settled(claim.key(), lifecycle.park(claim, request.parkReason(), deadline));
-            } catch (RuntimeException notParked) {
+            } catch (RuntimeException | Error notParked) {
                 release(claim, deadline);
                 throw notParked;
             }

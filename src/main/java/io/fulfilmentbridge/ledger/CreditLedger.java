@@ -75,7 +75,7 @@ public class CreditLedger {
         Claim taken = claims.claim(fulfilment, deadline);
         try {
             return creditClaimed(fulfilment, taken, parkReason, deadline);
-        } catch (Exception failure) {
+        } catch (Exception | Error failure) {
             // Lets the next delivery take it over at once, as the error handling does for a claim of the route's.
             claims.release(taken, deadline);
             throw failure;

@@ -146,7 +146,7 @@ class CommissionApprovalRouteTest extends RouteTestSupport {
         approve(approval);
 
         fulfilment.assertIsSatisfied();
-        assertEquals(new FulfilmentRequest(reward, Instant.parse("2025-01-19T10:30:00Z"), null, null),
+        assertEquals(new FulfilmentRequest(FulfilmentRequest.Kind.APPROVAL, reward, Instant.parse("2025-01-19T10:30:00Z"), null, null),
                 fulfilment.getExchanges().get(0).getMessage().getBody(FulfilmentRequest.class));
         assertSame(deadline, fulfilment.getExchanges().get(0).getProperty("deadline"));
     }
@@ -161,7 +161,7 @@ class CommissionApprovalRouteTest extends RouteTestSupport {
         approve(approval);
 
         fulfilment.assertIsSatisfied();
-        assertEquals(new FulfilmentRequest(reward, Instant.parse("2025-01-19T10:30:00Z"), null,
+        assertEquals(new FulfilmentRequest(FulfilmentRequest.Kind.APPROVAL, reward, Instant.parse("2025-01-19T10:30:00Z"), null,
                 "the referral has no uid: whose account it is cannot be told"),
                 fulfilment.getExchanges().get(0).getMessage().getBody(FulfilmentRequest.class));
     }
@@ -201,5 +201,8 @@ class CommissionApprovalRouteTest extends RouteTestSupport {
 
         assertNull(done.getException(), () -> "the approval failed: " + done.getException());
         fulfilment.assertIsSatisfied();
+        // An approval, so claimed like one: never a first delivery's unclaimed fast path.
+        assertEquals(new FulfilmentRequest(FulfilmentRequest.Kind.APPROVAL, reward, null, null, null),
+                fulfilment.getExchanges().get(0).getMessage().getBody(FulfilmentRequest.class));
     }
 }

@@ -100,7 +100,7 @@ class FulfilmentReplayRouteTest extends RouteTestSupport {
 
         fulfilment.assertIsSatisfied();
         Exchange handed = fulfilment.getExchanges().get(0);
-        assertEquals(new FulfilmentRequest(stored, null, claim, null), handed.getMessage().getBody(FulfilmentRequest.class));
+        assertEquals(new FulfilmentRequest(FulfilmentRequest.Kind.REPLAY, stored, null, claim, null), handed.getMessage().getBody(FulfilmentRequest.class));
         assertSame(claim, handed.getProperty("claim"));
         assertEquals(new DeliveryLabels(90L, null, "free_months"), handed.getProperty("labels"));
         Deadline deadline = assertInstanceOf(Deadline.class, handed.getProperty("deadline"));
@@ -121,7 +121,7 @@ class FulfilmentReplayRouteTest extends RouteTestSupport {
         when(claims.claimForReplay(key)).thenReturn(held);
         Fulfilment asTheApiSays = new Fulfilment(key, stored.eventId(), "points", new BigDecimal("500"), "approved", 7101, null,
                 "user@example.com", new Recipient(Recipient.Kind.REFERRAL, 55678), null);
-        FulfilmentRequest request = new FulfilmentRequest(asTheApiSays, null, claim, null);
+        FulfilmentRequest request = new FulfilmentRequest(FulfilmentRequest.Kind.REPLAY, asTheApiSays, null, claim, null);
         when(commissions.replay(eq(held), any(Deadline.class))).thenReturn(request);
         MockEndpoint fulfilment = getMockEndpoint("mock:direct:fulfilment");
         fulfilment.expectedBodiesReceived(request);
