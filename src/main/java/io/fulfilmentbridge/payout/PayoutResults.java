@@ -35,6 +35,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class PayoutResults {
 
     private static final Logger LOG = LoggerFactory.getLogger(PayoutResults.class);
+    /** The logger the route's own log step used (its route id), so what watches dead letters still finds them. */
+    private static final Logger DEAD_LETTERS = LoggerFactory.getLogger("payout-results");
     private static final long FIRST_PAUSE_MILLIS = 250;
     private static final long LONGEST_PAUSE_MILLIS = 5000;
 
@@ -76,7 +78,7 @@ public class PayoutResults {
     public boolean record(String message) {
         String deadLetter = deadLetterReason(message);
         if (deadLetter != null) {
-            LOG.warn("{}: moved to {}", deadLetter, deadLetterQueue);
+            DEAD_LETTERS.warn("{}: moved to {}", deadLetter, deadLetterQueue);
         }
         return deadLetter != null;
     }
