@@ -11,7 +11,7 @@ import org.flywaydb.core.api.migration.BaseJavaMigration;
 import org.flywaydb.core.api.migration.Context;
 
 /**
- * Reversals (contract section 11). A Java migration, not SQL, for one reason: the state CHECK of V1 has
+ * Reversals (docs/promises.md, Reversals). A Java migration, not SQL, for one reason: the state CHECK of V1 has
  * no name of ours (PostgreSQL calls it fulfilments_state_check, H2 generates one), so it is looked up
  * in INFORMATION_SCHEMA, the same on both, and replaced by a named one that allows REVERSED.
  */
@@ -29,7 +29,7 @@ public class V8__reversals extends BaseJavaMigration {
             "ALTER TABLE ledger_entries ADD COLUMN entry_kind VARCHAR(8) DEFAULT 'GRANT' NOT NULL",
             "ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_entry_kind CHECK (entry_kind IN ('GRANT', 'REVERSAL'))",
             // Where the fulfilment id comes from: v1 a legacy delivery's payout id, v2 a commission id
-            // (contract 9); every row written before is a legacy one.
+            // (docs/promises.md, Webhooks v2 events); every row written before is a legacy one.
             "ALTER TABLE ledger_entries ADD COLUMN source VARCHAR(8) DEFAULT 'v1' NOT NULL",
             "ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_source CHECK (source IN ('v1', 'v2'))",
             "ALTER TABLE ledger_entries DROP CONSTRAINT one_entry_per_side",

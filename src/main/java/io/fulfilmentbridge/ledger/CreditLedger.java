@@ -72,14 +72,7 @@ public class CreditLedger {
                 return first;
             }
         }
-        Claim taken = claims.claim(fulfilment, deadline);
-        try {
-            return creditClaimed(fulfilment, taken, parkReason, deadline);
-        } catch (Exception | Error failure) {
-            // Lets the next delivery take it over at once, as the error handling does for a claim of the route's.
-            claims.release(taken, deadline);
-            throw failure;
-        }
+        return claims.underClaim(fulfilment, deadline, taken -> creditClaimed(fulfilment, taken, parkReason, deadline));
     }
 
     private Answer creditClaimed(Fulfilment fulfilment, Claim claim, String parkReason, Deadline deadline) throws Exception {

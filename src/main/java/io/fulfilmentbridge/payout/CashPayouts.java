@@ -57,13 +57,7 @@ public class CashPayouts {
         if (claim != null) {
             return queueClaimed(fulfilment, claim, parkReason, deadline);
         }
-        Claim taken = claims.claim(fulfilment, deadline);
-        try {
-            return queueClaimed(fulfilment, taken, parkReason, deadline);
-        } catch (Exception | Error e) {
-            claims.release(taken, deadline);
-            throw e;
-        }
+        return claims.underClaim(fulfilment, deadline, taken -> queueClaimed(fulfilment, taken, parkReason, deadline));
     }
 
     private Answer queueClaimed(Fulfilment fulfilment, Claim claim, String parkReason, Deadline deadline) throws JsonProcessingException {
