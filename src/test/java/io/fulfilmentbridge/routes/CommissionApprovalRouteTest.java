@@ -10,6 +10,7 @@ import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.verifyNoInteractions;
 import static org.mockito.Mockito.when;
 
+import io.fulfilmentbridge.firstpromoter.CommissionApprovals;
 import io.fulfilmentbridge.firstpromoter.FirstPromoterCommissions;
 import io.fulfilmentbridge.fulfilment.Answer;
 import io.fulfilmentbridge.fulfilment.ApprovedReward;
@@ -53,7 +54,7 @@ class CommissionApprovalRouteTest extends RouteTestSupport {
     @Override
     protected void bindToRegistry(Registry registry) throws Exception {
         super.bindToRegistry(registry);
-        registry.bind("firstPromoterCommissions", commissions);
+        registry.bind("commissionApprovals", new CommissionApprovals(commissions, decisions));
     }
 
     @BeforeEach

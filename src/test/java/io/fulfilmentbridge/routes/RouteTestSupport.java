@@ -115,7 +115,7 @@ abstract class RouteTestSupport extends CamelTestSupport {
         registry.bind("rewardLimits", new RewardLimits(SETTINGS));
         registry.bind("answerStatuses", new AnswerStatuses(CASH.queuedStatus()));
         registry.bind("webhookAnswer", new WebhookAnswer());
-        registry.bind("failures", new Failures());
+        registry.bind("failures", new Failures(claims, lifecycle));
         registry.bind("payoutMessages", new PayoutMessages(CASH));
         // Its gauges read the database only when scraped, which no route test does.
         registry.bind("fulfilmentMetrics", new FulfilmentMetrics(meters, new JdbcTemplate(), queries));
