@@ -11,9 +11,13 @@ import io.fulfilmentbridge.payout.CashSettings;
 import io.fulfilmentbridge.recurly.RecurlySettings;
 import io.fulfilmentbridge.stripe.StripeSettings;
 import io.fulfilmentbridge.webhook.WebhookSettings;
+import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /**
  * The bridge's settings, one record per feature (docs/settings.md lists them): bound and checked at
@@ -30,4 +34,28 @@ public class SettingsConfiguration {
             StripeSettings.class, CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class,
             OperatorSettings.class, BillingSettings.class,
             ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class);
+
+    /** How long a graceful shutdown waits for the deliveries in flight (spring.lifecycle.timeout-per-shutdown-phase). */
+    public record ShutdownPhase(Duration timeout) {
+    }
+
+    /**
+     * Checked at start-up: a graceful shutdown must outlast the time each delivery has to be answered
+     * (docs/operations.md, Probes and shutdown), else it cuts deliveries in flight off.
+     */
+    @Bean
+    ShutdownPhase shutdownPhase(FulfilmentSettings fulfilment, Environment environment) {
+        Duration timeout = Binder.get(environment).bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
+                .orElse(Duration.ofSeconds(30));
+        if (timeout.compareTo(fulfilment.answerWithin()) <= 0) {
+            throw new IllegalArgumentException("spring.lifecycle.timeout-per-shutdown-phase (" + text(timeout)
+                    + ") must be more than bridge.answer-within (" + text(fulfilment.answerWithin())
+                    + "): a graceful shutdown would cut off deliveries in flight");
+        }
+        return new ShutdownPhase(timeout);
+    }
+
+    private static String text(Duration duration) {
+        return duration.toString().substring(2).toLowerCase();
+    }
 }

@@ -55,6 +55,7 @@ class SettingsValidationTest {
             bridge.cash.queued-status=199              | bridge.cash.queued-status must be between 200 and 299, was 199
             bridge.answer-within=0s                    | bridge.answer-within must be more than 0
             bridge.answer-within=-1s                   | bridge.answer-within must be more than 0
+            spring.lifecycle.timeout-per-shutdown-phase=9s | spring.lifecycle.timeout-per-shutdown-phase (9s) must be more than bridge.answer-within (9s): a graceful shutdown would cut off deliveries in flight
             bridge.claim-lease=0s                      | bridge.claim-lease must be more than 0
             bridge.stuck-after=-5m                     | bridge.stuck-after must be more than 0
             bridge.group-commit.batch-size=0           | bridge.group-commit.batch-size must be at least 1, was 0
