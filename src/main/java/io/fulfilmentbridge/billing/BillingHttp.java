@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,16 +28,16 @@ public final class BillingHttp {
     private final String system;
     private final HttpClient client;
     private final Duration readTimeout;
+    private final MeterRegistry meters;
 
-    /** Calls bounded by the answer's deadline alone. */
-    public BillingHttp(String system, Duration connectTimeout) {
-        this(system, connectTimeout, Duration.ofDays(1));
-    }
-
-    /** Calls bounded by the answer's deadline and the read timeout, whichever ends first. */
-    public BillingHttp(String system, Duration connectTimeout, Duration readTimeout) {
+    /**
+     * Calls bounded by the answer's deadline and the read timeout, whichever ends first; each counted in
+     * bridge_billing_calls_seconds{system,outcome} (ok, refused: another 4xx, retry: 429, 5xx or no answer).
+     */
+    public BillingHttp(String system, Duration connectTimeout, Duration readTimeout, MeterRegistry meters) {
         this.system = system;
         this.readTimeout = readTimeout;
+        this.meters = meters;
         // HTTP/1.1: the stand-ins and the vendors' APIs alike; no redirects, which could resend a write.
         this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
@@ -50,9 +52,13 @@ public final class BillingHttp {
             throw new RetryLater(system + " not called (" + call + "): the answer's deadline is spent");
         }
         HttpResponse<String> response;
+        Timer.Sample sample = Timer.start(meters);
+        String outcome = "retry";
         try {
             response = client.send(request.timeout(Duration.ofMillis(remaining)).build(),
                     HttpResponse.BodyHandlers.ofString());
+            int answered = response.statusCode();
+            outcome = answered >= 200 && answered < 300 ? "ok" : answered == 429 || answered >= 500 ? "retry" : "refused";
         } catch (HttpTimeoutException slow) {
             throw new RetryLater(system + " did not answer " + call + " in time");
         } catch (IOException unreachable) {
@@ -60,6 +66,9 @@ public final class BillingHttp {
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
             throw new RetryLater(system + " call " + call + " interrupted");
+        } finally {
+            sample.stop(Timer.builder("bridge.billing.calls").description("Calls to the billing system, by outcome")
+                    .tag("system", system.toLowerCase()).tag("outcome", outcome).register(meters));
         }
         int status = response.statusCode();
         if (status == 429 || status >= 500) {

@@ -9,6 +9,7 @@ import io.fulfilmentbridge.chargebee.ChargebeeModels.PromotionalCredit;
 import io.fulfilmentbridge.chargebee.ChargebeeModels.Subscription;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -46,9 +47,9 @@ public class ChargebeeCalls {
     private final String authorization;
     private final AtomicReference<String> keyRefused = new AtomicReference<>();
 
-    public ChargebeeCalls(ChargebeeSettings settings) {
+    public ChargebeeCalls(ChargebeeSettings settings, MeterRegistry meters) {
         this.settings = settings;
-        this.http = new BillingHttp(SYSTEM, settings.connectTimeout(), settings.readTimeout());
+        this.http = new BillingHttp(SYSTEM, settings.connectTimeout(), settings.readTimeout(), meters);
         this.authorization = "Basic " + Base64.getEncoder()
                 .encodeToString((settings.apiKey() + ":").getBytes(StandardCharsets.UTF_8));
     }

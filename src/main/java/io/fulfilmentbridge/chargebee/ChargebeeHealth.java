@@ -1,5 +1,7 @@
 package io.fulfilmentbridge.chargebee;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -12,8 +14,11 @@ public class ChargebeeHealth implements HealthIndicator {
 
     private final ChargebeeCalls chargebee;
 
-    public ChargebeeHealth(ChargebeeCalls chargebee) {
+    public ChargebeeHealth(ChargebeeCalls chargebee, MeterRegistry meters) {
         this.chargebee = chargebee;
+        // 1 while the system refuses the key: an alert, since every grant of it answers 503 until fixed.
+        Gauge.builder("bridge.billing.key.refused", chargebee, calls -> calls.keyRefused() == null ? 0 : 1).tag("system", "chargebee")
+                .description("1 while the billing system refuses the API key").register(meters);
     }
 
     @Override

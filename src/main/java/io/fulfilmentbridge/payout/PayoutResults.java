@@ -3,15 +3,18 @@ package io.fulfilmentbridge.payout;
 import io.fulfilmentbridge.fulfilment.AnswerStatuses;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentState;
-import io.fulfilmentbridge.fulfilment.PayoutRecords.PayoutRecord;
 import io.fulfilmentbridge.fulfilment.PayoutRecords;
+import io.fulfilmentbridge.fulfilment.PayoutRecords.PayoutRecord;
 import io.fulfilmentbridge.payout.PayoutAnomalies.Kind;
 import io.fulfilmentbridge.payout.PayoutMessages.PayoutResult;
 import io.fulfilmentbridge.payout.PayoutMessages.UnreadablePayoutResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,11 +51,14 @@ public class PayoutResults {
     private final Duration outageWait;
     private final String deadLetterQueue;
     private final ApplicationContext context;
+    private final MeterRegistry meters;
+    private final Map<String, Counter> results = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
     public PayoutResults(ApplicationContext context, PayoutMessages messages, PayoutAnomalies anomalies, PayoutRecords records,
-                         TransactionTemplate transaction, AnswerStatuses statuses, CashSettings settings) {
+                         TransactionTemplate transaction, AnswerStatuses statuses, CashSettings settings, MeterRegistry meters) {
         this.context = context;
+        this.meters = meters;
         this.messages = messages;
         this.anomalies = anomalies;
         this.records = records;
@@ -62,33 +68,42 @@ public class PayoutResults {
         this.deadLetterQueue = settings.deadLetterQueue();
     }
 
-    /** What became of one result; deadLetter is set when it belongs on the dead-letter queue. */
-    private record Recorded(String deadLetter, Kind anomaly, String reason) {
-        static final Recorded DONE = new Recorded(null, null, null);
+    /**
+     * What became of one result; deadLetter is set when it belongs on the dead-letter queue. result:
+     * bridge_payout_results_total's tag (paid, failed, unchanged, anomaly, dead_lettered).
+     */
+    private record Recorded(String deadLetter, Kind anomaly, String reason, String result) {
+        static final Recorded UNCHANGED = new Recorded(null, null, null, "unchanged");
+        static final Recorded PAID = new Recorded(null, null, null, "paid");
+        static final Recorded FAILED = new Recorded(null, null, null, "failed");
 
         static Recorded deadLetter(String reason) {
-            return new Recorded(reason, null, null);
+            return new Recorded(reason, null, null, DEAD_LETTERED);
         }
     }
+
+    private static final String DEAD_LETTERED = "dead_lettered";
 
     /**
      * Records one result as the payout worker sent it. True: it goes, as it came, to the dead-letter queue
      * (logged with the reason); false: recorded.
      */
     public boolean record(String message) {
-        String deadLetter = deadLetterReason(message);
-        if (deadLetter != null) {
-            DEAD_LETTERS.warn("{}: moved to {}", deadLetter, deadLetterQueue);
+        Recorded recorded = recorded(message);
+        results.computeIfAbsent(recorded.result(), result -> Counter.builder("bridge.payout.results").tag("result", result)
+                .description("The payout worker's results, by what became of them").register(meters)).increment();
+        if (recorded.deadLetter() != null) {
+            DEAD_LETTERS.warn("{}: moved to {}", recorded.deadLetter(), deadLetterQueue);
         }
-        return deadLetter != null;
+        return recorded.deadLetter() != null;
     }
 
-    private String deadLetterReason(String message) {
+    private Recorded recorded(String message) {
         PayoutResult result;
         try {
             result = messages.result(message);
         } catch (UnreadablePayoutResult e) {
-            return "unreadable payout result: " + e.getMessage();
+            return Recorded.deadLetter("unreadable payout result: " + e.getMessage());
         }
         Recorded recorded = throughOutage(result, () -> transaction.execute(tx -> apply(result)));
         if (recorded.anomaly() != null) {
@@ -96,7 +111,7 @@ public class PayoutResults {
             LOG.warn("payout anomaly, fulfilment {}: {} (reference {}); listed for operators", result.fulfilmentId(),
                     recorded.reason(), result.reference());
         }
-        return recorded.deadLetter();
+        return recorded;
     }
 
     private Recorded apply(PayoutResult result) {
@@ -134,7 +149,7 @@ public class PayoutResults {
             reason = "attempt " + attempt + " was paid after the fulfilment was reversed: recover the payout or undo the reversal";
         } else if (attempt == latest && state == FulfilmentState.PAID) {
             LOG.info("payout of fulfilment {} attempt {} paid again (reference {}): nothing changed", id, attempt, result.reference());
-            return Recorded.DONE;
+            return Recorded.UNCHANGED;
         } else if (!otherPaid.isEmpty() || state == FulfilmentState.PAID) {
             Map<String, Object> first = otherPaid.isEmpty() ? Map.<String, Object>of("attempt", latest, "reference", String.valueOf(latestReference))
                     : otherPaid.get(0);
@@ -149,7 +164,7 @@ public class PayoutResults {
             // delivery's queued answer was a 200 (bridge.cash.queued-status) and no replay queued it since.
             records.markPaid(key, result.reference(), queuedAnswerCompletes);
             LOG.info("payout of fulfilment {} attempt {} paid", id, attempt);
-            return Recorded.DONE;
+            return Recorded.PAID;
         } else {
             // Being applied again (an operator's replay after it was reported failed), or parked since.
             kind = Kind.OLDER_ATTEMPT;
@@ -159,7 +174,7 @@ public class PayoutResults {
         if (!anomalies.record(key, attempt, kind, reason, result.reference())) {
             LOG.info("payout of fulfilment {} attempt {} paid again (reference {}): already listed, nothing changed",
                     id, attempt, result.reference());
-            return Recorded.DONE;
+            return Recorded.UNCHANGED;
         }
         // The fulfilment keeps the payment's reference; its state changes only when this is its latest
         // attempt and still awaited. FirstPromoter's notice is left as it was.
@@ -168,7 +183,7 @@ public class PayoutResults {
         } else if (state != FulfilmentState.PAID) {
             records.recordPayoutReference(key, result.reference());
         }
-        return new Recorded(null, kind, reason);
+        return new Recorded(null, kind, reason, "anomaly");
     }
 
     private Recorded failed(PayoutResult result, FulfilmentState state, int latest) {
@@ -180,11 +195,12 @@ public class PayoutResults {
         } else if (state == FulfilmentState.QUEUED) {
             records.markFailed(result.key(), result.getFailureReason(), result.reference());
             LOG.info("payout of fulfilment {} attempt {} failed", id, attempt);
+            return Recorded.FAILED;
         } else {
             LOG.info("payout of fulfilment {} attempt {} failed (reference {}) while it is {}: nothing changed",
                     id, attempt, result.reference(), state);
         }
-        return Recorded.DONE;
+        return Recorded.UNCHANGED;
     }
 
     /** Runs the work again, with growing pauses, while the database fails, for up to the outage wait. */

@@ -339,10 +339,14 @@ public class StripeCalls {
         T run() throws StripeException;
     }
 
-    /** Timed as bridge_stripe_calls_seconds{call,outcome}. */
+    /**
+     * Timed as bridge_stripe_calls_seconds{call,outcome}, and as every billing system's calls are,
+     * bridge_billing_calls_seconds{system="stripe",outcome} (ok, refused: a 4xx but 429, retry).
+     */
     private <T> T call(String what, Call<T> call) {
         Timer.Sample sample = Timer.start(meters);
         String outcome = "error";
+        boolean refused = false;
         try {
             T result = call.run();
             keyRefused.set(null);
@@ -353,6 +357,7 @@ public class StripeCalls {
             throw new RetryLater("Stripe did not answer (" + what + "); retry later");
         } catch (StripeException e) {
             Integer status = e.getStatusCode();
+            refused = status != null && status >= 400 && status < 500 && status != 429;
             if (status != null && (status == 401 || status == 403)) {
                 keyRefused.set("Stripe refused the API key (" + status + ")");
                 throw new RetryLater("Stripe refused the API key (" + status + "); retry later");
@@ -374,8 +379,11 @@ public class StripeCalls {
             throw new RetryLater("Stripe's answer could not be read (" + what + ", " + unreadable.getClass().getSimpleName()
                     + "); retry later");
         } finally {
-            sample.stop(Timer.builder("bridge.stripe.calls").description("Stripe calls, by call and outcome")
+            long nanos = sample.stop(Timer.builder("bridge.stripe.calls").description("Stripe calls, by call and outcome")
                     .tag("call", what).tag("outcome", outcome).register(meters));
+            Timer.builder("bridge.billing.calls").description("Calls to the billing system, by outcome").tag("system", "stripe")
+                    .tag("outcome", "ok".equals(outcome) ? "ok" : refused ? "refused" : "retry").register(meters)
+                    .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
     }
 }
