@@ -16,16 +16,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
  * Issue 13 in production form: a bridge JVM per billing system other than Stripe (chosen by
- * BRIDGE_BILLING_SYSTEM, its key from the environment, on PostgreSQL and the external broker), each
- * exercised once: hostile deliveries (Camel-named headers in any letter case, an absurd number of
- * months) change nothing and reach no billing system; a real grant reaches it once, under its key, and
- * a re-sent delivery is answered from the record. LogScanIT then checks the three keys never reached
- * a log or an answer.
+ * BRIDGE_BILLING_SYSTEM, its key from the environment, on PostgreSQL and the external broker), the
+ * three started together, each exercised once: hostile deliveries (Camel-named headers in any letter
+ * case, an absurd number of months) change nothing and reach no billing system; a real grant reaches
+ * it once, under its key, and a re-sent delivery is answered from the record. LogScanIT then checks
+ * the three keys never reached a log or an answer.
  */
 @Order(8)
 class BillingSystemsIT extends ProductionSupport {
@@ -38,43 +40,64 @@ class BillingSystemsIT extends ProductionSupport {
                           String writeMethod, String writePath) {
     }
 
-    @Test
-    void chargebee() {
+    private static final Map<String, System> SYSTEMS = new LinkedHashMap<>();
+    private static final Map<String, BridgeProcess> BRIDGES = new LinkedHashMap<>();
+
+    /** The three bridges are launched together, so their start-ups overlap; each test then exercises one. */
+    @BeforeAll
+    static void startTheThreeBridges() {
         ChargebeeStandIn chargebee = new ChargebeeStandIn(0);
         chargebee.stubGrantableCustomer("cb_it_customer", "cb_it_sub", "cb-it@example.org");
-        exercise(new System("chargebee", Map.of("BRIDGE_CHARGEBEE_SITE", "acme-test",
+        add(new System("chargebee", Map.of("BRIDGE_CHARGEBEE_SITE", "acme-test",
                 "BRIDGE_CHARGEBEE_API_KEY", CHARGEBEE_KEY, "BRIDGE_CHARGEBEE_APIBASE", chargebee.baseUrl()),
                 chargebee.server(), "cb_it_customer", "POST", ChargebeeStandIn.changeTermEndPath("cb_it_sub")));
-        chargebee.stop();
+        RecurlyStandIn recurly = new RecurlyStandIn(0, RECURLY_KEY);
+        recurly.stubGrantableAccount("itaccount001", "app-it-customer", "recurly-it@example.org", "itsubscripti",
+                Instant.now().plus(Duration.ofDays(20)));
+        add(new System("recurly", Map.of("BRIDGE_RECURLY_API_KEY", RECURLY_KEY,
+                "BRIDGE_RECURLY_APIBASE", recurly.baseUrl()),
+                recurly.server(), "app-it-customer", "PUT", "/subscriptions/itsubscripti"));
+        PaddleStandIn paddle = new PaddleStandIn(0);
+        paddle.stubGrantable("ctm_01itcustomer0000000000000", "sub_01itsubscription00000000", "paddle-it@example.org",
+                Instant.now().plus(Duration.ofDays(20)));
+        add(new System("paddle", Map.of("BRIDGE_PADDLE_API_KEY", PADDLE_KEY,
+                "BRIDGE_PADDLE_APIBASE", paddle.baseUrl()),
+                paddle.server(), "ctm_01itcustomer0000000000000", "PATCH", "/subscriptions/sub_01itsubscription00000000"));
+        BRIDGES.values().forEach(BridgeProcess::launch);
+        BRIDGES.values().forEach(BridgeProcess::awaitReady);
+    }
+
+    private static void add(System system) {
+        Map<String, String> environment = new LinkedHashMap<>(Bridges.environment());
+        environment.put("BRIDGE_BILLING_SYSTEM", system.name());
+        environment.putAll(system.environment());
+        SYSTEMS.put(system.name(), system);
+        BRIDGES.put(system.name(), new BridgeProcess("bridge-" + system.name(), environment));
+    }
+
+    @AfterAll
+    static void stopTheBridges() {
+        BRIDGES.values().forEach(BridgeProcess::stop);
+        SYSTEMS.values().forEach(system -> system.standIn().stop());
+    }
+
+    @Test
+    void chargebee() {
+        exercise(SYSTEMS.get("chargebee"));
     }
 
     @Test
     void recurly() {
-        RecurlyStandIn recurly = new RecurlyStandIn(0, RECURLY_KEY);
-        recurly.stubGrantableAccount("itaccount001", "app-it-customer", "recurly-it@example.org", "itsubscripti",
-                Instant.now().plus(Duration.ofDays(20)));
-        exercise(new System("recurly", Map.of("BRIDGE_RECURLY_API_KEY", RECURLY_KEY,
-                "BRIDGE_RECURLY_APIBASE", recurly.baseUrl()),
-                recurly.server(), "app-it-customer", "PUT", "/subscriptions/itsubscripti"));
-        recurly.stop();
+        exercise(SYSTEMS.get("recurly"));
     }
 
     @Test
     void paddle() {
-        PaddleStandIn paddle = new PaddleStandIn(0);
-        paddle.stubGrantable("ctm_01itcustomer0000000000000", "sub_01itsubscription00000000", "paddle-it@example.org",
-                Instant.now().plus(Duration.ofDays(20)));
-        exercise(new System("paddle", Map.of("BRIDGE_PADDLE_API_KEY", PADDLE_KEY,
-                "BRIDGE_PADDLE_APIBASE", paddle.baseUrl()),
-                paddle.server(), "ctm_01itcustomer0000000000000", "PATCH", "/subscriptions/sub_01itsubscription00000000"));
-        paddle.stop();
+        exercise(SYSTEMS.get("paddle"));
     }
 
     private void exercise(System system) {
-        Map<String, String> environment = new LinkedHashMap<>(Bridges.environment());
-        environment.put("BRIDGE_BILLING_SYSTEM", system.name());
-        environment.putAll(system.environment());
-        BridgeProcess bridge = new BridgeProcess("bridge-" + system.name(), environment).start();
+        BridgeProcess bridge = BRIDGES.get(system.name());
         try {
             // Hostile: an absurd number of months, with headers named like Camel's own: parked, nothing asked.
             for (Object months : List.<Object>of(1_000_000_000L, 1e308, -3, "12 months")) {
@@ -109,6 +132,7 @@ class BillingSystemsIT extends ProductionSupport {
             assertThat(state(id)).isEqualTo("GRANTED");
             summary(system.name() + ": hostile deliveries parked without a call; one grant, one write, the repeat answered from the record");
         } finally {
+            // Stopped once exercised, as before: the log scan reads what it wrote.
             bridge.stop();
         }
     }

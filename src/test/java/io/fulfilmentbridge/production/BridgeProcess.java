@@ -118,7 +118,7 @@ final class BridgeProcess {
             if (healthy()) {
                 return;
             }
-            sleep(500);
+            sleep(200);
         }
         throw new IllegalStateException(name + " not ready within " + READY_WITHIN + "; see " + logFile);
     }

@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
@@ -70,40 +72,63 @@ class CrashIT extends ProductionSupport {
 
         victim.start();
 
-        // FirstPromoter redelivers every fulfilment, to either instance, until each is settled.
-        int redeliveries = 0;
-        int appliedAfter = 0;
-        int answeredBefore = 0;
-        int retries = 0;
-        long slowest = 0;
+        // FirstPromoter redelivers every fulfilment, to either instance (several at a time, as its
+        // retries of different fulfilments do), until each is settled.
+        AtomicInteger redeliveryCount = new AtomicInteger();
+        AtomicInteger appliedAfterCount = new AtomicInteger();
+        AtomicInteger answeredBeforeCount = new AtomicInteger();
+        AtomicInteger retryCount = new AtomicInteger();
+        AtomicLong slowestAnswer = new AtomicLong();
         BridgeProcess[] bridges = {victim, survivor};
         List<Long> pending = new ArrayList<>(kinds.keySet());
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!pending.isEmpty() && System.nanoTime() < deadline) {
-            List<Long> next = new ArrayList<>();
-            for (long id : pending) {
-                Answer answer = deliver(bridges[redeliveries++ % 2], bodies.get(id));
-                slowest = Math.max(slowest, answer.millis());
-                assertInContract(answer);
-                if (answer.appliedNow()) {
-                    appliedAfter++;
-                } else if (answer.settled()) {
-                    answeredBefore++;
-                } else {
-                    retries++;
-                    next.add(id);
+        ExecutorService redeliver = Executors.newFixedThreadPool(8);
+        try {
+            while (!pending.isEmpty() && System.nanoTime() < deadline) {
+                List<Future<Long>> round = new ArrayList<>();
+                for (long id : pending) {
+                    BridgeProcess to = bridges[redeliveryCount.getAndIncrement() % 2];
+                    round.add(redeliver.submit(() -> {
+                        Answer answer = deliver(to, bodies.get(id));
+                        slowestAnswer.accumulateAndGet(answer.millis(), Math::max);
+                        assertInContract(answer);
+                        if (answer.appliedNow()) {
+                            appliedAfterCount.incrementAndGet();
+                        } else if (answer.settled()) {
+                            answeredBeforeCount.incrementAndGet();
+                        } else {
+                            retryCount.incrementAndGet();
+                            return id;
+                        }
+                        return null;
+                    }));
+                }
+                List<Long> next = new ArrayList<>();
+                for (Future<Long> unsettled : round) {
+                    Long id = unsettled.get(60, TimeUnit.SECONDS);
+                    if (id != null) {
+                        next.add(id);
+                    }
+                }
+                pending = next;
+                if (!pending.isEmpty()) {
+                    BridgeProcess.sleep(500);
                 }
             }
-            pending = next;
-            if (!pending.isEmpty()) {
-                BridgeProcess.sleep(2000);
-            }
+        } finally {
+            redeliver.shutdownNow();
         }
         assertThat(pending).as("fulfilments never settled").isEmpty();
+        int redeliveries = redeliveryCount.get();
+        int appliedAfter = appliedAfterCount.get();
+        int answeredBefore = answeredBeforeCount.get();
+        int retries = retryCount.get();
+        long slowest = slowestAnswer.get();
 
         List<Long> cashIds = kinds.entrySet().stream().filter(e -> e.getValue() == 1).map(Map.Entry::getKey).toList();
         awaitOutboxEmpty(cashIds, Duration.ofSeconds(60));
-        List<Payout> payouts = drainPayouts(Duration.ofSeconds(3));
+        // The outbox is empty: every payout (and any duplicate) is on the queue already.
+        List<Payout> payouts = drainPayouts(Duration.ofSeconds(1));
         Map<String, List<ServeEvent>> posts = stripePosts();
         int credits = 0;
         int cash = 0;

@@ -40,6 +40,8 @@ class DatabaseOutageIT extends ProductionSupport {
         AtomicInteger other = new AtomicInteger();
         AtomicInteger slowest = new AtomicInteger();
         AtomicBoolean down = new AtomicBoolean();
+        AtomicBoolean back = new AtomicBoolean();
+        AtomicInteger settledAfterBack = new AtomicInteger();
         List<String> bad = java.util.Collections.synchronizedList(new ArrayList<>());
         ExecutorService pool = Executors.newFixedThreadPool(4);
         for (int t = 0; t < 4; t++) {
@@ -59,6 +61,9 @@ class DatabaseOutageIT extends ProductionSupport {
                     }
                     if (answer.settled()) {
                         settled.put(id, true);
+                        if (back.get()) {
+                            settledAfterBack.incrementAndGet();
+                        }
                     } else if (answer.status() == 503) {
                         if (down.get()) {
                             during503.incrementAndGet();
@@ -70,19 +75,23 @@ class DatabaseOutageIT extends ProductionSupport {
                 }
             });
         }
-        BridgeProcess.sleep(3000);
+        // The stream is running (deliveries settled) before the database goes.
+        awaitAtLeast(settled::size, 20, Duration.ofSeconds(10));
         down.set(true);
         ProductionEnv.stopDatabase();
         long stoppedAt = System.nanoTime();
         BridgeProcess.sleep(2000);
         // Health says so, and answers in time, while the database is down.
         BridgeProcess.Health downHealth = bridge.health("db");
-        BridgeProcess.sleep(6000);
+        // Down until deliveries were answered 503 for it (at most as long as before), not a fixed time.
+        awaitAtLeast(during503::get, 8, Duration.ofSeconds(6));
         ProductionEnv.startDatabase();
         long outage = (System.nanoTime() - stoppedAt) / 1_000_000;
         down.set(false);
         BridgeProcess.Health backHealth = bridge.awaitHealth("db", "UP", Duration.ofSeconds(20));
-        BridgeProcess.sleep(5000);
+        // The stream goes on until deliveries made after the restart are settled again.
+        back.set(true);
+        awaitAtLeast(settledAfterBack::get, 20, Duration.ofSeconds(20));
         assertThat(downHealth.statusCode()).isEqualTo(503);
         assertThat(downHealth.component()).isEqualTo("DOWN");
         assertThat(downHealth.millis()).isLessThan(5000);
@@ -117,13 +126,14 @@ class DatabaseOutageIT extends ProductionSupport {
             }
             pending = next;
             if (!pending.isEmpty()) {
-                BridgeProcess.sleep(2000);
+                BridgeProcess.sleep(500);
             }
         }
         assertThat(pending).as("never settled after the database came back").isEmpty();
         List<Long> cashIds = kinds.entrySet().stream().filter(e -> e.getValue() == 1).map(Map.Entry::getKey).toList();
         awaitOutboxEmpty(cashIds, Duration.ofSeconds(60));
-        List<Payout> payouts = drainPayouts(Duration.ofSeconds(2));
+        // The outbox is empty: every payout (and any duplicate) is on the queue already.
+        List<Payout> payouts = drainPayouts(Duration.ofSeconds(1));
         for (Map.Entry<Long, Integer> entry : kinds.entrySet()) {
             long id = entry.getKey();
             if (entry.getValue() == 0) {
@@ -142,5 +152,13 @@ class DatabaseOutageIT extends ProductionSupport {
                 outage, kinds.size(), kinds.size() - cashIds.size(), cashIds.size(), sent.get(),
                 redeliveries, during503.get(), other.get(), unsettled, kinds.size(),
                 payouts.stream().filter(p -> kinds.containsKey(p.fulfilmentId())).count(), slowest.get(), elapsed));
+    }
+
+    /** Waits until the count reaches at least n, or the time is up. */
+    private static void awaitAtLeast(java.util.function.IntSupplier count, int n, Duration within) {
+        long end = System.nanoTime() + within.toNanos();
+        while (count.getAsInt() < n && System.nanoTime() < end) {
+            BridgeProcess.sleep(100);
+        }
     }
 }

@@ -21,6 +21,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.fulfilmentbridge.StripeStandIn;
 import jakarta.jms.Connection;
 import jakarta.jms.Message;
@@ -51,7 +53,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /** What every production scenario needs: deliveries, the Stripe stand-in, the database and the queue. */
 abstract class ProductionSupport {
@@ -76,8 +77,25 @@ abstract class ProductionSupport {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
 
-    protected static final JdbcTemplate jdbc = new JdbcTemplate(new DriverManagerDataSource(
-            ProductionEnv.jdbcUrl(), ProductionEnv.jdbcUser(), ProductionEnv.jdbcPassword()));
+    protected static final JdbcTemplate jdbc = new JdbcTemplate(checksPool());
+
+    /**
+     * The suite's own reads (hundreds per scenario: a row count or state per fulfilment) share a few
+     * pooled connections instead of opening one each. A connection idle across a PostgreSQL restart is
+     * checked before it is lent again.
+     */
+    private static HikariDataSource checksPool() {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("production-suite-checks");
+        config.setJdbcUrl(ProductionEnv.jdbcUrl());
+        config.setUsername(ProductionEnv.jdbcUser());
+        config.setPassword(ProductionEnv.jdbcPassword());
+        config.setMaximumPoolSize(4);
+        config.setMinimumIdle(0);
+        config.setConnectionTimeout(10_000);
+        config.setInitializationFailTimeout(-1);
+        return new HikariDataSource(config);
+    }
 
     private static StripeStandIn startStripe() {
         StripeStandIn stripe = new StripeStandIn(0);

@@ -68,9 +68,9 @@ class StripeFaultsIT extends ProductionSupport {
             assertThat(answer.millis()).isLessThan(10_000);
             if (answer.status() == 503) {
                 retries++;
-                BridgeProcess.sleep(2000);
+                BridgeProcess.sleep(500);
             }
-        } while (answer.status() == 503 && retries < 15);
+        } while (answer.status() == 503 && retries < 60);
         assertThat(answer.status()).as(answer.detail()).isEqualTo(200);
         assertThat(answer.appliedNow()).isTrue();
         Answer again = deliver(bridge, body);
@@ -117,9 +117,9 @@ class StripeFaultsIT extends ProductionSupport {
         do {
             later = deliver(bridge, body);
             if (later.status() == 503) {
-                BridgeProcess.sleep(2000);
+                BridgeProcess.sleep(500);
             }
-        } while (later.status() == 503 && ++tries < 15);
+        } while (later.status() == 503 && ++tries < 60);
         assertThat(later.status()).isEqualTo(200);
         assertThat(stripePosts().getOrDefault("/v1/subscriptions/" + subscriptionId(id), List.of())).hasSize(1);
         summary(String.format("scenario 3b (Stripe customer lookup hangs 30 s): 503 in %d ms, then granted after %d more 503s, Stripe updates 1",
