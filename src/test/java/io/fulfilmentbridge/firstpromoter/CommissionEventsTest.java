@@ -210,14 +210,12 @@ class CommissionEventsTest extends BridgeTest {
     }
 
     /** mark_fulfilled calls FirstPromoter received for this commission, after the grant committed. */
-    private static void awaitMarkedFulfilledOnce(long id) {
+    private void awaitMarkedFulfilledOnce(long id) {
         await().atMost(Duration.ofSeconds(10)).until(() -> !FIRSTPROMOTER.markFulfilled(id).isEmpty());
-        // The poller has had several rounds to send a second one.
-        try {
-            Thread.sleep(500);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // No second one can follow once the notice is no longer DUE: the notifier takes an attempt only of a DUE
+        // row and marks it SENT (or GAVE_UP) after its call returned.
+        await().atMost(Duration.ofSeconds(10)).until(() -> !"DUE".equals(jdbc.queryForObject(
+                "SELECT firstpromoter_notice FROM fulfilments WHERE source = 'v2' AND fulfilment_id = ?", String.class, id)));
         List<LoggedRequest> calls = FIRSTPROMOTER.markFulfilled(id);
         assertThat(calls).hasSize(1);
         LoggedRequest call = calls.get(0);

@@ -63,7 +63,6 @@ class FirstPromoterNotifyTest extends BridgeTest {
     static final String ACCOUNT = "acc_test_account";
     static final int MAX_ATTEMPTS = 4;
     /** Long enough for several polls and backoffs: what has not been sent by then is not sent. */
-    private static final Duration QUIET = Duration.ofMillis(1500);
 
     private static final WireMockServer FIRSTPROMOTER =
             new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
@@ -118,7 +117,7 @@ class FirstPromoterNotifyTest extends BridgeTest {
         assertThat(notice.containsHeader("Account-ID")).isFalse();
         assertThat(notice.getBodyAsString()).isEmpty();
 
-        quiet();
+        noticeSettled(id);
         assertThat(notices(id)).hasSize(1);
         assertThat(noticeRow(id)).containsEntry("firstpromoter_notice", "SENT").containsEntry("firstpromoter_attempts", 1);
         assertThat(noticeRow(id).get("firstpromoter_notified_at")).isNotNull();
@@ -145,7 +144,7 @@ class FirstPromoterNotifyTest extends BridgeTest {
         assertThat(notices(id).get(0).getHeader("X-API-KEY")).isEqualTo(KEY);
         // FirstPromoter firing it again is answered 200 from what was decided; nothing more is sent.
         assertThat(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer))).statusCode()).isEqualTo(200);
-        quiet();
+        noticeSettled(id);
         assertThat(notices(id)).hasSize(1);
         assertThat(noticeRow(id)).containsEntry("firstpromoter_notice", "SENT");
     }
@@ -158,7 +157,8 @@ class FirstPromoterNotifyTest extends BridgeTest {
         assertThat(json(post(delivery("credits.json", parked, Map.of("amount", -5)))).get("outcome").asText())
                 .isEqualTo("parked");
 
-        quiet();
+        noticeSettled(credits);
+        noticeSettled(parked);
         assertThat(notices(credits)).isEmpty();
         assertThat(notices(parked)).isEmpty();
         assertThat(noticeRow(credits).get("firstpromoter_notice")).isNull();
@@ -175,7 +175,7 @@ class FirstPromoterNotifyTest extends BridgeTest {
 
         sendResult(id, "paid");
         await().atMost(Duration.ofSeconds(10)).until(() -> notices(id).size() == 3);
-        quiet();
+        noticeSettled(id);
         assertThat(notices(id)).hasSize(3);
         assertThat(noticeRow(id)).containsEntry("firstpromoter_notice", "SENT").containsEntry("firstpromoter_attempts", 3);
     }
@@ -190,7 +190,7 @@ class FirstPromoterNotifyTest extends BridgeTest {
 
         sendResult(id, "paid");
         await().atMost(Duration.ofSeconds(15)).until(() -> "GAVE_UP".equals(noticeRow(id).get("firstpromoter_notice")));
-        quiet();
+        noticeSettled(id);
         assertThat(notices(id)).hasSize(MAX_ATTEMPTS);
         assertThat(noticeRow(id)).containsEntry("firstpromoter_attempts", MAX_ATTEMPTS);
         assertThat(state(id)).isEqualTo("PAID");
@@ -210,7 +210,7 @@ class FirstPromoterNotifyTest extends BridgeTest {
 
         sendResult(id, "paid");
         await().atMost(Duration.ofSeconds(10)).until(() -> "GAVE_UP".equals(noticeRow(id).get("firstpromoter_notice")));
-        quiet();
+        noticeSettled(id);
         assertThat(notices(id)).hasSize(1);
         assertThat(noticeRow(id)).containsEntry("firstpromoter_attempts", 1);
     }
@@ -258,12 +258,13 @@ class FirstPromoterNotifyTest extends BridgeTest {
                 FROM fulfilments WHERE fulfilment_id = ?""", id);
     }
 
-    private static void quiet() {
-        try {
-            Thread.sleep(QUIET.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+    /**
+     * Waits until nothing more can be sent for this notice: the notifier takes an attempt only of a row whose
+     * notice is DUE, counting it before its call, and marks it SENT or GAVE_UP after the call returned. Once
+     * the row is no longer DUE, every call made for it is at the stand-in and none can follow (proof, not a
+     * quiet window).
+     */
+    private void noticeSettled(long id) {
+        await().atMost(Duration.ofSeconds(15)).until(() -> !"DUE".equals(noticeRow(id).get("firstpromoter_notice")));
     }
 }
