@@ -244,6 +244,43 @@ class ConsoleAccessTest extends BridgeTest {
         assertThat(state(id)).isEqualTo("REVERSED");
     }
 
+    @Test
+    void everyConsoleOperationIsInTheAuditTrailWithTheLoginItsArgumentsAndItsOutcome() throws Exception {
+        long parked = nextId();
+        parkedCredits(FulfilmentKey.pending(parked));
+        long granted = nextId();
+        assertThat(post(delivery("credits.json", granted, Map.of())).statusCode()).isEqualTo(200);
+        int before = jdbc.queryForObject("SELECT COUNT(*) FROM operator_audit", Integer.class);
+        ObjectName bridge = parkedFulfilmentsMBean();
+
+        assertThat(assertAnswered(operatorPost(exec(bridge, "replay(java.lang.String,long)", "v1", parked))).asText())
+                .contains("\"outcome\":\"granted\"");
+        assertThat(assertAnswered(operatorPost(exec(bridge, "reverse", "v1", granted, "promoter refunded"))).asText()).contains("reversed");
+        assertThat(assertAnswered(operatorPost(exec(bridge, "dismissAnomaly", granted, 1))).asText()).isNotBlank();
+        assertThat(assertAnswered(operatorPost(exec(bridge, "dismissReversal", "v1", granted))).asText()).isNotBlank();
+        assertThat(assertAnswered(operatorPost(exec(bridge, "replayAllWithReason", "no such reason"))).asText()).isEqualTo("0 replayed: {}");
+
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT login, operation, arguments, outcome FROM operator_audit ORDER BY entry_id");
+        List<Map<String, Object>> added = rows.subList(before, rows.size());
+        assertThat(added).extracting(row -> row.get("operation"))
+                .containsExactly("replay", "reverse", "dismissAnomaly", "dismissReversal", "replayAllWithReason");
+        assertThat(added).allSatisfy(row -> assertThat(row.get("login")).isEqualTo("operator"));
+        assertThat(added.get(0).get("arguments")).isEqualTo("v1, " + parked);
+        assertThat((String) added.get(0).get("outcome")).contains("\"outcome\":\"granted\"");
+        assertThat(added.get(1).get("arguments")).isEqualTo("v1, " + granted + ", promoter refunded");
+        assertThat((String) added.get(1).get("outcome")).contains("reversed");
+        assertThat(added.get(4).get("outcome")).isEqualTo("0 replayed: {}");
+
+        // The console lists it, newest first; nothing in it changes or deletes an entry.
+        JsonNode trail = assertAnswered(operatorGet("/actuator/jolokia/read/" + path(bridge) + "/AuditTrail"));
+        assertThat(trail.get(0).asText()).as(trail.toString()).contains(" operator replayAllWithReason(no such reason): 0 replayed: {}");
+        assertThat(trail.get(3).asText()).contains(" operator reverse(v1, " + granted + ", promoter refunded): ");
+        ObjectNode write = JSON.createObjectNode().put("type", "write").put("mbean", bridge.getCanonicalName()).put("attribute", "AuditTrail");
+        write.set("value", JSON.createArrayNode());
+        assertRefused(operatorPost(write));
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM operator_audit", Integer.class)).isEqualTo(rows.size());
+    }
+
     /** A credits reward of this kind, claimed and parked: a replay grants it. */
     private void parkedCredits(FulfilmentKey key) throws Exception {
         Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));

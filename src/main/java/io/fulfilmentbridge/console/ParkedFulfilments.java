@@ -49,10 +49,12 @@ public class ParkedFulfilments {
     private final ProducerTemplate producer;
     private final PayoutAnomalies payoutAnomalies;
     private final DatabaseClock clock;
+    private final OperatorAudit audit;
 
     /** clock: the stuck rows' ages, on the database's clock their times are written by. */
     public ParkedFulfilments(OperatorQueries queries, FirstPromoterNotices notices, FulfilmentReversals reversals, ProducerTemplate producer,
-                             PayoutAnomalies payoutAnomalies, DatabaseClock clock) {
+                             PayoutAnomalies payoutAnomalies, DatabaseClock clock, OperatorAudit audit) {
+        this.audit = audit;
         this.queries = queries;
         this.notices = notices;
         this.reversals = reversals;
@@ -98,10 +100,17 @@ public class ParkedFulfilments {
         return queries.counts().toArray(String[]::new);
     }
 
+    @ManagedAttribute(description = "The operators' audit trail, newest first (the last 200): when, console login, "
+            + "operation(arguments): outcome. Kept in table operator_audit; no operation changes or deletes an entry")
+    public String[] getAuditTrail() {
+        return audit.trail(200).toArray(String[]::new);
+    }
+
     @ManagedOperation(description = "Replays one parked, failed or stuck legacy (v1) fulfilment; answers as a delivery would")
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's fulfilment id (a v1 payout id)")
     public String replay(long fulfilmentId) {
-        return replayed(FulfilmentKey.pending(fulfilmentId)).getMessage().getBody(String.class);
+        return audit.record("replay", "v1, " + fulfilmentId,
+                () -> replayed(FulfilmentKey.pending(fulfilmentId)).getMessage().getBody(String.class));
     }
 
     @ManagedOperation(description = "Replays one parked, failed or stuck fulfilment of this kind (v1: a legacy payout id, "
@@ -109,6 +118,10 @@ public class ParkedFulfilments {
     @ManagedOperationParameter(name = "kind", description = "v1 or v2")
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's id of that kind")
     public String replay(String kind, long fulfilmentId) {
+        return audit.record("replay", kind + ", " + fulfilmentId, () -> replayOfKind(kind, fulfilmentId));
+    }
+
+    private String replayOfKind(String kind, long fulfilmentId) {
         // The two kinds' ids are different numbers that can be equal: no default, a wrong kind would replay another reward.
         Source source = kindOf(kind);
         if (source == null) {
@@ -147,6 +160,10 @@ public class ParkedFulfilments {
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's id of that kind")
     @ManagedOperationParameter(name = "reason", description = "Why it is reversed, kept with the reversal and shown in the parked list")
     public String reverse(String kind, long fulfilmentId, String reason) {
+        return audit.record("reverse", kind + ", " + fulfilmentId + ", " + reason, () -> reversed(kind, fulfilmentId, reason));
+    }
+
+    private String reversed(String kind, long fulfilmentId, String reason) {
         // Legacy webhooks have no reversal event, so this is their way; a v2 commission is reversed by its denial, or here.
         Source source = kindOf(kind);
         if (source == null) {
@@ -189,7 +206,8 @@ public class ParkedFulfilments {
     @ManagedOperationParameter(name = "attempt", description = "The paid attempt the anomaly names")
     public String dismissAnomaly(long fulfilmentId, int attempt) {
         // Payouts are legacy only (docs/promises.md, Webhooks v2 events: v2 cash is not acted on), so the id is a legacy one.
-        return payoutAnomalies.dismiss(FulfilmentKey.pending(fulfilmentId), attempt);
+        return audit.record("dismissAnomaly", fulfilmentId + ", " + attempt,
+                () -> payoutAnomalies.dismiss(FulfilmentKey.pending(fulfilmentId), attempt));
     }
 
     @ManagedOperation(description = "Dismisses a reversed reward listed for review once it is checked: no longer listed, "
@@ -197,6 +215,10 @@ public class ParkedFulfilments {
     @ManagedOperationParameter(name = "kind", description = "v1 (a legacy payout id) or v2 (a commission id)")
     @ManagedOperationParameter(name = "fulfilmentId", description = "FirstPromoter's id of that kind")
     public String dismissReversal(String kind, long fulfilmentId) {
+        return audit.record("dismissReversal", kind + ", " + fulfilmentId, () -> dismissedReversal(kind, fulfilmentId));
+    }
+
+    private String dismissedReversal(String kind, long fulfilmentId) {
         Source source = kindOf(kind);
         if (source == null) {
             return refusedKind(kind, "nothing changed");
@@ -210,6 +232,10 @@ public class ParkedFulfilments {
             + "and v2); answers how many ended in each outcome")
     @ManagedOperationParameter(name = "reason", description = "The reason as the parked list shows it")
     public String replayAllWithReason(String reason) {
+        return audit.record("replayAllWithReason", String.valueOf(reason), () -> replayedAllWithReason(reason));
+    }
+
+    private String replayedAllWithReason(String reason) {
         List<FulfilmentKey> keys = queries.parkedWithReason(reason);
         Map<String, Integer> outcomes = new LinkedHashMap<>();
         for (FulfilmentKey key : keys) {
