@@ -13,6 +13,7 @@ import io.fulfilmentbridge.fulfilment.Reversal;
 import io.fulfilmentbridge.fulfilment.ReversalRequest;
 import io.fulfilmentbridge.fulfilment.Source;
 import io.fulfilmentbridge.payout.PayoutAnomalies;
+import io.fulfilmentbridge.payout.PayoutResults;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,11 +51,13 @@ public class ParkedFulfilments {
     private final PayoutAnomalies payoutAnomalies;
     private final DatabaseClock clock;
     private final OperatorAudit audit;
+    private final PayoutResults payoutResults;
 
     /** clock: the stuck rows' ages, on the database's clock their times are written by. */
     public ParkedFulfilments(OperatorQueries queries, FirstPromoterNotices notices, FulfilmentReversals reversals, ProducerTemplate producer,
-                             PayoutAnomalies payoutAnomalies, DatabaseClock clock, OperatorAudit audit) {
+                             PayoutAnomalies payoutAnomalies, DatabaseClock clock, OperatorAudit audit, PayoutResults payoutResults) {
         this.audit = audit;
+        this.payoutResults = payoutResults;
         this.queries = queries;
         this.notices = notices;
         this.reversals = reversals;
@@ -98,6 +101,12 @@ public class ParkedFulfilments {
     @ManagedAttribute(description = "Fulfilments by unit and state")
     public String[] getCounts() {
         return queries.counts().toArray(String[]::new);
+    }
+
+    @ManagedAttribute(description = "Payout results moved to the dead-letter queue, newest first (the last 200): when, "
+            + "and why the bridge could not use them; the messages themselves stay on the queue")
+    public String[] getDeadLetteredPayoutResults() {
+        return payoutResults.deadLettered(200).toArray(String[]::new);
     }
 
     @ManagedAttribute(description = "The operators' audit trail, newest first (the last 200): when, console login, "

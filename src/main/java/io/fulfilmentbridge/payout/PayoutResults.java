@@ -1,6 +1,7 @@
 package io.fulfilmentbridge.payout;
 
 import io.fulfilmentbridge.fulfilment.AnswerStatuses;
+import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentState;
 import io.fulfilmentbridge.fulfilment.PayoutRecords;
@@ -10,6 +11,7 @@ import io.fulfilmentbridge.payout.PayoutMessages.PayoutResult;
 import io.fulfilmentbridge.payout.PayoutMessages.UnreadablePayoutResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -52,11 +55,16 @@ public class PayoutResults {
     private final String deadLetterQueue;
     private final ApplicationContext context;
     private final MeterRegistry meters;
+    private final JdbcTemplate jdbc;
+    private final DatabaseClock clock;
     private final Map<String, Counter> results = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
     public PayoutResults(ApplicationContext context, PayoutMessages messages, PayoutAnomalies anomalies, PayoutRecords records,
-                         TransactionTemplate transaction, AnswerStatuses statuses, CashSettings settings, MeterRegistry meters) {
+                         TransactionTemplate transaction, AnswerStatuses statuses, CashSettings settings, MeterRegistry meters,
+                         JdbcTemplate jdbc, DatabaseClock clock) {
+        this.jdbc = jdbc;
+        this.clock = clock;
         this.context = context;
         this.meters = meters;
         this.messages = messages;
@@ -94,8 +102,25 @@ public class PayoutResults {
                 .description("The payout worker's results, by what became of them").register(meters)).increment();
         if (recorded.deadLetter() != null) {
             DEAD_LETTERS.warn("{}: moved to {}", recorded.deadLetter(), deadLetterQueue);
+            keepDeadLetterReason(recorded.deadLetter());
         }
         return recorded.deadLetter() != null;
+    }
+
+    /** For the console's list; the log line above stays the record when the database cannot take it. */
+    private void keepDeadLetterReason(String reason) {
+        try {
+            jdbc.update("INSERT INTO payout_dead_letters (received_at, reason) VALUES (?, ?)", Timestamp.from(clock.now()),
+                    reason.length() <= 1000 ? reason : reason.substring(0, 999) + "…");
+        } catch (DataAccessException databaseDown) {
+            LOG.warn("dead-lettered payout result not listed for the console ({})", databaseDown.getClass().getSimpleName());
+        }
+    }
+
+    /** The newest dead-lettered results first: when, and why. */
+    public List<String> deadLettered(int limit) {
+        return jdbc.query("SELECT received_at, reason FROM payout_dead_letters ORDER BY received_at DESC, entry_id DESC FETCH FIRST ? ROWS ONLY",
+                (rs, row) -> rs.getTimestamp("received_at").toInstant() + ": " + rs.getString("reason"), limit);
     }
 
     private Recorded recorded(String message) {

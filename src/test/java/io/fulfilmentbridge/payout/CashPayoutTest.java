@@ -255,6 +255,12 @@ class CashPayoutTest extends BridgeTest {
             assertThat(Collections.frequency(deadLetters, result)).as(result).isEqualTo(1);
         }
         assertThat(row(id)).isEqualTo(queued);
+        // The console lists each with its reason (and the marker after them), newest first, without Artemis's console.
+        List<String> listed = List.of(operators.getDeadLetteredPayoutResults());
+        assertThat(listed.subList(0, unreadable.size() + 1)).allSatisfy(line -> assertThat(line).contains(": unreadable payout result: "));
+        assertThat(String.join("\n", listed.subList(1, unreadable.size() + 1)))
+                .contains("unreadable payout result: not JSON", "unreadable payout result: status must be paid or failed",
+                        "unreadable payout result: fulfilment_id and attempt must be positive integers");
     }
 
     @Test
