@@ -4,6 +4,7 @@ import io.fulfilmentbridge.billing.BillingSettings;
 import io.fulfilmentbridge.chargebee.ChargebeeSettings;
 import io.fulfilmentbridge.console.OperatorSettings;
 import io.fulfilmentbridge.firstpromoter.FirstPromoterSettings;
+import io.fulfilmentbridge.firstpromoter.ReconciliationSettings;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.payout.BrokerSettings;
 import io.fulfilmentbridge.paddle.PaddleSettings;
@@ -22,12 +23,12 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({FulfilmentSettings.class, WebhookSettings.class, StripeSettings.class,
         CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class, OperatorSettings.class, BillingSettings.class,
-        ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class})
+        ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class, ReconciliationSettings.class})
 public class SettingsConfiguration {
 
     /** Every settings record, for the tests that check them all. */
     public static final List<Class<? extends Record>> RECORDS = List.of(FulfilmentSettings.class, WebhookSettings.class,
             StripeSettings.class, CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class,
             OperatorSettings.class, BillingSettings.class,
-            ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class);
+            ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class, ReconciliationSettings.class);
 }
