@@ -322,4 +322,21 @@ class ReconciliationTest extends BridgeTest {
         assertThat(ledgerEntries(id)).isEqualTo(2);
         assertThat(attribute("LastReconciliation")).anySatisfy(line -> assertThat(line).startsWith("v1 run ").contains("reopened 1,"));
     }
+
+    @Test
+    void aRunAnotherInstanceHoldsIsLeftUntilItsLeaseRunsOutThenTakenUp() throws Exception {
+        List<Long> ids = addPayouts("credits", 3, id -> null);
+        // As if another instance's run had been killed midway: its lease, on the database's clock, runs out in 3 s.
+        await().atMost(Duration.ofSeconds(5)).until(() -> count("reconciliation_runs") == 1);
+        Instant leaseEnds = Instant.now().plusSeconds(3);
+        jdbc.update("UPDATE reconciliation_runs SET lease_holder = 'killed-instance', lease_until = ?", java.sql.Timestamp.from(leaseEnds));
+
+        String summary = reconcileNow();
+
+        assertThat(summary).contains("applied 3,");
+        assertThat(FIRSTPROMOTER.listReads()).isNotEmpty()
+                .allSatisfy(read -> assertThat(read.getLoggedDate().toInstant()).isAfterOrEqualTo(leaseEnds.minusMillis(50)));
+        awaitClosed(ids);
+        ids.forEach(id -> assertThat(ledgerEntries(id)).isEqualTo(2));
+    }
 }
