@@ -61,6 +61,9 @@ class ReconciliationV2Test extends BridgeTest {
 
     @BeforeEach
     void serveLists() {
+        // The bridge's first run starts a second after start-up (since is set): done before a test sets up its lists.
+        await().atMost(Duration.ofSeconds(15)).until(() -> jdbc.queryForObject(
+                "SELECT COUNT(*) FROM reconciliation_runs WHERE runs > 0 AND lease_until IS NULL", Integer.class) == 1);
         serve(ListShape.DATA_AND_META);
     }
 
@@ -214,5 +217,36 @@ class ReconciliationV2Test extends BridgeTest {
         assertThat(reconcileNow()).contains("applied 0,").contains("ignored 1,");
         assertThat(v2State(id)).isNull();
         assertThat(FIRSTPROMOTER.markFulfilled(id)).isEmpty();
+    }
+
+    @Test
+    void firstPromoterDownWhileApplyingStopsTheRunWithNothingHalfAppliedAndTheNextFinishes() throws Exception {
+        long first = nextId();
+        long down = nextId();
+        long last = nextId();
+        FIRSTPROMOTER.addCommission(first, "approved", "credits", 10, CREATED, CREATED, 8600, "promoter@example.org");
+        FIRSTPROMOTER.addCommission(down, "approved", "credits", 10, CREATED.plusSeconds(1), CREATED, 8601, "promoter@example.org");
+        FIRSTPROMOTER.addCommission(last, "approved", "credits", 10, CREATED.plusSeconds(2), CREATED, 8602, "promoter@example.org");
+        var outage = FIRSTPROMOTER.server().stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo(FirstPromoterStandIn.COMPANY + "/promoters/8601"))
+                .willReturn(FirstPromoterStandIn.error(503, "Service unavailable", "unavailable")));
+
+        String stopped = reconcileNow();
+
+        assertThat(stopped).contains("applied 1,").contains("failed 1").contains("stopped: commission " + down + " (credits)")
+                .contains("answered 503");
+        assertThat(v2State(first)).isEqualTo("GRANTED");
+        assertThat(v2State(down)).isNull();
+        assertThat(v2State(last)).isNull();
+        assertThat(FIRSTPROMOTER.promoterReads(8602)).isEmpty();
+
+        FIRSTPROMOTER.server().removeStub(outage);
+        awaitFulfilled(List.of(first));
+        String finished = reconcileNow();
+
+        assertThat(finished).contains("applied 2,").contains("failed 0");
+        List.of(first, down, last).forEach(id -> assertThat(ledgerEntries(id)).isEqualTo(2));
+        awaitFulfilled(List.of(down, last));
+        assertThat(FIRSTPROMOTER.markFulfilled(first)).hasSize(1);
     }
 }
