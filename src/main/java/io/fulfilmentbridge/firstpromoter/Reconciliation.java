@@ -1,6 +1,7 @@
 package io.fulfilmentbridge.firstpromoter;
 
 import io.fulfilmentbridge.fulfilment.Answer;
+import io.fulfilmentbridge.fulfilment.FulfilmentState;
 import io.fulfilmentbridge.fulfilment.ReconciledRecords;
 import io.fulfilmentbridge.fulfilment.ReconciliationRuns;
 import io.fulfilmentbridge.fulfilment.RetryLater;
@@ -186,6 +187,11 @@ public class Reconciliation {
             return true;
         }
         ReconciledRecords.Found record = found.get();
+        if (reward.cash() && record.state() != FulfilmentState.GRANTED && record.state() != FulfilmentState.PAID) {
+            // Never queued from a list, not even a stuck or parked delivery's: its payout waits for a delivery or a replay.
+            count(run, ReconciliationRun.Outcome.LEFT, reward);
+            return false;
+        }
         switch (record.state()) {
             case RECEIVED:
                 if (record.leased()) {

@@ -255,6 +255,23 @@ class ReconciliationTest extends BridgeTest {
     }
 
     @Test
+    void aCashPayoutStuckInItsDeliveryIsLeftNotQueuedFromTheList() throws Exception {
+        long cash = nextId();
+        FIRSTPROMOTER.addPayout(cash, "cash", "3000", CREATED, 7006, email(cash), null);
+        // A delivery that claimed it and crashed: received, its lease run out.
+        jdbc.update("INSERT INTO fulfilments (source, fulfilment_id, unit, amount, promoter_id, state, lease_until, created_at, updated_at) "
+                + "VALUES ('v1', ?, 'cash', 3000, 7006, ?, ?, ?, ?)", cash, "RECEIVED",
+                java.sql.Timestamp.from(Instant.now().minusSeconds(3600)), java.sql.Timestamp.from(Instant.now().minusSeconds(3600)),
+                java.sql.Timestamp.from(Instant.now().minusSeconds(3600)));
+
+        String summary = reconcileNow();
+
+        assertThat(summary).contains("left 1,").contains("applied 0,");
+        assertThat(state(cash)).isEqualTo("RECEIVED");
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM payout_outbox WHERE fulfilment_id = ?", Integer.class, cash)).isZero();
+    }
+
+    @Test
     void rewardsCreatedBeforeSinceOrWithinTheGraceAreLeft() throws Exception {
         long old = nextId();
         long young = nextId();
