@@ -98,16 +98,17 @@ final class FirstPromoterLists {
 
     // ---- API v1: pending payouts.
 
-    Read pendingPayouts() throws Unavailable {
+    /** afterEachPage: run after each page read (the run's lease renewed). */
+    Read pendingPayouts(Runnable afterEachPage) throws Unavailable {
         List<ListedReward> rewards = new ArrayList<>();
         int pages = 0;
         for (Long campaign : campaignIds.isEmpty() ? java.util.Collections.<Long>singletonList(null) : campaignIds) {
-            pages += payoutPages(campaign, rewards);
+            pages += payoutPages(campaign, rewards, afterEachPage);
         }
         return new Read(rewards, pages);
     }
 
-    private int payoutPages(Long campaign, List<ListedReward> into) throws Unavailable {
+    private int payoutPages(Long campaign, List<ListedReward> into, Runnable afterEachPage) throws Unavailable {
         String first = v1Base + PAYOUTS_LIST + "?status=pending" + (campaign == null ? "" : "&campaign_id=" + campaign);
         Set<Long> seen = new HashSet<>();
         String url = first;
@@ -115,6 +116,7 @@ final class FirstPromoterLists {
         boolean linked = false;
         for (int page = 1; page <= MAX_PAGES; page++) {
             HttpResponse<String> answer = v1Get(url, page);
+            afterEachPage.run();
             JsonNode items = list(answer.body(), "API v1's payouts list, page " + page);
             logPaging("payouts list", answer.headers());
             int added = 0;
@@ -197,7 +199,7 @@ final class FirstPromoterLists {
 
     // ---- API v2: approved commissions not fulfilled.
 
-    Read openCommissions(Instant since) throws Unavailable {
+    Read openCommissions(Instant since, Runnable afterEachPage) throws Unavailable {
         StringBuilder query = new StringBuilder("/commissions?filters%5Bstatus%5D=approved&filters%5Bfulfilled%5D=no")
                 .append("&filters%5Bcreated_at%5D%5Bfrom%5D=").append(since.atOffset(ZoneOffset.UTC).toLocalDate())
                 .append("&sorting%5Bcreated_at%5D=asc");
@@ -218,6 +220,7 @@ final class FirstPromoterLists {
                 throw new Unavailable("interrupted while reading API v2's commissions list", null);
             }
             refused(reply.status(), reply.headers(), "API v2's commissions list (page " + page + ")");
+            afterEachPage.run();
             JsonNode answer = parse(reply.body(), "API v2's commissions list, page " + page);
             JsonNode items = ApiV2.listItems(answer);
             if (items == null) {

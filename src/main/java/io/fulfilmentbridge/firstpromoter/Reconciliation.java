@@ -40,7 +40,10 @@ public class Reconciliation {
 
     /** A run's lease on the database's clock, renewed as it goes: a run killed midway is taken up once it runs out. */
     static final Duration LEASE = Duration.ofMinutes(3);
-    /** A page is acted on within this of its reading, else the run ends and the next reads it again. */
+    /**
+     * The pages are acted on within this of the last one's reading, else the run ends and the next, due at
+     * once, reads them again (closed rewards leave the list; what was read longer ago may be stale).
+     */
     static final Duration PAGE_FRESH = Duration.ofMinutes(1);
 
     private static final Logger LOG = LoggerFactory.getLogger(Reconciliation.class);
@@ -113,8 +116,10 @@ public class Reconciliation {
             return null;
         }
         FirstPromoterLists.Read read;
+        // The lease renewed page by page: a long read is no run another instance may take over.
+        Runnable renew = () -> runs.renew(lease, LEASE);
         try {
-            read = source == Source.COMMISSION ? lists.openCommissions(lease.since()) : lists.pendingPayouts();
+            read = source == Source.COMMISSION ? lists.openCommissions(lease.since(), renew) : lists.pendingPayouts(renew);
         } catch (FirstPromoterLists.Unavailable unavailable) {
             Instant retryAfter = unavailable.retryAfter() == null ? null : runs.now().plus(unavailable.retryAfter());
             finish(lease, source.ledgerSource() + ": stopped while reading: " + unavailable.getMessage(), false, retryAfter);
@@ -133,7 +138,7 @@ public class Reconciliation {
             }
         }
         toAct.sort(Comparator.comparing(ListedReward::createdAt).thenComparing(r -> r.key().id()));
-        return new ReconciliationRun(lease, readAt, toAct, read.pages(), beforeSince, young);
+        return new ReconciliationRun(lease, readAt, runs.now(), toAct, read.pages(), beforeSince, young);
     }
 
     /** Checked here whatever the server filtered on: its status, its campaign. */
@@ -160,7 +165,7 @@ public class Reconciliation {
             return false;
         }
         Instant now = runs.now();
-        if (now.isAfter(run.readAt().plus(PAGE_FRESH))) {
+        if (now.isAfter(run.readEndedAt().plus(PAGE_FRESH))) {
             run.stop("its pages were read over " + PAGE_FRESH.toSeconds() + " s ago: the next run reads them again", true, null);
             return false;
         }

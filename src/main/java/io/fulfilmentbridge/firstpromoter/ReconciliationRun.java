@@ -29,6 +29,7 @@ public final class ReconciliationRun {
 
     private final ReconciliationRuns.Lease lease;
     private final Instant readAt;
+    private final Instant readEndedAt;
     private final List<ListedReward> rewards;
     private final int pages;
     private final int beforeSince;
@@ -40,14 +41,17 @@ public final class ReconciliationRun {
     private boolean runAgainNow;
     private Instant retryAfterUntil;
 
-    ReconciliationRun(ReconciliationRuns.Lease lease, Instant readAt, List<ListedReward> rewards, int pages, int beforeSince, int young) {
+    /** readAt: when the first page was asked for; readEndedAt: when the last one was read. */
+    ReconciliationRun(ReconciliationRuns.Lease lease, Instant readAt, Instant readEndedAt, List<ListedReward> rewards, int pages,
+                      int beforeSince, int young) {
         this.lease = lease;
         this.readAt = readAt;
+        this.readEndedAt = readEndedAt;
         this.rewards = List.copyOf(rewards);
         this.pages = pages;
         this.beforeSince = beforeSince;
         this.young = young;
-        this.renewedAt = lease.startedAt();
+        this.renewedAt = readEndedAt;
     }
 
     /** The rewards to act on, oldest first: route reconciliation hands each to the bean in turn. */
@@ -61,6 +65,10 @@ public final class ReconciliationRun {
 
     Instant readAt() {
         return readAt;
+    }
+
+    Instant readEndedAt() {
+        return readEndedAt;
     }
 
     Instant renewedAt() {
