@@ -36,9 +36,11 @@ public class FirstPromoterStandIn {
     public static final String PAYOUT_UPDATE = "/api/v1/payouts/update";
 
     private final WireMockServer server;
+    /** FirstPromoter's own lists of open rewards, served with real paging once a test calls {@link #serveLists}. */
+    private final OpenRewards lists = new OpenRewards();
 
     public FirstPromoterStandIn(int port) {
-        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1"));
+        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1").extensions(lists));
         server.start();
         notFoundByDefault();
     }
@@ -53,7 +55,95 @@ public class FirstPromoterStandIn {
 
     public void reset() {
         server.resetAll();
+        lists.clear();
         notFoundByDefault();
+    }
+
+    // ---- FirstPromoter's lists of open rewards (API v1 payouts, API v2 commissions), with real paging.
+
+    /** API v1's payouts list. */
+    public static final String PAYOUTS_LIST = "/api/v1/payouts/list";
+
+    /** How API v1's list says there is a next page: a Link header (rel="next"), or nothing (the client asks page=N+1). */
+    public enum V1Paging {
+        LINK_HEADER,
+        PAGE_NUMBER
+    }
+
+    /**
+     * From now on GET /api/v1/payouts/list and GET /api/v2/company/commissions (without ids[]) answer from
+     * the payouts and commissions added here, filtered, sorted and paged as FirstPromoter's docs say; PUT
+     * /api/v1/payouts/update and POST mark_fulfilled change them. v1 pages hold v1PageSize payouts (its
+     * docs give no per_page); v2 pages per_page (default 20, at most 100), in this shape.
+     */
+    public void serveLists(V1Paging v1Paging, int v1PageSize, ListShape v2Shape) {
+        lists.configure(v1Paging, v1PageSize, v2Shape, baseUrl());
+        server.stubFor(get(urlPathEqualTo(PAYOUTS_LIST)).atPriority(20).willReturn(aResponse().withTransformers(OpenRewards.NAME)));
+        server.stubFor(get(urlPathEqualTo(COMMISSIONS)).atPriority(20).willReturn(aResponse().withTransformers(OpenRewards.NAME)));
+        server.stubFor(WireMock.put(urlPathEqualTo(PAYOUT_UPDATE)).atPriority(20).willReturn(aResponse().withTransformers(OpenRewards.NAME)));
+        server.stubFor(post(urlPathEqualTo(MARK_FULFILLED)).atPriority(20).willReturn(aResponse().withTransformers(OpenRewards.NAME)));
+    }
+
+    /**
+     * A v1 payout, as a fulfilment_pending delivery's data holds it (the promoter with its auth_token and
+     * temp_password, which the bridge must never log or keep): status pending until closed.
+     */
+    public void addPayout(long id, String unit, String amount, java.time.Instant createdAt, long promoterId, String email, String custId) {
+        lists.addPayout(id, unit, amount, createdAt, promoterId, email, custId);
+    }
+
+    /** A v2 commission (the Commission schema), not fulfilled; statusUpdatedAt: when it got its status. */
+    public void addCommission(long id, String status, String unit, long amount, java.time.Instant createdAt,
+                              java.time.Instant statusUpdatedAt, long promoterId, String email) {
+        lists.addCommission(id, status, unit, amount, createdAt, statusUpdatedAt, promoterId, email);
+    }
+
+    /** A commission's status changed in FirstPromoter (an approval again, a denial). */
+    public void setCommissionStatus(long id, String status, java.time.Instant at) {
+        lists.setCommissionStatus(id, status, at);
+    }
+
+    /** A commission marked unfulfilled in FirstPromoter (mark_unfulfilled), or a payout set back to pending. */
+    public void reopen(long id) {
+        lists.reopen(id);
+    }
+
+    /** From the n-th list read on (1: the next one), list reads answer this status (with Retry-After when given), until {@link #healLists}. */
+    public void failListReadsFrom(int n, int status, Integer retryAfterSeconds) {
+        lists.failFrom(n, status, retryAfterSeconds);
+    }
+
+    public void healLists() {
+        lists.failFrom(Integer.MAX_VALUE, 0, null);
+    }
+
+    public String payoutStatus(long id) {
+        return lists.payoutStatus(id);
+    }
+
+    public boolean commissionFulfilled(long id) {
+        return lists.fulfilled(id);
+    }
+
+    /** Every list read (v1 payouts list, v2 commissions list without ids[]), in order. */
+    public List<LoggedRequest> listReads() {
+        return requests().stream().filter(r -> r.getMethod().getName().equals("GET")
+                && (r.getUrl().startsWith(PAYOUTS_LIST) || (r.getUrl().startsWith(COMMISSIONS + "?") || r.getUrl().equals(COMMISSIONS))
+                        && !r.getUrl().contains("ids"))).toList();
+    }
+
+    /** Every mark_fulfilled call's ids, in order. */
+    public List<List<Long>> markFulfilledBatches() {
+        List<List<Long>> batches = new java.util.ArrayList<>();
+        for (LoggedRequest r : requests(MARK_FULFILLED)) {
+            batches.add(OpenRewards.ids(r.getBodyAsString()));
+        }
+        return batches;
+    }
+
+    /** All PUT /api/v1/payouts/update calls. */
+    public List<LoggedRequest> payoutUpdates() {
+        return server.findAll(WireMock.putRequestedFor(urlPathEqualTo(PAYOUT_UPDATE)));
     }
 
     public void stop() {

@@ -33,13 +33,14 @@ import org.springframework.test.context.TestPropertySource;
 /**
  * Every metric the dashboard and the alerts read (ops/, docs/operations.md, Dashboard and alerts) is one
  * the bridge exports, once one of each event has happened: a grant, a park, a billing call, a payout
- * and its result, a dead-lettered result, a notice given up. A series appears only once used, so a
+ * and its result, a dead-lettered result, a notice given up, a reconciliation run. A series appears only once used, so a
  * renamed metric would leave a panel empty and an alert silent without this.
  */
 @TestPropertySource(properties = {
         "bridge.firstpromoter.v1-api-key=fp_ops_v1_key",
         "bridge.firstpromoter.poll-interval=100ms",
-        "bridge.firstpromoter.max-attempts=1"})
+        "bridge.firstpromoter.max-attempts=1",
+        "bridge.reconciliation.enabled=true"})
 class OpsMetricsTest extends BridgeTest {
 
     /** Metric names as PromQL writes them: the bridge's and Camel's. */
@@ -88,6 +89,9 @@ class OpsMetricsTest extends BridgeTest {
         await().atMost(Duration.ofSeconds(15)).until(() -> "GAVE_UP".equals(jdbc.queryForObject(
                 "SELECT firstpromoter_notice FROM fulfilments WHERE source = 'v1' AND fulfilment_id = ?", String.class, cash)));
         await().atMost(Duration.ofSeconds(10)).until(() -> scrape().contains("bridge_payout_results_total{result=\"dead_lettered\"}"));
+        // The bridge's first reconciliation run (FirstPromoter's list answers 404 here: the run ends, and says so).
+        await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject(
+                "SELECT COUNT(*) FROM reconciliation_runs WHERE last_finished_at IS NOT NULL", Integer.class) > 0);
 
         String scraped = scrape();
         Set<String> exported = scraped.lines().filter(line -> !line.startsWith("#") && !line.isBlank())

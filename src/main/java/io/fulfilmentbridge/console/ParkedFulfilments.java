@@ -9,6 +9,8 @@ import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentReversals;
 import io.fulfilmentbridge.fulfilment.OperatorQueries;
 import io.fulfilmentbridge.fulfilment.ParkedRow;
+import io.fulfilmentbridge.fulfilment.ReconciledRecords;
+import io.fulfilmentbridge.fulfilment.ReconciliationRuns;
 import io.fulfilmentbridge.fulfilment.Reversal;
 import io.fulfilmentbridge.fulfilment.ReversalRequest;
 import io.fulfilmentbridge.fulfilment.Source;
@@ -52,12 +54,20 @@ public class ParkedFulfilments {
     private final DatabaseClock clock;
     private final OperatorAudit audit;
     private final PayoutResults payoutResults;
+    private final ReconciliationRuns reconciliationRuns;
+    private final ReconciledRecords reconciledRecords;
+
+    /** How long reconcileNow waits for the run it asked for before it answers that it still runs. */
+    static final Duration RECONCILE_WAIT = Duration.ofMinutes(2);
 
     /** clock: the stuck rows' ages, on the database's clock their times are written by. */
     public ParkedFulfilments(OperatorQueries queries, FirstPromoterNotices notices, FulfilmentReversals reversals, ProducerTemplate producer,
-                             PayoutAnomalies payoutAnomalies, DatabaseClock clock, OperatorAudit audit, PayoutResults payoutResults) {
+                             PayoutAnomalies payoutAnomalies, DatabaseClock clock, OperatorAudit audit, PayoutResults payoutResults,
+                             ReconciliationRuns reconciliationRuns, ReconciledRecords reconciledRecords) {
         this.audit = audit;
         this.payoutResults = payoutResults;
+        this.reconciliationRuns = reconciliationRuns;
+        this.reconciledRecords = reconciledRecords;
         this.queries = queries;
         this.notices = notices;
         this.reversals = reversals;
@@ -96,6 +106,66 @@ public class ParkedFulfilments {
                         + (u.firstTriedAt() == null ? "" : " since " + u.firstTriedAt()) + ", gave up; last error: "
                         + (u.lastError() == null ? "none kept" : u.lastError()))
                 .toArray(String[]::new);
+    }
+
+    @ManagedAttribute(description = "The last reconciliation run with FirstPromoter's own lists, per kind (v1, v2): when it "
+            + "started and ended, how long it took, its counts (applied, closed, reopened, left, cash_unknown, parked, ignored, failed), "
+            + "and why it stopped, if it did")
+    public String[] getLastReconciliation() {
+        return reconciliationRuns.lastRuns().stream().map(ParkedFulfilments::lastRun).toArray(String[]::new);
+    }
+
+    private static String lastRun(ReconciliationRuns.LastRun r) {
+        return r.source().ledgerSource() + " run " + r.runs() + (r.running() ? " (running now)" : "")
+                + (r.startedAt() == null ? ": none yet" : " started " + r.startedAt()
+                + (r.finishedAt() == null || r.finishedAt().isBefore(r.startedAt()) ? "" : ", ended " + r.finishedAt() + " in "
+                + r.durationMillis() + " ms") + ": " + r.summary()) + "; next run due " + r.nextRunAt();
+    }
+
+    @ManagedAttribute(description = "Rewards FirstPromoter lists as open again after the bridge closed them there (it has "
+            + "mark_unfulfilled): never closed again by the bridge; look at them in FirstPromoter. One line each: source, id, unit, "
+            + "state, closed at, seen open again at")
+    public String[] getReopenedInFirstPromoter() {
+        return reconciledRecords.reopened().stream()
+                .map(r -> r.key().source().ledgerSource() + " " + r.key().id() + " " + r.unit() + " " + r.state() + ": closed "
+                        + r.closedAt() + ", listed open again at " + r.reopenedSeenAt())
+                .toArray(String[]::new);
+    }
+
+    @ManagedOperation(description = "Runs reconciliation with FirstPromoter's own lists now (one run at a time across "
+            + "instances; a 429's Retry-After still holds) and answers that run's summary once it ended")
+    public String reconcileNow() {
+        return audit.record("reconcileNow", "", () -> {
+            try {
+                return reconciledNow();
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                return "interrupted while waiting for the run; it goes on";
+            }
+        });
+    }
+
+    private String reconciledNow() throws InterruptedException {
+        Instant asked = clock.now();
+        long start = System.nanoTime();
+        long end = start + RECONCILE_WAIT.toNanos();
+        // A bridge's first run stores its row a second after start-up: until then there is nothing to ask.
+        while (reconciliationRuns.requestNow() == 0) {
+            if (System.nanoTime() - start > Duration.ofSeconds(10).toNanos()) {
+                return "reconciliation is off (bridge.reconciliation.enabled, or no API key for the inbound kind): nothing run";
+            }
+            Thread.sleep(100);
+        }
+        while (System.nanoTime() < end) {
+            for (ReconciliationRuns.LastRun run : reconciliationRuns.lastRuns()) {
+                if (run.startedAt() != null && !run.startedAt().isBefore(asked) && !run.running() && run.finishedAt() != null
+                        && !run.finishedAt().isBefore(run.startedAt())) {
+                    return lastRun(run);
+                }
+            }
+            Thread.sleep(100);
+        }
+        return "asked; the run has not ended within " + RECONCILE_WAIT.toSeconds() + " s: see LastReconciliation";
     }
 
     @ManagedAttribute(description = "Fulfilments by unit and state")

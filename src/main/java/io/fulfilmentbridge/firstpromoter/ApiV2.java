@@ -38,8 +38,8 @@ final class ApiV2 {
         return key != null;
     }
 
-    /** A status and body; the body as FirstPromoter sent it, to be read, never logged whole. */
-    record Reply(int status, String body) {
+    /** A status, body and headers; the body as FirstPromoter sent it, to be read, never logged whole. */
+    record Reply(int status, String body, java.net.http.HttpHeaders headers) {
         boolean ok() {
             return status >= 200 && status < 300;
         }
@@ -68,7 +68,7 @@ final class ApiV2 {
 
     private Reply send(HttpRequest.Builder request) throws IOException, InterruptedException {
         HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        return new Reply(response.statusCode(), response.body());
+        return new Reply(response.statusCode(), response.body(), response.headers());
     }
 
     /**

@@ -111,6 +111,30 @@ public class FirstPromoterCommissions {
      * FirstPromoter's API failed, timed out, refused the key, or no time is left to ask it.
      */
     public ApprovedReward approvedReward(CommissionEvent event, Deadline deadline) {
+        return approvedReward(event, null, deadline);
+    }
+
+    /**
+     * A commission FirstPromoter's list holds approved and not fulfilled (docs/promises.md, Nothing lost when
+     * every delivery failed), as its approval would be read: the listed commission itself instead of a
+     * read of it, then its promoter and reward. Null when nothing is to be applied (FirstPromoter gives
+     * the discount itself); RetryLater when the API failed.
+     */
+    public FulfilmentRequest reconciled(ListedReward listed, Deadline deadline) {
+        JsonNode item = listed.item();
+        JsonNode promoter = item.path("promoter_campaign").path("promoter");
+        Long promoterId = firstId(promoter.path("id"), item.path("promoter_campaign").path("promoter_id"), null);
+        JsonNode referral = item.path("referral");
+        String amount = text(item.path("amount"));
+        CommissionEvent event = new CommissionEvent("reconciliation", "reconciliation", listed.key().id(), listed.statusUpdatedAt(),
+                CommissionEvent.Kind.APPROVAL, listed.unit(), amount == null ? java.math.BigDecimal.ZERO : new java.math.BigDecimal(amount),
+                text(item.path("status")), promoterId, text(promoter.path("email")), id(referral.path("id")), text(referral.path("email")),
+                text(referral.path("uid")));
+        ApprovedReward reward = approvedReward(event, item, deadline);
+        return reward.ignored() ? null : FulfilmentRequest.reconciled(reward, listed.statusUpdatedAt());
+    }
+
+    private ApprovedReward approvedReward(CommissionEvent event, JsonNode listedCommission, Deadline deadline) {
         Fulfilment asEvent = fulfilment(event, event.promoterId() == null ? 0 : event.promoterId(), null,
                 event.promoterEmail(), null, null);
         if (!api.configured()) {
@@ -118,7 +142,7 @@ public class FirstPromoterCommissions {
                     + "whose reward commission " + event.commissionId() + " is cannot be read");
         }
         try {
-            JsonNode commission = commission(event.commissionId(), deadline);
+            JsonNode commission = listedCommission != null ? listedCommission : commission(event.commissionId(), deadline);
             JsonNode promoterNode = commission.path("promoter_campaign").path("promoter");
             Long promoterId = firstId(promoterNode.path("id"), commission.path("promoter_campaign").path("promoter_id"),
                     event.promoterId());

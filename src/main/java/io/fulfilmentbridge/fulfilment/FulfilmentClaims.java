@@ -69,6 +69,15 @@ public class FulfilmentClaims {
             return null;
         }
         Claim claim = request.replayClaim() != null ? request.replayClaim() : claim(request.fulfilment(), request.approvedAt(), deadline);
+        if (claim.held() && request.kind() == FulfilmentRequest.Kind.RECONCILIATION) {
+            try {
+                // Its record says so, and its grant makes its close due (docs/promises.md, Nothing lost when every delivery failed).
+                lifecycle.markReconciled(claim, deadline);
+            } catch (RuntimeException | Error notMarked) {
+                release(claim, deadline);
+                throw notMarked;
+            }
+        }
         if (claim.held() && request.parkReason() != null) {
             try {
                 return Claim.settled(claim.key(), lifecycle.park(claim, request.parkReason(), deadline));
@@ -197,7 +206,7 @@ public class FulfilmentClaims {
                 .set("email", f.email()).set("received_status", f.status()).set("recipient_kind", Columns.recipientKind(f))
                 .set("recipient_id", f.recipient().id()).set("provider_coupon_id", f.discount().providerCouponId())
                 .set("discount_duration", Columns.discount(f)).setSql("event_at = COALESCE(?, event_at)", eventAt)
-                .set("lease_holder", token).set("lease_until", until).clear("firstpromoter_notice"));
+                .set("lease_holder", token).set("lease_until", until).clear("firstpromoter_notice", "reconciled_at"));
         return new Decision(true, attempt, null);
     }
 

@@ -29,14 +29,15 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 public class FulfilmentLifecycle {
 
     /**
-     * A commission granted: FirstPromoter is told (mark_fulfilled, route firstpromoter-notify) from the
-     * committed row, so a crash after the commit loses no call. Legacy rows keep their notice: a legacy
-     * delivery's 200 told FirstPromoter itself. One parameter: the time the first call is due.
+     * A commission granted, or a legacy reward reconciliation applied: FirstPromoter is told (mark_fulfilled or
+     * the v1 payout update, route firstpromoter-notify) from the committed row, so a crash after the commit
+     * loses no call. Other legacy rows keep their notice: a legacy delivery's 200 told FirstPromoter itself,
+     * and no delivery answers a reconciled one. One parameter: the time the first call is due.
      */
     private static final String MARK_FULFILLED_DUE = """
-            , firstpromoter_notice = CASE WHEN source = 'v2' THEN 'DUE' ELSE firstpromoter_notice END,
-                firstpromoter_attempts = CASE WHEN source = 'v2' THEN 0 ELSE firstpromoter_attempts END,
-                firstpromoter_next_at = CASE WHEN source = 'v2' THEN ? ELSE firstpromoter_next_at END""";
+            , firstpromoter_notice = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN 'DUE' ELSE firstpromoter_notice END,
+                firstpromoter_attempts = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN 0 ELSE firstpromoter_attempts END,
+                firstpromoter_next_at = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN ? ELSE firstpromoter_next_at END""";
     private static final String INSERT_CLAIM = """
             INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
                 received_status, recipient_kind, recipient_id, provider_coupon_id, discount_duration, event_at,
@@ -89,6 +90,16 @@ public class FulfilmentLifecycle {
     /** Marks the claimed cash fulfilment queued for its attempt; call inside the transaction that writes its outbox row. */
     public void markQueued(Claim claim) {
         requireLease(write(underLease(claim, QUEUED).clear("reason").set("attempt", claim.attempt())), claim.key());
+    }
+
+    /**
+     * The claimed record says reconciliation applied it (docs/promises.md, Nothing lost when every delivery
+     * failed); not a move: the state stays RECEIVED under the lease.
+     */
+    public void markReconciled(Claim claim, Deadline deadline) {
+        requireLease(deadline.boundStatements(0, () -> jdbc.update(
+                "UPDATE fulfilments SET reconciled_at = ? WHERE source = ? AND fulfilment_id = ? AND lease_holder = ?",
+                now(), claim.key().source().ledgerSource(), claim.key().id(), claim.lease())), claim.key());
     }
 
     private Move underLease(Claim claim, FulfilmentState to) {

@@ -5,12 +5,13 @@ import java.util.Objects;
 
 /**
  * A reward a door hands to the one fulfilment route (docs/design.md, Routes): a legacy delivery, a webhooks
- * v2 approval (with its timestamp), or an operator's replay (with the claim it already holds).
+ * v2 approval (with its timestamp), an operator's replay (with the claim it already holds), or a reward
+ * FirstPromoter still lists as open that reconciliation found (read as a delivery or an approval of it would be).
  *
  * @param kind which door it came through
  * @param fulfilment the reward
- * @param approvedAt a v2 approval's timestamp, for the claim's ordering against a denial; null for an
- *     approval that carried none, and for the other kinds
+ * @param approvedAt a v2 approval's timestamp, for the claim's ordering against a denial (a reconciled
+ *     commission's status_updated_at); null for an approval that carried none, and for the other kinds
  * @param replayClaim the claim a replay took before reading what was stored; else null
  * @param parkReason why the door already knows it cannot be applied (FirstPromoter's API said so); else null
  */
@@ -19,7 +20,9 @@ public record FulfilmentRequest(Kind kind, Fulfilment fulfilment, Instant approv
     public enum Kind {
         DELIVERY,
         APPROVAL,
-        REPLAY
+        REPLAY,
+        /** Found open in FirstPromoter's own list (docs/promises.md, Nothing lost when every delivery failed). */
+        RECONCILIATION
     }
 
     public FulfilmentRequest {
@@ -49,6 +52,24 @@ public record FulfilmentRequest(Kind kind, Fulfilment fulfilment, Instant approv
     /** A replayed commission, as FirstPromoter's API reads it now: parked again unless it applies. */
     public static FulfilmentRequest replay(FulfilmentClaims.Replay replay, ApprovedReward reward) {
         return new FulfilmentRequest(Kind.REPLAY, reward.fulfilment(), null, replay.claim(), reward.applies() ? null : reward.reason());
+    }
+
+    /**
+     * A legacy payout FirstPromoter lists as pending, read as its delivery would be: always claimed first (never
+     * recorded with its effect), so its record says reconciliation applied it and its close is made due with
+     * its grant.
+     */
+    public static FulfilmentRequest reconciled(Fulfilment payout) {
+        return new FulfilmentRequest(Kind.RECONCILIATION, payout, null, null, null);
+    }
+
+    /**
+     * A commission FirstPromoter lists as approved and not fulfilled, whose reward its API named; ordered
+     * against a denial by statusUpdatedAt, the commission's own time of its status, as an event's timestamp is.
+     */
+    public static FulfilmentRequest reconciled(ApprovedReward reward, Instant statusUpdatedAt) {
+        return new FulfilmentRequest(Kind.RECONCILIATION, reward.fulfilment(), statusUpdatedAt, null,
+                reward.parks() ? reward.reason() : null);
     }
 
     /**

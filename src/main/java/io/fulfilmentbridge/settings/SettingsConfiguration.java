@@ -4,6 +4,7 @@ import io.fulfilmentbridge.billing.BillingSettings;
 import io.fulfilmentbridge.chargebee.ChargebeeSettings;
 import io.fulfilmentbridge.console.OperatorSettings;
 import io.fulfilmentbridge.firstpromoter.FirstPromoterSettings;
+import io.fulfilmentbridge.firstpromoter.ReconciliationSettings;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
 import io.fulfilmentbridge.payout.BrokerSettings;
 import io.fulfilmentbridge.paddle.PaddleSettings;
@@ -26,14 +27,14 @@ import org.springframework.core.env.Environment;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({FulfilmentSettings.class, WebhookSettings.class, StripeSettings.class,
         CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class, OperatorSettings.class, BillingSettings.class,
-        ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class})
+        ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class, ReconciliationSettings.class})
 public class SettingsConfiguration {
 
     /** Every settings record, for the tests that check them all. */
     public static final List<Class<? extends Record>> RECORDS = List.of(FulfilmentSettings.class, WebhookSettings.class,
             StripeSettings.class, CashSettings.class, BrokerSettings.class, FirstPromoterSettings.class,
             OperatorSettings.class, BillingSettings.class,
-            ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class);
+            ChargebeeSettings.class, RecurlySettings.class, PaddleSettings.class, ReconciliationSettings.class);
 
     /** How long a graceful shutdown waits for the deliveries in flight (spring.lifecycle.timeout-per-shutdown-phase). */
     public record ShutdownPhase(Duration timeout) {

@@ -130,6 +130,16 @@ public class DeliveryReader {
         return FulfilmentRequest.delivery(fulfilment(delivery));
     }
 
+    /**
+     * A payout FirstPromoter's API v1 lists as pending (the same object as a delivery's data, without the
+     * promoter's secrets, which the list reader leaves out), read exactly as a delivery of it would be.
+     * A field a delivery would be refused for: {@link RejectedDelivery}, and it is not applied.
+     */
+    public FulfilmentRequest reconciled(JsonNode payoutDelivery) {
+        return FulfilmentRequest.reconciled(fulfilment(new Delivery(payoutDelivery, positiveId(payoutDelivery.path("data").path("id")),
+                FULFILMENT_PENDING, scalarText(payoutDelivery.path("event").path("id"), 64), null)));
+    }
+
     Fulfilment fulfilment(Delivery delivery) {
         JsonNode data = delivery.json().path("data");
         String eventId = scalarText(delivery.json().path("event").path("id"), 64);

@@ -93,7 +93,7 @@ class FulfilmentStateTest {
         assertThat(paid.params()).containsExactly("PAID", "po_1", NOW, "v2", 901L, "QUEUED", "FAILED");
 
         FulfilmentLifecycle.Move granted = FulfilmentLifecycle.move(KEY, GRANTED, NOW).from(RECEIVED).where("lease_holder = ?", "token");
-        assertThat(granted.sql()).contains("firstpromoter_notice = CASE WHEN source = 'v2' THEN 'DUE'")
+        assertThat(granted.sql()).contains("firstpromoter_notice = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN 'DUE'")
                 .endsWith("WHERE source = ? AND fulfilment_id = ? AND state IN (?) AND (lease_holder = ?)");
         assertThat(granted.params()).containsExactly("GRANTED", NOW, NOW, "v2", 901L, "RECEIVED", "token");
     }
