@@ -1,6 +1,9 @@
 package io.fulfilmentbridge.firstpromoter;
 
 import io.fulfilmentbridge.fulfilment.Answer;
+import io.fulfilmentbridge.fulfilment.Claim;
+import io.fulfilmentbridge.fulfilment.Deadline;
+import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
 import io.fulfilmentbridge.fulfilment.FulfilmentState;
 import io.fulfilmentbridge.fulfilment.ReconciledRecords;
 import io.fulfilmentbridge.fulfilment.ReconciliationRuns;
@@ -49,6 +52,7 @@ public class Reconciliation {
     private static final Logger LOG = LoggerFactory.getLogger(Reconciliation.class);
 
     private final boolean enabled;
+    private final FulfilmentClaims claims;
     private final Source source;
     private final ReconciliationSettings settings;
     private final FirstPromoterLists lists;
@@ -57,7 +61,8 @@ public class Reconciliation {
     private final Map<ReconciliationRun.Outcome, Counter> counters = new EnumMap<>(ReconciliationRun.Outcome.class);
 
     public Reconciliation(FirstPromoterSettings firstPromoter, ReconciliationSettings settings, ReconciliationRuns runs,
-                          ReconciledRecords records, MeterRegistry meters) {
+                          ReconciledRecords records, FulfilmentClaims claims, MeterRegistry meters) {
+        this.claims = claims;
         boolean v2 = FirstPromoterSettings.V2.equals(firstPromoter.inbound());
         this.source = v2 ? Source.COMMISSION : Source.FULFILMENT_PENDING;
         // Checked at start-up: on without the inbound kind's key stops the bridge.
@@ -242,6 +247,12 @@ public class Reconciliation {
             default -> ReconciliationRun.Outcome.FAILED;
         };
         count(run, outcome, reward);
+    }
+
+    /** Applying a reward failed: its claim, if it took one, released at once for the next try; then as below. */
+    public void failed(ReconciliationRun run, ListedReward reward, Claim claim, Deadline deadline, Throwable failure) {
+        claims.release(claim, deadline);
+        failed(run, reward, failure);
     }
 
     /**

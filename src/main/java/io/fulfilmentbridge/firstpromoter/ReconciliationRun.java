@@ -54,9 +54,18 @@ public final class ReconciliationRun {
         this.renewedAt = readEndedAt;
     }
 
-    /** The rewards to act on, oldest first: route reconciliation hands each to the bean in turn. */
+    /** A listed reward with the run it belongs to: what route reconciliation splits a run into. */
+    public record Item(ReconciliationRun run, ListedReward reward) {
+    }
+
+    /** The rewards to act on, oldest first. */
     public List<ListedReward> rewards() {
         return rewards;
+    }
+
+    /** The rewards as route reconciliation hands each to the bean in turn, each with this run. */
+    public List<Item> items() {
+        return rewards.stream().map(reward -> new Item(this, reward)).toList();
     }
 
     ReconciliationRuns.Lease lease() {

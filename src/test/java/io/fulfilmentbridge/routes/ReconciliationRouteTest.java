@@ -92,6 +92,10 @@ class ReconciliationRouteTest extends RouteTestSupport {
                 Instant.parse("2026-06-02T10:00:00Z"), item);
     }
 
+    private List<ReconciliationRun.Item> items(ListedReward... rewards) {
+        return java.util.Arrays.stream(rewards).map(reward -> new ReconciliationRun.Item(run, reward)).toList();
+    }
+
     @Test
     void asksEverySecondWhetherARunIsDue() {
         // Whether one is due, and the interval between runs, is the database's (one run at a time across instances).
@@ -117,7 +121,7 @@ class ReconciliationRouteTest extends RouteTestSupport {
         ListedReward left = payout(92, "credits");
         ListedReward v2 = commission(88901);
         when(reconciliation.start()).thenReturn(run);
-        when(run.rewards()).thenReturn(List.of(v1, left, v2));
+        when(run.items()).thenReturn(items(v1, left, v2));
         when(reconciliation.act(run, v1)).thenReturn(true);
         when(reconciliation.act(run, left)).thenReturn(false);
         when(reconciliation.act(run, v2)).thenReturn(true);
@@ -157,7 +161,7 @@ class ReconciliationRouteTest extends RouteTestSupport {
         ListedReward first = payout(93, "points");
         ListedReward second = payout(94, "points");
         when(reconciliation.start()).thenReturn(run);
-        when(run.rewards()).thenReturn(List.of(first, second));
+        when(run.items()).thenReturn(items(first, second));
         when(reconciliation.act(eq(run), any())).thenReturn(true);
         Claim claim = new Claim(FulfilmentKey.pending(93), "lease-of-reconciliation", 1, null);
         MockEndpoint fulfilment = getMockEndpoint("mock:direct:fulfilment");
@@ -172,9 +176,9 @@ class ReconciliationRouteTest extends RouteTestSupport {
 
         assertNull(done.getException());
         fulfilment.assertIsSatisfied();
-        verify(claims).release(eq(claim), any(Deadline.class));
+        // The bean releases the claim the failed attempt took (Reconciliation.failed).
         org.mockito.ArgumentCaptor<Throwable> failure = org.mockito.ArgumentCaptor.forClass(Throwable.class);
-        verify(reconciliation).failed(eq(run), eq(first), failure.capture());
+        verify(reconciliation).failed(eq(run), eq(first), eq(claim), any(Deadline.class), failure.capture());
         assertInstanceOf(RetryLater.class, failure.getValue());
         verify(reconciliation, never()).applied(eq(run), eq(first), any());
         verify(reconciliation).applied(run, second, Answer.granted("credited"));
@@ -187,7 +191,7 @@ class ReconciliationRouteTest extends RouteTestSupport {
         ListedReward unreadable = new ListedReward(FulfilmentKey.pending(95), "credits", Instant.parse("2026-06-01T10:00:00Z"), null,
                 noPromoter);
         when(reconciliation.start()).thenReturn(run);
-        when(run.rewards()).thenReturn(List.of(unreadable));
+        when(run.items()).thenReturn(items(unreadable));
         when(reconciliation.act(run, unreadable)).thenReturn(true);
         getMockEndpoint("mock:direct:fulfilment").expectedMessageCount(0);
 
@@ -195,7 +199,7 @@ class ReconciliationRouteTest extends RouteTestSupport {
 
         getMockEndpoint("mock:direct:fulfilment").assertIsSatisfied();
         org.mockito.ArgumentCaptor<Throwable> failure = org.mockito.ArgumentCaptor.forClass(Throwable.class);
-        verify(reconciliation).failed(eq(run), eq(unreadable), failure.capture());
+        verify(reconciliation).failed(eq(run), eq(unreadable), isNull(), any(Deadline.class), failure.capture());
         // As thrown inside Camel's wrapper around the bean call; the bean reads the cause.
         assertInstanceOf(io.fulfilmentbridge.webhook.RejectedDelivery.class, failure.getValue().getCause());
         assertEquals("data.promoter is required and must be an object", failure.getValue().getCause().getMessage());
