@@ -44,7 +44,7 @@ public class DeliveryMdc implements UnitOfWorkFactory {
 
     private static final class Labelled extends MDCUnitOfWork {
 
-        private boolean done;
+        private volatile boolean done;
 
         Labelled(Exchange exchange, InflightRepository inflight, boolean allowUseOriginalMessage, boolean useBreadcrumb) {
             super(exchange, inflight, KEYS, allowUseOriginalMessage, useBreadcrumb);
@@ -66,10 +66,12 @@ public class DeliveryMdc implements UnitOfWorkFactory {
         @Override
         public void afterProcess(Processor processor, Exchange exchange, AsyncCallback callback, boolean doneSync) {
             // The step may have decided the outcome: the log lines after it (the delivery's own) carry it.
-            // Camel calls this after done too, for the route's first step: labelling there would leave
-            // the keys on the thread for whatever it serves next.
-            if (!done) {
+            // Camel calls this after done too, for the route's first step, and on a thread the exchange
+            // left (it goes on elsewhere): labelling there would leave the keys for whatever it serves next.
+            if (!done && doneSync) {
                 label(exchange);
+            } else {
+                unlabel();
             }
             super.afterProcess(processor, exchange, callback, doneSync);
         }
