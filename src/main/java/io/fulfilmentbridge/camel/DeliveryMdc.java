@@ -44,6 +44,8 @@ public class DeliveryMdc implements UnitOfWorkFactory {
 
     private static final class Labelled extends MDCUnitOfWork {
 
+        private volatile boolean done;
+
         Labelled(Exchange exchange, InflightRepository inflight, boolean allowUseOriginalMessage, boolean useBreadcrumb) {
             super(exchange, inflight, KEYS, allowUseOriginalMessage, useBreadcrumb);
         }
@@ -64,21 +66,39 @@ public class DeliveryMdc implements UnitOfWorkFactory {
         @Override
         public void afterProcess(Processor processor, Exchange exchange, AsyncCallback callback, boolean doneSync) {
             // The step may have decided the outcome: the log lines after it (the delivery's own) carry it.
-            label(exchange);
+            // Camel calls this after done too, for the route's first step, and on a thread the exchange
+            // left (it goes on elsewhere): labelling there would leave the keys for whatever it serves next.
+            if (!done && doneSync) {
+                label(exchange);
+            } else {
+                unlabel();
+            }
             super.afterProcess(processor, exchange, callback, doneSync);
+        }
+
+        @Override
+        public void done(Exchange exchange) {
+            done = true;
+            super.done(exchange);
+            // Also for an exchange Camel's own clean-up skips (one correlated to another).
+            unlabel();
         }
     }
 
+    static void unlabel() {
+        for (String key : new String[] {"fulfilment.id", "fulfilment.eventId", "fulfilment.unit", "fulfilment.source", "fulfilment.outcome"}) {
+            MDC.remove(key);
+        }
+    }
+
+    /** Each key from this exchange alone: one it has not set yet is absent, never an earlier exchange's. */
     static void label(Exchange exchange) {
-        if (exchange.getProperty("labels") instanceof DeliveryLabels labels) {
-            put("fulfilment.id", labels.fulfilmentId());
-            put("fulfilment.eventId", labels.eventId());
-            put("fulfilment.unit", labels.unitLabel());
-        }
+        DeliveryLabels labels = exchange.getProperty("labels") instanceof DeliveryLabels set ? set : null;
+        put("fulfilment.id", labels == null ? null : labels.fulfilmentId());
+        put("fulfilment.eventId", labels == null ? null : labels.eventId());
+        put("fulfilment.unit", labels == null ? null : labels.unitLabel());
         put("fulfilment.source", source(exchange));
-        if (exchange.getProperty("answer") instanceof Answer answer) {
-            put("fulfilment.outcome", answer.outcome().label());
-        }
+        put("fulfilment.outcome", exchange.getProperty("answer") instanceof Answer answer ? answer.outcome().label() : null);
     }
 
     private static String source(Exchange exchange) {

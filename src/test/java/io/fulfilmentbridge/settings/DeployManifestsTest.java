@@ -106,6 +106,34 @@ class DeployManifestsTest {
         assertThat(ports.get(0).path("targetPort").asText()).isEqualTo("webhook");
     }
 
+    /**
+     * MANAGEMENT_SERVER_ADDRESS=0.0.0.0 puts health, metrics and the console's login on the pod's address,
+     * which every pod in the cluster reaches: only the monitoring namespace may (docs/promises.md, Security:
+     * a monitoring network only). The kubelet's probes come from the node, which a NetworkPolicy never blocks.
+     */
+    @Test
+    void onlyTheMonitoringNamespaceReachesTheManagementPort() {
+        JsonNode policy = kind("NetworkPolicy", "fulfilment-bridge").path("spec");
+        assertThat(policy.path("podSelector").path("matchLabels").path("app").asText()).isEqualTo("fulfilment-bridge");
+        assertThat(policy.path("policyTypes").toString()).contains("Ingress");
+        List<JsonNode> management = new ArrayList<>();
+        List<JsonNode> webhook = new ArrayList<>();
+        policy.path("ingress").forEach(rule -> rule.path("ports").forEach(port -> {
+            String named = port.path("port").asText();
+            if (named.equals("management") || named.equals("8081")) {
+                management.add(rule);
+            } else if (named.equals("webhook") || named.equals("8080")) {
+                webhook.add(rule);
+            }
+        }));
+        assertThat(webhook).as("the webhook port stays open to the ingress").isNotEmpty();
+        assertThat(management).as("a rule for the management port (Prometheus)").isNotEmpty().allSatisfy(rule -> {
+            assertThat(rule.path("from").size()).as("management reachable from anywhere").isPositive();
+            rule.path("from").forEach(from -> assertThat(from.path("namespaceSelector").path("matchLabels").isEmpty())
+                    .as("a peer naming its namespace: " + from).isFalse());
+        });
+    }
+
     @Test
     void everyEnvironmentNameIsASettingOfTheApplication() {
         JsonNode container = kind("Deployment", "fulfilment-bridge").path("spec").path("template").path("spec").path("containers").get(0);
