@@ -35,8 +35,7 @@ import org.springframework.stereotype.Component;
  * Whose reward an approved v2 commission is, and on what terms, as FirstPromoter's API v2 says
  * (docs/promises.md, Webhooks v2 events): the commission (its promoter, referral and reward), the
  * promoter (its cust_id), and the reward (promoter's or referred customer's, its provider coupon and
- * duration). Unit, amount and status
- * are the event's. Promoters and the rewards list are cached for bridge.firstpromoter.cache-ttl;
+ * duration). Unit, amount and status are the event's. Promoters and the rewards list are cached for bridge.firstpromoter.cache-ttl;
  * commissions are read afresh each time, since a late approval must see a denial made since.
  * Every call is cut to what is left of the answer's deadline, less a reserve for the grant that follows.
  */
@@ -115,22 +114,11 @@ public class FirstPromoterCommissions {
     }
 
     /**
-     * A commission FirstPromoter's list holds approved and not fulfilled (docs/promises.md, Nothing lost when
-     * every delivery failed), as its approval would be read: the listed commission itself instead of a
-     * read of it, then its promoter and reward. Null when nothing is to be applied (FirstPromoter gives
-     * the discount itself); RetryLater when the API failed.
+     * A commission FirstPromoter's list holds approved and not fulfilled (docs/promises.md, Nothing lost when every
+     * delivery failed), read as its approval would be, from the listed commission. Null: FirstPromoter applies it itself.
      */
     public FulfilmentRequest reconciled(ListedReward listed, Deadline deadline) {
-        JsonNode item = listed.item();
-        JsonNode promoter = item.path("promoter_campaign").path("promoter");
-        Long promoterId = firstId(promoter.path("id"), item.path("promoter_campaign").path("promoter_id"), null);
-        JsonNode referral = item.path("referral");
-        String amount = text(item.path("amount"));
-        CommissionEvent event = new CommissionEvent("reconciliation", "reconciliation", listed.key().id(), listed.statusUpdatedAt(),
-                CommissionEvent.Kind.APPROVAL, listed.unit(), amount == null ? java.math.BigDecimal.ZERO : new java.math.BigDecimal(amount),
-                text(item.path("status")), promoterId, text(promoter.path("email")), id(referral.path("id")), text(referral.path("email")),
-                text(referral.path("uid")));
-        ApprovedReward reward = approvedReward(event, item, deadline);
+        ApprovedReward reward = approvedReward(listed.approval(), listed.item(), deadline);
         return reward.ignored() ? null : FulfilmentRequest.reconciled(reward, listed.statusUpdatedAt());
     }
 

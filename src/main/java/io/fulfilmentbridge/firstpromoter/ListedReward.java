@@ -1,10 +1,16 @@
 package io.fulfilmentbridge.firstpromoter;
 
+import static io.fulfilmentbridge.firstpromoter.AnswerFields.firstId;
+import static io.fulfilmentbridge.firstpromoter.AnswerFields.id;
+import static io.fulfilmentbridge.firstpromoter.AnswerFields.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fulfilmentbridge.fulfilment.CommissionEvent;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.Source;
+import java.math.BigDecimal;
 import java.time.Instant;
 
 /**
@@ -37,6 +43,17 @@ public record ListedReward(FulfilmentKey key, String unit, Instant createdAt, In
         delivery.putObject("event").put("id", "reconciliation").put("type", "fulfilment_pending");
         delivery.set("data", item.deepCopy());
         return delivery;
+    }
+
+    /** A v2 commission as its approval event would carry it: who, what and when, read from the listed item. */
+    CommissionEvent approval() {
+        JsonNode promoter = item.path("promoter_campaign").path("promoter");
+        JsonNode referral = item.path("referral");
+        String amount = text(item.path("amount"));
+        return new CommissionEvent("reconciliation", "reconciliation", key.id(), statusUpdatedAt, CommissionEvent.Kind.APPROVAL, unit,
+                amount == null ? BigDecimal.ZERO : new BigDecimal(amount), text(item.path("status")),
+                firstId(promoter.path("id"), item.path("promoter_campaign").path("promoter_id"), null), text(promoter.path("email")),
+                id(referral.path("id")), text(referral.path("email")), text(referral.path("uid")));
     }
 
     @Override

@@ -48,7 +48,7 @@ public class DeliveryReader {
     /**
      * A non-zero amount (docs/promises.md, Every answer: rejected), written as d.ddd x 10^e with d from 1 to 9, has at most 64
      * digits from d to the last digit written (trailing zeros count, leading zeros do not) and e from
-     * -64 to 64. Zero is read as 0 whatever its exponent (then parked, section 3).
+     * -64 to 64. Zero is read as 0 whatever its exponent (then parked).
      */
     public static final int MAX_AMOUNT_DIGITS = 64;
     public static final int MAX_AMOUNT_EXPONENT = 64;
@@ -131,9 +131,8 @@ public class DeliveryReader {
     }
 
     /**
-     * A payout FirstPromoter's API v1 lists as pending (the same object as a delivery's data, without the
-     * promoter's secrets, which the list reader leaves out), read exactly as a delivery of it would be.
-     * A field a delivery would be refused for: {@link RejectedDelivery}, and it is not applied.
+     * A payout API v1 lists as pending (a delivery's data, without the promoter's secrets), read exactly as its
+     * delivery would be: {@link RejectedDelivery} for what a delivery would be refused for, and not applied.
      */
     public FulfilmentRequest reconciled(JsonNode payoutDelivery) {
         return FulfilmentRequest.reconciled(fulfilment(new Delivery(payoutDelivery, positiveId(payoutDelivery.path("data").path("id")),
@@ -189,24 +188,18 @@ public class DeliveryReader {
 
     // ---- Webhooks v2 (docs/promises.md, Webhooks v2 events): a commission event.
 
-    /** Route firstpromoter-events' step: the answer 202 ignored of {@link #ignoredEvent}, or null for a commission event. */
-    public Answer ignored(Delivery delivery) {
-        String because = ignoredEvent(delivery);
-        return because == null ? null : Answer.ignored(because);
-    }
-
     /**
-     * Why a webhooks v2 event is answered 202 ignored before its fields are required: FirstPromoter's test
-     * delivery, or an event about something other than a commission. Null: a commission event.
+     * Route firstpromoter-events' step: 202 ignored before an event's fields are required, for FirstPromoter's
+     * test delivery or an event about something other than a commission; null for a commission event.
      */
-    public String ignoredEvent(Delivery delivery) {
+    public Answer ignored(Delivery delivery) {
         JsonNode json = delivery.json();
         if (json.path("data").path("test").asBoolean(false)) {
-            return "FirstPromoter's test delivery: received, nothing done";
+            return Answer.ignored("FirstPromoter's test delivery: received, nothing done");
         }
         String eventType = eventType(json);
         if (!eventType.startsWith(COMMISSION_EVENT)) {
-            return "event " + printable(eventType) + " is not about a commission: nothing done";
+            return Answer.ignored("event " + printable(eventType) + " is not about a commission: nothing done");
         }
         return null;
     }

@@ -36,7 +36,7 @@ class CommissionEventReadingTest {
 
     private CommissionEvent event(String body) {
         Delivery delivery = delivery(body);
-        assertThat(reader.ignoredEvent(delivery)).isNull();
+        assertThat(reader.ignored(delivery)).isNull();
         return reader.commissionEvent(delivery);
     }
 
@@ -103,8 +103,8 @@ class CommissionEventReadingTest {
 
     @Test
     void theDashboardsTestDeliveryAndOtherEntitiesAreIgnoredBeforeAnyFieldIsRequired() throws IOException {
-        assertThat(reader.ignoredEvent(delivery(sample("v2-test-delivery.json")))).contains("test delivery");
-        assertThat(reader.ignoredEvent(delivery(sample("v2-docs-promoter-created.json"))))
+        assertThat(reader.ignored(delivery(sample("v2-test-delivery.json"))).detail()).contains("test delivery");
+        assertThat(reader.ignored(delivery(sample("v2-docs-promoter-created.json"))).detail())
                 .isEqualTo("event promoter.created is not about a commission: nothing done");
     }
 
@@ -133,7 +133,7 @@ class CommissionEventReadingTest {
                 "data.referral.uid is longer than 255");
         assertRejected(with("v2-docs-commission-approved.json", "data.referral", java.util.Map.of("uid", "a\u0000b")),
                 "data.referral.uid contains a NUL");
-        assertThatThrownBy(() -> reader.ignoredEvent(delivery(with("v2-docs-commission-approved.json", "event_type", null))))
+        assertThatThrownBy(() -> reader.ignored(delivery(with("v2-docs-commission-approved.json", "event_type", null))))
                 .isInstanceOf(RejectedDelivery.class).hasMessageContaining("event_type is required");
     }
 
