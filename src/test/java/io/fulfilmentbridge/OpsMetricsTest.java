@@ -91,7 +91,7 @@ class OpsMetricsTest extends BridgeTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> scrape().contains("bridge_payout_results_total{result=\"dead_lettered\"}"));
         // The bridge's first reconciliation run (FirstPromoter's list answers 404 here: the run ends, and says so).
         await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject(
-                "SELECT COUNT(*) FROM reconciliation_runs WHERE last_finished_at IS NOT NULL", Integer.class) > 0);
+                "SELECT COUNT(*) FROM reconciliation_runs WHERE source = 'v1' AND last_finished_at IS NOT NULL", Integer.class) > 0);
 
         String scraped = scrape();
         Set<String> exported = scraped.lines().filter(line -> !line.startsWith("#") && !line.isBlank())
