@@ -9,11 +9,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.logging.LoggingInitializationContext;
 import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.test.annotation.DirtiesContext;
@@ -29,6 +32,21 @@ class StructuredLogsTest extends SecretsStayOutTest {
 
     /** Printed by spring-jcl itself, not through any logger. */
     private static final String COMMONS_LOGGING_NOTICE = "Standard Commons Logging discovery in action";
+
+    @Autowired
+    private ConfigurableEnvironment environment;
+
+    /**
+     * Logging as Spring Boot sets it up from this bridge's environment. Set up again here: when the test
+     * context cache closed the context an earlier class left, that close reset the JVM's one Logback.
+     */
+    @BeforeEach
+    void logAsThisBridgeDoes() {
+        LoggingSystem logging = LoggingSystem.get(StructuredLogsTest.class.getClassLoader());
+        logging.cleanUp();
+        logging.beforeInitialize();
+        logging.initialize(new LoggingInitializationContext(environment), null, null);
+    }
 
     @Test
     void everyLineOfADeliveryIsJsonNamingItsFulfilment(CapturedOutput output) throws IOException {
