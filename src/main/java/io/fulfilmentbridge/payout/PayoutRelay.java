@@ -1,9 +1,9 @@
 package io.fulfilmentbridge.payout;
 
+import io.fulfilmentbridge.tracing.Spans;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.TextMessage;
-import io.fulfilmentbridge.tracing.Spans;
 import java.util.Map;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jms.core.JmsTemplate;

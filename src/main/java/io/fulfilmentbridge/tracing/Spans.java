@@ -139,9 +139,4 @@ public final class Spans {
             span.end();
         }
     }
-
-    /** traceparent if it is well-formed (W3C, version 00), else null. */
-    public static String wellFormed(String traceparent) {
-        return traceparent != null && WELL_FORMED.matcher(traceparent).matches() ? traceparent : null;
-    }
 }
