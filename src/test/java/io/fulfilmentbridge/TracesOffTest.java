@@ -11,12 +11,17 @@ import jakarta.jms.ConnectionFactory;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.TextMessage;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.ApplicationContext;
 import org.springframework.jms.core.JmsTemplate;
@@ -37,10 +42,13 @@ class TracesOffTest extends BridgeTest {
     @Autowired
     private ConnectionFactory connectionFactory;
 
+    @LocalManagementPort
+    private int managementPort;
+
     @Test
     void nothingTracesADelivery() {
         assertThat(context.getBean(Spans.class).on()).isFalse();
-        assertThat(context.getBean(Tracer.class)).isSameAs(Tracer.NOOP);
+        assertThat(context.getBeanNamesForType(Tracer.class)).isEmpty();
         assertThat(context.getBeanNamesForType(TracingObservationHandler.class)).isEmpty();
         assertThat(context.getBeanNamesForType(SdkTracerProvider.class)).isEmpty();
         assertThat(context.getBeanNamesForType(SpanExporter.class)).isEmpty();
@@ -52,6 +60,16 @@ class TracesOffTest extends BridgeTest {
                     .noneMatch(p -> p.getClass().getName().startsWith("org.apache.camel.telemetry"));
         }
         assertThat(((FilterRegistrationBean<?>) context.getBean("webhookTrace")).isEnabled()).isFalse();
+    }
+
+    /** Observed requests (Spring MVC's, Spring Security's on the management port) are answered as ever. */
+    @Test
+    void observedRequestsAreAnsweredAsEver() {
+        assertAnswer(post(delivery("credits.json", nextId(), Map.of())), 200, "granted");
+        for (String path : List.of("/actuator/health", "/actuator/health/readiness", "/actuator/prometheus")) {
+            HttpResponse<String> answer = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path)).GET());
+            assertThat(answer.statusCode()).as(path).isEqualTo(200);
+        }
     }
 
     @Test

@@ -177,6 +177,27 @@ class TracesTest extends BridgeTest {
         assertThat(processing.getParentSpanContext().isValid()).isFalse();
     }
 
+    @Test
+    void aReplayIsATraceOfItsOwnWithItsStripeCalls() throws Exception {
+        long id = nextId();
+        String customer = "cus_traced_replay" + id;
+        STRIPE.stubError("GET", "/v1/customers/" + customer, 404, "No such customer: '" + customer + "'");
+        assertAnswer(post(delivery("free-months.json", id, Map.of("promoter.cust_id", customer))), 202, "parked");
+        STRIPE.reset();
+        STRIPE.stubGrantableCustomer(customer, "sub_traced_replay" + id);
+        spans.reset();
+
+        String answer = (String) java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                .invoke(parkedFulfilmentsMBean(), "replay", new Object[] {id}, new String[] {"long"});
+        assertThat(JSON.readTree(answer).get("outcome").asText()).isEqualTo("granted");
+
+        List<SpanData> trace = traceWith(s -> s.getName().equals("stripe update subscription"));
+        SpanData root = rootOf(trace);
+        assertThat(root.getName()).isEqualTo("replay");
+        assertThat(descendsFrom(trace, named(trace, "stripe update subscription"), named(trace, "free-months"))).isTrue();
+        assertThat(names(trace)).contains("fulfilment", "answer").noneMatch(n -> n.startsWith("http"));
+    }
+
     /** A JmsTemplate without Spring's observation, as a payout worker's own client sends. */
     private JmsTemplate plainJms() {
         return new JmsTemplate(connectionFactory);

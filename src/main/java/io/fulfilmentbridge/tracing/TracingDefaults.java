@@ -24,8 +24,12 @@ public class TracingDefaults implements EnvironmentPostProcessor {
     static final String ENABLED = "management.tracing.enabled";
     static final String EXCLUDE = "spring.autoconfigure.exclude";
     private static final String TRACING = "org.springframework.boot.actuate.autoconfigure.tracing.";
-    /** What sets up a tracer, its observation handlers, its exporter and Prometheus's exemplars (which read the current span). */
-    static final List<String> OFF = List.of(TRACING + "MicrometerTracingAutoConfiguration",
+    /**
+     * What sets up a tracer, its observation handlers, its exporter and Prometheus's exemplars (which read
+     * the current span); the no-op tracer too: with any Tracer bean, Spring Boot's metrics handler of
+     * observations expects the tracing handler's context and fails every observed request without it.
+     */
+    static final List<String> OFF = List.of(TRACING + "MicrometerTracingAutoConfiguration", TRACING + "NoopTracerAutoConfiguration",
             TRACING + "OpenTelemetryTracingAutoConfiguration", TRACING + "otlp.OtlpTracingAutoConfiguration",
             TRACING + "prometheus.PrometheusExemplarsAutoConfiguration");
 
