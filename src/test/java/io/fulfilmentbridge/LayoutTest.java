@@ -70,6 +70,14 @@ class LayoutTest {
     }
 
     @Test
+    void tracingDependsOnNoOtherPackage() {
+        noClasses().that().resideInAPackage(ROOT + ".tracing..")
+                .should().dependOnClassesThat().resideInAnyPackage(Stream.concat(Stream.of(CORE), Stream.of(ADAPTERS)).toArray(String[]::new))
+                .because("every package may make spans; the spans know nothing of the bridge")
+                .check(MAIN);
+    }
+
+    @Test
     void noPackageCycles() {
         slices().matching(ROOT + ".(*)..").should().beFreeOfCycles().check(MAIN);
     }

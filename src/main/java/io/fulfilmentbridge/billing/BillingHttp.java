@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.tracing.Spans;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -29,13 +30,15 @@ public final class BillingHttp {
     private final HttpClient client;
     private final Duration readTimeout;
     private final MeterRegistry meters;
+    private final Spans spans;
 
     /**
      * Calls bounded by the answer's deadline and the read timeout, whichever ends first; each counted in
      * bridge_billing_calls_seconds{system,outcome} (ok, refused: another 4xx, retry: 429, 5xx or no answer).
      */
-    public BillingHttp(String system, Duration connectTimeout, Duration readTimeout, MeterRegistry meters) {
+    public BillingHttp(String system, Duration connectTimeout, Duration readTimeout, MeterRegistry meters, Spans spans) {
         this.system = system;
+        this.spans = spans;
         this.readTimeout = readTimeout;
         this.meters = meters;
         // HTTP/1.1: the stand-ins and the vendors' APIs alike; no redirects, which could resend a write.
@@ -45,8 +48,13 @@ public final class BillingHttp {
 
     /** Sends the request, bounded by the deadline and the read timeout; see the class comment for what it throws. */
     public Answer send(HttpRequest.Builder request, Deadline deadline) {
-        long remaining = Math.min(deadline.remainingMillis(), readTimeout.toMillis());
         HttpRequest built = request.build();
+        // A span per call (docs/operations.md, Traces): the method and path, never the query (an email) or a header (the key).
+        return spans.call(system.toLowerCase(), built.method() + " " + built.uri().getPath(), () -> timed(request, built, deadline));
+    }
+
+    private Answer timed(HttpRequest.Builder request, HttpRequest built, Deadline deadline) {
+        long remaining = Math.min(deadline.remainingMillis(), readTimeout.toMillis());
         String call = built.method() + " " + built.uri().getPath();
         if (remaining < LEAST_MILLIS) {
             throw new RetryLater(system + " not called (" + call + "): the answer's deadline is spent");

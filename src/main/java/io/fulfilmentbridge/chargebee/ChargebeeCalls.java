@@ -9,6 +9,7 @@ import io.fulfilmentbridge.chargebee.ChargebeeModels.PromotionalCredit;
 import io.fulfilmentbridge.chargebee.ChargebeeModels.Subscription;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.tracing.Spans;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -47,9 +48,9 @@ public class ChargebeeCalls {
     private final String authorization;
     private final AtomicReference<String> keyRefused = new AtomicReference<>();
 
-    public ChargebeeCalls(ChargebeeSettings settings, MeterRegistry meters) {
+    public ChargebeeCalls(ChargebeeSettings settings, MeterRegistry meters, Spans spans) {
         this.settings = settings;
-        this.http = new BillingHttp(SYSTEM, settings.connectTimeout(), settings.readTimeout(), meters);
+        this.http = new BillingHttp(SYSTEM, settings.connectTimeout(), settings.readTimeout(), meters, spans);
         this.authorization = "Basic " + Base64.getEncoder()
                 .encodeToString((settings.apiKey() + ":").getBytes(StandardCharsets.UTF_8));
     }

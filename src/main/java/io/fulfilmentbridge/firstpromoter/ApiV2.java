@@ -1,6 +1,7 @@
 package io.fulfilmentbridge.firstpromoter;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fulfilmentbridge.tracing.Spans;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,8 +23,10 @@ final class ApiV2 {
     private final String key;
     private final String accountId;
     private final HttpClient http;
+    private final Spans spans;
 
-    ApiV2(FirstPromoterSettings settings) {
+    ApiV2(FirstPromoterSettings settings, Spans spans) {
+        this.spans = spans;
         this.base = settings.apiBase().replaceAll("/+$", "") + COMPANY;
         this.key = StringUtils.hasText(settings.apiKey()) ? settings.apiKey().trim() : null;
         this.accountId = settings.accountId().trim();
@@ -66,9 +69,13 @@ final class ApiV2 {
                 .header("Accept", "application/json");
     }
 
+    /** A span per call (docs/operations.md, Traces): the method and path, never the query or the key. */
     private Reply send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        return new Reply(response.statusCode(), response.body(), response.headers());
+        HttpRequest built = request.build();
+        return spans.http("firstpromoter", built.method() + " " + built.uri().getPath(), () -> {
+            HttpResponse<String> response = http.send(built, HttpResponse.BodyHandlers.ofString());
+            return new Reply(response.statusCode(), response.body(), response.headers());
+        });
     }
 
     /**

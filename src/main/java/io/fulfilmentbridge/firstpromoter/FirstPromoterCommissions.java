@@ -19,6 +19,7 @@ import io.fulfilmentbridge.fulfilment.FulfilmentRequest;
 import io.fulfilmentbridge.fulfilment.Recipient;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import io.fulfilmentbridge.fulfilment.Unit;
+import io.fulfilmentbridge.tracing.Spans;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
@@ -88,12 +89,12 @@ public class FirstPromoterCommissions {
     private final AtomicLong rewardsReadAt = new AtomicLong(Long.MIN_VALUE);
 
     @Autowired
-    public FirstPromoterCommissions(FirstPromoterSettings settings) {
-        this(settings, System::nanoTime, MAX_CACHED);
+    public FirstPromoterCommissions(FirstPromoterSettings settings, Spans spans) {
+        this(settings, spans, System::nanoTime, MAX_CACHED);
     }
 
-    FirstPromoterCommissions(FirstPromoterSettings settings, LongSupplier nanoClock, int maxCachedPromoters) {
-        this.api = new ApiV2(settings);
+    FirstPromoterCommissions(FirstPromoterSettings settings, Spans spans, LongSupplier nanoClock, int maxCachedPromoters) {
+        this.api = new ApiV2(settings, spans);
         this.readTimeout = settings.readTimeout();
         this.clock = nanoClock;
         this.promoters = new ExpiringCache<>(settings.cacheTtl(), maxCachedPromoters, nanoClock);

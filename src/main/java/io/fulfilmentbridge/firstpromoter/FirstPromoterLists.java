@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.Source;
+import io.fulfilmentbridge.tracing.Spans;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -85,11 +86,13 @@ final class FirstPromoterLists {
     private final List<Long> campaignIds;
     private final HttpClient http;
     private final AtomicBoolean pagingLogged = new AtomicBoolean();
+    private final Spans spans;
 
-    FirstPromoterLists(FirstPromoterSettings settings, ReconciliationSettings reconciliation) {
+    FirstPromoterLists(FirstPromoterSettings settings, ReconciliationSettings reconciliation, Spans spans) {
+        this.spans = spans;
         this.v1Base = settings.v1ApiBase().replaceAll("/+$", "");
         this.v1Key = StringUtils.hasText(settings.v1ApiKey()) ? settings.v1ApiKey().trim() : null;
-        this.v2 = new ApiV2(settings);
+        this.v2 = new ApiV2(settings, spans);
         this.readTimeout = settings.readTimeout();
         this.campaignIds = reconciliation.campaignIds();
         this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).followRedirects(HttpClient.Redirect.NEVER)
@@ -157,7 +160,7 @@ final class FirstPromoterLists {
                 .header("Accept", "application/json").GET().build();
         HttpResponse<String> answer;
         try {
-            answer = http.send(request, HttpResponse.BodyHandlers.ofString());
+            answer = spans.http("firstpromoter", "GET /api/v1/payouts/list", () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
         } catch (HttpTimeoutException timedOut) {
             throw new Unavailable("API v1's payouts list timed out (page " + page + ")", null);
         } catch (IOException unreachable) {

@@ -7,6 +7,7 @@ import io.fulfilmentbridge.fulfilment.FirstPromoterNotices;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentState;
 import io.fulfilmentbridge.fulfilment.Source;
+import io.fulfilmentbridge.tracing.Spans;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -62,17 +63,19 @@ public class FirstPromoterNotifier {
     private final Duration markFulfilledFor;
     private final HttpClient http;
     private final DatabaseClock clock;
+    private final Spans spans;
 
     /**
      * The v2 key without an account id never gets here: FirstPromoterSettings refuses it at start-up.
      * clock: a notice's due time is compared by every instance's poll (docs/promises.md, One clock).
      */
-    public FirstPromoterNotifier(FirstPromoterNotices notices, MeterRegistry meters, FirstPromoterSettings settings, DatabaseClock clock) {
+    public FirstPromoterNotifier(FirstPromoterNotices notices, MeterRegistry meters, FirstPromoterSettings settings, DatabaseClock clock, Spans spans) {
         this.notices = notices;
+        this.spans = spans;
         this.clock = clock;
         this.meters = meters;
         this.v1ApiKey = StringUtils.hasText(settings.v1ApiKey()) ? settings.v1ApiKey().trim() : null;
-        this.v2 = new ApiV2(settings);
+        this.v2 = new ApiV2(settings, spans);
         if (v2.configured() && this.v1ApiKey == null) {
             log.info("bridge.firstpromoter.v1-api-key is not set: v2 commissions are closed in FirstPromoter with mark_fulfilled, "
                     + "but fulfilment_pending rewards carry v1 payout ids, closed only with the v1 key, so FirstPromoter is not "
@@ -207,7 +210,9 @@ public class FirstPromoterNotifier {
                 .PUT(HttpRequest.BodyPublishers.noBody())
                 .build();
         try {
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            // Its span names the path alone: the query holds the payout id, the key is a header.
+            HttpResponse<String> response = spans.http("firstpromoter", "PUT " + PAYOUT_UPDATE,
+                    () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
             int status = response.statusCode();
             if (status >= 200 && status < 300) {
                 String notCompleted = notCompleted(response.body());

@@ -10,6 +10,7 @@ import io.fulfilmentbridge.fulfilment.ReconciliationRuns;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import io.fulfilmentbridge.fulfilment.Source;
 import io.fulfilmentbridge.fulfilment.Unit;
+import io.fulfilmentbridge.tracing.Spans;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -61,7 +62,7 @@ public class Reconciliation {
     private final Map<ReconciliationRun.Outcome, Counter> counters = new EnumMap<>(ReconciliationRun.Outcome.class);
 
     public Reconciliation(FirstPromoterSettings firstPromoter, ReconciliationSettings settings, ReconciliationRuns runs,
-                          ReconciledRecords records, FulfilmentClaims claims, MeterRegistry meters) {
+                          ReconciledRecords records, FulfilmentClaims claims, MeterRegistry meters, Spans spans) {
         this.claims = claims;
         boolean v2 = FirstPromoterSettings.V2.equals(firstPromoter.inbound());
         this.source = v2 ? Source.COMMISSION : Source.FULFILMENT_PENDING;
@@ -69,7 +70,7 @@ public class Reconciliation {
         this.enabled = settings.runsWith(StringUtils.hasText(v2 ? firstPromoter.apiKey() : firstPromoter.v1ApiKey()),
                 v2 ? "bridge.firstpromoter.api-key" : "bridge.firstpromoter.v1-api-key");
         this.settings = settings;
-        this.lists = new FirstPromoterLists(firstPromoter, settings);
+        this.lists = new FirstPromoterLists(firstPromoter, settings, spans);
         this.runs = runs;
         this.records = records;
         for (ReconciliationRun.Outcome outcome : ReconciliationRun.Outcome.values()) {

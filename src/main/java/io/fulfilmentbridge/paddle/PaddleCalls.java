@@ -7,6 +7,7 @@ import io.fulfilmentbridge.billing.BillingHttp;
 import io.fulfilmentbridge.billing.BillingRefused;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.tracing.Spans;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -41,8 +42,8 @@ public class PaddleCalls {
     private final String apiKey;
     private final AtomicReference<String> keyRefused = new AtomicReference<>();
 
-    public PaddleCalls(PaddleSettings settings, MeterRegistry meters) {
-        this.http = new BillingHttp("Paddle", settings.connectTimeout(), settings.readTimeout(), meters);
+    public PaddleCalls(PaddleSettings settings, MeterRegistry meters, Spans spans) {
+        this.http = new BillingHttp("Paddle", settings.connectTimeout(), settings.readTimeout(), meters, spans);
         this.apiBase = settings.apiBase();
         this.apiKey = settings.apiKey();
     }

@@ -8,6 +8,7 @@ import io.fulfilmentbridge.fulfilment.Fulfilment;
 import io.fulfilmentbridge.fulfilment.FulfilmentClaims;
 import io.fulfilmentbridge.fulfilment.FulfilmentLifecycle;
 import io.fulfilmentbridge.fulfilment.RewardLimits;
+import io.fulfilmentbridge.tracing.Spans;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -27,9 +28,11 @@ public class CashPayouts {
     private final PayoutMessages messages;
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
+    private final Spans spans;
 
     public CashPayouts(RewardLimits limits, FulfilmentClaims claims, FulfilmentLifecycle lifecycle, PayoutMessages messages, JdbcTemplate jdbc,
-                TransactionTemplate transaction) {
+                TransactionTemplate transaction, Spans spans) {
+        this.spans = spans;
         this.limits = limits;
         this.claims = claims;
         this.lifecycle = lifecycle;
@@ -75,9 +78,10 @@ public class CashPayouts {
         return Answer.queued(fulfilment, claim);
     }
 
+    /** The row keeps the delivery's trace, which the relay's message carries on (docs/operations.md, Traces). */
     private boolean insertOutboxRow(Fulfilment fulfilment, int attempt, String payout) {
-        jdbc.update("INSERT INTO payout_outbox (source, fulfilment_id, attempt, message, created_at) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP)",
-                fulfilment.key().source().ledgerSource(), fulfilment.id(), attempt, payout);
+        jdbc.update("INSERT INTO payout_outbox (source, fulfilment_id, attempt, message, traceparent, created_at) VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
+                fulfilment.key().source().ledgerSource(), fulfilment.id(), attempt, payout, spans.traceparent());
         return true;
     }
 }

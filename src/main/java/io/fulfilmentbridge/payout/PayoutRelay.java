@@ -1,5 +1,6 @@
 package io.fulfilmentbridge.payout;
 
+import io.fulfilmentbridge.tracing.Spans;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.TextMessage;
@@ -24,17 +25,22 @@ public class PayoutRelay {
 
     /** Artemis's duplicate detection header (docs/promises.md, The payout queue). */
     static final String DUPLICATE_ID = "_AMQ_DUPL_ID";
+    /** W3C Trace Context's name: the payout worker may continue the delivery's trace from it. */
+    static final String TRACEPARENT = "traceparent";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
     private final JmsTemplate jms;
     private final String queue;
+    private final Spans spans;
 
     /**
      * connectionFactory: the one the jms component uses. The template's session is not transacted: it
      * sends at once, inside the database transaction, rather than after its commit.
      */
-    public PayoutRelay(JdbcTemplate jdbc, TransactionTemplate transaction, ConnectionFactory connectionFactory, CashSettings settings) {
+    public PayoutRelay(JdbcTemplate jdbc, TransactionTemplate transaction, ConnectionFactory connectionFactory, CashSettings settings,
+                Spans spans) {
+        this.spans = spans;
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.jms = new JmsTemplate(connectionFactory);
@@ -44,12 +50,21 @@ public class PayoutRelay {
         this.queue = settings.queue();
     }
 
-    /** One outbox row as the relay's poll read it (source, fulfilment_id, attempt, message); false when another instance took it. */
+    /**
+     * One outbox row as the relay's poll read it (source, fulfilment_id, attempt, message, traceparent);
+     * false when another instance took it. Sent in a span of the trace of the delivery that queued it,
+     * whose context the message carries as property traceparent (docs/operations.md, Traces).
+     */
     public boolean relay(Map<String, Object> row) {
+        return spans.continueFrom((String) row.get("traceparent"), "payout relay", () -> send(row));
+    }
+
+    private boolean send(Map<String, Object> row) {
         String source = (String) row.get("source");
         long fulfilmentId = ((Number) row.get("fulfilment_id")).longValue();
         int attempt = ((Number) row.get("attempt")).intValue();
         String message = (String) row.get("message");
+        String traceparent = spans.traceparent();
         return Boolean.TRUE.equals(transaction.execute(tx -> {
             if (jdbc.update("DELETE FROM payout_outbox WHERE source = ? AND fulfilment_id = ? AND attempt = ?", source, fulfilmentId, attempt) != 1) {
                 return false;
@@ -58,6 +73,9 @@ public class PayoutRelay {
                 TextMessage text = session.createTextMessage(message);
                 // Payouts are legacy only (v2 cash is not acted on): the id needs no source.
                 text.setStringProperty(DUPLICATE_ID, "fulfilment-" + fulfilmentId + "-" + attempt);
+                if (traceparent != null) {
+                    text.setStringProperty(TRACEPARENT, traceparent);
+                }
                 return text;
             });
             return true;

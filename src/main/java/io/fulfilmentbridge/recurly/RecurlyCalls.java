@@ -9,6 +9,7 @@ import io.fulfilmentbridge.billing.BillingHttp.Answer;
 import io.fulfilmentbridge.billing.BillingRefused;
 import io.fulfilmentbridge.fulfilment.Deadline;
 import io.fulfilmentbridge.fulfilment.RetryLater;
+import io.fulfilmentbridge.tracing.Spans;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -45,8 +46,8 @@ public class RecurlyCalls {
     private final boolean configured;
     private final AtomicReference<String> keyRefused = new AtomicReference<>();
 
-    public RecurlyCalls(RecurlySettings settings, MeterRegistry meters) {
-        this.http = new BillingHttp(SYSTEM, settings.connectTimeout(), settings.readTimeout(), meters);
+    public RecurlyCalls(RecurlySettings settings, MeterRegistry meters, Spans spans) {
+        this.http = new BillingHttp(SYSTEM, settings.connectTimeout(), settings.readTimeout(), meters, spans);
         this.apiBase = settings.apiBase().replaceAll("/+$", "");
         // Basic auth with the key as the user name and no password, as Recurly documents.
         this.authorization = "Basic " + Base64.getEncoder()

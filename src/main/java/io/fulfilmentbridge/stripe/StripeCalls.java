@@ -26,6 +26,7 @@ import com.stripe.param.SubscriptionUpdateParams;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import io.fulfilmentbridge.fulfilment.Source;
+import io.fulfilmentbridge.tracing.Spans;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -64,9 +65,11 @@ public class StripeCalls {
     private final String commissionKeyPrefix;
     private final AtomicReference<String> keyRefused = new AtomicReference<>();
     private final MeterRegistry meters;
+    private final Spans spans;
 
-    public StripeCalls(MeterRegistry meters, StripeSettings settings) {
+    public StripeCalls(MeterRegistry meters, StripeSettings settings, Spans spans) {
         this.meters = meters;
+        this.spans = spans;
         this.connectTimeout = (int) settings.connectTimeout().toMillis();
         this.readTimeout = (int) settings.readTimeout().toMillis();
         this.idempotencyKeyPrefix = settings.idempotencyKeyPrefix();
@@ -344,6 +347,11 @@ public class StripeCalls {
      * bridge_billing_calls_seconds{system="stripe",outcome} (ok, refused: a 4xx but 429, retry).
      */
     private <T> T call(String what, Call<T> call) {
+        // A span per call (docs/operations.md, Traces), named by the call: no id, key or parameter.
+        return spans.call("stripe", what, () -> timed(what, call));
+    }
+
+    private <T> T timed(String what, Call<T> call) {
         Timer.Sample sample = Timer.start(meters);
         String outcome = "error";
         boolean refused = false;

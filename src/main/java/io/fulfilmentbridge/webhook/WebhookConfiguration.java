@@ -2,6 +2,7 @@ package io.fulfilmentbridge.webhook;
 
 import io.fulfilmentbridge.fulfilment.AnswerStatuses;
 import io.fulfilmentbridge.fulfilment.FulfilmentMetrics;
+import io.fulfilmentbridge.tracing.Spans;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spring.boot.CamelContextConfiguration;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -48,6 +49,19 @@ public class WebhookConfiguration {
             AnswerStatuses statuses, WebhookSettings settings) {
         return guard(new WebhookGuardFilter(secrets, metrics, door, statuses, true, settings.maxBodyBytes(),
                 settings.maxDrainBytes()), settings.eventsPath());
+    }
+
+    /**
+     * With traces on, after Spring's own HTTP observation filter (order HIGHEST_PRECEDENCE + 1), whose span
+     * it hands on to Camel; not registered with traces off.
+     */
+    @Bean
+    FilterRegistrationBean<WebhookTraceFilter> webhookTrace(Spans spans, WebhookSettings settings) {
+        FilterRegistrationBean<WebhookTraceFilter> registration = new FilterRegistrationBean<>(new WebhookTraceFilter(spans));
+        registration.addUrlPatterns(settings.path(), settings.eventsPath());
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 2);
+        registration.setEnabled(spans.on());
+        return registration;
     }
 
     /** First of all filters, on its path only. */

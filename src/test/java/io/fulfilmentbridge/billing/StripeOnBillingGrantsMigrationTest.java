@@ -41,7 +41,7 @@ class StripeOnBillingGrantsMigrationTest {
             new FulfilmentSettings.GroupCommit(100, 2), "classpath:routes", Duration.ofDays(30));
     private static final StripeCalls STRIPE = new StripeCalls(new SimpleMeterRegistry(), new StripeSettings(null,
             "https://api.stripe.com", "app_user_id", "trial-extension", "fulfilment-", Duration.ofHours(23),
-            Duration.ofSeconds(2), Duration.ofSeconds(5)));
+            Duration.ofSeconds(2), Duration.ofSeconds(5)), io.fulfilmentbridge.tracing.Spans.off());
 
     private static final Instant CREATED = Instant.parse("2026-11-30T08:00:00Z");
     private static final Instant KEY_SENT = Instant.parse("2026-12-01T09:30:00Z");

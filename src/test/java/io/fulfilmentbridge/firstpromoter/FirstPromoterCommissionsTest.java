@@ -55,7 +55,7 @@ class FirstPromoterCommissionsTest {
     @BeforeEach
     void freshBridge() {
         FIRSTPROMOTER.reset();
-        commissions = new FirstPromoterCommissions(settings(), nanos::get, 100);
+        commissions = new FirstPromoterCommissions(settings(), io.fulfilmentbridge.tracing.Spans.off(), nanos::get, 100);
         FIRSTPROMOTER.stubRewards(
                 reward(PROMOTER_REWARD, true, "credits", null, null, null),
                 reward(REFERRAL_REWARD, false, "credits", null, null, null));

@@ -138,7 +138,8 @@ class SourceKeysTest {
     @Test
     void aCommissionsStripeKeyAndMarkerAreItsOwn() {
         StripeCalls stripe = new StripeCalls(meters, new StripeSettings(null, "https://api.stripe.com", "app_user_id",
-                "trial-extension", "fulfilment-", Duration.ofHours(23), Duration.ofSeconds(2), Duration.ofSeconds(5)));
+                "trial-extension", "fulfilment-", Duration.ofHours(23), Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                io.fulfilmentbridge.tracing.Spans.off());
         assertEquals("fulfilment-92", stripe.idempotencyKey(LEGACY, 1));
         assertEquals("commission-92", stripe.idempotencyKey(COMMISSION, 1));
         assertEquals("commission-92-2", stripe.idempotencyKey(COMMISSION, 2));

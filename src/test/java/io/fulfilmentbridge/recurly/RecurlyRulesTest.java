@@ -24,7 +24,7 @@ class RecurlyRulesTest {
     @Test
     void withoutAKeyEveryGrantIsParkedAsNotConfigured() throws InterruptedException {
         RecurlySettings settings = settings("", "firstpromoter_grant");
-        RecurlyBilling billing = new RecurlyBilling(new RecurlyCalls(settings, new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), null, null, settings);
+        RecurlyBilling billing = new RecurlyBilling(new RecurlyCalls(settings, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), io.fulfilmentbridge.tracing.Spans.off()), null, null, settings);
         Fulfilment f = new Fulfilment(FulfilmentKey.pending(7), "e1", "free_months", BigDecimal.ONE, "pending", 1,
                 "app-user-7", "jane@example.org");
         Deadline deadline = Deadline.from(System.nanoTime(), Duration.ofSeconds(9));

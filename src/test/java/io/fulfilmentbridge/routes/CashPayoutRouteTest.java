@@ -61,7 +61,7 @@ class CashPayoutRouteTest extends RouteTestSupport {
         Flyway.configure().dataSource(database).locations("classpath:db/migration").load().migrate();
         realRecords.bindTo(registry);
         registry.bind("cashPayouts", new CashPayouts(new RewardLimits(SETTINGS), realRecords.claims(), realRecords.lifecycle(),
-                new PayoutMessages(CASH), jdbc, transaction));
+                new PayoutMessages(CASH), jdbc, transaction, io.fulfilmentbridge.tracing.Spans.off()));
     }
 
     @BeforeEach

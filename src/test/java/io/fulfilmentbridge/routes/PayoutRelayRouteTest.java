@@ -88,7 +88,7 @@ class PayoutRelayRouteTest extends RouteTestSupport {
                 super.doCommit(status);
             }
         });
-        registry.bind("payoutRelay", new PayoutRelay(database.jdbc, transaction, relayFactory(), CASH));
+        registry.bind("payoutRelay", new PayoutRelay(database.jdbc, transaction, relayFactory(), CASH, io.fulfilmentbridge.tracing.Spans.off()));
     }
 
     /** The broker's connection factory, counting the connections opened, failing them while brokerDown. */

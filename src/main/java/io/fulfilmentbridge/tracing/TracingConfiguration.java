@@ -1,0 +1,23 @@
+package io.fulfilmentbridge.tracing;
+
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The spans bean: real when Micrometer Tracing is on (management.tracing.enabled, see TracingDefaults), else off. */
+@Configuration(proxyBeanMethods = false)
+class TracingConfiguration {
+
+    @Bean
+    Spans spans(ObjectProvider<ObservationRegistry> registry, ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
+        Tracer on = tracer.getIfAvailable();
+        // Tracing off, Spring Boot still offers a Tracer: its no-op one.
+        if (on == null || on == Tracer.NOOP || registry.getIfAvailable() == null || propagator.getIfAvailable() == null) {
+            return Spans.off();
+        }
+        return new Spans(registry.getObject(), on, propagator.getObject());
+    }
+}
