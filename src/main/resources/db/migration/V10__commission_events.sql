@@ -1,4 +1,4 @@
--- Webhooks v2 (contract 9). A commission FirstPromoter denied before the bridge applied it is DENIED,
+-- Webhooks v2 (docs/promises.md, Webhooks v2 events). A commission FirstPromoter denied before the bridge applied it is DENIED,
 -- so a late approval older than the denial grants nothing; event_at is FirstPromoter's timestamp of the
 -- event that decided the row's state (the approval applied, or the denial), to order the next one.
 ALTER TABLE fulfilments DROP CONSTRAINT fulfilments_state_known;
@@ -12,7 +12,7 @@ ALTER TABLE fulfilments ADD COLUMN recipient_kind VARCHAR(16);
 ALTER TABLE fulfilments ADD CONSTRAINT fulfilments_recipient_kind CHECK (recipient_kind IN ('PROMOTER', 'REFERRAL'));
 ALTER TABLE fulfilments ADD COLUMN recipient_id BIGINT;
 
--- A percentage discount's terms from FirstPromoter's v2 reward (contract 10): its provider coupon, and its
+-- A percentage discount's terms from FirstPromoter's v2 reward (docs/promises.md, Discount terms): its provider coupon, and its
 -- duration (once, forever, repeating-N); null for a legacy delivery (the bridge's own once-only coupon).
 ALTER TABLE fulfilments ADD COLUMN provider_coupon_id VARCHAR(255);
 ALTER TABLE fulfilments ADD COLUMN discount_duration VARCHAR(32);

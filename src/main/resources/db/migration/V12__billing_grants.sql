@@ -1,4 +1,4 @@
--- Grants in the billing systems other than Stripe (contract 12: Chargebee, Recurly, Paddle Billing),
+-- Grants in the billing systems other than Stripe (Chargebee, Recurly, Paddle Billing; docs/promises.md, What proves a lost grant landed),
 -- stored with their target before they are sent, so one whose answer was lost can be settled by
 -- re-sending under the same idempotency key or by reading the system. base_at is the subscription's
 -- next billing date (or term end) read before the write, target_at the date the write sets; both

@@ -1,5 +1,5 @@
--- Telling FirstPromoter through its API that a reward it still holds pending is fulfilled (contract
--- section 8): DUE when a payout is paid or an operator's replay applies a reward, SENT once
+-- Telling FirstPromoter through its API that a reward it still holds pending is fulfilled
+-- (docs/promises.md, Telling FirstPromoter): DUE when a payout is paid or an operator's replay applies a reward, SENT once
 -- FirstPromoter took it, GAVE_UP when it refused or the last attempt failed. Attempts are counted
 -- before each call, so a crash neither loses a notice nor lets a dead API be called without end.
 ALTER TABLE fulfilments ADD COLUMN firstpromoter_notice VARCHAR(8);

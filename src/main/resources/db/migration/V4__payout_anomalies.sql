@@ -1,4 +1,4 @@
--- Paid results the bridge did not expect (contract section 6): a paid attempt other than the latest,
+-- Paid results the bridge did not expect (docs/promises.md, The payout queue): a paid attempt other than the latest,
 -- or a second attempt paid. One row per paid attempt, so a repeated result adds nothing. Kept after an
 -- operator dismisses it (dismissed_at), as the record of what was paid.
 CREATE TABLE payout_anomalies (
