@@ -8,8 +8,6 @@ import io.micrometer.tracing.handler.TracingObservationHandler;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import jakarta.jms.ConnectionFactory;
-import jakarta.jms.Message;
-import jakarta.jms.MessageConsumer;
 import jakarta.jms.TextMessage;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -24,7 +22,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.ApplicationContext;
-import org.springframework.jms.core.JmsTemplate;
 
 /**
  * Traces off, the default (docs/operations.md, Traces): no tracer, no exporter, no tracing observation
@@ -68,7 +65,7 @@ class TracesOffTest extends BridgeTest {
         assertAnswer(post(delivery("credits.json", nextId(), Map.of())), 200, "granted");
         for (String path : List.of("/actuator/health", "/actuator/health/readiness", "/actuator/prometheus")) {
             // Camel's consumer checks on /actuator/health are DOWN until each poller's first poll, a second after start.
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 HttpResponse<String> answer = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path)).GET());
                 assertThat(answer.statusCode()).as(path + ": " + answer.body()).isEqualTo(200);
             });
@@ -79,18 +76,7 @@ class TracesOffTest extends BridgeTest {
     void aPayoutMessageCarriesNoTraceparent() throws Exception {
         long id = nextId();
         assertAnswer(post(delivery("cash.json", id, Map.of())), 202, "queued");
-        TextMessage payout = new JmsTemplate(connectionFactory).execute(session -> {
-            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            try (MessageConsumer consumer = session.createConsumer(session.createQueue("payouts"))) {
-                while (System.nanoTime() < end) {
-                    Message message = consumer.receive(100);
-                    if (message instanceof TextMessage text && text.getText().contains("\"fulfilment_id\":" + id)) {
-                        return text;
-                    }
-                }
-            }
-            throw new AssertionError("no payout message for " + id);
-        }, true);
+        TextMessage payout = TracesTest.payoutMessage(connectionFactory, id);
         assertThat(payout.propertyExists("traceparent")).isFalse();
     }
 }

@@ -200,7 +200,12 @@ class TracesTest extends BridgeTest {
     }
 
     private TextMessage payoutMessage(long id) {
-        return plainJms().execute(session -> {
+        return payoutMessage(connectionFactory, id);
+    }
+
+    /** The payout message for this fulfilment, as a payout worker's own client receives it. */
+    static TextMessage payoutMessage(jakarta.jms.ConnectionFactory connectionFactory, long id) {
+        return new JmsTemplate(connectionFactory).execute(session -> {
             long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             try (MessageConsumer consumer = session.createConsumer(session.createQueue("payouts"))) {
                 while (System.nanoTime() < end) {

@@ -75,17 +75,13 @@ public final class Spans {
 
     /** An HTTP call of the JDK's client inside a span, as {@link #call}. */
     public <T> T http(String system, String call, HttpWork<T> work) throws IOException, InterruptedException {
-        if (tracer == null) {
-            return work.run();
-        }
-        Observation observation = started(system, call);
-        try (Observation.Scope scope = observation.openScope()) {
-            return work.run();
-        } catch (Throwable failed) {
-            observation.error(failed);
-            throw failed;
-        } finally {
-            observation.stop();
+        try {
+            return this.<T, Exception>call(system, call, work::run);
+        } catch (IOException | InterruptedException | RuntimeException thrown) {
+            throw thrown;
+        } catch (Exception cannotBeThrown) {
+            // work throws nothing else.
+            throw new IllegalStateException(cannotBeThrown);
         }
     }
 

@@ -65,18 +65,9 @@ class ReconciliationTest extends BridgeTest {
         FIRSTPROMOTER.stop();
     }
 
-    /** On PostgreSQL a test JVM's classes share one database: the run row an earlier class's bridge left is not this one's. */
-    private static boolean earlierRunsForgotten;
-
     @BeforeEach
     void serveLists() {
-        if (!earlierRunsForgotten) {
-            jdbc.update("DELETE FROM reconciliation_runs WHERE source = 'v1'");
-            earlierRunsForgotten = true;
-        }
-        // This bridge's first run starts a second after start-up (since is set): done before a test sets up its lists.
-        await().atMost(Duration.ofSeconds(15)).until(() -> jdbc.queryForObject(
-                "SELECT COUNT(*) FROM reconciliation_runs WHERE source = 'v1' AND runs > 0 AND lease_until IS NULL", Integer.class) == 1);
+        FirstReconciliationRun.awaitDone(jdbc, "v1", getClass());
         FIRSTPROMOTER.reset();
         FIRSTPROMOTER.serveLists(V1Paging.LINK_HEADER, 20, ListShape.BARE_ARRAY);
     }

@@ -59,18 +59,9 @@ class ReconciliationV2Test extends BridgeTest {
         FIRSTPROMOTER.stop();
     }
 
-    /** On PostgreSQL a test JVM's classes share one database: the run row an earlier class's bridge left is not this one's. */
-    private static boolean earlierRunsForgotten;
-
     @BeforeEach
     void serveLists() {
-        if (!earlierRunsForgotten) {
-            jdbc.update("DELETE FROM reconciliation_runs WHERE source = 'v2'");
-            earlierRunsForgotten = true;
-        }
-        // This bridge's first run starts a second after start-up (since is set): done before a test sets up its lists.
-        await().atMost(Duration.ofSeconds(15)).until(() -> jdbc.queryForObject(
-                "SELECT COUNT(*) FROM reconciliation_runs WHERE source = 'v2' AND runs > 0 AND lease_until IS NULL", Integer.class) == 1);
+        FirstReconciliationRun.awaitDone(jdbc, "v2", getClass());
         serve(ListShape.DATA_AND_META);
     }
 
