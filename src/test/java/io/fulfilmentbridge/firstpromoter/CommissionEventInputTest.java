@@ -45,6 +45,7 @@ import org.springframework.test.context.TestPropertySource;
         "bridge.firstpromoter.inbound=v2",
         "bridge.firstpromoter.api-key=" + CommissionEventInputTest.API_KEY,
         "bridge.firstpromoter.account-id=acc_input_tests",
+        "bridge.firstpromoter.poll-interval=100ms",
         // Each test's rewards list is read afresh.
         "bridge.firstpromoter.cache-ttl=1ms"})
 class CommissionEventInputTest extends BridgeTest {
