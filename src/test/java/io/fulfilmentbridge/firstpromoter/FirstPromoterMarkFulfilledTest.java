@@ -91,12 +91,8 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
 
     @BeforeEach
     void firstPromoterClosesLegacyPayouts() {
-        // On PostgreSQL a test JVM's database outlives each application context: a notice an earlier class
-        // left DUE (its stand-in answered 404, or its context had no key) would be sent by this context to
-        // this stand-in, naming an id of neither kind here. Taken out before this context's first poll
-        // (a second after its start) and before the stand-in is reset.
-        jdbc.update("UPDATE fulfilments SET firstpromoter_notice = NULL WHERE firstpromoter_notice = 'DUE' AND fulfilment_id < ?",
-                FIRST_OWN_ID);
+        // Before the stand-in is reset: what an earlier class's notice sent here is forgotten with it.
+        forgetNoticesOfEarlierClasses(FIRST_OWN_ID);
         FIRSTPROMOTER.reset();
         FIRSTPROMOTER.stubPayoutUpdateCompleted();
     }

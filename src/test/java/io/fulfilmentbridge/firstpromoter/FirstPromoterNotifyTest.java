@@ -85,8 +85,11 @@ class FirstPromoterNotifyTest extends BridgeTest {
     @Autowired
     private JmsTemplate jms;
 
+    private static final long FIRST_OWN_ID = nextId();
+
     @BeforeEach
     void firstPromoterMarksWhatItIsAsked() {
+        forgetNoticesOfEarlierClasses(FIRST_OWN_ID);
         FIRSTPROMOTER.resetAll();
         FIRSTPROMOTER.stubFor(WireMock.any(anyUrl()).atPriority(20).willReturn(aResponse().withStatus(404)));
         FIRSTPROMOTER.stubFor(WireMock.put(urlPathEqualTo(PAYOUT_UPDATE)).atPriority(10).willReturn(completed()));
