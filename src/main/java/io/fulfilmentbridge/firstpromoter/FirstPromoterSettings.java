@@ -41,7 +41,9 @@ import org.springframework.util.StringUtils;
  * @param requestsPerMinute the calls to FirstPromoter every instance together makes in a minute (list pages,
  *        payout updates, mark_fulfilled, commission reads); deliveries draw first, reconciliation and notices
  *        take at most half. FirstPromoter allows 400 a minute per account, shared with the team's own use of
- *        its API (docs/promises.md, Within FirstPromoter's limit)
+ *        its API (docs/promises.md, Within FirstPromoter's limit). 2 to 10000; above 400 only for an account
+ *        whose limit FirstPromoter raised, or a stand-in (a warning at start-up). The environment's
+ *        BRIDGE_FIRSTPROMOTER_REQUESTS_PER_MINUTE sets it too
  */
 @ConfigurationProperties("bridge.firstpromoter")
 public record FirstPromoterSettings(
