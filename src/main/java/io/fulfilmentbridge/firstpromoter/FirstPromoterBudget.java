@@ -70,6 +70,8 @@ class FirstPromoterBudget {
     static final Duration BACKGROUND_WAIT = Duration.ofSeconds(75);
     /** A delivery found no request: background draws yield at least this long. */
     static final Duration DELIVERY_MARK = Duration.ofSeconds(1);
+    /** A refused draw asks the database again after this at the latest (another instance, or an operator, may have changed the row). */
+    static final Duration RECHECK = Duration.ofSeconds(1);
     private static final Timestamp NEVER = Timestamp.from(Instant.EPOCH);
     private static final Logger LOG = LoggerFactory.getLogger(FirstPromoterBudget.class);
 
@@ -174,13 +176,13 @@ class FirstPromoterBudget {
                             ELSE deliveries_waiting_until END WHERE id = 1""", Timestamp.from(waitingUntil), Timestamp.from(waitingUntil));
             } else {
                 backgroundRefused = row.why(caller, now);
-                backgroundNotBefore = System.nanoTime() + untilRetry;
+                backgroundNotBefore = System.nanoTime() + Math.min(untilRetry, RECHECK.toNanos());
             }
             if (untilRetry > left) {
                 throw refuse(caller, row.why(caller, now), retryAt);
             }
             hadToWait = true;
-            sleepNanos(untilRetry);
+            sleepNanos(Math.min(untilRetry, RECHECK.toNanos()));
         }
     }
 

@@ -30,13 +30,16 @@ import org.springframework.test.context.TestPropertySource;
  * Within FirstPromoter's limit): with no request left in the shared budget it is answered 503 within its
  * deadline (bridge.answer-within 2s here) and FirstPromoter is not called; a 429 pauses the budget for
  * its Retry-After, and a delivery meanwhile is answered 503 at once, without a call; once the budget has
- * room again the approval is granted. The budget is 6 a minute; its row is put back after each test.
+ * room again the approval is granted; with the background's half spent, deliveries still take theirs
+ * while the close (a notice, background) waits for the next window. The budget is 6 a minute; its row
+ * is put back after each test.
  */
 @TestPropertySource(properties = {
         "bridge.firstpromoter.inbound=v2",
         "bridge.firstpromoter.api-key=" + FirstPromoterBudgetDeliveryTest.KEY,
         "bridge.firstpromoter.account-id=acc_budget",
         "bridge.firstpromoter.requests-per-minute=6",
+        "bridge.firstpromoter.poll-interval=100ms",
         "bridge.answer-within=2s"})
 class FirstPromoterBudgetDeliveryTest extends BridgeTest {
 
@@ -103,7 +106,7 @@ class FirstPromoterBudgetDeliveryTest extends BridgeTest {
     void aDeliveryThatFindsNoBudgetAnswers503WithinItsDeadlineWithoutCallingFirstPromoter() {
         long id = knownCommission();
         // This minute's 6 requests already taken (by other instances, say), with time left in the minute.
-        await().atMost(Duration.ofSeconds(15)).until(() -> Instant.now().atZone(java.time.ZoneOffset.UTC).getSecond() < 50);
+        await().atMost(Duration.ofSeconds(15)).until(() -> Instant.now().atZone(java.time.ZoneOffset.UTC).getSecond() < 56);
         jdbc.update("UPDATE firstpromoter_budget SET window_start = ?, used = 6 WHERE id = 1",
                 Timestamp.from(Instant.now().truncatedTo(ChronoUnit.MINUTES)));
         double refusedBefore = refusedDeliveries();
@@ -149,6 +152,30 @@ class FirstPromoterBudgetDeliveryTest extends BridgeTest {
         assertThat(Duration.ofNanos(System.nanoTime() - sent)).as("the pause outlasts its deadline: answered at once")
                 .isLessThan(Duration.ofMillis(1000));
         assertThat(FIRSTPROMOTER.requests()).as("nobody calls FirstPromoter during the pause").hasSize(calls);
+    }
+
+    @Test
+    void withTheBackgroundsHalfSpentADeliveryIsStillAnsweredAndItsCloseWaitsForTheNextWindow() throws Exception {
+        await().atMost(Duration.ofSeconds(15)).until(() -> Instant.now().atZone(java.time.ZoneOffset.UTC).getSecond() < 56);
+        // Reconciliation and notices took their 3 of this minute's 6.
+        jdbc.update("UPDATE firstpromoter_budget SET window_start = ?, used = 3, background_used = 3 WHERE id = 1",
+                Timestamp.from(Instant.now().truncatedTo(ChronoUnit.MINUTES)));
+        long id = knownCommission();
+
+        HttpResponse<String> answer = postEvent(approval(id));
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(state(id, "v2")).isEqualTo("GRANTED");
+        assertThat(FIRSTPROMOTER.commissionReads(id)).hasSize(1);
+        Thread.sleep(600); // several notice polls: its close, background, finds no request
+        assertThat(FIRSTPROMOTER.markFulfilled(id)).isEmpty();
+        assertThat(jdbc.queryForObject("SELECT firstpromoter_attempts FROM fulfilments WHERE source = 'v2' AND fulfilment_id = ?",
+                Integer.class, id)).as("no attempt counted while it waits").isZero();
+
+        // The next window (its start set back a minute): the close goes out, once.
+        jdbc.update("UPDATE firstpromoter_budget SET window_start = ? WHERE id = 1",
+                Timestamp.from(Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(1))));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(FIRSTPROMOTER.markFulfilled(id)).hasSize(1));
     }
 
     private String state(long id, String source) {
