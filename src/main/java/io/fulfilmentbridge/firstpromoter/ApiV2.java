@@ -13,7 +13,8 @@ import org.springframework.util.StringUtils;
 /**
  * FirstPromoter's API v2 as the bridge calls it: every call under /api/v2/company with the Bearer key
  * and the Account-ID header, a timeout per call, no redirect followed (it would carry the key elsewhere).
- * The key never leaves this class: answers are excerpted with it blanked out.
+ * The key never leaves this class: answers are excerpted with it blanked out. Each call takes its request
+ * from the shared budget first, by its caller's class ({@link #take}); a 429 answered pauses every instance.
  */
 final class ApiV2 {
 
@@ -24,9 +25,11 @@ final class ApiV2 {
     private final String accountId;
     private final HttpClient http;
     private final Spans spans;
+    private final FirstPromoterBudget budget;
 
-    ApiV2(FirstPromoterSettings settings, Spans spans) {
+    ApiV2(FirstPromoterSettings settings, Spans spans, FirstPromoterBudget budget) {
         this.spans = spans;
+        this.budget = budget;
         this.base = settings.apiBase().replaceAll("/+$", "") + COMPANY;
         this.key = StringUtils.hasText(settings.apiKey()) ? settings.apiKey().trim() : null;
         this.accountId = settings.accountId().trim();
@@ -48,7 +51,12 @@ final class ApiV2 {
         }
     }
 
-    /** pathAndQuery: under /api/v2/company, already encoded. */
+    /** One request from the budget for the next call, waiting at most waitMillis (Spent when none came). */
+    void take(FirstPromoterBudget.Caller caller, long waitMillis) {
+        budget.take(caller, waitMillis);
+    }
+
+    /** pathAndQuery: under /api/v2/company, already encoded; its request taken from the budget before. */
     Reply get(String pathAndQuery, Duration timeout) throws IOException, InterruptedException {
         return send(request(pathAndQuery, timeout).GET());
     }
@@ -74,6 +82,7 @@ final class ApiV2 {
         HttpRequest built = request.build();
         return spans.http("firstpromoter", built.method() + " " + built.uri().getPath(), () -> {
             HttpResponse<String> response = http.send(built, HttpResponse.BodyHandlers.ofString());
+            budget.answered(response.statusCode(), response.headers());
             return new Reply(response.statusCode(), response.body(), response.headers());
         });
     }

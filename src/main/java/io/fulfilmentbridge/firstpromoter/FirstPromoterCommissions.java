@@ -19,6 +19,7 @@ import io.fulfilmentbridge.fulfilment.FulfilmentRequest;
 import io.fulfilmentbridge.fulfilment.Recipient;
 import io.fulfilmentbridge.fulfilment.RetryLater;
 import io.fulfilmentbridge.fulfilment.Unit;
+import io.fulfilmentbridge.firstpromoter.FirstPromoterBudget.Caller;
 import io.fulfilmentbridge.tracing.Spans;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
@@ -89,12 +90,13 @@ public class FirstPromoterCommissions {
     private final AtomicLong rewardsReadAt = new AtomicLong(Long.MIN_VALUE);
 
     @Autowired
-    public FirstPromoterCommissions(FirstPromoterSettings settings, Spans spans) {
-        this(settings, spans, System::nanoTime, MAX_CACHED);
+    FirstPromoterCommissions(FirstPromoterSettings settings, Spans spans, FirstPromoterBudget budget) {
+        this(settings, spans, budget, System::nanoTime, MAX_CACHED);
     }
 
-    FirstPromoterCommissions(FirstPromoterSettings settings, Spans spans, LongSupplier nanoClock, int maxCachedPromoters) {
-        this.api = new ApiV2(settings, spans);
+    FirstPromoterCommissions(FirstPromoterSettings settings, Spans spans, FirstPromoterBudget budget, LongSupplier nanoClock,
+                             int maxCachedPromoters) {
+        this.api = new ApiV2(settings, spans, budget);
         this.readTimeout = settings.readTimeout();
         this.clock = nanoClock;
         this.promoters = new ExpiringCache<>(settings.cacheTtl(), maxCachedPromoters, nanoClock);
@@ -103,7 +105,9 @@ public class FirstPromoterCommissions {
 
     /** An operator's replay of a commission: whose reward it is, read from the API again; parked again unless it applies. */
     public FulfilmentRequest replay(FulfilmentClaims.Replay replay, Deadline deadline) {
-        return FulfilmentRequest.replay(replay, approvedReward(CommissionEvent.replayOf(replay.fulfilment()), deadline));
+        // An operator's replay is answered as it runs: it draws as a delivery does.
+        return FulfilmentRequest.replay(replay, approvedReward(CommissionEvent.replayOf(replay.fulfilment()), null, deadline,
+                Caller.DELIVERY));
     }
 
     /**
@@ -111,7 +115,7 @@ public class FirstPromoterCommissions {
      * FirstPromoter's API failed, timed out, refused the key, or no time is left to ask it.
      */
     public ApprovedReward approvedReward(CommissionEvent event, Deadline deadline) {
-        return approvedReward(event, null, deadline);
+        return approvedReward(event, null, deadline, Caller.DELIVERY);
     }
 
     /**
@@ -119,11 +123,11 @@ public class FirstPromoterCommissions {
      * delivery failed), read as its approval would be, from the listed commission. Null: FirstPromoter applies it itself.
      */
     public FulfilmentRequest reconciled(ListedReward listed, Deadline deadline) {
-        ApprovedReward reward = approvedReward(listed.approval(), listed.item(), deadline);
+        ApprovedReward reward = approvedReward(listed.approval(), listed.item(), deadline, Caller.RECONCILIATION);
         return reward.ignored() ? null : FulfilmentRequest.reconciled(reward, listed.statusUpdatedAt());
     }
 
-    private ApprovedReward approvedReward(CommissionEvent event, JsonNode listedCommission, Deadline deadline) {
+    private ApprovedReward approvedReward(CommissionEvent event, JsonNode listedCommission, Deadline deadline, Caller caller) {
         Fulfilment asEvent = fulfilment(event, event.promoterId() == null ? 0 : event.promoterId(), null,
                 event.promoterEmail(), null, null);
         if (!api.configured()) {
@@ -131,7 +135,7 @@ public class FirstPromoterCommissions {
                     + "whose reward commission " + event.commissionId() + " is cannot be read");
         }
         try {
-            JsonNode commission = listedCommission != null ? listedCommission : commission(event.commissionId(), deadline);
+            JsonNode commission = listedCommission != null ? listedCommission : commission(event.commissionId(), deadline, caller);
             JsonNode promoterNode = commission.path("promoter_campaign").path("promoter");
             Long promoterId = firstId(promoterNode.path("id"), commission.path("promoter_campaign").path("promoter_id"),
                     event.promoterId());
@@ -141,7 +145,7 @@ public class FirstPromoterCommissions {
                 return ApprovedReward.denied(known, "FirstPromoter's API now has commission " + event.commissionId()
                         + " denied: this approval came late, nothing is applied");
             }
-            Reward reward = reward(id(commission.path("reward").path("id")), event.commissionId(), deadline);
+            Reward reward = reward(id(commission.path("reward").path("id")), event.commissionId(), deadline, caller);
             DiscountTerms discount = reward != null && known.unitKind() == Unit.DISCOUNT_PER
                     ? new DiscountTerms(reward.providerCouponId(), reward.duration(), reward.durationInMonths())
                     : null;
@@ -175,7 +179,7 @@ public class FirstPromoterCommissions {
                     return ApprovedReward.park(known, "commission " + event.commissionId()
                             + " names no promoter, in FirstPromoter's API or the event: whose reward it is cannot be told");
                 }
-                Promoter promoter = promoter(promoterId, deadline);
+                Promoter promoter = promoter(promoterId, deadline, caller);
                 decided = fulfilment(event, promoterId, emptyIsNull(promoter.custId()),
                         promoter.email() != null ? promoter.email() : promoterEmail, Recipient.promoter(promoterId), discount);
             }
@@ -199,8 +203,8 @@ public class FirstPromoterCommissions {
     // ---- The three reads.
 
     /** GET /commissions?ids[]=<id>: a list of commissions; the one asked for, or Unusable. */
-    private JsonNode commission(long commissionId, Deadline deadline) throws Unusable {
-        ApiV2.Reply reply = call(COMMISSIONS, "/commissions?ids%5B%5D=" + commissionId, deadline);
+    private JsonNode commission(long commissionId, Deadline deadline, Caller caller) throws Unusable {
+        ApiV2.Reply reply = call(COMMISSIONS, "/commissions?ids%5B%5D=" + commissionId, deadline, caller);
         if (reply.status() == 404) {
             throw new Unusable("commission " + commissionId + " is unknown to FirstPromoter's API (" + COMMISSIONS + " answered 404)");
         }
@@ -240,13 +244,13 @@ public class FirstPromoterCommissions {
         throw new Unusable("commission " + commissionId + " is unknown to FirstPromoter's API (" + COMMISSIONS + " answered an empty list)");
     }
 
-    private Promoter promoter(long promoterId, Deadline deadline) throws Unusable {
+    private Promoter promoter(long promoterId, Deadline deadline, Caller caller) throws Unusable {
         Promoter cached = promoters.get(promoterId);
         if (cached != null) {
             return cached;
         }
         String what = PROMOTER.replace("{id}", Long.toString(promoterId));
-        ApiV2.Reply reply = call(what, "/promoters/" + promoterId, deadline);
+        ApiV2.Reply reply = call(what, "/promoters/" + promoterId, deadline, caller);
         if (!reply.ok()) {
             throw new Unusable(reply.status() == 404 ? "promoter " + promoterId + " is unknown to FirstPromoter's API (" + what + " answered 404)"
                     : "FirstPromoter's API refused to read promoter " + promoterId + " (" + what + " answered " + reply.status()
@@ -272,7 +276,7 @@ public class FirstPromoterCommissions {
      * whole list, every page of it, does not have it: then whose reward it is cannot be told, and it is
      * the promoter's. A list that could not be read whole is never taken as the whole.
      */
-    private Reward reward(Long rewardId, long commissionId, Deadline deadline) throws Unusable {
+    private Reward reward(Long rewardId, long commissionId, Deadline deadline, Caller caller) throws Unusable {
         if (rewardId == null) {
             return null;
         }
@@ -280,7 +284,7 @@ public class FirstPromoterCommissions {
         boolean absentFromRecentWhole = list != null && list.whole()
                 && clock.getAsLong() - rewardsReadAt.get() < REWARDS_REREAD_AFTER.toNanos();
         if (list == null || (!list.byId().containsKey(rewardId) && !absentFromRecentWhole)) {
-            list = readRewards(rewardId, commissionId, deadline);
+            list = readRewards(rewardId, commissionId, deadline, caller);
         }
         return list.byId().get(rewardId);
     }
@@ -291,14 +295,14 @@ public class FirstPromoterCommissions {
      * short or empty. Each page is cut to the deadline (RetryLater when it runs out). A list that cannot
      * be read whole without the reward (past MAX_REWARDS_PAGES, or the API not paging it) is Unusable.
      */
-    private Rewards readRewards(long rewardId, long commissionId, Deadline deadline) throws Unusable {
+    private Rewards readRewards(long rewardId, long commissionId, Deadline deadline, Caller caller) throws Unusable {
         String cannotTell = "whose reward commission " + commissionId + " is cannot be told; FirstPromoter's reward " + rewardId
                 + " says whose it is (is_promoter_reward): apply it by hand, or replay once the list can be read whole";
         Map<Long, Reward> list = new HashMap<>();
         int firstPageSize = 0;
         for (int page = 1; ; page++) {
             String what = REWARDS + "?page=" + page;
-            ApiV2.Reply reply = call(what, "/rewards?page=" + page + "&per_page=" + REWARDS_PER_PAGE, deadline);
+            ApiV2.Reply reply = call(what, "/rewards?page=" + page + "&per_page=" + REWARDS_PER_PAGE, deadline, caller);
             if (!reply.ok()) {
                 throw new Unusable("FirstPromoter's API refused to list the rewards (" + what + " answered " + reply.status()
                         + api.excerpt(reply.body()) + "): " + cannotTell);
@@ -356,8 +360,14 @@ public class FirstPromoterCommissions {
      * One call, cut to the deadline less the grant's reserve. FirstPromoter down, busy, slow or refusing
      * the key: RetryLater naming the call and status, never the key.
      */
-    private ApiV2.Reply call(String what, String pathAndQuery, Deadline deadline) {
+    private ApiV2.Reply call(String what, String pathAndQuery, Deadline deadline, Caller caller) {
         long left = deadline.remainingMillis() - GRANT_RESERVE_MILLIS;
+        if (left <= 0) {
+            throw new RetryLater("no time left to call FirstPromoter's API (" + what + ") before the answer is due; retry later");
+        }
+        // Its request from the shared budget, waited for within the deadline (docs/promises.md, Within FirstPromoter's limit).
+        api.take(caller, left);
+        left = deadline.remainingMillis() - GRANT_RESERVE_MILLIS;
         if (left <= 0) {
             throw new RetryLater("no time left to call FirstPromoter's API (" + what + ") before the answer is due; retry later");
         }

@@ -43,6 +43,8 @@ import org.springframework.util.StringUtils;
  * answer shape. A list body holds promoters' auth_token and temp_password: it is read into
  * {@link ListedReward}s keeping only what a delivery is read from, and never logged or stored, not even
  * an excerpt. FirstPromoter busy (429, with its Retry-After), down, slow or refusing the key ends the read.
+ * Each page takes its request from the shared budget first, as reconciliation (at most half a minute's,
+ * none while deliveries wait): a page waits for one up to {@link FirstPromoterBudget#BACKGROUND_WAIT}, else the read ends.
  */
 final class FirstPromoterLists {
 
@@ -87,12 +89,14 @@ final class FirstPromoterLists {
     private final HttpClient http;
     private final AtomicBoolean pagingLogged = new AtomicBoolean();
     private final Spans spans;
+    private final FirstPromoterBudget budget;
 
-    FirstPromoterLists(FirstPromoterSettings settings, ReconciliationSettings reconciliation, Spans spans) {
+    FirstPromoterLists(FirstPromoterSettings settings, ReconciliationSettings reconciliation, Spans spans, FirstPromoterBudget budget) {
         this.spans = spans;
+        this.budget = budget;
         this.v1Base = settings.v1ApiBase().replaceAll("/+$", "");
         this.v1Key = StringUtils.hasText(settings.v1ApiKey()) ? settings.v1ApiKey().trim() : null;
-        this.v2 = new ApiV2(settings, spans);
+        this.v2 = new ApiV2(settings, spans, budget);
         this.readTimeout = settings.readTimeout();
         this.campaignIds = reconciliation.campaignIds();
         this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).followRedirects(HttpClient.Redirect.NEVER)
@@ -159,6 +163,7 @@ final class FirstPromoterLists {
         HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(readTimeout).header("X-API-KEY", v1Key)
                 .header("Accept", "application/json").GET().build();
         HttpResponse<String> answer;
+        take("API v1's payouts list (page " + page + ")");
         try {
             answer = spans.http("firstpromoter", "GET /api/v1/payouts/list", () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
         } catch (HttpTimeoutException timedOut) {
@@ -170,6 +175,7 @@ final class FirstPromoterLists {
             Thread.currentThread().interrupt();
             throw new Unavailable("interrupted while reading API v1's payouts list", null);
         }
+        budget.answered(answer.statusCode(), answer.headers());
         refused(answer.statusCode(), answer.headers(), "API v1's payouts list (page " + page + ")");
         return answer;
     }
@@ -211,6 +217,7 @@ final class FirstPromoterLists {
         Set<Long> seen = new HashSet<>();
         for (int page = 1; page <= MAX_PAGES; page++) {
             ApiV2.Reply reply;
+            take("API v2's commissions list (page " + page + ")");
             try {
                 reply = v2.get(query + "&page=" + page + "&per_page=" + PER_PAGE, readTimeout);
             } catch (HttpTimeoutException timedOut) {
@@ -293,6 +300,15 @@ final class FirstPromoterLists {
     }
 
     // ---- Shared.
+
+    /** A page's request from the budget; none within the background wait ends the read, the next run due when there is one. */
+    private void take(String what) throws Unavailable {
+        try {
+            budget.take(FirstPromoterBudget.Caller.RECONCILIATION, FirstPromoterBudget.BACKGROUND_WAIT.toMillis());
+        } catch (FirstPromoterBudget.Spent spent) {
+            throw new Unavailable(what + " not asked: " + spent.getMessage(), spent.retryIn());
+        }
+    }
 
     /** A 2xx goes on; a 429 ends the read with its Retry-After; anything else ends it with the status. */
     private static void refused(int status, HttpHeaders headers, String what) throws Unavailable {

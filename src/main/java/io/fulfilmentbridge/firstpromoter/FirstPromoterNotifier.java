@@ -35,7 +35,10 @@ import org.springframework.util.StringUtils;
  *   payout record may not exist yet) is retried until mark-fulfilled-for has passed since the first attempt.
  * Given up notices are listed for operators. The firstpromoter-notify route hands over the rows whose
  * notice is due, of the kinds whose key is set; each attempt is counted in the row before the call, so
- * a crash loses no notice and a dead API is not called without end.
+ * a crash loses no notice and a dead API is not called without end. A notice is background work for the
+ * shared budget (docs/promises.md, Within FirstPromoter's limit): it takes its request without waiting,
+ * within the half a minute's budget it shares with reconciliation, and none while deliveries wait; with
+ * none to be had it stays due, no attempt counted, for a later poll.
  */
 @Component("firstPromoterNotifier")
 public class FirstPromoterNotifier {
@@ -64,18 +67,21 @@ public class FirstPromoterNotifier {
     private final HttpClient http;
     private final DatabaseClock clock;
     private final Spans spans;
+    private final FirstPromoterBudget budget;
 
     /**
      * The v2 key without an account id never gets here: FirstPromoterSettings refuses it at start-up.
      * clock: a notice's due time is compared by every instance's poll (docs/promises.md, One clock).
      */
-    public FirstPromoterNotifier(FirstPromoterNotices notices, MeterRegistry meters, FirstPromoterSettings settings, DatabaseClock clock, Spans spans) {
+    public FirstPromoterNotifier(FirstPromoterNotices notices, MeterRegistry meters, FirstPromoterSettings settings, DatabaseClock clock, Spans spans,
+                                 FirstPromoterBudget budget) {
         this.notices = notices;
+        this.budget = budget;
         this.spans = spans;
         this.clock = clock;
         this.meters = meters;
         this.v1ApiKey = StringUtils.hasText(settings.v1ApiKey()) ? settings.v1ApiKey().trim() : null;
-        this.v2 = new ApiV2(settings, spans);
+        this.v2 = new ApiV2(settings, spans, budget);
         if (v2.configured() && this.v1ApiKey == null) {
             log.info("bridge.firstpromoter.v1-api-key is not set: v2 commissions are closed in FirstPromoter with mark_fulfilled, "
                     + "but fulfilment_pending rewards carry v1 payout ids, closed only with the v1 key, so FirstPromoter is not "
@@ -130,21 +136,33 @@ public class FirstPromoterNotifier {
      */
     public void tell(String source, long fulfilmentId, int attemptsBefore) {
         Source kind = Source.ofColumn(source);
-        if (kind == Source.COMMISSION) {
-            if (v2.configured()) {
-                closeCommission(fulfilmentId, attemptsBefore);
-            }
-        } else if (v1ApiKey != null) {
-            completeLegacyPayout(fulfilmentId, attemptsBefore);
+        boolean told = kind == Source.COMMISSION ? v2.configured() : v1ApiKey != null;
+        if (!told) {
+            return;
+        }
+        Instant drawn;
+        try {
+            drawn = budget.take(FirstPromoterBudget.Caller.NOTICE, 0);
+        } catch (FirstPromoterBudget.Spent spent) {
+            // Still due, no attempt counted: a later poll sends it.
+            log.debug("telling FirstPromoter about {} {} waits: {}", source, fulfilmentId, spent.getMessage());
+            return;
+        }
+        boolean called = kind == Source.COMMISSION ? closeCommission(fulfilmentId, attemptsBefore)
+                : completeLegacyPayout(fulfilmentId, attemptsBefore);
+        if (!called) {
+            // Another instance took this attempt: its request goes back unused.
+            budget.giveBack(FirstPromoterBudget.Caller.NOTICE, drawn);
         }
     }
 
-    private void completeLegacyPayout(long payoutId, int attemptsBefore) {
+    /** False when the attempt was not taken here (nothing called). */
+    private boolean completeLegacyPayout(long payoutId, int attemptsBefore) {
         int attempt = attemptsBefore + 1;
         FulfilmentKey key = FulfilmentKey.pending(payoutId);
         // Counted before the call; also keeps a second bridge instance from sending the same notice.
         if (!notices.takeNoticeAttempt(key, attemptsBefore, clock.now().plus(backoff(attempt)))) {
-            return;
+            return false;
         }
         ApiReply reply = completePayout(payoutId);
         if (reply.sent()) {
@@ -154,15 +172,16 @@ public class FirstPromoterNotifier {
         } else {
             gaveUp(key, attempt, reply);
         }
+        return true;
     }
 
     /** A v2 commission: retried whatever the failure, until mark-fulfilled-for has passed since the first attempt. */
-    private void closeCommission(long commissionId, int attemptsBefore) {
+    private boolean closeCommission(long commissionId, int attemptsBefore) {
         int attempt = attemptsBefore + 1;
         FulfilmentKey key = new FulfilmentKey(Source.COMMISSION, commissionId);
         Optional<Instant> giveUpAt = notices.takeCommissionNoticeAttempt(key, attemptsBefore, backoff(attempt), markFulfilledFor);
         if (giveUpAt.isEmpty()) {
-            return;
+            return false;
         }
         ApiReply reply = markFulfilled(commissionId);
         if (reply.sent()) {
@@ -174,6 +193,7 @@ public class FirstPromoterNotifier {
         } else {
             gaveUp(key, attempt, reply);
         }
+        return true;
     }
 
     private void sent(FulfilmentKey key, int attempt) {
@@ -213,6 +233,7 @@ public class FirstPromoterNotifier {
             // Its span names the path alone: the query holds the payout id, the key is a header.
             HttpResponse<String> response = spans.http("firstpromoter", "PUT " + PAYOUT_UPDATE,
                     () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
+            budget.answered(response.statusCode(), response.headers());
             int status = response.statusCode();
             if (status >= 200 && status < 300) {
                 String notCompleted = notCompleted(response.body());

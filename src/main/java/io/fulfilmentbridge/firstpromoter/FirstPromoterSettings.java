@@ -1,6 +1,7 @@
 package io.fulfilmentbridge.firstpromoter;
 
 import static io.fulfilmentbridge.fulfilment.SettingChecks.atLeast;
+import static io.fulfilmentbridge.fulfilment.SettingChecks.between;
 import static io.fulfilmentbridge.fulfilment.SettingChecks.masked;
 import static io.fulfilmentbridge.fulfilment.SettingChecks.notBlank;
 import static io.fulfilmentbridge.fulfilment.SettingChecks.positive;
@@ -37,6 +38,12 @@ import org.springframework.util.StringUtils;
  *        listed for operators. max-attempts counts for v1 payouts only
  * @param cacheTtl how long promoters and the rewards list read from API v2 are reused before they are read
  *        again
+ * @param requestsPerMinute the calls to FirstPromoter every instance together makes in a minute (list pages,
+ *        payout updates, mark_fulfilled, commission reads); deliveries draw first, reconciliation and notices
+ *        take at most half. FirstPromoter allows 400 a minute per account, shared with the team's own use of
+ *        its API (docs/promises.md, Within FirstPromoter's limit). 2 to 10000; above 400 only for an account
+ *        whose limit FirstPromoter raised, or a stand-in (a warning at start-up). The environment's
+ *        BRIDGE_FIRSTPROMOTER_REQUESTS_PER_MINUTE sets it too
  */
 @ConfigurationProperties("bridge.firstpromoter")
 public record FirstPromoterSettings(
@@ -52,10 +59,15 @@ public record FirstPromoterSettings(
         @DefaultValue("6") int maxAttempts,
         @DefaultValue("1m") Duration retryBackoff,
         @DefaultValue("24h") Duration markFulfilledFor,
-        @DefaultValue("5m") Duration cacheTtl) {
+        @DefaultValue("5m") Duration cacheTtl,
+        @DefaultValue("200") int requestsPerMinute) {
 
     public static final String LEGACY = "legacy";
     public static final String V2 = "v2";
+    /** FirstPromoter's documented limit, per account (its API v2 introduction). */
+    public static final int DOCUMENTED_LIMIT = 400;
+    /** Past any account's limit, or a value meant per hour or per second: refused at start-up. */
+    static final int MAX_REQUESTS_PER_MINUTE = 10_000;
 
     public FirstPromoterSettings {
         if (!LEGACY.equals(inbound) && !V2.equals(inbound)) {
@@ -86,6 +98,9 @@ public record FirstPromoterSettings(
         positive(retryBackoff, "bridge.firstpromoter.retry-backoff");
         positive(markFulfilledFor, "bridge.firstpromoter.mark-fulfilled-for");
         positive(cacheTtl, "bridge.firstpromoter.cache-ttl");
+        // At least 2: background draws take half, rounded down. Above the documented 400 only for an account
+        // whose limit FirstPromoter raised, or a stand-in (the bridge warns at start-up).
+        between(requestsPerMinute, 2, MAX_REQUESTS_PER_MINUTE, "bridge.firstpromoter.requests-per-minute");
     }
 
     @Override
@@ -94,6 +109,6 @@ public record FirstPromoterSettings(
                 + masked(apiKey) + ", accountId=" + accountId + ", apiBase=" + apiBase + ", connectTimeout="
                 + connectTimeout + ", readTimeout=" + readTimeout + ", pollInterval=" + pollInterval
                 + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff + ", markFulfilledFor=" + markFulfilledFor
-                + ", cacheTtl=" + cacheTtl + "]";
+                + ", cacheTtl=" + cacheTtl + ", requestsPerMinute=" + requestsPerMinute + "]";
     }
 }

@@ -60,17 +60,19 @@ public class Reconciliation {
     private final ReconciliationRuns runs;
     private final ReconciledRecords records;
     private final Map<ReconciliationRun.Outcome, Counter> counters = new EnumMap<>(ReconciliationRun.Outcome.class);
+    private final FirstPromoterBudget budget;
 
-    public Reconciliation(FirstPromoterSettings firstPromoter, ReconciliationSettings settings, ReconciliationRuns runs,
-                          ReconciledRecords records, FulfilmentClaims claims, MeterRegistry meters, Spans spans) {
+    Reconciliation(FirstPromoterSettings firstPromoter, ReconciliationSettings settings, ReconciliationRuns runs,
+                   ReconciledRecords records, FulfilmentClaims claims, MeterRegistry meters, Spans spans, FirstPromoterBudget budget) {
         this.claims = claims;
+        this.budget = budget;
         boolean v2 = FirstPromoterSettings.V2.equals(firstPromoter.inbound());
         this.source = v2 ? Source.COMMISSION : Source.FULFILMENT_PENDING;
         // Checked at start-up: on without the inbound kind's key stops the bridge.
         this.enabled = settings.runsWith(StringUtils.hasText(v2 ? firstPromoter.apiKey() : firstPromoter.v1ApiKey()),
                 v2 ? "bridge.firstpromoter.api-key" : "bridge.firstpromoter.v1-api-key");
         this.settings = settings;
-        this.lists = new FirstPromoterLists(firstPromoter, settings, spans);
+        this.lists = new FirstPromoterLists(firstPromoter, settings, spans, budget);
         this.runs = runs;
         this.records = records;
         for (ReconciliationRun.Outcome outcome : ReconciliationRun.Outcome.values()) {
@@ -195,7 +197,7 @@ public class Reconciliation {
                 count(run, ReconciliationRun.Outcome.CASH_UNKNOWN, reward);
                 return false;
             }
-            return true;
+            return paced(run, reward);
         }
         ReconciledRecords.Found record = found.get();
         if (reward.cash() && record.state() != FulfilmentState.GRANTED && record.state() != FulfilmentState.PAID) {
@@ -209,10 +211,10 @@ public class Reconciliation {
                     count(run, ReconciliationRun.Outcome.LEFT, reward);
                     return false;
                 }
-                return true;
+                return paced(run, reward);
             case DENIED:
             case REVERSED:
-                return true;
+                return paced(run, reward);
             case GRANTED:
             case PAID:
                 closeOrList(run, reward, record);
@@ -221,6 +223,25 @@ public class Reconciliation {
                 // Queued, parked, failed: left as it is (still listed where it was).
                 count(run, ReconciliationRun.Outcome.LEFT, reward);
                 return false;
+        }
+    }
+
+    /**
+     * A v2 commission is read from FirstPromoter's API as it is applied (its promoter, its reward): before its
+     * answer deadline starts, the budget is waited for until a reconciliation draw would get a request
+     * (docs/promises.md, Within FirstPromoter's limit). None within the background wait stops the run, the
+     * next due when the budget is back. A v1 payout needs no call to be applied.
+     */
+    private boolean paced(ReconciliationRun run, ListedReward reward) {
+        if (!reward.commission()) {
+            return true;
+        }
+        try {
+            budget.awaitRoom(FirstPromoterBudget.Caller.RECONCILIATION, FirstPromoterBudget.BACKGROUND_WAIT.toMillis());
+            return true;
+        } catch (FirstPromoterBudget.Spent spent) {
+            run.stop(reward + " waits: " + spent.getMessage(), true, spent.until());
+            return false;
         }
     }
 
@@ -264,6 +285,11 @@ public class Reconciliation {
         Throwable cause = failure;
         while (cause.getCause() != null && !(cause instanceof RetryLater) && !(cause instanceof DataAccessException)) {
             cause = cause.getCause();
+        }
+        if (cause instanceof FirstPromoterBudget.Spent spent) {
+            // No request for it in the budget: nothing asked, nothing failed; the next run, due when the budget is back, takes it up.
+            run.stop(reward + " waits: " + spent.getMessage(), true, spent.until());
+            return;
         }
         count(run, ReconciliationRun.Outcome.FAILED, reward);
         if (cause instanceof RetryLater || cause instanceof DataAccessException) {

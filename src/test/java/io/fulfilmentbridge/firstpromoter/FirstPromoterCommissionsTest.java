@@ -55,7 +55,7 @@ class FirstPromoterCommissionsTest {
     @BeforeEach
     void freshBridge() {
         FIRSTPROMOTER.reset();
-        commissions = new FirstPromoterCommissions(settings(), io.fulfilmentbridge.tracing.Spans.off(), nanos::get, 100);
+        commissions = new FirstPromoterCommissions(settings(), io.fulfilmentbridge.tracing.Spans.off(), new NoBudget(settings()), nanos::get, 100);
         FIRSTPROMOTER.stubRewards(
                 reward(PROMOTER_REWARD, true, "credits", null, null, null),
                 reward(REFERRAL_REWARD, false, "credits", null, null, null));
@@ -64,7 +64,7 @@ class FirstPromoterCommissionsTest {
     static FirstPromoterSettings settings() {
         return new FirstPromoterSettings("legacy", "", "http://127.0.0.1:9", KEY, ACCOUNT, FIRSTPROMOTER.baseUrl(),
                 Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(5), 6, Duration.ofMinutes(1),
-                Duration.ofHours(24), Duration.ofMinutes(5));
+                Duration.ofHours(24), Duration.ofMinutes(5), 200);
     }
 
     @Test

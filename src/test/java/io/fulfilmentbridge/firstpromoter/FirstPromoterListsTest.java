@@ -40,8 +40,8 @@ class FirstPromoterListsTest {
     private FirstPromoterLists lists() {
         FirstPromoterSettings settings = new FirstPromoterSettings("legacy", "v1-key", FP.baseUrl(), "v2-key", "acc", FP.baseUrl(),
                 Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(5), 6, Duration.ofMinutes(1), Duration.ofHours(24),
-                Duration.ofMinutes(5));
-        return new FirstPromoterLists(settings, new ReconciliationSettings(true, Duration.ofMinutes(15), Duration.ofMinutes(30), null, null), io.fulfilmentbridge.tracing.Spans.off());
+                Duration.ofMinutes(5), 200);
+        return new FirstPromoterLists(settings, new ReconciliationSettings(true, Duration.ofMinutes(15), Duration.ofMinutes(30), null, null), io.fulfilmentbridge.tracing.Spans.off(), new NoBudget(settings));
     }
 
     private static String payouts(long... ids) {

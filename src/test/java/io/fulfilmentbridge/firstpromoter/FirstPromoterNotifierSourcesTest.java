@@ -37,7 +37,7 @@ class FirstPromoterNotifierSourcesTest {
     private static FirstPromoterNotifier notifier(String v1Key, String v2Key) {
         return new FirstPromoterNotifier(null, new SimpleMeterRegistry(), new FirstPromoterSettings("legacy", v1Key,
                 "http://127.0.0.1:9", v2Key, v2Key.isEmpty() ? "" : "acc", "http://127.0.0.1:9", Duration.ofSeconds(1),
-                Duration.ofSeconds(1), Duration.ofSeconds(5), 6, Duration.ofMinutes(1), Duration.ofHours(24), Duration.ofMinutes(5)), null,
-                io.fulfilmentbridge.tracing.Spans.off());
+                Duration.ofSeconds(1), Duration.ofSeconds(5), 6, Duration.ofMinutes(1), Duration.ofHours(24), Duration.ofMinutes(5), 200), null,
+                io.fulfilmentbridge.tracing.Spans.off(), null);
     }
 }

@@ -61,7 +61,7 @@ final class DoorSamples {
     static InboundKind inbound(String kind) {
         return new InboundKind(new FirstPromoterSettings(kind, "", "https://firstpromoter.com", "v2-key", "acc_1",
                 "https://api.firstpromoter.com", Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(5), 6,
-                Duration.ofMinutes(1), Duration.ofHours(24), Duration.ofMinutes(5)));
+                Duration.ofMinutes(1), Duration.ofHours(24), Duration.ofMinutes(5), 200));
     }
 
     /** Fails if a secret is in any of the exchange's properties, its headers or its body. */

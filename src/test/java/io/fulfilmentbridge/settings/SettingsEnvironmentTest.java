@@ -61,6 +61,15 @@ class SettingsEnvironmentTest {
     }
 
     @Test
+    void firstPromoterRequestsPerMinute() {
+        assertThat(bind(environment(Map.of("BRIDGE_FIRSTPROMOTER_REQUESTS_PER_MINUTE", "350")), FirstPromoterSettings.class)
+                .requestsPerMinute()).isEqualTo(350);
+        assertThat(bind(environment(Map.of("BRIDGE_FIRSTPROMOTER_REQUESTSPERMINUTE", "120")), FirstPromoterSettings.class)
+                .requestsPerMinute()).isEqualTo(120);
+        assertThat(bind(environment(Map.of()), FirstPromoterSettings.class).requestsPerMinute()).isEqualTo(200);
+    }
+
+    @Test
     void firstPromoterCacheAndMarkFulfilledWindow() {
         FirstPromoterSettings settings = bind(environment(Map.of(
                 "BRIDGE_FIRSTPROMOTER_CACHETTL", "1m", "BRIDGE_FIRSTPROMOTER_MARKFULFILLEDFOR", "12h")), FirstPromoterSettings.class);

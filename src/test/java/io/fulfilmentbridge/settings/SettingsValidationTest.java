@@ -43,7 +43,8 @@ class SettingsValidationTest {
     void acceptedValuesStart() {
         bridge.withPropertyValues("bridge.stripe.free-months-strategy=balance-credit", "bridge.cash.queued-status=200",
                 "bridge.broker.tcp-port=0", "bridge.cash.results-outage-wait=0s", "bridge.stripe.idempotency-window=24h",
-                "bridge.firstpromoter.api-key=fp_v2", "bridge.firstpromoter.account-id=acc", "bridge.firstpromoter.max-attempts=1")
+                "bridge.firstpromoter.api-key=fp_v2", "bridge.firstpromoter.account-id=acc", "bridge.firstpromoter.max-attempts=1",
+                "bridge.firstpromoter.requests-per-minute=2")
                 .run(context -> assertThat(context).hasNotFailed());
     }
 
@@ -84,6 +85,9 @@ class SettingsValidationTest {
             bridge.firstpromoter.inbound=v2            | bridge.firstpromoter.inbound is v2, which needs bridge.firstpromoter.api-key (BRIDGE_FIRSTPROMOTER_API_KEY) and bridge.firstpromoter.account-id
             bridge.firstpromoter.inbound=both          | bridge.firstpromoter.inbound must be legacy (the fulfilment_pending webhook) or v2 (webhooks v2 commission events), was 'both'
             bridge.firstpromoter.inbound=V2            | bridge.firstpromoter.inbound must be legacy
+            bridge.firstpromoter.requests-per-minute=0 | bridge.firstpromoter.requests-per-minute must be between 2 and 10000, was 0
+            bridge.firstpromoter.requests-per-minute=1 | bridge.firstpromoter.requests-per-minute must be between 2 and 10000, was 1
+            bridge.firstpromoter.requests-per-minute=24000 | bridge.firstpromoter.requests-per-minute must be between 2 and 10000, was 24000
             bridge.event-retention=29d                 | bridge.event-retention must be at least 30d
             bridge.paddle.api-base=api.paddle.com      | bridge.paddle.api-base must be an http(s) URL
             bridge.paddle.customer-custom-data-key=    | bridge.paddle.customer-custom-data-key must not be empty
