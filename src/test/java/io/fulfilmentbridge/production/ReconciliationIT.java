@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * Scenario 8: rewards whose every delivery was lost, found in FirstPromoter's list of pending payouts by
+ * Scenario 3b: rewards whose every delivery was lost, found in FirstPromoter's list of pending payouts by
  * reconciliation (docs/promises.md, Nothing lost when every delivery failed) on both bridge JVMs: one run at
  * a time applies them, its lease holder is killed -9 midway and restarted, and the next run finishes the
  * work. Each reward is applied once (ledger rows, Stripe's writes) and closed once (FirstPromoter's payout
@@ -151,7 +151,7 @@ class ReconciliationIT extends ProductionSupport {
         }
 
         int listReads = FIRSTPROMOTER.listReads().size();
-        summary(String.format("scenario 8 (reconciliation, kill -9 mid-run): lost rewards %d (%d in the ledger, %d free months) over %d pages "
+        summary(String.format("scenario 3b (reconciliation, kill -9 mid-run): lost rewards %d (%d in the ledger, %d free months) over %d pages "
                         + "of %d, %s held the run and was killed at %d ms after %d applied (%d granted, %d closed), all granted and closed "
                         + "at %d ms; ledger rewards %d, Stripe updates %d, payout updates %d (closed twice: %s), list reads %d "
                         + "(the suite's, empty runs included); next run: %s",
