@@ -85,6 +85,14 @@ public class FirstPromoterStandIn {
     }
 
     /**
+     * From now on a payout update of a payout not added here answers it completed, as FirstPromoter does
+     * for its other payouts (a suite whose listed payouts are only some of those its bridges close).
+     */
+    public void completeUnknownPayouts() {
+        lists.completeUnknownPayouts();
+    }
+
+    /**
      * A v1 payout, as a fulfilment_pending delivery's data holds it (the promoter with its auth_token and
      * temp_password, which the bridge must never log or keep): status pending until closed.
      */

@@ -44,6 +44,7 @@ final class OpenRewards implements ResponseDefinitionTransformerV2 {
     private int failFrom = Integer.MAX_VALUE;
     private int failStatus;
     private Integer retryAfter;
+    private boolean completeUnknownPayouts;
 
     @Override
     public String getName() {
@@ -68,6 +69,11 @@ final class OpenRewards implements ResponseDefinitionTransformerV2 {
         fulfilled.clear();
         listReads.set(0);
         failFrom = Integer.MAX_VALUE;
+        completeUnknownPayouts = false;
+    }
+
+    synchronized void completeUnknownPayouts() {
+        completeUnknownPayouts = true;
     }
 
     synchronized void failFrom(int n, int status, Integer retryAfterSeconds) {
@@ -224,6 +230,9 @@ final class OpenRewards implements ResponseDefinitionTransformerV2 {
     private ResponseDefinition payoutUpdate(Request request) {
         long id = Long.parseLong(param(request, "id"));
         ObjectNode payout = payouts.get(id);
+        if (payout == null && completeUnknownPayouts) {
+            return com.github.tomakehurst.wiremock.client.WireMock.okJson("{\"id\":" + id + ",\"status\":\"completed\"}").build();
+        }
         if (payout == null) {
             return FirstPromoterStandIn.error(404, "Payment not found", "not_found").build();
         }

@@ -247,7 +247,10 @@ public class Reconciliation {
 
     private void closeOrList(ReconciliationRun run, ListedReward reward, ReconciledRecords.Found record) {
         String notice = record.notice();
-        if ("SENT".equals(notice)) {
+        if ("SENT".equals(notice) && record.notifiedAt() != null && !record.notifiedAt().isBefore(run.lease().startedAt())) {
+            // Closed since this run began: its page may have been read before the close reached FirstPromoter.
+            count(run, ReconciliationRun.Outcome.LEFT, reward);
+        } else if ("SENT".equals(notice)) {
             records.listReopened(reward.key());
             count(run, ReconciliationRun.Outcome.REOPENED, reward);
         } else if ("DUE".equals(notice) || (record.updatedAt() != null && !record.updatedAt().isBefore(run.readAt()))) {

@@ -31,14 +31,15 @@ public class ReconciledRecords {
 
     /**
      * A record as reconciliation reads it: its state, its FirstPromoter notice (null: none, DUE, SENT,
-     * GAVE_UP), whether a delivery's lease on it is live, when it last changed.
+     * GAVE_UP), whether a delivery's lease on it is live, when it last changed, when its notice was sent.
      */
-    public record Found(FulfilmentState state, String notice, boolean leased, Instant updatedAt) {
+    public record Found(FulfilmentState state, String notice, boolean leased, Instant updatedAt, Instant notifiedAt) {
     }
 
     public Optional<Found> find(FulfilmentKey key) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT state, firstpromoter_notice, updated_at, lease_until IS NOT NULL AND lease_until > ? AS leased
+                SELECT state, firstpromoter_notice, updated_at, firstpromoter_notified_at,
+                    lease_until IS NOT NULL AND lease_until > ? AS leased
                 FROM fulfilments WHERE source = ? AND fulfilment_id = ?""",
                 Timestamp.from(clock.now()), key.source().ledgerSource(), key.id());
         if (rows.isEmpty()) {
@@ -46,8 +47,10 @@ public class ReconciledRecords {
         }
         Map<String, Object> row = rows.get(0);
         Timestamp updated = Columns.timestamp(row.get("updated_at"));
+        Timestamp notified = Columns.timestamp(row.get("firstpromoter_notified_at"));
         return Optional.of(new Found(FulfilmentState.valueOf((String) row.get("state")), (String) row.get("firstpromoter_notice"),
-                Boolean.TRUE.equals(row.get("leased")), updated == null ? null : updated.toInstant()));
+                Boolean.TRUE.equals(row.get("leased")), updated == null ? null : updated.toInstant(),
+                notified == null ? null : notified.toInstant()));
     }
 
     /**

@@ -208,6 +208,38 @@ class ReconciliationTest extends BridgeTest {
     }
 
     @Test
+    void aRewardClosedWhileTheRunReadsItsPageIsLeftNotListedAsReopened() throws Exception {
+        long id = nextId();
+        FIRSTPROMOTER.addPayout(id, "credits", "20", CREATED, 7007, email(id), null);
+        assertAnswer(post(delivery("credits.json", id, Map.of("promoter.cust_id", "acct-" + id))), 200, "granted");
+        // The page is answered slowly; meanwhile the notice path's close reaches FirstPromoter (sent, on the database's clock).
+        FIRSTPROMOTER.server().setGlobalFixedDelay(1500);
+        String summary;
+        try {
+            CompletableFuture<String> run = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return reconcileNow();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject(
+                    "SELECT COUNT(*) FROM reconciliation_runs WHERE source = 'v1' AND lease_holder IS NOT NULL", Integer.class) == 1);
+            jdbc.update("UPDATE fulfilments SET firstpromoter_notice = 'SENT', firstpromoter_notified_at = CURRENT_TIMESTAMP "
+                    + "WHERE source = 'v1' AND fulfilment_id = ?", id);
+            summary = run.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            FIRSTPROMOTER.server().setGlobalFixedDelay(0);
+        }
+
+        // The page may predate the close: left for the next run to see, not listed as reopened, not closed again.
+        assertThat(summary).contains("reopened 0,").contains("left 1,").contains("applied 0,");
+        assertThat(attribute("ReopenedInFirstPromoter")).noneSatisfy(line -> assertThat(line).startsWith("v1 " + id + " "));
+        assertThat(FIRSTPROMOTER.payoutUpdates(id)).isEmpty();
+        assertThat(ledgerEntries(id)).isEqualTo(2);
+    }
+
+    @Test
     void deliveriesArrivingWhileReconciliationAppliesTheSameRewardsApplyEachOnce() throws Exception {
         List<Long> ids = addPayouts("credits", 30, id -> "acct-" + id);
 

@@ -81,9 +81,14 @@ final class Bridges {
         env.put("BRIDGE_STRIPE_API_KEY", ProductionSupport.STRIPE_KEY);
         env.put("BRIDGE_STRIPE_API_BASE", ProductionSupport.STRIPE.baseUrl());
         env.put("BRIDGE_OPERATOR_PASSWORD", ProductionSupport.OPERATOR_PASSWORD);
-        // FirstPromoter's API v1 is the stand-in too (it answers the payout update), so the key is in use.
+        // FirstPromoter's API v1 is a stand-in (its payouts list and payout update), so the key is in use, and
+        // reconciliation with it is on (ReconciliationIT): a short interval, since before anything the suite lists,
+        // notices looked for every second (a reconciled reward's close is one).
         env.put("BRIDGE_FIRSTPROMOTER_V1_API_KEY", ProductionSupport.FIRSTPROMOTER_V1_KEY);
-        env.put("BRIDGE_FIRSTPROMOTER_V1APIBASE", ProductionSupport.STRIPE.baseUrl());
+        env.put("BRIDGE_FIRSTPROMOTER_V1APIBASE", ProductionSupport.FIRSTPROMOTER.baseUrl());
+        env.put("BRIDGE_FIRSTPROMOTER_POLLINTERVAL", "1s");
+        env.put("BRIDGE_RECONCILIATION_INTERVAL", "2s");
+        env.put("BRIDGE_RECONCILIATION_SINCE", ProductionSupport.RECONCILIATION_SINCE.toString());
         return env;
     }
 }

@@ -7,7 +7,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
-import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
@@ -23,6 +22,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.fulfilmentbridge.FirstPromoterStandIn;
 import io.fulfilmentbridge.StripeStandIn;
 import jakarta.jms.Connection;
 import jakarta.jms.Message;
@@ -65,6 +65,14 @@ abstract class ProductionSupport {
     static final String RECURLY_KEY = "recurly_it_key_" + randomHex(12);
     static final String PADDLE_KEY = "pdl_sdbx_apikey_it_" + randomHex(12);
     static final StripeStandIn STRIPE = startStripe();
+    /**
+     * FirstPromoter's API v1: its list of pending payouts (ReconciliationIT's lost rewards, paged by a Link
+     * header) and its payout update, which answers every other payout the bridges close completed.
+     */
+    static final FirstPromoterStandIn FIRSTPROMOTER = startFirstPromoter();
+    /** The bridges' bridge.reconciliation.since: earlier than any reward the suite lists, so the grace (30 min) is passed. */
+    static final Instant RECONCILIATION_SINCE = Instant.now().minus(Duration.ofHours(2)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    static final int V1_PAGE_SIZE = 25;
     static final ObjectMapper JSON = new ObjectMapper();
     /** Every promoter auth_token and temp_password a delivery carried, for the log scan. */
     static final Set<String> PROMOTER_SECRETS = ConcurrentHashMap.newKeySet();
@@ -107,10 +115,14 @@ abstract class ProductionSupport {
                 .willReturn(okJson(searchResult(List.of()))));
         stripe.server().stubFor(get(urlPathEqualTo("/v1/customers")).atPriority(10)
                 .willReturn(okJson(list("/v1/customers", List.of()))));
-        // FirstPromoter API v1's payout update, as it answers a payout it completed.
-        stripe.server().stubFor(put(urlPathEqualTo("/api/v1/payouts/update")).atPriority(10)
-                .willReturn(okJson("{\"id\":1,\"status\":\"completed\"}")));
         return stripe;
+    }
+
+    private static FirstPromoterStandIn startFirstPromoter() {
+        FirstPromoterStandIn firstPromoter = new FirstPromoterStandIn(0);
+        firstPromoter.serveLists(FirstPromoterStandIn.V1Paging.LINK_HEADER, V1_PAGE_SIZE, FirstPromoterStandIn.ListShape.BARE_ARRAY);
+        firstPromoter.completeUnknownPayouts();
+        return firstPromoter;
     }
 
     static long nextId() {
