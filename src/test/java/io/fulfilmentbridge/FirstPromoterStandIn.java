@@ -149,11 +149,6 @@ public class FirstPromoterStandIn {
         return batches;
     }
 
-    /** All PUT /api/v1/payouts/update calls. */
-    public List<LoggedRequest> payoutUpdates() {
-        return server.findAll(WireMock.putRequestedFor(urlPathEqualTo(PAYOUT_UPDATE)));
-    }
-
     public void stop() {
         server.stop();
     }

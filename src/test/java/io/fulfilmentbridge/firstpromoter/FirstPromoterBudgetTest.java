@@ -30,23 +30,26 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
  * The shared request budget on the real database (H2 here, CI's PostgreSQL when BRIDGE_TEST_DATASOURCE_URL
  * names it): two instances (two budgets on one DataSource, each with its own clock reading) at 10 a
  * minute never take more than 10 in a window between them, the background never more than 5; a delivery
- * left waiting makes the background yield; a 429 pauses both until its Retry-After. The row is put back
- * as migration V19 leaves it after each test: on PostgreSQL every class of the JVM shares it.
+ * left waiting makes the background yield; a 429 pauses both until its Retry-After. On PostgreSQL in a
+ * schema of its own, dropped afterwards: the JVM's other classes keep bridges running on its database,
+ * whose notices and reconciliation draw on that database's row.
  */
 class FirstPromoterBudgetTest {
 
     private static final int LIMIT = 10;
 
+    private static final String POSTGRES_URL = TestDatabase.postgresUrl();
+    private final String schema = POSTGRES_URL == null ? null : "budget_" + java.util.UUID.randomUUID().toString().replace("-", "");
     private final DriverManagerDataSource database = dataSource();
     private final JdbcTemplate jdbc = new JdbcTemplate(database);
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private FirstPromoterBudget first;
     private FirstPromoterBudget second;
 
-    private static DriverManagerDataSource dataSource() {
-        String postgres = TestDatabase.postgresUrl();
-        if (postgres != null) {
-            return new DriverManagerDataSource(postgres, System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_USERNAME", "bridge"),
+    private DriverManagerDataSource dataSource() {
+        if (POSTGRES_URL != null) {
+            return new DriverManagerDataSource(POSTGRES_URL + (POSTGRES_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema,
+                    System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_USERNAME", "bridge"),
                     System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_PASSWORD", ""));
         }
         return new DriverManagerDataSource("jdbc:h2:mem:budget-" + System.nanoTime()
@@ -55,17 +58,15 @@ class FirstPromoterBudgetTest {
 
     @BeforeEach
     void twoInstances() {
-        Flyway.configure().dataSource(database).locations("classpath:db/migration").load().migrate();
-        forget();
+        var flyway = Flyway.configure().dataSource(database).locations("classpath:db/migration");
+        (schema == null ? flyway : flyway.schemas(schema)).load().migrate();
         first = budget();
         second = budget();
     }
 
     @AfterEach
-    void forget() {
-        jdbc.update("UPDATE firstpromoter_budget SET window_start = ?, used = 0, background_used = 0, deliveries_waiting_until = ?, "
-                + "paused_until = ? WHERE id = 1", java.sql.Timestamp.from(Instant.EPOCH), java.sql.Timestamp.from(Instant.EPOCH),
-                java.sql.Timestamp.from(Instant.EPOCH));
+    void drop() {
+        jdbc.execute(schema == null ? "SHUTDOWN" : "DROP SCHEMA " + schema + " CASCADE");
     }
 
     private FirstPromoterBudget budget() {

@@ -313,7 +313,9 @@ class ReconciliationTest extends BridgeTest {
         assertThat(summary).contains("0 open rewards to act on (1 created before since 2026-01-01T00:00:00Z and 1 within the grace");
         assertThat(state(old)).isNull();
         assertThat(state(young)).isNull();
-        assertThat(FIRSTPROMOTER.payoutUpdates()).isEmpty();
+        // Only these two: a notice an earlier test made due may still reach the stand-in now.
+        assertThat(FIRSTPROMOTER.payoutUpdates(old)).isEmpty();
+        assertThat(FIRSTPROMOTER.payoutUpdates(young)).isEmpty();
     }
 
     @Test
