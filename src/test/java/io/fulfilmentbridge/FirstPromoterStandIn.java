@@ -4,7 +4,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
-import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
@@ -345,8 +344,13 @@ public class FirstPromoterStandIn {
         }
     }
 
+    /** A mark_fulfilled call whose ids hold this one (alone, or in a batch of up to five). */
     private MappingBuilder markFulfilledOf(long id) {
-        return post(urlPathEqualTo(MARK_FULFILLED)).withRequestBody(equalToJson("{\"ids\":[" + id + "]}"));
+        return post(urlPathEqualTo(MARK_FULFILLED)).withRequestBody(idsHold(id));
+    }
+
+    private static com.github.tomakehurst.wiremock.matching.StringValuePattern idsHold(long id) {
+        return WireMock.matchingJsonPath("$.ids[?(@ == " + id + ")]");
     }
 
     private static ResponseDefinitionBuilder markFulfilledAnswer(int status) {
@@ -390,7 +394,8 @@ public class FirstPromoterStandIn {
         return requests(REWARDS);
     }
 
+    /** The mark_fulfilled calls that held this id, alone or in a batch. */
     public List<LoggedRequest> markFulfilled(long id) {
-        return server.findAll(WireMock.postRequestedFor(urlPathEqualTo(MARK_FULFILLED)).withRequestBody(equalToJson("{\"ids\":[" + id + "]}")));
+        return server.findAll(WireMock.postRequestedFor(urlPathEqualTo(MARK_FULFILLED)).withRequestBody(idsHold(id)));
     }
 }

@@ -45,6 +45,8 @@ import org.springframework.util.StringUtils;
  * an excerpt. FirstPromoter busy (429, with its Retry-After), down, slow or refusing the key ends the read.
  * Each page takes its request from the shared budget first, as reconciliation (at most half a minute's,
  * none while deliveries wait): a page waits for one up to {@link FirstPromoterBudget#BACKGROUND_WAIT}, else the read ends.
+ * A read stops at the page where it found what the run can act on while its pages are fresh ({@link Wanted}):
+ * the run reads the list again from its first page next, where the rewards it closed are gone.
  */
 final class FirstPromoterLists {
 
@@ -77,8 +79,33 @@ final class FirstPromoterLists {
         }
     }
 
-    /** What was read: the rewards and how many pages. */
-    record Read(List<ListedReward> rewards, int pages) {
+    /** What was read: the rewards, how many pages, and whether the list's end was reached (false: more for the next run). */
+    record Read(List<ListedReward> rewards, int pages, boolean whole) {
+    }
+
+    /**
+     * How much a run asks for: the read stops after the page on which {@code wanted} rewards that count
+     * (those the run will act on) were found, so no page is read that the run cannot act on while it is fresh.
+     */
+    static final class Wanted {
+        private final java.util.function.Predicate<ListedReward> counts;
+        private final int wanted;
+        private int found;
+
+        Wanted(java.util.function.Predicate<ListedReward> counts, int wanted) {
+            this.counts = counts;
+            this.wanted = Math.max(1, wanted);
+        }
+
+        void found(ListedReward reward) {
+            if (counts.test(reward)) {
+                found++;
+            }
+        }
+
+        boolean enough() {
+            return found >= wanted;
+        }
     }
 
     private final String v1Base;
@@ -106,16 +133,24 @@ final class FirstPromoterLists {
     // ---- API v1: pending payouts.
 
     /** afterEachPage: run after each page read (the run's lease renewed). */
-    Read pendingPayouts(Runnable afterEachPage) throws Unavailable {
+    Read pendingPayouts(Wanted wanted, Runnable afterEachPage) throws Unavailable {
         List<ListedReward> rewards = new ArrayList<>();
         int pages = 0;
         for (Long campaign : campaignIds.isEmpty() ? java.util.Collections.<Long>singletonList(null) : campaignIds) {
-            pages += payoutPages(campaign, rewards, afterEachPage);
+            if (wanted.enough()) {
+                return new Read(rewards, pages, false);
+            }
+            int[] read = payoutPages(campaign, rewards, wanted, afterEachPage);
+            pages += read[0];
+            if (read[1] == 0) {
+                return new Read(rewards, pages, false);
+            }
         }
-        return new Read(rewards, pages);
+        return new Read(rewards, pages, true);
     }
 
-    private int payoutPages(Long campaign, List<ListedReward> into, Runnable afterEachPage) throws Unavailable {
+    /** {pages read, 1 when the campaign's list ended there else 0}. */
+    private int[] payoutPages(Long campaign, List<ListedReward> into, Wanted wanted, Runnable afterEachPage) throws Unavailable {
         String first = v1Base + PAYOUTS_LIST + "?status=pending" + (campaign == null ? "" : "&campaign_id=" + campaign);
         Set<Long> seen = new HashSet<>();
         String url = first;
@@ -131,12 +166,13 @@ final class FirstPromoterLists {
                 ListedReward reward = payout(item);
                 if (reward != null && seen.add(reward.key().id())) {
                     into.add(reward);
+                    wanted.found(reward);
                     added++;
                 }
             }
             String next = next(answer.headers());
             if (items.isEmpty() || (page > 1 && added == 0)) {
-                return page;
+                return new int[] {page, 1};
             }
             if (firstSize < 0) {
                 firstSize = items.size();
@@ -150,13 +186,16 @@ final class FirstPromoterLists {
                 linked = true;
             } else if (linked || answer.headers().firstValue("Link").isPresent() || items.size() < firstSize) {
                 // A list that pages by Link names no next page on its last; one that does not page so ends short.
-                return page;
+                return new int[] {page, 1};
             } else {
                 url = first + "&page=" + (page + 1);
             }
+            if (wanted.enough()) {
+                return new int[] {page, 0};
+            }
         }
         LOG.warn("FirstPromoter's payouts list runs past {} pages: the rest waits for the next run", MAX_PAGES);
-        return MAX_PAGES;
+        return new int[] {MAX_PAGES, 0};
     }
 
     private HttpResponse<String> v1Get(String url, int page) throws Unavailable {
@@ -208,7 +247,7 @@ final class FirstPromoterLists {
 
     // ---- API v2: approved commissions not fulfilled.
 
-    Read openCommissions(Instant since, Runnable afterEachPage) throws Unavailable {
+    Read openCommissions(Instant since, Wanted wanted, Runnable afterEachPage) throws Unavailable {
         StringBuilder query = new StringBuilder("/commissions?filters%5Bstatus%5D=approved&filters%5Bfulfilled%5D=no")
                 .append("&filters%5Bcreated_at%5D%5Bfrom%5D=").append(since.atOffset(ZoneOffset.UTC).toLocalDate())
                 .append("&sorting%5Bcreated_at%5D=asc");
@@ -242,17 +281,21 @@ final class FirstPromoterLists {
                 ListedReward reward = commission(item);
                 if (reward != null && seen.add(reward.key().id())) {
                     rewards.add(reward);
+                    wanted.found(reward);
                     added++;
                 }
             }
             ApiV2.Paging paging = ApiV2.paging(answer, page);
             if (items.isEmpty() || (page > 1 && added == 0) || paging == ApiV2.Paging.LAST
                     || (paging == ApiV2.Paging.UNSAID && items.size() < PER_PAGE)) {
-                return new Read(rewards, page);
+                return new Read(rewards, page, true);
+            }
+            if (wanted.enough()) {
+                return new Read(rewards, page, false);
             }
         }
         LOG.warn("FirstPromoter's commissions list runs past {} pages: the rest waits for the next run", MAX_PAGES);
-        return new Read(rewards, MAX_PAGES);
+        return new Read(rewards, MAX_PAGES, false);
     }
 
     private static ListedReward commission(JsonNode item) {

@@ -18,6 +18,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +34,9 @@ import org.springframework.util.StringUtils;
  * numbers, so each is closed only by the call made for its kind, with its own key:
  * - a fulfilment_pending delivery's data.id is a v1 payout id: API v1's payout update, v1-api-key;
  *   max-attempts attempts;
- * - a v2 commission id: API v2's mark_fulfilled, api-key and account-id; every failure (422 too: the
- *   payout record may not exist yet) is retried until mark-fulfilled-for has passed since the first attempt.
+ * - a v2 commission id: API v2's mark_fulfilled, api-key and account-id, up to five ids a call (those a
+ *   poll finds due together); every failure (422 too: the payout record may not exist yet) is retried
+ *   until mark-fulfilled-for has passed since the first attempt.
  * Given up notices are listed for operators. The firstpromoter-notify route hands over the rows whose
  * notice is due, of the kinds whose key is set; each attempt is counted in the row before the call, so
  * a crash loses no notice and a dead API is not called without end. A notice is background work for the
@@ -51,6 +55,12 @@ public class FirstPromoterNotifier {
     static final String NOT_TOLD = "none";
     /** The longest wait between two attempts. */
     static final Duration MAX_BACKOFF = Duration.ofHours(1);
+    /** mark_fulfilled processes this many ids or fewer at once and answers the batch's outcome (more run later, counts only). */
+    static final int MARK_FULFILLED_BATCH = 5;
+
+    /** A fulfilment whose notice is due, as route firstpromoter-notify read it: its source column, id and attempts made. */
+    public record DueNotice(String source, long fulfilmentId, int attemptsBefore) {
+    }
 
     private static final Logger log = LoggerFactory.getLogger(FirstPromoterNotifier.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -131,6 +141,37 @@ public class FirstPromoterNotifier {
     }
 
     /**
+     * The rows route firstpromoter-notify polled, in its order: legacy payouts one call each, v2 commissions
+     * up to {@link #MARK_FULFILLED_BATCH} to a mark_fulfilled call. One failing (the database, say) leaves
+     * the others to be told; it stays due for the next poll.
+     */
+    public void tellDue(List<Map<String, Object>> rows) {
+        List<DueNotice> commissions = new ArrayList<>();
+        for (Map<String, Object> row : rows) {
+            DueNotice due = new DueNotice(String.valueOf(row.get("source")), ((Number) row.get("fulfilment_id")).longValue(),
+                    ((Number) row.get("firstpromoter_attempts")).intValue());
+            if (Source.ofColumn(due.source()) == Source.COMMISSION && v2.configured()) {
+                commissions.add(due);
+            } else {
+                isolated(List.of(due), () -> tell(due.source(), due.fulfilmentId(), due.attemptsBefore()));
+            }
+        }
+        for (int from = 0; from < commissions.size(); from += MARK_FULFILLED_BATCH) {
+            List<DueNotice> batch = commissions.subList(from, Math.min(commissions.size(), from + MARK_FULFILLED_BATCH));
+            isolated(batch, () -> closeCommissions(batch));
+        }
+    }
+
+    private static void isolated(List<DueNotice> notices, Runnable tell) {
+        try {
+            tell.run();
+        } catch (RuntimeException failed) {
+            log.warn("telling FirstPromoter about {} failed before its call was recorded: {}; still due, told at a later poll",
+                    notices.stream().map(n -> n.source() + " " + n.fulfilmentId()).toList(), failed.toString());
+        }
+    }
+
+    /**
      * Tells FirstPromoter that one fulfilment whose notice is due is fulfilled, by the call of its
      * source, and records how that went: sent, to be retried after a backoff, or given up.
      */
@@ -177,23 +218,78 @@ public class FirstPromoterNotifier {
 
     /** A v2 commission: retried whatever the failure, until mark-fulfilled-for has passed since the first attempt. */
     private boolean closeCommission(long commissionId, int attemptsBefore) {
-        int attempt = attemptsBefore + 1;
-        FulfilmentKey key = new FulfilmentKey(Source.COMMISSION, commissionId);
-        Optional<Instant> giveUpAt = notices.takeCommissionNoticeAttempt(key, attemptsBefore, backoff(attempt), markFulfilledFor);
-        if (giveUpAt.isEmpty()) {
+        Optional<TakenAttempt> taken = takeCommissionAttempt(new DueNotice(Source.COMMISSION.ledgerSource(), commissionId, attemptsBefore));
+        if (taken.isEmpty()) {
             return false;
         }
-        ApiReply reply = markFulfilled(commissionId);
-        if (reply.sent()) {
-            sent(key, attempt);
-        } else if (clock.now().isBefore(giveUpAt.get())) {
-            Duration untilGiveUp = Duration.between(clock.now(), giveUpAt.get());
-            willRetry(key, attempt, reply, "attempt " + attempt + ", retried until " + giveUpAt.get(),
-                    backoff(attempt).compareTo(untilGiveUp) > 0 ? untilGiveUp : backoff(attempt));
-        } else {
-            gaveUp(key, attempt, reply);
-        }
+        settle(taken.get(), markFulfilled(List.of(commissionId)));
         return true;
+    }
+
+    /** An attempt counted for a commission (before its call, as for one alone), and when its notice is given up. */
+    private record TakenAttempt(FulfilmentKey key, int attempt, Instant giveUpAt) {
+    }
+
+    private Optional<TakenAttempt> takeCommissionAttempt(DueNotice due) {
+        int attempt = due.attemptsBefore() + 1;
+        FulfilmentKey key = new FulfilmentKey(Source.COMMISSION, due.fulfilmentId());
+        return notices.takeCommissionNoticeAttempt(key, due.attemptsBefore(), backoff(attempt), markFulfilledFor)
+                .map(giveUpAt -> new TakenAttempt(key, attempt, giveUpAt));
+    }
+
+    /**
+     * Up to five commissions in one mark_fulfilled call, its one request from the budget (none: all stay
+     * due, no attempt counted). Each attempt is counted first, as for one alone; a batch whose answer may
+     * be one id's failure is sent again one id a call within the same attempt (a request each, if the
+     * budget has one), so no commission waits on another's; FirstPromoter down or busy retries them all later.
+     */
+    private void closeCommissions(List<DueNotice> batch) {
+        if (batch.size() == 1) {
+            DueNotice one = batch.get(0);
+            tell(one.source(), one.fulfilmentId(), one.attemptsBefore());
+            return;
+        }
+        Instant drawn;
+        try {
+            drawn = budget.take(FirstPromoterBudget.Caller.NOTICE, 0);
+        } catch (FirstPromoterBudget.Spent spent) {
+            log.debug("telling FirstPromoter about {} commissions waits: {}", batch.size(), spent.getMessage());
+            return;
+        }
+        List<TakenAttempt> taken = new ArrayList<>();
+        for (DueNotice due : batch) {
+            takeCommissionAttempt(due).ifPresent(taken::add);
+        }
+        if (taken.isEmpty()) {
+            budget.giveBack(FirstPromoterBudget.Caller.NOTICE, drawn);
+            return;
+        }
+        ApiReply reply = markFulfilled(taken.stream().map(t -> t.key().id()).toList());
+        if (reply.sent() || taken.size() == 1 || !reply.oneIdsFault()) {
+            taken.forEach(t -> settle(t, reply));
+            return;
+        }
+        for (TakenAttempt one : taken) {
+            try {
+                budget.take(FirstPromoterBudget.Caller.NOTICE, 0);
+            } catch (FirstPromoterBudget.Spent spent) {
+                settle(one, reply);
+                continue;
+            }
+            settle(one, markFulfilled(List.of(one.key().id())));
+        }
+    }
+
+    private void settle(TakenAttempt taken, ApiReply reply) {
+        if (reply.sent()) {
+            sent(taken.key(), taken.attempt());
+        } else if (clock.now().isBefore(taken.giveUpAt())) {
+            Duration untilGiveUp = Duration.between(clock.now(), taken.giveUpAt());
+            willRetry(taken.key(), taken.attempt(), reply, "attempt " + taken.attempt() + ", retried until " + taken.giveUpAt(),
+                    backoff(taken.attempt()).compareTo(untilGiveUp) > 0 ? untilGiveUp : backoff(taken.attempt()));
+        } else {
+            gaveUp(taken.key(), taken.attempt(), reply);
+        }
     }
 
     private void sent(FulfilmentKey key, int attempt) {
@@ -272,15 +368,20 @@ public class FirstPromoterNotifier {
         return ": " + (text.length() > 200 ? text.substring(0, 200) + "..." : text);
     }
 
-    /** API v2: POST {"ids": [id]}; five ids or fewer are processed at once and answered with the batch's outcome. */
-    private ApiReply markFulfilled(long commissionId) {
+    /** API v2: POST {"ids": [...]}; five ids or fewer are processed at once and answered with the batch's outcome. */
+    private ApiReply markFulfilled(List<Long> commissionIds) {
         try {
-            ApiV2.Reply reply = v2.postJson(MARK_FULFILLED, "{\"ids\":[" + commissionId + "]}", readTimeout);
+            String ids = commissionIds.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+            ApiV2.Reply reply = v2.postJson(MARK_FULFILLED, "{\"ids\":[" + ids + "]}", readTimeout);
             if (!reply.ok()) {
-                return new ApiReply(false, true, "status " + reply.status() + v2.excerpt(reply.body()));
+                // A 4xx other than a refused key or a 429 may be one id's (its payout record not there yet): the others are sent alone.
+                int status = reply.status();
+                boolean oneIdsFault = status >= 400 && status < 500 && status != 401 && status != 403 && status != 429;
+                return new ApiReply(false, true, "status " + status + v2.excerpt(reply.body()), oneIdsFault);
             }
             String notProcessed = notProcessed(reply.body());
-            return notProcessed == null ? ApiReply.SENT : new ApiReply(false, true, "status " + reply.status() + ", " + notProcessed);
+            return notProcessed == null ? ApiReply.SENT
+                    : new ApiReply(false, true, "status " + reply.status() + ", " + notProcessed, true);
         } catch (IOException unreachable) {
             return new ApiReply(false, true, unreachable.getClass().getSimpleName());
         } catch (InterruptedException interrupted) {
@@ -327,7 +428,15 @@ public class FirstPromoterNotifier {
                 .tag("outcome", outcome).register(meters).increment();
     }
 
-    private record ApiReply(boolean sent, boolean retryable, String detail) {
+    /**
+     * oneIdsFault: what may be one id's failure, not the call's (a 2xx whose batch says some id was not
+     * processed, which it need not say; a 4xx on the ids): a batch is then sent again one id a call.
+     */
+    private record ApiReply(boolean sent, boolean retryable, String detail, boolean oneIdsFault) {
         static final ApiReply SENT = new ApiReply(true, false, null);
+
+        ApiReply(boolean sent, boolean retryable, String detail) {
+            this(sent, retryable, detail, false);
+        }
     }
 }

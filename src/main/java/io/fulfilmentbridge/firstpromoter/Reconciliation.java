@@ -49,6 +49,8 @@ public class Reconciliation {
      * once, reads them again (closed rewards leave the list; what was read longer ago may be stale).
      */
     static final Duration PAGE_FRESH = Duration.ofMinutes(1);
+    /** mark_fulfilled's ids a call (route firstpromoter-notify batches v2 closes so): how many v2 closes one request makes. */
+    static final int CLOSES_PER_V2_CALL = FirstPromoterNotifier.MARK_FULFILLED_BATCH;
 
     private static final Logger LOG = LoggerFactory.getLogger(Reconciliation.class);
 
@@ -61,6 +63,14 @@ public class Reconciliation {
     private final ReconciledRecords records;
     private final Map<ReconciliationRun.Outcome, Counter> counters = new EnumMap<>(ReconciliationRun.Outcome.class);
     private final FirstPromoterBudget budget;
+    /** The most rewards a run can act on while its pages are fresh: each needs a close from the background's half of the budget. */
+    private final int mostPerRun;
+    /**
+     * How many rewards the next run reads pages for (docs/promises.md, Within FirstPromoter's limit): what the
+     * budget allows at first, then what a run managed to act on within {@link #PAGE_FRESH}, so no page is read
+     * that goes stale unread. This instance's own measure; another instance keeps its own.
+     */
+    private volatile int pace;
 
     Reconciliation(FirstPromoterSettings firstPromoter, ReconciliationSettings settings, ReconciliationRuns runs,
                    ReconciledRecords records, FulfilmentClaims claims, MeterRegistry meters, Spans spans, FirstPromoterBudget budget) {
@@ -72,6 +82,9 @@ public class Reconciliation {
         this.enabled = settings.runsWith(StringUtils.hasText(v2 ? firstPromoter.apiKey() : firstPromoter.v1ApiKey()),
                 v2 ? "bridge.firstpromoter.api-key" : "bridge.firstpromoter.v1-api-key");
         this.settings = settings;
+        long perMinute = (long) (firstPromoter.requestsPerMinute() / 2) * (v2 ? CLOSES_PER_V2_CALL : 1);
+        this.mostPerRun = (int) Math.min(perMinute, (long) FirstPromoterLists.MAX_PAGES * FirstPromoterLists.PER_PAGE);
+        this.pace = mostPerRun;
         this.lists = new FirstPromoterLists(firstPromoter, settings, spans, budget);
         this.runs = runs;
         this.records = records;
@@ -126,8 +139,11 @@ public class Reconciliation {
         FirstPromoterLists.Read read;
         // The lease renewed page by page: a long read is no run another instance may take over.
         Runnable renew = () -> runs.renew(lease, LEASE);
+        FirstPromoterLists.Wanted wanted = new FirstPromoterLists.Wanted(reward -> reward.createdAt() != null
+                && !reward.createdAt().isBefore(lease.since()) && !reward.createdAt().isAfter(newest) && listed(reward), pace);
         try {
-            read = source == Source.COMMISSION ? lists.openCommissions(lease.since(), renew) : lists.pendingPayouts(renew);
+            read = source == Source.COMMISSION ? lists.openCommissions(lease.since(), wanted, renew)
+                    : lists.pendingPayouts(wanted, renew);
         } catch (FirstPromoterLists.Unavailable unavailable) {
             Instant retryAfter = unavailable.retryAfter() == null ? null : runs.now().plus(unavailable.retryAfter());
             finish(lease, source.ledgerSource() + ": stopped while reading: " + unavailable.getMessage(), false, retryAfter);
@@ -146,7 +162,7 @@ public class Reconciliation {
             }
         }
         toAct.sort(Comparator.comparing(ListedReward::createdAt).thenComparing(r -> r.key().id()));
-        return new ReconciliationRun(lease, readAt, runs.now(), toAct, read.pages(), beforeSince, young);
+        return new ReconciliationRun(lease, readAt, runs.now(), toAct, read.pages(), beforeSince, young, read.whole());
     }
 
     /** Checked here whatever the server filtered on: its status, its campaign. */
@@ -174,7 +190,7 @@ public class Reconciliation {
         }
         Instant now = runs.now();
         if (now.isAfter(run.readEndedAt().plus(PAGE_FRESH))) {
-            run.stop("its pages were read over " + PAGE_FRESH.toSeconds() + " s ago: the next run reads them again", true, null);
+            run.stale("its pages were read over " + PAGE_FRESH.toSeconds() + " s ago: the next run reads them again");
             return false;
         }
         if (now.isAfter(run.renewedAt().plus(LEASE.dividedBy(3)))) {
@@ -302,9 +318,25 @@ public class Reconciliation {
         }
     }
 
-    /** Ends the run: the lease released, the next run due, one log line with its counts. */
+    /** Ends the run: the lease released, the next run due, one log line with its counts; the next run's pace from this one's. */
     public void finish(ReconciliationRun run) {
+        pace = nextPace(run.actedOn(), run.rewards().size(), run.wentStale(), Duration.between(run.readEndedAt(), runs.now()));
         finish(run.lease(), run.toString(), run.runAgainNow(), run.retryAfterUntil());
+    }
+
+    /**
+     * A run whose pages went stale acted on actedOn in {@link #PAGE_FRESH}: the next reads for four fifths
+     * of that. One that acted on all it read sooner may read for more, in proportion, up to the budget's.
+     */
+    int nextPace(int actedOn, int read, boolean wentStale, Duration acting) {
+        if (wentStale) {
+            return Math.max(1, Math.min(mostPerRun, actedOn * 4 / 5));
+        }
+        if (actedOn < read || actedOn < pace || acting.isZero() || acting.isNegative()) {
+            return pace;
+        }
+        long inAMinute = actedOn * PAGE_FRESH.toMillis() / Math.max(1, acting.toMillis()) * 4 / 5;
+        return (int) Math.max(pace, Math.min(mostPerRun, inAMinute));
     }
 
     private void finish(ReconciliationRuns.Lease lease, String summary, boolean again, Instant retryAfterUntil) {

@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * One reconciliation run (route reconciliation): its lease, the rewards read from every page before any
- * is acted on (oldest first), and what became of each, counted for the log line, the summary and the
+ * One reconciliation run (route reconciliation): its lease, the rewards read from every page it acts on
+ * before any is acted on (oldest first), and what became of each, counted for the log line, the summary and the
  * metrics. toString is the summary: no list body, cash named by fulfilment id only.
  */
 public final class ReconciliationRun {
@@ -34,16 +34,21 @@ public final class ReconciliationRun {
     private final int pages;
     private final int beforeSince;
     private final int young;
+    private final boolean whole;
     private final Map<Outcome, Integer> counts = new EnumMap<>(Outcome.class);
     private final List<Long> cashUnknown = new ArrayList<>();
     private Instant renewedAt;
     private String stoppedBecause;
     private boolean runAgainNow;
+    private boolean wentStale;
     private Instant retryAfterUntil;
 
-    /** readAt: when the first page was asked for; readEndedAt: when the last one was read. */
+    /**
+     * readAt: when the first page was asked for; readEndedAt: when the last one was read; whole: the list's
+     * end was read (else the next run is due at once, to read on).
+     */
     ReconciliationRun(ReconciliationRuns.Lease lease, Instant readAt, Instant readEndedAt, List<ListedReward> rewards, int pages,
-                      int beforeSince, int young) {
+                      int beforeSince, int young, boolean whole) {
         this.lease = lease;
         this.readAt = readAt;
         this.readEndedAt = readEndedAt;
@@ -51,6 +56,8 @@ public final class ReconciliationRun {
         this.pages = pages;
         this.beforeSince = beforeSince;
         this.young = young;
+        this.whole = whole;
+        this.runAgainNow = !whole;
         this.renewedAt = readEndedAt;
     }
 
@@ -99,6 +106,23 @@ public final class ReconciliationRun {
         return counts.getOrDefault(outcome, 0);
     }
 
+    /** How many of its rewards the run acted on (each is counted once, whatever became of it). */
+    synchronized int actedOn() {
+        return counts.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    /** Its pages were read too long ago to act on the rest: the next run, due at once, reads them again. */
+    synchronized void stale(String because) {
+        if (stoppedBecause == null) {
+            wentStale = true;
+        }
+        stop(because, true, null);
+    }
+
+    synchronized boolean wentStale() {
+        return wentStale;
+    }
+
     synchronized void stop(String because, boolean again, Instant retryAfter) {
         if (stoppedBecause == null) {
             stoppedBecause = because;
@@ -127,6 +151,7 @@ public final class ReconciliationRun {
                 + (cashUnknown.size() > CASH_NAMED ? " and " + (cashUnknown.size() - CASH_NAMED) + " more" : "") + ")";
         return lease.source().ledgerSource() + ": " + pages + " pages read, " + rewards.size() + " open rewards to act on ("
                 + beforeSince + " created before since " + lease.since() + " and " + young + " within the grace not counted): "
-                + outcomes + cash + (stoppedBecause == null ? "" : "; stopped: " + stoppedBecause);
+                + outcomes + cash + (whole ? "" : "; the list holds more than a run acts on while its pages are fresh: the next run, "
+                + "due at once, reads it again") + (stoppedBecause == null ? "" : "; stopped: " + stoppedBecause);
     }
 }

@@ -27,6 +27,9 @@ class FirstPromoterListsTest {
     private static final String PAYOUT = "{\"id\":%d,\"status\":\"pending\",\"amount\":\"20\",\"unit\":\"credits\","
             + "\"created_at\":\"2026-06-01T10:00:00Z\",\"promoter\":{\"id\":7,\"email\":\"p@example.org\",\"auth_token\":\"secret-token\"}}";
 
+    /** As many as the list holds. */
+    private static final FirstPromoterLists.Wanted EVERY_PAGE = new FirstPromoterLists.Wanted(r -> true, Integer.MAX_VALUE);
+
     @AfterAll
     static void stop() {
         FP.stop();
@@ -57,7 +60,7 @@ class FirstPromoterListsTest {
         FP.server().stubFor(get(urlPathEqualTo("/api/v1/payouts/list")).willReturn(okJson(payouts(1, 2))
                 .withHeader("Link", "<https://elsewhere.example/api/v1/payouts/list?page=2>; rel=\"next\"")));
 
-        assertThatThrownBy(() -> lists().pendingPayouts(() -> { }))
+        assertThatThrownBy(() -> lists().pendingPayouts(EVERY_PAGE, () -> { }))
                 .hasMessage("API v1's payouts list names a next page outside " + FP.baseUrl() + ": not followed");
     }
 
@@ -66,7 +69,7 @@ class FirstPromoterListsTest {
         FP.server().stubFor(get(urlPathEqualTo("/api/v1/payouts/list")).willReturn(okJson(payouts(1, 2, 3))));
         AtomicInteger renewed = new AtomicInteger();
 
-        FirstPromoterLists.Read read = lists().pendingPayouts(renewed::incrementAndGet);
+        FirstPromoterLists.Read read = lists().pendingPayouts(EVERY_PAGE, renewed::incrementAndGet);
 
         assertThat(read.rewards()).extracting(r -> r.key().id()).containsExactly(1L, 2L, 3L);
         assertThat(read.pages()).isEqualTo(2);
@@ -82,7 +85,7 @@ class FirstPromoterListsTest {
         FP.server().stubFor(get(urlPathEqualTo(FirstPromoterStandIn.COMMISSIONS)).willReturn(okJson(
                 FirstPromoterStandIn.listWithMeta("{\"next_page\":null}", item))));
 
-        FirstPromoterLists.Read read = lists().openCommissions(Instant.parse("2026-01-01T00:00:00Z"), () -> { });
+        FirstPromoterLists.Read read = lists().openCommissions(Instant.parse("2026-01-01T00:00:00Z"), EVERY_PAGE, () -> { });
 
         assertThat(read.pages()).isEqualTo(1);
         assertThat(read.rewards()).extracting(ListedReward::toString).containsExactly("commission 5 (credits)");
@@ -94,7 +97,7 @@ class FirstPromoterListsTest {
         FP.server().stubFor(get(urlPathEqualTo("/api/v1/payouts/list")).willReturn(aResponse().withStatus(429)
                 .withHeader("Retry-After", "120").withBody("{\"auth_token\":\"secret-token\"}")));
 
-        assertThatThrownBy(() -> lists().pendingPayouts(() -> { }))
+        assertThatThrownBy(() -> lists().pendingPayouts(EVERY_PAGE, () -> { }))
                 .isInstanceOfSatisfying(FirstPromoterLists.Unavailable.class, u -> {
                     assertThat(u.retryAfter()).isEqualTo(Duration.ofSeconds(120));
                     assertThat(u.getMessage()).doesNotContain("secret-token");
@@ -102,8 +105,35 @@ class FirstPromoterListsTest {
 
         FP.server().stubFor(get(urlPathEqualTo("/api/v1/payouts/list")).willReturn(aResponse().withStatus(500)
                 .withBody(payouts(1))));
-        assertThatThrownBy(() -> lists().pendingPayouts(() -> { }))
+        assertThatThrownBy(() -> lists().pendingPayouts(EVERY_PAGE, () -> { }))
                 .hasMessage("API v1's payouts list (page 1) answered 500");
+    }
+
+    @Test
+    void aReadStopsAtThePageWhereItFoundWhatTheRunCanActOn() throws Exception {
+        FP.serveLists(FirstPromoterStandIn.V1Paging.PAGE_NUMBER, 20, FirstPromoterStandIn.ListShape.BARE_ARRAY);
+        Instant created = Instant.parse("2026-06-01T10:00:00Z");
+        for (int i = 1; i <= 100; i++) {
+            // Every fourth is cash: found, not counted (the run leaves cash it does not know).
+            FP.addPayout(i, i % 4 == 0 ? "cash" : "credits", "20", created.plusSeconds(i), 7, "p@example.org", null);
+        }
+
+        FirstPromoterLists.Read read = lists().pendingPayouts(new FirstPromoterLists.Wanted(r -> !"cash".equals(r.unit()), 25), () -> { });
+
+        // 15 counted on page 1, 30 by page 2: no third page asked.
+        assertThat(read.pages()).isEqualTo(2);
+        assertThat(read.whole()).isFalse();
+        assertThat(read.rewards()).hasSize(40);
+        assertThat(FP.listReads()).hasSize(2);
+
+        FP.reset();
+        FP.serveLists(FirstPromoterStandIn.V1Paging.PAGE_NUMBER, 20, FirstPromoterStandIn.ListShape.BARE_ARRAY);
+        for (int i = 1; i <= 30; i++) {
+            FP.addPayout(i, "credits", "20", created.plusSeconds(i), 7, "p@example.org", null);
+        }
+        FirstPromoterLists.Read all = lists().pendingPayouts(new FirstPromoterLists.Wanted(r -> true, 100), () -> { });
+        assertThat(all.whole()).as("the list's end reached").isTrue();
+        assertThat(all.rewards()).hasSize(30);
     }
 
     @Test

@@ -81,6 +81,9 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
     private JmsTemplate jms;
 
     @Autowired
+    private org.apache.camel.CamelContext camel;
+
+    @Autowired
     private MeterRegistry meters;
 
     /**
@@ -102,8 +105,8 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
         for (LoggedRequest request : FIRSTPROMOTER.requests()) {
             if (request.getUrl().startsWith(FirstPromoterStandIn.MARK_FULFILLED)) {
                 JsonNode ids = JSON.readTree(request.getBodyAsString()).get("ids");
-                assertThat(ids).hasSize(1);
-                assertThat(V2_IDS).as("a v2 commission id").contains(ids.get(0).asLong());
+                assertThat(ids.size()).as("ids a call (five are processed at once)").isBetween(1, 5);
+                ids.forEach(id -> assertThat(V2_IDS).as("a v2 commission id").contains(id.asLong()));
                 assertThat(request.getHeader("Authorization")).isEqualTo("Bearer " + V2_KEY);
                 assertThat(request.containsHeader("X-API-KEY")).isFalse();
             } else {
@@ -164,6 +167,62 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
         assertThat(FIRSTPROMOTER.markFulfilled(id)).hasSize(2);
         assertThat((String) noticeRow(Source.COMMISSION, id).get("firstpromoter_error"))
                 .contains("FirstPromoter did not process it").contains("has no payout");
+    }
+
+    /** Grants these commissions with route firstpromoter-notify stopped, then starts it: one poll finds them all due. */
+    private void grantTogether(List<Long> ids) throws Exception {
+        camel.getRouteController().stopRoute("firstpromoter-notify");
+        try {
+            ids.forEach(this::grantCommission);
+        } finally {
+            camel.getRouteController().startRoute("firstpromoter-notify");
+        }
+    }
+
+    private static List<Long> idsOf(LoggedRequest call) {
+        try {
+            List<Long> ids = new java.util.ArrayList<>();
+            JSON.readTree(call.getBodyAsString()).get("ids").forEach(id -> ids.add(id.asLong()));
+            return ids;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void commissionsDueTogetherAreClosedFiveToACall() throws Exception {
+        List<Long> ids = java.util.stream.LongStream.range(0, 7).map(i -> nextId()).boxed().toList();
+        ids.forEach(id -> FIRSTPROMOTER.stubMarkFulfilled(id, 200));
+
+        grantTogether(ids);
+
+        ids.forEach(id -> noticeSettled(Source.COMMISSION, id));
+        List<List<Long>> calls = FIRSTPROMOTER.requests(FirstPromoterStandIn.MARK_FULFILLED).stream()
+                .map(FirstPromoterMarkFulfilledTest::idsOf).filter(call -> ids.containsAll(call)).toList();
+        // Oldest due first, five to a call: two calls for seven.
+        assertThat(calls).containsExactlyInAnyOrder(ids.subList(0, 5), ids.subList(5, 7));
+        ids.forEach(id -> assertThat(noticeRow(Source.COMMISSION, id)).containsEntry("firstpromoter_notice", "SENT")
+                .containsEntry("firstpromoter_attempts", 1));
+    }
+
+    @Test
+    void aBatchRefusedWith422IsSentAgainOneIdACallWithinTheSameAttempt() throws Exception {
+        long first = nextId();
+        long second = nextId();
+        long notYet = nextId();
+        FIRSTPROMOTER.stubMarkFulfilled(first, 200);
+        FIRSTPROMOTER.stubMarkFulfilled(second, 200);
+        // Added last, so a batch holding it gets its answers: 422 for the batch, then 200 alone.
+        FIRSTPROMOTER.stubMarkFulfilled(notYet, 422, 200);
+
+        grantTogether(List.of(first, second, notYet));
+
+        List.of(first, second, notYet).forEach(id -> noticeSettled(Source.COMMISSION, id));
+        for (long id : List.of(first, second, notYet)) {
+            assertThat(FIRSTPROMOTER.markFulfilled(id).stream().map(FirstPromoterMarkFulfilledTest::idsOf).toList())
+                    .as("commission %d: the batch, then alone", id).containsExactly(List.of(first, second, notYet), List.of(id));
+            assertThat(noticeRow(Source.COMMISSION, id)).containsEntry("firstpromoter_notice", "SENT").containsEntry("firstpromoter_attempts", 1);
+        }
     }
 
     @Test

@@ -142,8 +142,9 @@ class ReconciliationV2Test extends BridgeTest {
         assertThat(FIRSTPROMOTER.commissionReads(ids.get(0))).isEmpty();
 
         awaitFulfilled(ids);
-        assertThat(FIRSTPROMOTER.markFulfilledBatches()).hasSize(130).allSatisfy(batch -> assertThat(batch).hasSize(1));
-        assertThat(FIRSTPROMOTER.markFulfilledBatches().stream().map(b -> b.get(0)).distinct().toList()).containsExactlyInAnyOrderElementsOf(ids);
+        // Closed once each, up to five to a call (the notices a poll finds due together).
+        assertThat(FIRSTPROMOTER.markFulfilledBatches()).allSatisfy(batch -> assertThat(batch).hasSizeBetween(1, 5));
+        assertThat(FIRSTPROMOTER.markFulfilledBatches().stream().flatMap(List::stream).toList()).containsExactlyInAnyOrderElementsOf(ids);
 
         assertThat(reconcileNow()).contains("0 open rewards to act on");
         ids.forEach(id -> assertThat(ledgerEntries(id)).isEqualTo(2));
