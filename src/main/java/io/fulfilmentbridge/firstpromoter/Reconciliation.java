@@ -51,6 +51,8 @@ public class Reconciliation {
     static final Duration PAGE_FRESH = Duration.ofMinutes(1);
     /** mark_fulfilled's ids a call (route firstpromoter-notify batches v2 closes so): how many v2 closes one request makes. */
     static final int CLOSES_PER_V2_CALL = FirstPromoterNotifier.MARK_FULFILLED_BATCH;
+    /** The first run's rewards (two v2 pages, ten v1 pages of 20), within the budget's: its own pace is not known yet. */
+    static final int FIRST_PACE = 200;
 
     private static final Logger LOG = LoggerFactory.getLogger(Reconciliation.class);
 
@@ -66,9 +68,9 @@ public class Reconciliation {
     /** The most rewards a run can act on while its pages are fresh: each needs a close from the background's half of the budget. */
     private final int mostPerRun;
     /**
-     * How many rewards the next run reads pages for (docs/promises.md, Within FirstPromoter's limit): what the
-     * budget allows at first, then what a run managed to act on within {@link #PAGE_FRESH}, so no page is read
-     * that goes stale unread. This instance's own measure; another instance keeps its own.
+     * How many rewards the next run reads pages for (docs/promises.md, Within FirstPromoter's limit):
+     * {@link #FIRST_PACE} at most at first, then what a run managed to act on within {@link #PAGE_FRESH}, up
+     * to what the budget allows, so no page is read that goes stale unread. This instance's own measure; another instance keeps its own.
      */
     private volatile int pace;
 
@@ -84,7 +86,7 @@ public class Reconciliation {
         this.settings = settings;
         long perMinute = (long) (firstPromoter.requestsPerMinute() / 2) * (v2 ? CLOSES_PER_V2_CALL : 1);
         this.mostPerRun = (int) Math.min(perMinute, (long) FirstPromoterLists.MAX_PAGES * FirstPromoterLists.PER_PAGE);
-        this.pace = mostPerRun;
+        this.pace = Math.min(mostPerRun, FIRST_PACE);
         this.lists = new FirstPromoterLists(firstPromoter, settings, spans, budget);
         this.runs = runs;
         this.records = records;
