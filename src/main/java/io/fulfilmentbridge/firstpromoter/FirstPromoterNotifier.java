@@ -58,9 +58,15 @@ public class FirstPromoterNotifier {
     /** mark_fulfilled processes this many ids or fewer at once and answers the batch's outcome (more run later, counts only). */
     static final int MARK_FULFILLED_BATCH = 5;
 
-    /** A fulfilment whose notice is due, as route firstpromoter-notify read it: its source column, id and attempts made. */
-    public record DueNotice(String source, long fulfilmentId, int attemptsBefore) {
+    /**
+     * A fulfilment whose notice is due, as route firstpromoter-notify read it: its source column, id, attempts
+     * made, and the trace that made it due (null: none kept).
+     */
+    public record DueNotice(String source, long fulfilmentId, int attemptsBefore, String traceparent) {
     }
+
+    /** The span a notice's call is made in, continuing the trace that made it due (docs/operations.md, Traces). */
+    static final String NOTICE_SPAN = "firstpromoter notice";
 
     private static final Logger log = LoggerFactory.getLogger(FirstPromoterNotifier.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -148,8 +154,9 @@ public class FirstPromoterNotifier {
     public void tellDue(List<Map<String, Object>> rows) {
         List<DueNotice> commissions = new ArrayList<>();
         for (Map<String, Object> row : rows) {
+            Object trace = row.get("firstpromoter_traceparent");
             DueNotice due = new DueNotice(String.valueOf(row.get("source")), ((Number) row.get("fulfilment_id")).longValue(),
-                    ((Number) row.get("firstpromoter_attempts")).intValue());
+                    ((Number) row.get("firstpromoter_attempts")).intValue(), trace == null ? null : trace.toString());
             if (Source.ofColumn(due.source()) == Source.COMMISSION && v2.configured()) {
                 commissions.add(due);
             } else {
@@ -162,9 +169,13 @@ public class FirstPromoterNotifier {
         }
     }
 
-    private static void isolated(List<DueNotice> notices, Runnable tell) {
+    /** In the trace that made the first notice due (a batch's call is in its first's); a failure leaves the rest to be told. */
+    private void isolated(List<DueNotice> notices, Runnable tell) {
         try {
-            tell.run();
+            spans.continueFrom(notices.get(0).traceparent(), NOTICE_SPAN, () -> {
+                tell.run();
+                return null;
+            });
         } catch (RuntimeException failed) {
             log.warn("telling FirstPromoter about {} failed before its call was recorded: {}; still due, told at a later poll",
                     notices.stream().map(n -> n.source() + " " + n.fulfilmentId()).toList(), failed.toString());
@@ -218,7 +229,7 @@ public class FirstPromoterNotifier {
 
     /** A v2 commission: retried whatever the failure, until mark-fulfilled-for has passed since the first attempt. */
     private boolean closeCommission(long commissionId, int attemptsBefore) {
-        Optional<TakenAttempt> taken = takeCommissionAttempt(new DueNotice(Source.COMMISSION.ledgerSource(), commissionId, attemptsBefore));
+        Optional<TakenAttempt> taken = takeCommissionAttempt(commissionId, attemptsBefore);
         if (taken.isEmpty()) {
             return false;
         }
@@ -230,10 +241,10 @@ public class FirstPromoterNotifier {
     private record TakenAttempt(FulfilmentKey key, int attempt, Instant giveUpAt) {
     }
 
-    private Optional<TakenAttempt> takeCommissionAttempt(DueNotice due) {
-        int attempt = due.attemptsBefore() + 1;
-        FulfilmentKey key = new FulfilmentKey(Source.COMMISSION, due.fulfilmentId());
-        return notices.takeCommissionNoticeAttempt(key, due.attemptsBefore(), backoff(attempt), markFulfilledFor)
+    private Optional<TakenAttempt> takeCommissionAttempt(long commissionId, int attemptsBefore) {
+        int attempt = attemptsBefore + 1;
+        FulfilmentKey key = new FulfilmentKey(Source.COMMISSION, commissionId);
+        return notices.takeCommissionNoticeAttempt(key, attemptsBefore, backoff(attempt), markFulfilledFor)
                 .map(giveUpAt -> new TakenAttempt(key, attempt, giveUpAt));
     }
 
@@ -258,7 +269,7 @@ public class FirstPromoterNotifier {
         }
         List<TakenAttempt> taken = new ArrayList<>();
         for (DueNotice due : batch) {
-            takeCommissionAttempt(due).ifPresent(taken::add);
+            takeCommissionAttempt(due.fulfilmentId(), due.attemptsBefore()).ifPresent(taken::add);
         }
         if (taken.isEmpty()) {
             budget.giveBack(FirstPromoterBudget.Caller.NOTICE, drawn);

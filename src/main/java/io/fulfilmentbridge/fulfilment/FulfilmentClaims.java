@@ -248,7 +248,8 @@ public class FulfilmentClaims {
             // Guarded as well as locked: only a parked, failed or stuck row is taken, never a live lease.
             int taken = lifecycle.write(FulfilmentLifecycle.move(key, RECEIVED, now).from(PARKED, FAILED, RECEIVED)
                     .set("lease_holder", token).set("lease_until", until)
-                    .setSql("firstpromoter_notice = 'DUE', firstpromoter_attempts = 0, firstpromoter_next_at = ?", now)
+                    .setSql("firstpromoter_notice = 'DUE', firstpromoter_attempts = 0, firstpromoter_next_at = ?, "
+                            + "firstpromoter_traceparent = ?", now, lifecycle.currentTrace())
                     .where("state <> ? OR COALESCE(lease_until, updated_at) < ?", RECEIVED.name(), stuckBefore));
             if (taken != 1) {
                 return new Replay(Claim.settled(key, Answer.ignored("fulfilment " + fulfilmentId

@@ -6,6 +6,7 @@ import static io.fulfilmentbridge.fulfilment.FulfilmentState.QUEUED;
 import static io.fulfilmentbridge.fulfilment.FulfilmentState.RECEIVED;
 import static io.fulfilmentbridge.fulfilment.FulfilmentState.REVERSED;
 
+import io.fulfilmentbridge.tracing.Spans;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,12 +33,14 @@ public class FulfilmentLifecycle {
      * A commission granted, or a legacy reward reconciliation applied: FirstPromoter is told (mark_fulfilled or
      * the v1 payout update, route firstpromoter-notify) from the committed row, so a crash after the commit
      * loses no call. Other legacy rows keep their notice: a legacy delivery's 200 told FirstPromoter itself,
-     * and no delivery answers a reconciled one. One parameter: the time the first call is due.
+     * and no delivery answers a reconciled one. Parameters: the time the first call is due, and the trace
+     * the call is made in (the granting delivery's; docs/operations.md, Traces).
      */
     private static final String MARK_FULFILLED_DUE = """
             , firstpromoter_notice = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN 'DUE' ELSE firstpromoter_notice END,
                 firstpromoter_attempts = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN 0 ELSE firstpromoter_attempts END,
-                firstpromoter_next_at = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN ? ELSE firstpromoter_next_at END""";
+                firstpromoter_next_at = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN ? ELSE firstpromoter_next_at END,
+                firstpromoter_traceparent = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN ? ELSE firstpromoter_traceparent END""";
     private static final String INSERT_CLAIM = """
             INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
                 received_status, recipient_kind, recipient_id, provider_coupon_id, discount_duration, event_at,
@@ -46,10 +49,17 @@ public class FulfilmentLifecycle {
 
     private final JdbcTemplate jdbc;
     private final DatabaseClock clock;
+    private final Spans spans;
 
-    FulfilmentLifecycle(JdbcTemplate jdbc, DatabaseClock clock) {
+    FulfilmentLifecycle(JdbcTemplate jdbc, DatabaseClock clock, Spans spans) {
         this.jdbc = jdbc;
         this.clock = clock;
+        this.spans = spans;
+    }
+
+    /** The trace this thread works in, as a traceparent kept with a notice made due now; null when tracing is off. */
+    public String currentTrace() {
+        return spans.traceparent();
     }
 
     // ---- Moves under the claim's lease: each throws RetryLater when another delivery took the fulfilment over.
@@ -73,12 +83,15 @@ public class FulfilmentLifecycle {
      * Marks the claimed fulfilments granted in one batch, inside the transaction that books their
      * ledger entries; if any was taken over, none is (the caller books them again one at a time).
      */
-    public void markAllGranted(List<Claim> claims) {
+    public void markAllGranted(List<Claim> claims, List<String> traces) {
         if (claims.isEmpty()) {
             return;
         }
         Timestamp now = now();
-        List<Move> moves = claims.stream().map(c -> underLease(c, GRANTED, now).clear("reason")).toList();
+        List<Move> moves = new ArrayList<>(claims.size());
+        for (int i = 0; i < claims.size(); i++) {
+            moves.add(underLease(claims.get(i), GRANTED, now).clear("reason").inTrace(traces.get(i)));
+        }
         int[] updated = jdbc.batchUpdate(moves.get(0).sql(), moves.stream().map(Move::params).toList());
         for (int count : updated) {
             if (count != 1) {
@@ -153,9 +166,10 @@ public class FulfilmentLifecycle {
      * Fulfilments never seen before, recorded GRANTED at once, in the caller's transaction that books
      * their effect (the ledger's entries): one commit, no claim. True for each one inserted; false for
      * one already known, which the caller claims as usual (it may be granted, parked or being applied).
+     * traces: each one's delivery's, for its notice.
      */
-    public List<Boolean> insertGranted(List<Fulfilment> fulfilments) {
-        return insertSettled(fulfilments, GRANTED);
+    public List<Boolean> insertGranted(List<Fulfilment> fulfilments, List<String> traces) {
+        return insertSettled(fulfilments, GRANTED, traces);
     }
 
     /**
@@ -163,10 +177,10 @@ public class FulfilmentLifecycle {
      * transaction that writes its outbox row. False when it is known already: the caller claims it.
      */
     public boolean insertQueued(Fulfilment fulfilment) {
-        return insertSettled(List.of(fulfilment), QUEUED).get(0);
+        return insertSettled(List.of(fulfilment), QUEUED, java.util.Collections.singletonList(null)).get(0);
     }
 
-    private List<Boolean> insertSettled(List<Fulfilment> fulfilments, FulfilmentState state) {
+    private List<Boolean> insertSettled(List<Fulfilment> fulfilments, FulfilmentState state, List<String> traces) {
         if (!TransactionSynchronizationManager.isActualTransactionActive()) {
             throw new IllegalStateException("a fulfilment's state commits with its effect: call it inside a transaction");
         }
@@ -175,13 +189,17 @@ public class FulfilmentLifecycle {
         int[] inserted = jdbc.batchUpdate("""
                 INSERT INTO fulfilments (source, fulfilment_id, event_id, unit, amount, amount_received, promoter_id, customer_ref, email,
                     received_status, recipient_kind, recipient_id, provider_coupon_id, discount_duration, state, attempt,
-                    created_at, updated_at, firstpromoter_notice, firstpromoter_attempts, firstpromoter_next_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? = 'v2' AND ? THEN 'DUE' END, 0, ?)
+                    created_at, updated_at, firstpromoter_notice, firstpromoter_attempts, firstpromoter_next_at, firstpromoter_traceparent)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? = 'v2' AND ? THEN 'DUE' END, 0, ?, ?)
                 ON CONFLICT DO NOTHING""",
-                fulfilments.stream().map(f -> new Object[] {f.key().source().ledgerSource(), f.id(), f.eventId(), Columns.unit(f.unit()),
+                java.util.stream.IntStream.range(0, fulfilments.size()).mapToObj(i -> {
+                    Fulfilment f = fulfilments.get(i);
+                    return new Object[] {f.key().source().ledgerSource(), f.id(), f.eventId(), Columns.unit(f.unit()),
                         Columns.amount(f.amount()), f.amount().toPlainString(), f.promoterId(), f.custId(), f.email(), f.status(),
                         Columns.recipientKind(f), f.recipient().id(), f.discount().providerCouponId(), Columns.discount(f), first(state),
-                        state == QUEUED ? 1 : 0, now, now, f.key().source().ledgerSource(), state == GRANTED, now}).toList());
+                        state == QUEUED ? 1 : 0, now, now, f.key().source().ledgerSource(), state == GRANTED, now,
+                        state == GRANTED ? traces.get(i) : null};
+                }).toList());
         return counts(inserted, "a first " + state);
     }
 
@@ -268,6 +286,9 @@ public class FulfilmentLifecycle {
 
     /** Runs the move: its row count, 0 when the record was not in a state the move is from (a race lost). */
     int write(Move move) {
+        if (!move.traced && move.to == GRANTED) {
+            move.inTrace(currentTrace());
+        }
         return jdbc.update(move.sql(), move.params());
     }
 
@@ -288,6 +309,8 @@ public class FulfilmentLifecycle {
         private final List<Object> setParams = new ArrayList<>();
         private final StringBuilder guards = new StringBuilder();
         private final List<Object> guardParams = new ArrayList<>();
+        private String traceparent;
+        private boolean traced;
 
         private Move(FulfilmentKey key, FulfilmentState to, Timestamp now) {
             this.key = key;
@@ -303,6 +326,13 @@ public class FulfilmentLifecycle {
                 }
                 from.add(state);
             }
+            return this;
+        }
+
+        /** The trace a move to GRANTED keeps for its notice (else the writing thread's). */
+        Move inTrace(String traceparent) {
+            this.traceparent = traceparent;
+            this.traced = true;
             return this;
         }
 
@@ -349,6 +379,7 @@ public class FulfilmentLifecycle {
             params.add(now);
             if (to == GRANTED) {
                 params.add(now);
+                params.add(traceparent);
             }
             params.add(key.source().ledgerSource());
             params.add(key.id());

@@ -44,7 +44,8 @@ public class PayoutRecords {
         Timestamp now = lifecycle.now();
         lifecycle.write(paid(key, reference, now).setSql("""
                 firstpromoter_notice = CASE WHEN firstpromoter_notice = 'DUE' OR ? THEN 'DUE' END,
-                    firstpromoter_attempts = 0, firstpromoter_next_at = ?""", !queuedAnswerWas200, now));
+                    firstpromoter_attempts = 0, firstpromoter_next_at = ?, firstpromoter_traceparent = ?""", !queuedAnswerWas200, now,
+                lifecycle.currentTrace()));
     }
 
     /** Paid, but listed as a payout anomaly: FirstPromoter's notice is left as it was. */

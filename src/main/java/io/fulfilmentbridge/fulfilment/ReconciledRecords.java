@@ -23,10 +23,12 @@ public class ReconciledRecords {
 
     private final JdbcTemplate jdbc;
     private final DatabaseClock clock;
+    private final FulfilmentLifecycle lifecycle;
 
-    ReconciledRecords(JdbcTemplate jdbc, DatabaseClock clock) {
+    ReconciledRecords(JdbcTemplate jdbc, DatabaseClock clock, FulfilmentLifecycle lifecycle) {
         this.jdbc = jdbc;
         this.clock = clock;
+        this.lifecycle = lifecycle;
     }
 
     /**
@@ -60,10 +62,10 @@ public class ReconciledRecords {
     public boolean noticeDueNow(FulfilmentKey key) {
         return jdbc.update("""
                 UPDATE fulfilments SET firstpromoter_notice = 'DUE', firstpromoter_attempts = 0, firstpromoter_next_at = ?,
-                    firstpromoter_first_tried_at = NULL
+                    firstpromoter_first_tried_at = NULL, firstpromoter_traceparent = ?
                 WHERE source = ? AND fulfilment_id = ? AND state IN (?, ?)
                     AND (firstpromoter_notice IS NULL OR firstpromoter_notice = 'GAVE_UP')""",
-                Timestamp.from(clock.now()), key.source().ledgerSource(), key.id(), GRANTED.name(), PAID.name()) == 1;
+                Timestamp.from(clock.now()), lifecycle.currentTrace(), key.source().ledgerSource(), key.id(), GRANTED.name(), PAID.name()) == 1;
     }
 
     /** A reward the bridge closed in FirstPromoter, open there again: listed for operators (once), never closed again. */

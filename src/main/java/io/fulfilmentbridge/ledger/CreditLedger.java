@@ -93,7 +93,7 @@ public class CreditLedger {
      * for, or a parked one evaluated afresh).
      */
     private Answer creditFirst(Fulfilment fulfilment, Deadline deadline) throws Exception {
-        LedgerGrant grant = new LedgerGrant(fulfilment, null);
+        LedgerGrant grant = new LedgerGrant(fulfilment, null, lifecycle.currentTrace());
         boolean inserted;
         try {
             inserted = firstGrants.commit(grant, deadline.remainingMillis());
@@ -106,7 +106,8 @@ public class CreditLedger {
     /** One transaction: the batch's records inserted GRANTED unless known, and the entries of those that were new. */
     private List<Boolean> bookFirstTogether(List<LedgerGrant> batch) {
         return transaction.execute(status -> {
-            List<Boolean> inserted = lifecycle.insertGranted(batch.stream().map(LedgerGrant::fulfilment).toList());
+            List<Boolean> inserted = lifecycle.insertGranted(batch.stream().map(LedgerGrant::fulfilment).toList(),
+                    batch.stream().map(LedgerGrant::trace).toList());
             List<LedgerGrant> fresh = new ArrayList<>(batch.size());
             for (int i = 0; i < batch.size(); i++) {
                 if (inserted.get(i)) {
@@ -120,7 +121,7 @@ public class CreditLedger {
 
     /** The claimed fulfilment's GRANTED state and its two entries; returns once they are committed. */
     private void book(Fulfilment fulfilment, Claim claim, Deadline deadline) throws Exception {
-        LedgerGrant grant = new LedgerGrant(fulfilment, claim);
+        LedgerGrant grant = new LedgerGrant(fulfilment, claim, lifecycle.currentTrace());
         try {
             grants.commit(grant, deadline.remainingMillis());
         } catch (GroupCommit.NotCommitted alone) {
@@ -135,7 +136,7 @@ public class CreditLedger {
      */
     private List<Void> bookTogether(List<LedgerGrant> batch) {
         transaction.executeWithoutResult(status -> {
-            lifecycle.markAllGranted(batch.stream().map(LedgerGrant::claim).toList());
+            lifecycle.markAllGranted(batch.stream().map(LedgerGrant::claim).toList(), batch.stream().map(LedgerGrant::trace).toList());
             insertEntries(batch);
         });
         return Collections.nCopies(batch.size(), null);

@@ -6,9 +6,10 @@ import io.fulfilmentbridge.fulfilment.Fulfilment;
 /**
  * One credit or point grant as the ledger books it, under the fulfilment's claim (none for a fulfilment
  * recorded with its entries in one transaction). Each entry's parameters, in the order of
- * {@link CreditLedger}'s inserts: source, fulfilment id, account, unit, amount.
+ * {@link CreditLedger}'s inserts: source, fulfilment id, account, unit, amount. trace: the delivery's,
+ * taken on its own thread (a batch is booked on another's), kept with its FirstPromoter notice.
  */
-record LedgerGrant(Fulfilment fulfilment, Claim claim) {
+record LedgerGrant(Fulfilment fulfilment, Claim claim, String trace) {
 
     /** The promoter's account credited with the amount. */
     Object[] promoterEntry() {

@@ -15,7 +15,7 @@ public record RealRecords(FulfilmentLifecycle lifecycle, FulfilmentClaims claims
 
     public static RealRecords on(JdbcTemplate jdbc, TransactionTemplate transaction, MeterRegistry meters, FulfilmentSettings settings) {
         DatabaseClock clock = new DatabaseClock(jdbc);
-        FulfilmentLifecycle lifecycle = new FulfilmentLifecycle(jdbc, clock);
+        FulfilmentLifecycle lifecycle = new FulfilmentLifecycle(jdbc, clock, io.fulfilmentbridge.tracing.Spans.off());
         CommissionDecisions decisions = new CommissionDecisions(jdbc, transaction, lifecycle, List.of());
         return new RealRecords(lifecycle, new FulfilmentClaims(jdbc, transaction, meters, settings, clock, lifecycle, decisions), decisions,
                 new FulfilmentReversals(jdbc, transaction, lifecycle), new PayoutRecords(jdbc, lifecycle), new FirstPromoterNotices(jdbc, transaction, clock),
