@@ -93,27 +93,39 @@ public class PayoutResults {
     private static final String DEAD_LETTERED = "dead_lettered";
 
     /**
-     * Records one result as the payout worker sent it. True: it goes, as it came, to the dead-letter queue
-     * (logged with the reason); false: recorded.
+     * Records one result as the payout worker sent it, messageId its JMS message id (null if it has none).
+     * True: it goes, as it came, to the dead-letter queue (logged with the reason); false: recorded.
      */
-    public boolean record(String message) {
+    public boolean record(String message, String messageId) {
         Recorded recorded = recorded(message);
+        if (recorded.deadLetter() != null && !listDeadLetter(recorded.deadLetter(), messageId)) {
+            // Delivered again: the transaction that took it did not commit, so its move to the dead-letter
+            // queue did not happen, but it is listed and counted already (docs/operations.md, Dead-lettered payout results).
+            DEAD_LETTERS.info("{}: delivered again (message {}), listed and counted once already; moved to {}",
+                    recorded.deadLetter(), messageId, deadLetterQueue);
+            return true;
+        }
         results.computeIfAbsent(recorded.result(), result -> Counter.builder("bridge.payout.results").tag("result", result)
                 .description("The payout worker's results, by what became of them").register(meters)).increment();
         if (recorded.deadLetter() != null) {
             DEAD_LETTERS.warn("{}: moved to {}", recorded.deadLetter(), deadLetterQueue);
-            keepDeadLetterReason(recorded.deadLetter());
         }
         return recorded.deadLetter() != null;
     }
 
-    /** For the console's list; the log line above stays the record when the database cannot take it. */
-    private void keepDeadLetterReason(String reason) {
+    /**
+     * Lists a dead letter for the console, keyed by its message id; false if that message is listed already.
+     * When the database cannot take it, it counts as new and the log line stays its only record.
+     */
+    private boolean listDeadLetter(String reason, String messageId) {
         try {
-            jdbc.update("INSERT INTO payout_dead_letters (received_at, reason) VALUES (?, ?)", Timestamp.from(clock.now()),
-                    reason.length() <= 1000 ? reason : reason.substring(0, 999) + "…");
-        } catch (DataAccessException databaseDown) {
-            LOG.warn("dead-lettered payout result not listed for the console ({})", databaseDown.getClass().getSimpleName());
+            return jdbc.update("""
+                    INSERT INTO payout_dead_letters (message_id, received_at, reason) VALUES (?, ?, ?)
+                    ON CONFLICT DO NOTHING""", messageId, Timestamp.from(clock.now()),
+                    reason.length() <= 1000 ? reason : reason.substring(0, 999) + "…") == 1;
+        } catch (DataAccessException notTaken) {
+            LOG.warn("dead-lettered payout result not listed for the console ({})", notTaken.getClass().getSimpleName());
+            return true;
         }
     }
 

@@ -8,6 +8,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.fulfilmentbridge.BridgeTest;
 import io.fulfilmentbridge.console.ParkedFulfilments;
 import javax.management.openmbean.CompositeData;
+import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
@@ -56,6 +57,9 @@ class CashPayoutTest extends BridgeTest {
 
     @Autowired
     private ParkedFulfilments operators;
+
+    @Autowired
+    private EmbeddedActiveMQ broker;
 
     @Autowired
     private DataSource dataSource;
@@ -287,6 +291,60 @@ class CashPayoutTest extends BridgeTest {
         assertThat(rowCount(unknown)).isZero();
         assertThat(row(credits)).isEqualTo(granted);
         assertThat(row(parkedCash)).isEqualTo(parked);
+    }
+
+    @Test
+    void aDeadLetterDeliveredAgainAfterItsTransactionFailedIsListedAndCountedOnce() {
+        long unknown = nextId();
+        String stray = result(unknown, 1, "paid", "po_delivered_again");
+        // The first delivery's transaction fails after its dead letter was listed and counted: the broker fails
+        // its send to the dead-letter queue as a journal error would, so the commit fails (the listener container
+        // logs "Could not commit JMS transaction"), and the broker delivers the same message again.
+        RefuseDeadLetterOnce refuse = new RefuseDeadLetterOnce(DLQ, stray);
+        broker.getActiveMQServer().registerBrokerPlugin(refuse);
+        double before = payoutResults("dead_lettered");
+        String messageId;
+        List<String> deadLetters = new ArrayList<>();
+        try {
+            messageId = sendResultGivingItsId(stray, Map.of());
+            // Delivered again after the results queue's redelivery delay (1 s).
+            deadLetters.addAll(received(DLQ, Duration.ofSeconds(15), got -> got.stream().anyMatch(m -> stray.equals(m.body())))
+                    .stream().map(Received::body).toList());
+        } finally {
+            broker.getActiveMQServer().unRegisterBrokerPlugin(refuse);
+        }
+        assertThat(refuse.sends()).as("sends to the dead-letter queue: the refused one, then the redelivery's").isEqualTo(2);
+        // Read before the marker below, itself a dead letter: the counter went up once, on the first delivery.
+        assertThat(payoutResults("dead_lettered") - before).isEqualTo(1);
+        deadLetters.addAll(deadLettersUntilResultsAreProcessed());
+
+        assertThat(Collections.frequency(deadLetters, stray)).isEqualTo(1);
+        assertThat(jdbc.queryForList("SELECT message_id, reason FROM payout_dead_letters WHERE reason LIKE ?",
+                "%fulfilment " + unknown + ",%")).singleElement()
+                .satisfies(row -> assertThat(row).containsEntry("message_id", messageId)
+                        .containsEntry("reason", "payout result for fulfilment " + unknown + ", which the bridge does not know"));
+        assertThat(List.of(operators.getDeadLetteredPayoutResults()))
+                .filteredOn(line -> line.contains("fulfilment " + unknown + ",")).hasSize(1);
+    }
+
+    @Test
+    void twoMessagesOfTheSameBadResultAreTwoDeadLetters() {
+        long unknown = nextId();
+        String stray = result(unknown, 1, "paid", "po_sent_twice");
+        double before = payoutResults("dead_lettered");
+        // A property named like the JMS message id, the same on both, makes them no redelivery of one message.
+        Map<String, String> forgedId = Map.of("JMSMessageID", "ID:the-same-for-both-" + unknown);
+
+        Set<String> messageIds = Set.of(sendResultGivingItsId(stray, forgedId), sendResultGivingItsId(stray, forgedId));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> payoutResults("dead_lettered") - before >= 2);
+        assertThat(payoutResults("dead_lettered") - before).isEqualTo(2);
+        assertThat(messageIds).hasSize(2);
+        assertThat(Collections.frequency(deadLettersUntilResultsAreProcessed(), stray)).isEqualTo(2);
+        assertThat(jdbc.queryForList("SELECT message_id FROM payout_dead_letters WHERE reason LIKE ?", String.class,
+                "%fulfilment " + unknown + ",%")).containsExactlyInAnyOrderElementsOf(messageIds);
+        assertThat(List.of(operators.getDeadLetteredPayoutResults()))
+                .filteredOn(line -> line.contains("fulfilment " + unknown + ",")).hasSize(2);
     }
 
     @Test
@@ -586,6 +644,15 @@ class CashPayoutTest extends BridgeTest {
         return Double.parseDouble(m.group(1));
     }
 
+    /** bridge_payout_results_total{result} as /actuator/prometheus shows it; 0 before the first such result. */
+    private double payoutResults(String result) {
+        String scrape = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/actuator/prometheus")).GET())
+                .body();
+        Matcher m = Pattern.compile("^bridge_payout_results_total\\{result=\"" + result + "\"[^}]*\\} ([0-9.eE+-]+)$", Pattern.MULTILINE)
+                .matcher(scrape);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
     /** A cash fulfilment answered queued, its payout message taken off the queue. */
     private long queuedPayout() {
         long id = nextId();
@@ -602,6 +669,27 @@ class CashPayoutTest extends BridgeTest {
 
     private void sendResult(String body) {
         jms.send(RESULTS, session -> session.createTextMessage(body));
+    }
+
+    /** Sends a result with these message properties; answers the JMS message id the broker got it with. */
+    private String sendResultGivingItsId(String body, Map<String, String> properties) {
+        List<TextMessage> sent = new ArrayList<>();
+        jms.send(RESULTS, session -> {
+            TextMessage message = session.createTextMessage(body);
+            for (Map.Entry<String, String> property : properties.entrySet()) {
+                message.setStringProperty(property.getKey(), property.getValue());
+            }
+            sent.add(message);
+            return message;
+        });
+        // The producer gives the message its id as it sends it.
+        try {
+            String id = sent.get(0).getJMSMessageID();
+            assertThat(id).startsWith("ID:");
+            return id;
+        } catch (JMSException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void sendResult(String body, Map<String, String> properties) {

@@ -1,12 +1,16 @@
 package io.fulfilmentbridge.routes;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.ArgumentMatchers.isNull;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.verifyNoMoreInteractions;
 import static org.mockito.Mockito.when;
 
+import io.fulfilmentbridge.camel.JmsMessageIds;
 import io.fulfilmentbridge.payout.PayoutResults;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +27,12 @@ import org.junit.jupiter.api.Test;
 class PayoutResultsRouteTest extends RouteTestSupport {
 
     private static final String RESULT = "{\"fulfilment_id\": 92, \"attempt\": 1, \"status\": \"paid\", \"reference\": \"tr_1\"}";
-    /** Inbound message properties named like Camel's own headers, in any letter case. */
+    /**
+     * Inbound message properties named like Camel's own headers, in any letter case, and like the JMS message
+     * id Camel maps as a header (a property of that name would replace it).
+     */
     private static final Map<String, Object> INBOUND = Map.of("CamelSqlQuery", "DELETE FROM fulfilments",
-            "CAMELJmsDestinationName", "payouts", "X-Sender", "worker-1");
+            "CAMELJmsDestinationName", "payouts", "X-Sender", "worker-1", "JMSMessageID", "ID:forged");
 
     private final PayoutResults payoutResults = mock(PayoutResults.class);
 
@@ -38,6 +45,7 @@ class PayoutResultsRouteTest extends RouteTestSupport {
     protected void bindToRegistry(Registry registry) throws Exception {
         super.bindToRegistry(registry);
         registry.bind("payoutResults", payoutResults);
+        registry.bind("jmsMessageIds", new JmsMessageIds());
     }
 
     @BeforeEach
@@ -57,20 +65,21 @@ class PayoutResultsRouteTest extends RouteTestSupport {
 
         template.sendBodyAndHeaders("direct:results", RESULT, INBOUND);
 
-        verify(payoutResults).record(RESULT);
+        // No JMS message here, so no message id: a header named like one is none.
+        verify(payoutResults).record(eq(RESULT), isNull());
         verifyNoMoreInteractions(payoutResults);
         MockEndpoint.assertIsSatisfied(context);
     }
 
     @Test
     void aResultRefusedGoesAsItCameToTheDeadLetterQueue() throws Exception {
-        when(payoutResults.record(anyString())).thenReturn(true);
+        when(payoutResults.record(anyString(), any())).thenReturn(true);
         MockEndpoint deadLetter = getMockEndpoint("mock:dead-letter");
         deadLetter.expectedBodiesReceived(RESULT);
 
         template.sendBodyAndHeaders("direct:results", RESULT, INBOUND);
 
-        verify(payoutResults).record(RESULT);
+        verify(payoutResults).record(eq(RESULT), isNull());
         deadLetter.assertIsSatisfied();
         assertEquals(Map.of(), deadLetter.getExchanges().get(0).getMessage().getHeaders());
     }
@@ -85,6 +94,6 @@ class PayoutResultsRouteTest extends RouteTestSupport {
 
         beforeRecord.assertIsSatisfied();
         assertEquals(Map.of(), beforeRecord.getExchanges().get(0).getMessage().getHeaders());
-        verify(payoutResults).record(RESULT);
+        verify(payoutResults).record(eq(RESULT), isNull());
     }
 }
