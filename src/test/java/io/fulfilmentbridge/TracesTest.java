@@ -1,14 +1,10 @@
 package io.fulfilmentbridge;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
 import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.Message;
@@ -18,18 +14,9 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
-import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Import;
 import org.springframework.jms.core.JmsTemplate;
-import org.springframework.test.context.TestPropertySource;
 
 /**
  * Traces on (docs/operations.md, Traces), as an operator turns them on: management.otlp.tracing.endpoint
@@ -38,61 +25,10 @@ import org.springframework.test.context.TestPropertySource;
  * through the relay into the payout message's traceparent, and a result carrying the worker's
  * traceparent is processed in that trace. No span attribute or event holds a secret.
  */
-@Import(TracesTest.InMemorySpans.class)
-@TestPropertySource(properties = {"management.otlp.tracing.endpoint=${traces-test.collector}",
-        "management.tracing.opentelemetry.export.schedule-delay=100ms"})
-class TracesTest extends BridgeTest {
-
-    private static final String COLLECTOR_PROPERTY = "traces-test.collector";
-
-    private static final WireMockServer COLLECTOR = new WireMockServer(options().dynamicPort());
-
-    // The switch is read while the environment is prepared, before a @DynamicPropertySource is added:
-    // the endpoint's placeholder names a system property this class sets and clears.
-    static {
-        COLLECTOR.start();
-        COLLECTOR.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(urlEqualTo("/v1/traces")).willReturn(aResponse().withStatus(200)));
-        System.setProperty(COLLECTOR_PROPERTY, COLLECTOR.baseUrl() + "/v1/traces");
-    }
-
-    @TestConfiguration(proxyBeanMethods = false)
-    static class InMemorySpans {
-        @Bean
-        InMemorySpanExporter inMemorySpanExporter() {
-            return InMemorySpanExporter.create();
-        }
-    }
-
-    @AfterAll
-    static void stopCollector() {
-        System.clearProperty(COLLECTOR_PROPERTY);
-        COLLECTOR.stop();
-    }
-
-    @Autowired
-    private InMemorySpanExporter spans;
+class TracesTest extends TracedBridgeTest {
 
     @Autowired
     private ConnectionFactory connectionFactory;
-
-    @BeforeEach
-    void forgetSpans() {
-        spans.reset();
-    }
-
-    @AfterEach
-    void noSecretInAnySpan() {
-        List<String> secrets = List.of("da954kn43856nacueroytnjrwg46k5", "dsf23fd3", "k3j5h6g7f8d9s0a1q2w3e4r5t6y7u8i9", "x9y8z7w6",
-                "p0o9i8u7y6t5r4e3w2q1a2s3d4f5g6h7", SECRET, OTHER_SECRET, STRIPE_KEY, "token=");
-        List<SpanData> seen = spans.getFinishedSpanItems();
-        assertThat(seen).isNotEmpty();
-        for (SpanData span : seen) {
-            assertThat(span.getName()).doesNotContain(secrets);
-            assertThat(span.getAttributes().toString()).as(span.getName()).doesNotContain(secrets);
-            assertThat(span.getEvents().toString()).as(span.getName()).doesNotContain(secrets);
-            assertThat(span.getStatus().toString()).as(span.getName()).doesNotContain(secrets);
-        }
-    }
 
     @Test
     void aCreditsDeliveryIsOneTraceFromTheWebhookThroughItsRoutes() {
@@ -124,6 +60,7 @@ class TracesTest extends BridgeTest {
         assertThat(descendsFrom(trace, freeMonths, root)).isTrue();
         assertThat(names(trace)).contains("stripe retrieve customer");
         assertThat(update.getAttributes().asMap().toString()).contains("system=stripe").contains("call=update subscription");
+        assertClientCallsUnder(trace, callsOf(trace, "stripe"), "stripe", "free-months");
     }
 
     @Test
@@ -217,72 +154,5 @@ class TracesTest extends BridgeTest {
             }
             throw new AssertionError("no payout message for " + id);
         }, true);
-    }
-
-    /** Waits for a finished span matching, then answers every finished span of its trace. */
-    private List<SpanData> traceWith(Predicate<SpanData> marker) {
-        SpanData found = awaitSpan(marker);
-        // The root ends last: wait for the trace's server span too.
-        awaitTrue(() -> spans.getFinishedSpanItems().stream()
-                .anyMatch(s -> s.getTraceId().equals(found.getTraceId()) && !s.getParentSpanContext().isValid()));
-        List<SpanData> trace = spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(found.getTraceId())).toList();
-        return trace;
-    }
-
-    private SpanData awaitSpan(Predicate<SpanData> marker) {
-        awaitTrue(() -> spans.getFinishedSpanItems().stream().anyMatch(marker));
-        return spans.getFinishedSpanItems().stream().filter(marker).findFirst().orElseThrow();
-    }
-
-    /** The trace's one root, and every other span's parent in the trace. */
-    private static SpanData rootOf(List<SpanData> trace) {
-        List<SpanData> roots = trace.stream().filter(s -> !s.getParentSpanContext().isValid()).toList();
-        assertThat(roots).as(describe(trace)).hasSize(1);
-        Map<String, SpanData> byId = trace.stream().collect(Collectors.toMap(SpanData::getSpanId, s -> s));
-        for (SpanData span : trace) {
-            if (span != roots.get(0)) {
-                assertThat(byId).as("parent of " + span.getName() + " in " + describe(trace)).containsKey(span.getParentSpanId());
-            }
-        }
-        return roots.get(0);
-    }
-
-    private static boolean descendsFrom(List<SpanData> trace, SpanData span, SpanData ancestor) {
-        Map<String, SpanData> byId = trace.stream().collect(Collectors.toMap(SpanData::getSpanId, s -> s));
-        for (SpanData at = span; at != null; at = byId.get(at.getParentSpanId())) {
-            if (at.getParentSpanId().equals(ancestor.getSpanId())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static SpanData named(List<SpanData> trace, String name) {
-        return trace.stream().filter(s -> s.getName().equals(name)).findFirst()
-                .orElseThrow(() -> new AssertionError("no span " + name + " in " + describe(trace)));
-    }
-
-    private static List<String> names(List<SpanData> trace) {
-        return trace.stream().map(SpanData::getName).toList();
-    }
-
-    private static String describe(List<SpanData> trace) {
-        return trace.stream().map(s -> s.getName() + "[" + s.getKind() + " " + s.getSpanId() + "<" + s.getParentSpanId() + "]")
-                .collect(Collectors.joining(", "));
-    }
-
-    private static void awaitTrue(java.util.function.BooleanSupplier proof) {
-        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (!proof.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("not within 15 s");
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
     }
 }

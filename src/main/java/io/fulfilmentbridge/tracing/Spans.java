@@ -1,7 +1,5 @@
 package io.fulfilmentbridge.tracing;
 
-import io.micrometer.observation.Observation;
-import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
@@ -20,20 +18,16 @@ import java.util.regex.Pattern;
  */
 public final class Spans {
 
-    /** The observations' name; their timers are not kept (management.metrics.enable.bridge.call). */
-    static final String NAME = "bridge.call";
     static final String TRACEPARENT = "traceparent";
     /** W3C Trace Context, version 00: only a well-formed one is continued. */
     private static final Pattern WELL_FORMED = Pattern.compile("00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}");
 
-    private static final Spans OFF = new Spans(ObservationRegistry.NOOP, null, null);
+    private static final Spans OFF = new Spans(null, null);
 
-    private final ObservationRegistry registry;
     private final Tracer tracer;
     private final Propagator propagator;
 
-    Spans(ObservationRegistry registry, Tracer tracer, Propagator propagator) {
-        this.registry = registry;
+    Spans(Tracer tracer, Propagator propagator) {
         this.tracer = tracer;
         this.propagator = propagator;
     }
@@ -55,21 +49,23 @@ public final class Spans {
     }
 
     /**
-     * work inside a span, child of the current one: system (stripe, chargebee, firstpromoter...), call
-     * (what is asked, e.g. "retrieve customer" or "GET /api/v2/customers"), without query or values.
+     * work inside a client span, child of the current one: system (stripe, chargebee, firstpromoter...), call
+     * (what is asked, e.g. "retrieve customer" or "GET /api/v2/customers"), without query or values. Made
+     * with the tracer, not as an observation, whose span names are lower-hyphenated ("-g-e-t") and kind internal.
      */
     public <T, E extends Throwable> T call(String system, String call, Work<T, E> work) throws E {
         if (tracer == null) {
             return work.run();
         }
-        Observation observation = started(system, call);
-        try (Observation.Scope scope = observation.openScope()) {
+        Span span = tracer.spanBuilder().name(system + " " + call).kind(Span.Kind.CLIENT)
+                .tag("system", system).tag("call", call).start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
             return work.run();
         } catch (Throwable failed) {
-            observation.error(failed);
+            span.error(failed);
             throw failed;
         } finally {
-            observation.stop();
+            span.end();
         }
     }
 
@@ -89,14 +85,6 @@ public final class Spans {
     @FunctionalInterface
     public interface HttpWork<T> {
         T run() throws IOException, InterruptedException;
-    }
-
-    private Observation started(String system, String call) {
-        return Observation.createNotStarted(NAME, registry)
-                .contextualName(system + " " + call)
-                .lowCardinalityKeyValue("system", system)
-                .highCardinalityKeyValue("call", call)
-                .start();
     }
 
     /** The current span's context as a W3C traceparent, or null (tracing off, or no span). */

@@ -1,6 +1,5 @@
 package io.fulfilmentbridge.tracing;
 
-import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import org.springframework.beans.factory.ObjectProvider;
@@ -12,12 +11,12 @@ import org.springframework.context.annotation.Configuration;
 class TracingConfiguration {
 
     @Bean
-    Spans spans(ObjectProvider<ObservationRegistry> registry, ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
+    Spans spans(ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
         Tracer on = tracer.getIfAvailable();
         // Tracing off, Spring Boot still offers a Tracer: its no-op one.
-        if (on == null || on == Tracer.NOOP || registry.getIfAvailable() == null || propagator.getIfAvailable() == null) {
+        if (on == null || on == Tracer.NOOP || propagator.getIfAvailable() == null) {
             return Spans.off();
         }
-        return new Spans(registry.getObject(), on, propagator.getObject());
+        return new Spans(on, propagator.getObject());
     }
 }
