@@ -394,6 +394,11 @@ public class FirstPromoterStandIn {
         return requests(REWARDS);
     }
 
+    /** The ids a mark_fulfilled call named. */
+    public static List<Long> idsOf(LoggedRequest markFulfilled) {
+        return OpenRewards.ids(markFulfilled.getBodyAsString());
+    }
+
     /** The mark_fulfilled calls that held this id, alone or in a batch. */
     public List<LoggedRequest> markFulfilled(long id) {
         return server.findAll(WireMock.postRequestedFor(urlPathEqualTo(MARK_FULFILLED)).withRequestBody(idsHold(id)));

@@ -119,7 +119,7 @@ class ChargebeeV2EventsTest extends ChargebeeBridgeSupport {
         await().atMost(Duration.ofSeconds(10)).until(() -> !FIRSTPROMOTER.markFulfilled(next).isEmpty());
         await().atMost(Duration.ofSeconds(10)).until(() -> !FIRSTPROMOTER.markFulfilled(lost).isEmpty());
         assertThat(FIRSTPROMOTER.markFulfilled(lost)).singleElement()
-                .satisfies(call -> assertThat(call.getBodyAsString().replace(" ", "")).isEqualTo("{\"ids\":[" + lost + "]}"));
+                .satisfies(call -> assertThat(FirstPromoterStandIn.idsOf(call)).contains(lost).hasSizeLessThanOrEqualTo(5));
     }
 
     @Test

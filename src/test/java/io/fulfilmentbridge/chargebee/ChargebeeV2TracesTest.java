@@ -103,6 +103,12 @@ class ChargebeeV2TracesTest extends TracedBridgeTest implements ChargebeeBridge 
         return calls.stream().map(s -> s.getName().substring(system.length() + 1)).toList();
     }
 
+    /** The delivery's own calls to FirstPromoter's API: its close comes later, from the notices' poll, under span firstpromoter notice. */
+    private static List<SpanData> deliveryCalls(List<SpanData> trace) {
+        return callsOf(trace, "firstpromoter").stream()
+                .filter(s -> !s.getName().endsWith("mark_fulfilled") && !s.getName().equals("firstpromoter notice")).toList();
+    }
+
     /** FirstPromoter's API calls the delivery made (mark_fulfilled comes later, from the notices' poll). */
     private static List<String> firstPromoterCallsOfTheDelivery() {
         return callsReceived(FIRSTPROMOTER.requests()).stream().filter(call -> !call.endsWith(FirstPromoterStandIn.MARK_FULFILLED)).toList();
@@ -129,11 +135,19 @@ class ChargebeeV2TracesTest extends TracedBridgeTest implements ChargebeeBridge 
         assertThat(descendsFrom(trace, named(trace, "credits"), named(trace, "commission-approval"))).isTrue();
         assertThat(descendsFrom(trace, named(trace, "answer"), root)).isTrue();
         // Every API call the delivery made is a client span of this trace, under the approval's route.
-        List<SpanData> apiCalls = callsOf(trace, "firstpromoter");
+        List<SpanData> apiCalls = deliveryCalls(trace);
         assertClientCallsUnder(trace, apiCalls, "firstpromoter", "commission-approval");
         assertThat(callsTraced(apiCalls, "firstpromoter")).containsExactlyElementsOf(firstPromoterCallsOfTheDelivery())
                 .contains("GET " + FirstPromoterStandIn.COMMISSIONS);
         assertThat(names(trace)).noneMatch(n -> n.startsWith("chargebee"));
+        // Its close, sent later from the database by route firstpromoter-notify, continues the same trace.
+        String traceId = root.getTraceId();
+        SpanData notice = awaitSpan(s -> s.getTraceId().equals(traceId) && s.getName().equals("firstpromoter notice"));
+        SpanData close = awaitSpan(s -> s.getTraceId().equals(traceId) && s.getName().equals("firstpromoter POST "
+                + FirstPromoterStandIn.MARK_FULFILLED));
+        assertThat(close.getKind()).isEqualTo(SpanKind.CLIENT);
+        assertThat(close.getParentSpanId()).isEqualTo(notice.getSpanId());
+        assertThat(FIRSTPROMOTER.markFulfilled(id)).isNotEmpty();
     }
 
     @Test
@@ -156,7 +170,7 @@ class ChargebeeV2TracesTest extends TracedBridgeTest implements ChargebeeBridge 
         // Each request Chargebee received is one client span of the delivery's trace, in order.
         assertThat(callsTraced(chargebeeCalls, "chargebee"))
                 .containsExactlyElementsOf(callsReceived(CHARGEBEE.server().findAll(anyRequestedFor(anyUrl()))));
-        assertClientCallsUnder(trace, callsOf(trace, "firstpromoter"), "firstpromoter", "commission-approval");
+        assertClientCallsUnder(trace, deliveryCalls(trace), "firstpromoter", "commission-approval");
         assertThat(names(trace)).noneMatch(n -> n.startsWith("stripe"));
     }
 }

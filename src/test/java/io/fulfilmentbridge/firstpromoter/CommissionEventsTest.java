@@ -221,7 +221,8 @@ class CommissionEventsTest extends BridgeTest {
         LoggedRequest call = calls.get(0);
         assertThat(call.getHeader("Authorization")).isEqualTo("Bearer " + API_KEY);
         assertThat(call.getHeader("Account-ID")).isEqualTo(ACCOUNT);
-        assertThat(call.getBodyAsString().replace(" ", "")).isEqualTo("{\"ids\":[" + id + "]}");
+        // Alone, or with other commissions due at the same poll (five to a call at most).
+        assertThat(FirstPromoterStandIn.idsOf(call)).contains(id).hasSizeLessThanOrEqualTo(5);
     }
 
     /**

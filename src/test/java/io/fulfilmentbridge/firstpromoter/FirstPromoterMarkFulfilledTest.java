@@ -179,16 +179,6 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
         }
     }
 
-    private static List<Long> idsOf(LoggedRequest call) {
-        try {
-            List<Long> ids = new java.util.ArrayList<>();
-            JSON.readTree(call.getBodyAsString()).get("ids").forEach(id -> ids.add(id.asLong()));
-            return ids;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     @Test
     void commissionsDueTogetherAreClosedFiveToACall() throws Exception {
         List<Long> ids = java.util.stream.LongStream.range(0, 7).map(i -> nextId()).boxed().toList();
@@ -198,7 +188,7 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
 
         ids.forEach(id -> noticeSettled(Source.COMMISSION, id));
         List<List<Long>> calls = FIRSTPROMOTER.requests(FirstPromoterStandIn.MARK_FULFILLED).stream()
-                .map(FirstPromoterMarkFulfilledTest::idsOf).filter(call -> ids.containsAll(call)).toList();
+                .map(FirstPromoterStandIn::idsOf).filter(call -> ids.containsAll(call)).toList();
         // Oldest due first, five to a call: two calls for seven.
         assertThat(calls).containsExactlyInAnyOrder(ids.subList(0, 5), ids.subList(5, 7));
         ids.forEach(id -> assertThat(noticeRow(Source.COMMISSION, id)).containsEntry("firstpromoter_notice", "SENT")
@@ -219,7 +209,7 @@ class FirstPromoterMarkFulfilledTest extends BridgeTest {
 
         List.of(first, second, notYet).forEach(id -> noticeSettled(Source.COMMISSION, id));
         for (long id : List.of(first, second, notYet)) {
-            assertThat(FIRSTPROMOTER.markFulfilled(id).stream().map(FirstPromoterMarkFulfilledTest::idsOf).toList())
+            assertThat(FIRSTPROMOTER.markFulfilled(id).stream().map(FirstPromoterStandIn::idsOf).toList())
                     .as("commission %d: the batch, then alone", id).containsExactly(List.of(first, second, notYet), List.of(id));
             assertThat(noticeRow(Source.COMMISSION, id)).containsEntry("firstpromoter_notice", "SENT").containsEntry("firstpromoter_attempts", 1);
         }
