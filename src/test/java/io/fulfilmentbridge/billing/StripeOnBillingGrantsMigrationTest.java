@@ -3,7 +3,7 @@ package io.fulfilmentbridge.billing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.stripe.model.Subscription;
-import io.fulfilmentbridge.TestDatabase;
+import io.fulfilmentbridge.OwnDatabase;
 import io.fulfilmentbridge.fulfilment.DatabaseClock;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.FulfilmentSettings;
@@ -18,13 +18,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * V14 on a database that holds Stripe grants and a Stripe customer lock in their old tables: every row
@@ -35,7 +32,6 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
  */
 class StripeOnBillingGrantsMigrationTest {
 
-    private static final String POSTGRES_URL = TestDatabase.postgresUrl();
     private static final FulfilmentSettings FULFILMENT = new FulfilmentSettings(Duration.ofSeconds(9), Duration.ofSeconds(15),
             Duration.ofHours(1), new FulfilmentSettings.Limits(24, new BigDecimal("100000"), 1_000_000, 100_000, 100),
             new FulfilmentSettings.GroupCommit(100, 2), "classpath:routes", Duration.ofDays(30));
@@ -49,23 +45,16 @@ class StripeOnBillingGrantsMigrationTest {
     private static final Instant LOCKED_UNTIL = Instant.parse("2026-12-01T09:31:00Z");
     private static final long TRIAL_END = 1_900_000_000L;
 
-    private final String schema = POSTGRES_URL == null ? null : "v14_" + UUID.randomUUID().toString().replace("-", "");
-    private final DriverManagerDataSource database = POSTGRES_URL == null
-            ? new DriverManagerDataSource("jdbc:h2:mem:v14-" + UUID.randomUUID()
-                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1")
-            : new DriverManagerDataSource(POSTGRES_URL + (POSTGRES_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema,
-                    System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_USERNAME", "bridge"),
-                    System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_PASSWORD", ""));
-    private final JdbcTemplate jdbc = new JdbcTemplate(database);
+    private final OwnDatabase database = new OwnDatabase("v14");
+    private final JdbcTemplate jdbc = database.jdbc();
 
     @AfterEach
     void drop() {
-        jdbc.execute(schema == null ? "SHUTDOWN" : "DROP SCHEMA " + schema + " CASCADE");
+        database.drop();
     }
 
     private FluentConfiguration flyway() {
-        FluentConfiguration flyway = Flyway.configure().dataSource(database).locations("classpath:db/migration");
-        return schema == null ? flyway : flyway.schemas(schema);
+        return database.flyway();
     }
 
     @Test

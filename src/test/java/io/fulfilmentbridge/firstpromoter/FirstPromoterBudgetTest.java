@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.fulfilmentbridge.TestDatabase;
+import io.fulfilmentbridge.OwnDatabase;
 import io.fulfilmentbridge.firstpromoter.FirstPromoterBudget.Caller;
 import io.fulfilmentbridge.firstpromoter.FirstPromoterBudget.Spent;
 import io.fulfilmentbridge.fulfilment.DatabaseClock;
@@ -19,12 +19,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * The shared request budget on the real database (H2 here, CI's PostgreSQL when BRIDGE_TEST_DATASOURCE_URL
@@ -38,35 +36,22 @@ class FirstPromoterBudgetTest {
 
     private static final int LIMIT = 10;
 
-    private static final String POSTGRES_URL = TestDatabase.postgresUrl();
-    private final String schema = POSTGRES_URL == null ? null : "budget_" + java.util.UUID.randomUUID().toString().replace("-", "");
-    private final DriverManagerDataSource database = dataSource();
-    private final JdbcTemplate jdbc = new JdbcTemplate(database);
+    private final OwnDatabase database = new OwnDatabase("budget");
+    private final JdbcTemplate jdbc = database.jdbc();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private FirstPromoterBudget first;
     private FirstPromoterBudget second;
 
-    private DriverManagerDataSource dataSource() {
-        if (POSTGRES_URL != null) {
-            return new DriverManagerDataSource(POSTGRES_URL + (POSTGRES_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema,
-                    System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_USERNAME", "bridge"),
-                    System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_PASSWORD", ""));
-        }
-        return new DriverManagerDataSource("jdbc:h2:mem:budget-" + System.nanoTime()
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
-    }
-
     @BeforeEach
     void twoInstances() {
-        var flyway = Flyway.configure().dataSource(database).locations("classpath:db/migration");
-        (schema == null ? flyway : flyway.schemas(schema)).load().migrate();
+        database.flyway().load().migrate();
         first = budget();
         second = budget();
     }
 
     @AfterEach
     void drop() {
-        jdbc.execute(schema == null ? "SHUTDOWN" : "DROP SCHEMA " + schema + " CASCADE");
+        database.drop();
     }
 
     private FirstPromoterBudget budget() {

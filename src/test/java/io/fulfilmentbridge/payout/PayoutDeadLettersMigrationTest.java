@@ -3,18 +3,15 @@ package io.fulfilmentbridge.payout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.fulfilmentbridge.TestDatabase;
+import io.fulfilmentbridge.OwnDatabase;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.UUID;
-import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * V20 on a database that holds dead letters listed before it: they stay, without a message id, and each
@@ -24,26 +21,18 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
  */
 class PayoutDeadLettersMigrationTest {
 
-    private static final String POSTGRES_URL = TestDatabase.postgresUrl();
     private static final Timestamp RECEIVED = Timestamp.from(Instant.parse("2026-12-01T09:30:00Z"));
 
-    private final String schema = POSTGRES_URL == null ? null : "v20_" + UUID.randomUUID().toString().replace("-", "");
-    private final DriverManagerDataSource database = POSTGRES_URL == null
-            ? new DriverManagerDataSource("jdbc:h2:mem:v20-" + UUID.randomUUID()
-                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1")
-            : new DriverManagerDataSource(POSTGRES_URL + (POSTGRES_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema,
-                    System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_USERNAME", "bridge"),
-                    System.getenv().getOrDefault("BRIDGE_TEST_DATASOURCE_PASSWORD", ""));
-    private final JdbcTemplate jdbc = new JdbcTemplate(database);
+    private final OwnDatabase database = new OwnDatabase("v20");
+    private final JdbcTemplate jdbc = database.jdbc();
 
     @AfterEach
     void drop() {
-        jdbc.execute(schema == null ? "SHUTDOWN" : "DROP SCHEMA " + schema + " CASCADE");
+        database.drop();
     }
 
     private FluentConfiguration flyway() {
-        FluentConfiguration flyway = Flyway.configure().dataSource(database).locations("classpath:db/migration");
-        return schema == null ? flyway : flyway.schemas(schema);
+        return database.flyway();
     }
 
     @Test
