@@ -37,9 +37,11 @@ public class FirstPromoterStandIn {
     private final WireMockServer server;
     /** FirstPromoter's own lists of open rewards, served with real paging once a test calls {@link #serveLists}. */
     private final OpenRewards lists = new OpenRewards();
+    /** FirstPromoter's rate limit, off until a test sets it ({@link #limitRequestsPerMinute}). */
+    private final RequestsPerMinute rateLimit = new RequestsPerMinute();
 
     public FirstPromoterStandIn(int port) {
-        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1").extensions(lists));
+        server = new WireMockServer(options().port(port).bindAddress("127.0.0.1").extensions(lists, rateLimit));
         server.start();
         notFoundByDefault();
     }
@@ -55,7 +57,24 @@ public class FirstPromoterStandIn {
     public void reset() {
         server.resetAll();
         lists.clear();
+        rateLimit.limit(0);
         notFoundByDefault();
+    }
+
+    /**
+     * From now on, past n requests served in the last 60 s (any call: list pages, payout updates,
+     * mark_fulfilled, commission, promoter and rewards reads), every request is answered 429 Too Many
+     * Requests with a Retry-After, as FirstPromoter does past an account's limit; 0 turns it off (the
+     * default, and again after {@link #reset}). Counted from now.
+     */
+    public void limitRequestsPerMinute(int n) {
+        rateLimit.limit(n);
+    }
+
+    /** Every request the stand-in answered 429 Too Many Requests (its limit's, or a stubbed one). */
+    public List<LoggedRequest> tooManyRequestsAnswers() {
+        return server.getAllServeEvents().stream().filter(e -> e.getResponse() != null && e.getResponse().getStatus() == 429)
+                .map(com.github.tomakehurst.wiremock.stubbing.ServeEvent::getRequest).toList();
     }
 
     // ---- FirstPromoter's lists of open rewards (API v1 payouts, API v2 commissions), with real paging.

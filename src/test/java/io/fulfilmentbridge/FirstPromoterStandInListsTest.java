@@ -116,4 +116,51 @@ class FirstPromoterStandInListsTest {
         assertThat(call("GET", "/api/v1/payouts/list?status=pending", null).statusCode()).isEqualTo(200);
         assertThat(FP.listReads()).hasSize(3);
     }
+
+    @Test
+    void pastItsLimitEveryCallIsAnswered429WithRetryAfterAndChangesNothing() throws Exception {
+        FP.serveLists(FirstPromoterStandIn.V1Paging.PAGE_NUMBER, 2, FirstPromoterStandIn.ListShape.BARE_ARRAY);
+        FP.addPayout(1, "credits", "10", T, 7, "p@example.org", null);
+        FP.addPayout(2, "credits", "10", T, 7, "p@example.org", null);
+        FP.stubPromoter(7, "p@example.org", "cust-7");
+        FP.limitRequestsPerMinute(4);
+
+        // Four calls of four kinds within the minute: all served.
+        assertThat(call("GET", "/api/v1/payouts/list?status=pending", null).statusCode()).isEqualTo(200);
+        assertThat(call("PUT", "/api/v1/payouts/update?id=1&status=completed", null).statusCode()).isEqualTo(200);
+        assertThat(call("POST", "/api/v2/company/commissions/mark_fulfilled", "{\"ids\":[99]}").statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/api/v2/company/promoters/7", null).statusCode()).isEqualTo(200);
+
+        // The fifth, whatever it asks: 429, Retry-After until the first of the four is a minute old, nothing done.
+        HttpResponse<String> fifth = call("PUT", "/api/v1/payouts/update?id=2&status=completed", null);
+        assertThat(fifth.statusCode()).isEqualTo(429);
+        assertThat(fifth.headers().firstValue("Retry-After")).hasValueSatisfying(s -> assertThat(Integer.parseInt(s)).isBetween(55, 60));
+        assertThat(JSON.readTree(fifth.body()).path("code").asText()).isEqualTo("rate_limited");
+        assertThat(FP.payoutStatus(2)).isEqualTo("pending");
+        assertThat(call("GET", "/api/v1/payouts/list?status=pending", null).statusCode()).isEqualTo(429);
+        assertThat(FP.tooManyRequestsAnswers()).extracting(r -> r.getMethod().getName()).containsExactlyInAnyOrder("PUT", "GET");
+
+        // Off again: served.
+        FP.limitRequestsPerMinute(0);
+        assertThat(call("PUT", "/api/v1/payouts/update?id=2&status=completed", null).statusCode()).isEqualTo(200);
+        assertThat(FP.payoutStatus(2)).isEqualTo("completed");
+    }
+
+    @Test
+    void withoutALimitNoCallIsAnswered429() throws Exception {
+        FP.serveLists(FirstPromoterStandIn.V1Paging.PAGE_NUMBER, 2, FirstPromoterStandIn.ListShape.BARE_ARRAY);
+        for (int i = 0; i < 250; i++) {
+            assertThat(call("GET", "/api/v1/payouts/list?status=pending", null).statusCode()).isEqualTo(200);
+        }
+        assertThat(FP.tooManyRequestsAnswers()).isEmpty();
+    }
+
+    @Test
+    void aResetTurnsTheLimitOff() throws Exception {
+        FP.limitRequestsPerMinute(1);
+        FP.reset();
+        FP.serveLists(FirstPromoterStandIn.V1Paging.PAGE_NUMBER, 2, FirstPromoterStandIn.ListShape.BARE_ARRAY);
+        assertThat(call("GET", "/api/v1/payouts/list?status=pending", null).statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/api/v1/payouts/list?status=pending", null).statusCode()).isEqualTo(200);
+    }
 }
