@@ -72,6 +72,10 @@ class FirstPromoterBudget {
     static final Duration DELIVERY_MARK = Duration.ofSeconds(1);
     /** A refused draw asks the database again after this at the latest (another instance, or an operator, may have changed the row). */
     static final Duration RECHECK = Duration.ofSeconds(1);
+    /** The longest a 429 pauses every instance, whatever its Retry-After says (a limit counted per minute needs no more). */
+    static final Duration MOST_PAUSE = Duration.ofMinutes(10);
+    /** How far ahead of an instance's minute another's window may start, and a delivery's mark may reach. */
+    static final Duration MOST_AHEAD = Duration.ofMinutes(1);
     private static final Timestamp NEVER = Timestamp.from(Instant.EPOCH);
     private static final Logger LOG = LoggerFactory.getLogger(FirstPromoterBudget.class);
 
@@ -134,9 +138,11 @@ class FirstPromoterBudget {
     }
 
     void pause(Duration retryAfter) {
-        Instant until = clock.now().plus(retryAfter);
-        jdbc.update("UPDATE firstpromoter_budget SET paused_until = CASE WHEN paused_until < ? THEN ? ELSE paused_until END WHERE id = 1",
-                Timestamp.from(until), Timestamp.from(until));
+        Instant now = clock.now();
+        Instant until = now.plus(retryAfter.compareTo(MOST_PAUSE) > 0 ? MOST_PAUSE : retryAfter);
+        // A pause further ahead than any this bridge writes counts as passed (see drawn): replaced, never kept.
+        jdbc.update("UPDATE firstpromoter_budget SET paused_until = CASE WHEN paused_until < ? OR paused_until > ? THEN ? "
+                + "ELSE paused_until END WHERE id = 1", Timestamp.from(until), Timestamp.from(now.plus(MOST_PAUSE)), Timestamp.from(until));
         LOG.warn("FirstPromoter answered 429 Too Many Requests: no instance calls it before {} (its Retry-After, {} s)", until,
                 retryAfter.toSeconds());
     }
@@ -155,7 +161,7 @@ class FirstPromoterBudget {
                 continue;
             }
             Instant now = clock.now();
-            Row row = draw ? null : row();
+            Row row = draw ? null : row(now);
             if (draw ? drawn(caller, now) : row.room(caller, now)) {
                 if (hadToWait) {
                     increment(waited, caller);
@@ -163,7 +169,7 @@ class FirstPromoterBudget {
                 return now.truncatedTo(ChronoUnit.MINUTES);
             }
             if (row == null) {
-                row = row();
+                row = row(now);
             }
             Instant retryAt = row.retryAt(caller, now);
             long untilRetry = Duration.between(now, retryAt).toNanos();
@@ -172,8 +178,9 @@ class FirstPromoterBudget {
                 Duration mark = Duration.ofNanos(Math.max(left, DELIVERY_MARK.toNanos()));
                 Instant waitingUntil = now.plus(mark);
                 jdbc.update("""
-                        UPDATE firstpromoter_budget SET deliveries_waiting_until = CASE WHEN deliveries_waiting_until < ? THEN ?
-                            ELSE deliveries_waiting_until END WHERE id = 1""", Timestamp.from(waitingUntil), Timestamp.from(waitingUntil));
+                        UPDATE firstpromoter_budget SET deliveries_waiting_until = CASE WHEN deliveries_waiting_until < ?
+                            OR deliveries_waiting_until > ? THEN ? ELSE deliveries_waiting_until END WHERE id = 1""",
+                        Timestamp.from(waitingUntil), Timestamp.from(now.plus(MOST_AHEAD)), Timestamp.from(waitingUntil));
             } else {
                 backgroundRefused = row.why(caller, now);
                 backgroundNotBefore = System.nanoTime() + Math.min(untilRetry, RECHECK.toNanos());
@@ -203,43 +210,51 @@ class FirstPromoterBudget {
 
     /**
      * The draw: one UPDATE, its row count the answer. A window before the current one counts afresh; one a
-     * moment ahead (another instance's clock reading) is taken as the current one, never set back.
+     * moment ahead (another instance's clock reading, at most {@link #MOST_AHEAD}) is taken as the current
+     * one, never set back; one further ahead, and a pause or a delivery's mark further ahead than any this
+     * bridge writes, are no reading at all (a clock gone wrong, a hand-edited row) and count as passed, so no
+     * row can stop every instance for longer than a pause may last.
      */
     private boolean drawn(Caller caller, Instant now) {
         Timestamp at = Timestamp.from(now);
-        Timestamp window = Timestamp.from(now.truncatedTo(ChronoUnit.MINUTES));
+        Instant minute = now.truncatedTo(ChronoUnit.MINUTES);
+        Timestamp window = Timestamp.from(minute);
+        Timestamp ahead = Timestamp.from(minute.plus(MOST_AHEAD));
+        Timestamp pauseVoid = Timestamp.from(now.plus(MOST_PAUSE));
         if (caller.background()) {
+            Timestamp markVoid = Timestamp.from(now.plus(MOST_AHEAD));
             return jdbc.update("""
                     UPDATE firstpromoter_budget SET
-                        used = CASE WHEN window_start >= ? THEN used + 1 ELSE 1 END,
-                        background_used = CASE WHEN window_start >= ? THEN background_used + 1 ELSE 1 END,
-                        window_start = CASE WHEN window_start >= ? THEN window_start ELSE ? END
-                    WHERE id = 1 AND paused_until <= ? AND deliveries_waiting_until <= ?
-                        AND (window_start < ? OR (used < ? AND background_used < ?))""",
-                    window, window, window, window, at, at, window, limit, backgroundLimit) == 1;
+                        used = CASE WHEN window_start >= ? AND window_start <= ? THEN used + 1 ELSE 1 END,
+                        background_used = CASE WHEN window_start >= ? AND window_start <= ? THEN background_used + 1 ELSE 1 END,
+                        window_start = CASE WHEN window_start >= ? AND window_start <= ? THEN window_start ELSE ? END
+                    WHERE id = 1 AND (paused_until <= ? OR paused_until > ?) AND (deliveries_waiting_until <= ? OR deliveries_waiting_until > ?)
+                        AND (window_start < ? OR window_start > ? OR (used < ? AND background_used < ?))""",
+                    window, ahead, window, ahead, window, ahead, window, at, pauseVoid, at, markVoid, window, ahead, limit,
+                    backgroundLimit) == 1;
         }
         return jdbc.update("""
                 UPDATE firstpromoter_budget SET
-                    used = CASE WHEN window_start >= ? THEN used + 1 ELSE 1 END,
-                    background_used = CASE WHEN window_start >= ? THEN background_used ELSE 0 END,
-                    window_start = CASE WHEN window_start >= ? THEN window_start ELSE ? END
-                WHERE id = 1 AND paused_until <= ? AND (window_start < ? OR used < ?)""",
-                window, window, window, window, at, window, limit) == 1;
+                    used = CASE WHEN window_start >= ? AND window_start <= ? THEN used + 1 ELSE 1 END,
+                    background_used = CASE WHEN window_start >= ? AND window_start <= ? THEN background_used ELSE 0 END,
+                    window_start = CASE WHEN window_start >= ? AND window_start <= ? THEN window_start ELSE ? END
+                WHERE id = 1 AND (paused_until <= ? OR paused_until > ?) AND (window_start < ? OR window_start > ? OR used < ?)""",
+                window, ahead, window, ahead, window, ahead, window, at, pauseVoid, window, ahead, limit) == 1;
     }
 
-    /** The row as it is; written afresh (as migration V19 does) should it be missing. */
-    private Row row() {
+    /** The row as it is at now; written afresh (as migration V19 does) should it be missing. */
+    private Row row(Instant now) {
         List<Row> rows = jdbc.query("""
                 SELECT window_start, used, background_used, deliveries_waiting_until, paused_until FROM firstpromoter_budget WHERE id = 1""",
                 (rs, n) -> new Row(rs.getTimestamp(1).toInstant(), rs.getInt(2), rs.getInt(3), rs.getTimestamp(4).toInstant(),
-                        rs.getTimestamp(5).toInstant()));
+                        rs.getTimestamp(5).toInstant(), now));
         if (!rows.isEmpty()) {
             return rows.get(0);
         }
         jdbc.update("""
                 INSERT INTO firstpromoter_budget (id, window_start, used, background_used, deliveries_waiting_until, paused_until)
                 VALUES (1, ?, 0, 0, ?, ?) ON CONFLICT DO NOTHING""", NEVER, NEVER, NEVER);
-        return new Row(Instant.EPOCH, 0, 0, Instant.EPOCH, Instant.EPOCH);
+        return new Row(Instant.EPOCH, 0, 0, Instant.EPOCH, Instant.EPOCH, now);
     }
 
     /** The shared row as read. */
@@ -250,12 +265,14 @@ class FirstPromoterBudget {
         private final Instant deliveriesWaitingUntil;
         private final Instant pausedUntil;
 
-        Row(Instant windowStart, int used, int backgroundUsed, Instant deliveriesWaitingUntil, Instant pausedUntil) {
-            this.windowStart = windowStart;
-            this.used = used;
-            this.backgroundUsed = backgroundUsed;
-            this.deliveriesWaitingUntil = deliveriesWaitingUntil;
-            this.pausedUntil = pausedUntil;
+        /** As the draws read it: what lies further ahead than this bridge ever writes counts as passed. */
+        Row(Instant windowStart, int used, int backgroundUsed, Instant deliveriesWaitingUntil, Instant pausedUntil, Instant now) {
+            boolean windowVoid = windowStart.isAfter(now.truncatedTo(ChronoUnit.MINUTES).plus(MOST_AHEAD));
+            this.windowStart = windowVoid ? Instant.EPOCH : windowStart;
+            this.used = windowVoid ? 0 : used;
+            this.backgroundUsed = windowVoid ? 0 : backgroundUsed;
+            this.deliveriesWaitingUntil = deliveriesWaitingUntil.isAfter(now.plus(MOST_AHEAD)) ? Instant.EPOCH : deliveriesWaitingUntil;
+            this.pausedUntil = pausedUntil.isAfter(now.plus(MOST_PAUSE)) ? Instant.EPOCH : pausedUntil;
         }
 
         private boolean windowFull(Caller caller, Instant now) {

@@ -365,18 +365,22 @@ final class FirstPromoterLists {
         }
     }
 
+    /** A 429's Retry-After, seconds or an HTTP date; at most {@link FirstPromoterBudget#MOST_PAUSE}, whatever it says. */
     static Duration retryAfter(HttpHeaders headers) {
         String value = headers.firstValue("Retry-After").orElse("").trim();
+        Duration wait;
         if (value.matches("[0-9]{1,6}")) {
-            return Duration.ofSeconds(Long.parseLong(value));
+            wait = Duration.ofSeconds(Long.parseLong(value));
+        } else {
+            try {
+                Duration until = Duration.between(Instant.now(),
+                        java.time.ZonedDateTime.parse(value, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+                wait = until.isNegative() ? Duration.ZERO : until;
+            } catch (DateTimeParseException notADate) {
+                wait = DEFAULT_RETRY_AFTER;
+            }
         }
-        try {
-            Duration until = Duration.between(Instant.now(),
-                    java.time.ZonedDateTime.parse(value, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
-            return until.isNegative() ? Duration.ZERO : until;
-        } catch (DateTimeParseException notADate) {
-            return DEFAULT_RETRY_AFTER;
-        }
+        return wait.compareTo(FirstPromoterBudget.MOST_PAUSE) > 0 ? FirstPromoterBudget.MOST_PAUSE : wait;
     }
 
     private static JsonNode list(String body, String what) throws Unavailable {

@@ -177,7 +177,7 @@ public class FirstPromoterNotifier {
                 return null;
             });
         } catch (RuntimeException failed) {
-            log.warn("telling FirstPromoter about {} failed before its call was recorded: {}; still due, told at a later poll",
+            log.warn("telling FirstPromoter about {} failed: {}; still due, told at a later poll",
                     notices.stream().map(n -> n.source() + " " + n.fulfilmentId()).toList(), failed.toString());
         }
     }
@@ -268,8 +268,14 @@ public class FirstPromoterNotifier {
             return;
         }
         List<TakenAttempt> taken = new ArrayList<>();
-        for (DueNotice due : batch) {
-            takeCommissionAttempt(due.fulfilmentId(), due.attemptsBefore()).ifPresent(taken::add);
+        try {
+            for (DueNotice due : batch) {
+                takeCommissionAttempt(due.fulfilmentId(), due.attemptsBefore()).ifPresent(taken::add);
+            }
+        } catch (RuntimeException databaseDown) {
+            // No call made: the request goes back; the attempts already counted wait their backoff, still due.
+            budget.giveBack(FirstPromoterBudget.Caller.NOTICE, drawn);
+            throw databaseDown;
         }
         if (taken.isEmpty()) {
             budget.giveBack(FirstPromoterBudget.Caller.NOTICE, drawn);

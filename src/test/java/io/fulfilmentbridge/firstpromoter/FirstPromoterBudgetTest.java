@@ -165,4 +165,36 @@ class FirstPromoterBudgetTest {
         assertThat(Duration.between(Instant.now(), paused)).isBetween(Duration.ofSeconds(55), Duration.ofSeconds(61));
         assertThatThrownBy(() -> first.take(Caller.DELIVERY, 1000)).isInstanceOf(Spent.class).hasMessageContaining("429");
     }
+
+    @Test
+    void aRowFarAheadOfEveryClockStopsNoInstance() {
+        // A clock gone wrong, or a hand-edited row: a window starting in 2030 and spent, a pause and a delivery's mark until 2100.
+        jdbc.update("UPDATE firstpromoter_budget SET window_start = ?, used = ?, background_used = ?, deliveries_waiting_until = ?, "
+                + "paused_until = ? WHERE id = 1", java.sql.Timestamp.from(Instant.parse("2030-01-01T00:00:00Z")), LIMIT, LIMIT / 2,
+                java.sql.Timestamp.from(Instant.parse("2100-01-01T00:00:00Z")), java.sql.Timestamp.from(Instant.parse("2100-01-01T00:00:00Z")));
+
+        first.take(Caller.DELIVERY, 0);
+        Instant window = second.take(Caller.RECONCILIATION, 0);
+        // Counted afresh in this minute (1 if the minute turned between the two).
+        assertThat(jdbc.queryForObject("SELECT used FROM firstpromoter_budget WHERE id = 1", Integer.class)).isBetween(1, 2);
+        assertThat(jdbc.queryForObject("SELECT window_start FROM firstpromoter_budget WHERE id = 1", java.sql.Timestamp.class)
+                .toInstant()).isEqualTo(window);
+
+        // A real 429 still pauses everyone: the pause of 2100 is replaced, not kept.
+        first.answered(429, HttpHeaders.of(Map.of("Retry-After", List.of("30")), (a, b) -> true));
+        assertThatThrownBy(() -> second.take(Caller.DELIVERY, 0)).isInstanceOf(Spent.class).hasMessageContaining("429");
+        Instant paused = jdbc.queryForObject("SELECT paused_until FROM firstpromoter_budget WHERE id = 1", java.sql.Timestamp.class)
+                .toInstant();
+        assertThat(Duration.between(Instant.now(), paused)).isBetween(Duration.ofSeconds(25), Duration.ofSeconds(31));
+    }
+
+    @Test
+    void aRetryAfterOfDaysPausesTenMinutesAtMost() {
+        first.answered(429, HttpHeaders.of(Map.of("Retry-After", List.of("999999")), (a, b) -> true));
+        Instant paused = jdbc.queryForObject("SELECT paused_until FROM firstpromoter_budget WHERE id = 1", java.sql.Timestamp.class)
+                .toInstant();
+        assertThat(Duration.between(Instant.now(), paused)).isBetween(Duration.ofMinutes(9), FirstPromoterBudget.MOST_PAUSE);
+        assertThat(FirstPromoterLists.retryAfter(HttpHeaders.of(Map.of("Retry-After", List.of("Fri, 01 Jan 2100 00:00:00 GMT")),
+                (a, b) -> true))).isEqualTo(FirstPromoterBudget.MOST_PAUSE);
+    }
 }

@@ -95,6 +95,10 @@ class FulfilmentStateTest {
         FulfilmentLifecycle.Move granted = FulfilmentLifecycle.move(KEY, GRANTED, NOW).from(RECEIVED).where("lease_holder = ?", "token");
         assertThat(granted.sql()).contains("firstpromoter_notice = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN 'DUE'")
                 .endsWith("WHERE source = ? AND fulfilment_id = ? AND state IN (?) AND (lease_holder = ?)");
-        assertThat(granted.params()).containsExactly("GRANTED", NOW, NOW, "v2", 901L, "RECEIVED", "token");
+        assertThat(granted.params()).containsExactly("GRANTED", NOW, NOW, null, "v2", 901L, "RECEIVED", "token");
+        // With the trace that granted it: kept for the notice's call (docs/operations.md, Traces).
+        String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assertThat(granted.sql()).contains("firstpromoter_traceparent = CASE WHEN source = 'v2' OR reconciled_at IS NOT NULL THEN ?");
+        assertThat(granted.inTrace(traceparent).params()).containsExactly("GRANTED", NOW, NOW, traceparent, "v2", 901L, "RECEIVED", "token");
     }
 }
