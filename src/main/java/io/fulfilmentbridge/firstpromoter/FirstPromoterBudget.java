@@ -133,7 +133,7 @@ class FirstPromoterBudget {
     /** What FirstPromoter answered: a 429 pauses every instance until its Retry-After. */
     void answered(int status, HttpHeaders headers) {
         if (status == 429) {
-            pause(FirstPromoterLists.retryAfter(headers));
+            pause(ListAnswers.retryAfter(headers));
         }
     }
 

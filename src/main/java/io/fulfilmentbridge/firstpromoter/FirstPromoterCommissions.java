@@ -22,7 +22,6 @@ import io.fulfilmentbridge.fulfilment.Unit;
 import io.fulfilmentbridge.firstpromoter.FirstPromoterBudget.Caller;
 import io.fulfilmentbridge.tracing.Spans;
 import java.io.IOException;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,13 +38,11 @@ import org.springframework.stereotype.Component;
  * promoter (its cust_id), and the reward (promoter's or referred customer's, its provider coupon and
  * duration). Unit, amount and status are the event's. Promoters and the rewards list are cached for bridge.firstpromoter.cache-ttl;
  * commissions are read afresh each time, since a late approval must see a denial made since.
- * Every call is cut to what is left of the answer's deadline, less a reserve for the grant that follows.
+ * Every call is cut to what is left of the answer's deadline, less a reserve for the grant that follows (DeadlineCalls).
  */
 @Component("firstPromoterCommissions")
 public class FirstPromoterCommissions {
 
-    /** Left of the deadline for the grant after these reads (a Stripe call or a ledger batch). */
-    static final long GRANT_RESERVE_MILLIS = 1500;
     /** Per cache: a flood of distinct promoter ids cannot grow memory past this. */
     static final int MAX_CACHED = 10_000;
     /** A reward id missing from the cached list re-reads it, at most this often (a reward made since). */
@@ -83,7 +80,7 @@ public class FirstPromoterCommissions {
     }
 
     private final ApiV2 api;
-    private final Duration readTimeout;
+    private final DeadlineCalls calls;
     private final LongSupplier clock;
     private final ExpiringCache<Long, Promoter> promoters;
     private final ExpiringCache<String, Rewards> rewards;
@@ -97,7 +94,7 @@ public class FirstPromoterCommissions {
     FirstPromoterCommissions(FirstPromoterSettings settings, Spans spans, FirstPromoterBudget budget, LongSupplier nanoClock,
                              int maxCachedPromoters) {
         this.api = new ApiV2(settings, spans, budget);
-        this.readTimeout = settings.readTimeout();
+        this.calls = new DeadlineCalls(api, settings.readTimeout());
         this.clock = nanoClock;
         this.promoters = new ExpiringCache<>(settings.cacheTtl(), maxCachedPromoters, nanoClock);
         this.rewards = new ExpiringCache<>(settings.cacheTtl(), 1, nanoClock);
@@ -204,7 +201,7 @@ public class FirstPromoterCommissions {
 
     /** GET /commissions?ids[]=<id>: a list of commissions; the one asked for, or Unusable. */
     private JsonNode commission(long commissionId, Deadline deadline, Caller caller) throws Unusable {
-        ApiV2.Reply reply = call(COMMISSIONS, "/commissions?ids%5B%5D=" + commissionId, deadline, caller);
+        ApiV2.Reply reply = calls.get(COMMISSIONS, "/commissions?ids%5B%5D=" + commissionId, deadline, caller);
         if (reply.status() == 404) {
             throw new Unusable("commission " + commissionId + " is unknown to FirstPromoter's API (" + COMMISSIONS + " answered 404)");
         }
@@ -250,7 +247,7 @@ public class FirstPromoterCommissions {
             return cached;
         }
         String what = PROMOTER.replace("{id}", Long.toString(promoterId));
-        ApiV2.Reply reply = call(what, "/promoters/" + promoterId, deadline, caller);
+        ApiV2.Reply reply = calls.get(what, "/promoters/" + promoterId, deadline, caller);
         if (!reply.ok()) {
             throw new Unusable(reply.status() == 404 ? "promoter " + promoterId + " is unknown to FirstPromoter's API (" + what + " answered 404)"
                     : "FirstPromoter's API refused to read promoter " + promoterId + " (" + what + " answered " + reply.status()
@@ -302,7 +299,7 @@ public class FirstPromoterCommissions {
         int firstPageSize = 0;
         for (int page = 1; ; page++) {
             String what = REWARDS + "?page=" + page;
-            ApiV2.Reply reply = call(what, "/rewards?page=" + page + "&per_page=" + REWARDS_PER_PAGE, deadline, caller);
+            ApiV2.Reply reply = calls.get(what, "/rewards?page=" + page + "&per_page=" + REWARDS_PER_PAGE, deadline, caller);
             if (!reply.ok()) {
                 throw new Unusable("FirstPromoter's API refused to list the rewards (" + what + " answered " + reply.status()
                         + api.excerpt(reply.body()) + "): " + cannotTell);
@@ -354,41 +351,6 @@ public class FirstPromoterCommissions {
         rewards.put("all", read);
         rewardsReadAt.set(clock.getAsLong());
         return read;
-    }
-
-    /**
-     * One call, cut to the deadline less the grant's reserve. FirstPromoter down, busy, slow or refusing
-     * the key: RetryLater naming the call and status, never the key.
-     */
-    private ApiV2.Reply call(String what, String pathAndQuery, Deadline deadline, Caller caller) {
-        long left = deadline.remainingMillis() - GRANT_RESERVE_MILLIS;
-        if (left <= 0) {
-            throw new RetryLater("no time left to call FirstPromoter's API (" + what + ") before the answer is due; retry later");
-        }
-        // Its request from the shared budget, waited for within the deadline (docs/promises.md, Within FirstPromoter's limit).
-        api.take(caller, left);
-        left = deadline.remainingMillis() - GRANT_RESERVE_MILLIS;
-        if (left <= 0) {
-            throw new RetryLater("no time left to call FirstPromoter's API (" + what + ") before the answer is due; retry later");
-        }
-        ApiV2.Reply reply;
-        try {
-            reply = api.get(pathAndQuery, Duration.ofMillis(Math.min(readTimeout.toMillis(), left)));
-        } catch (HttpTimeoutException timedOut) {
-            throw new RetryLater("FirstPromoter's API timed out (" + what + "); retry later");
-        } catch (IOException unreachable) {
-            throw new RetryLater("FirstPromoter's API could not be reached (" + what + ": " + unreachable.getClass().getSimpleName()
-                    + "); retry later");
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new RetryLater("interrupted while calling FirstPromoter's API (" + what + "); retry later");
-        }
-        if (ApiV2.retryable(reply.status())) {
-            throw new RetryLater("FirstPromoter's API answered " + reply.status() + " to " + what
-                    + (reply.status() == 401 || reply.status() == 403 ? " (check bridge.firstpromoter.api-key and account-id)" : "")
-                    + "; retry later");
-        }
-        return reply;
     }
 
     private static JsonNode json(ApiV2.Reply reply, String what) throws Unusable {

@@ -2,11 +2,13 @@ package io.fulfilmentbridge.firstpromoter;
 
 import static io.fulfilmentbridge.firstpromoter.AnswerFields.id;
 import static io.fulfilmentbridge.firstpromoter.AnswerFields.text;
+import static io.fulfilmentbridge.firstpromoter.ListAnswers.instant;
+import static io.fulfilmentbridge.firstpromoter.ListAnswers.list;
+import static io.fulfilmentbridge.firstpromoter.ListAnswers.next;
+import static io.fulfilmentbridge.firstpromoter.ListAnswers.parse;
+import static io.fulfilmentbridge.firstpromoter.ListAnswers.refused;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fulfilmentbridge.fulfilment.FulfilmentKey;
 import io.fulfilmentbridge.fulfilment.Source;
@@ -21,13 +23,11 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -54,16 +54,10 @@ final class FirstPromoterLists {
     static final int PER_PAGE = 100;
     /** A run reads at most this many pages of a list; the rest waits for the next run. */
     static final int MAX_PAGES = 200;
-    /** A 429 without a Retry-After: the wait before the next run. */
-    static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(60);
     static final String PAYOUTS_LIST = "/api/v1/payouts/list";
 
     private static final Logger LOG = LoggerFactory.getLogger(FirstPromoterLists.class);
-    private static final Pattern NEXT = Pattern.compile("<([^>]+)>\\s*;[^,]*rel=\"?next\"?");
     private static final Pattern PAGING_HEADER = Pattern.compile("(?i)link|.*page.*|.*total.*|.*per[-_]page.*|.*next.*");
-    /** Amounts as written (2.50 stays 2.50), as a delivery's are read. */
-    private static final JsonMapper JSON = JsonMapper.builder().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES).build();
 
     /** The list could not be read whole now: the run ends; retryAfter is a 429's wait, else null. */
     static final class Unavailable extends Exception {
@@ -224,7 +218,7 @@ final class FirstPromoterLists {
         if (id == null || !"pending".equals(text(item.path("status")))) {
             return null;
         }
-        ObjectNode kept = JSON.createObjectNode();
+        ObjectNode kept = ListAnswers.JSON.createObjectNode();
         for (String field : List.of("id", "status", "amount", "unit", "created_at")) {
             if (item.has(field)) {
                 kept.set(field, item.get(field));
@@ -303,7 +297,7 @@ final class FirstPromoterLists {
         if (id == null) {
             return null;
         }
-        ObjectNode kept = JSON.createObjectNode();
+        ObjectNode kept = ListAnswers.JSON.createObjectNode();
         for (String field : List.of("id", "status", "unit", "amount", "created_at", "status_updated_at")) {
             if (item.has(field)) {
                 kept.set(field, item.get(field));
@@ -353,67 +347,6 @@ final class FirstPromoterLists {
         }
     }
 
-    /** A 2xx goes on; a 429 ends the read with its Retry-After; anything else ends it with the status. */
-    private static void refused(int status, HttpHeaders headers, String what) throws Unavailable {
-        if (status == 429) {
-            Duration wait = retryAfter(headers);
-            throw new Unavailable(what + " answered 429 Too Many Requests: the next run waits " + wait.toSeconds() + " s", wait);
-        }
-        if (status < 200 || status >= 300) {
-            throw new Unavailable(what + " answered " + status + (status == 401 || status == 403
-                    ? " (check bridge.firstpromoter's API key)" : ""), null);
-        }
-    }
-
-    /** A 429's Retry-After, seconds or an HTTP date; at most {@link FirstPromoterBudget#MOST_PAUSE}, whatever it says. */
-    static Duration retryAfter(HttpHeaders headers) {
-        String value = headers.firstValue("Retry-After").orElse("").trim();
-        Duration wait;
-        if (value.matches("[0-9]{1,6}")) {
-            wait = Duration.ofSeconds(Long.parseLong(value));
-        } else {
-            try {
-                Duration until = Duration.between(Instant.now(),
-                        java.time.ZonedDateTime.parse(value, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
-                wait = until.isNegative() ? Duration.ZERO : until;
-            } catch (DateTimeParseException notADate) {
-                wait = DEFAULT_RETRY_AFTER;
-            }
-        }
-        return wait.compareTo(FirstPromoterBudget.MOST_PAUSE) > 0 ? FirstPromoterBudget.MOST_PAUSE : wait;
-    }
-
-    private static JsonNode list(String body, String what) throws Unavailable {
-        JsonNode node = parse(body, what);
-        if (!node.isArray()) {
-            throw new Unavailable(what + " is not a list", null);
-        }
-        return node;
-    }
-
-    /** Never with the body in the reason: it holds promoters' secrets. */
-    private static JsonNode parse(String body, String what) throws Unavailable {
-        try {
-            JsonNode node = JSON.readTree(body == null ? "" : body);
-            if (node == null || node.isMissingNode()) {
-                throw new Unavailable(what + " has no body", null);
-            }
-            return node;
-        } catch (IOException notJson) {
-            throw new Unavailable(what + " is not JSON", null);
-        }
-    }
-
-    private static String next(HttpHeaders headers) {
-        for (String link : headers.allValues("Link")) {
-            Matcher next = NEXT.matcher(link);
-            if (next.find()) {
-                return next.group(1);
-            }
-        }
-        return null;
-    }
-
     /** Once: the paging header names FirstPromoter's first real answer used (never their values). */
     private void logPaging(String list, HttpHeaders headers) {
         if (pagingLogged.compareAndSet(false, true)) {
@@ -421,18 +354,6 @@ final class FirstPromoterLists {
                     .collect(Collectors.joining(", "));
             LOG.info("FirstPromoter's {} answered with paging headers: {}", list,
                     names.isEmpty() ? "none (pages are asked by number until one is short)" : names);
-        }
-    }
-
-    private static Instant instant(JsonNode node) {
-        String text = text(node);
-        if (text == null) {
-            return null;
-        }
-        try {
-            return java.time.OffsetDateTime.parse(text).toInstant();
-        } catch (DateTimeParseException notATime) {
-            return null;
         }
     }
 }

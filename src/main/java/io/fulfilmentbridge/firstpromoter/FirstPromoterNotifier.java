@@ -12,10 +12,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,14 +21,13 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
-import org.springframework.util.StringUtils;
 
 /**
  * Tells FirstPromoter through its API that a reward it still holds pending is fulfilled
  * (docs/promises.md, Telling FirstPromoter): a cash payout paid after its delivery was answered, a parked reward an operator's replay
  * applied, or a v2 commission once its grant committed. The two inbound kinds name rewards by different
  * numbers, so each is closed only by the call made for its kind, with its own key:
- * - a fulfilment_pending delivery's data.id is a v1 payout id: API v1's payout update, v1-api-key;
+ * - a fulfilment_pending delivery's data.id is a v1 payout id: API v1's payout update (PayoutUpdates), v1-api-key;
  *   max-attempts attempts;
  * - a v2 commission id: API v2's mark_fulfilled, api-key and account-id, up to five ids a call (those a
  *   poll finds due together); every failure (422 too: the payout record may not exist yet) is retried
@@ -73,14 +68,12 @@ public class FirstPromoterNotifier {
 
     private final FirstPromoterNotices notices;
     private final MeterRegistry meters;
-    private final String v1ApiKey;
-    private final String payoutUpdate;
+    private final PayoutUpdates payouts;
     private final ApiV2 v2;
     private final Duration readTimeout;
     private final int maxAttempts;
     private final Duration retryBackoff;
     private final Duration markFulfilledFor;
-    private final HttpClient http;
     private final DatabaseClock clock;
     private final Spans spans;
     private final FirstPromoterBudget budget;
@@ -96,23 +89,17 @@ public class FirstPromoterNotifier {
         this.spans = spans;
         this.clock = clock;
         this.meters = meters;
-        this.v1ApiKey = StringUtils.hasText(settings.v1ApiKey()) ? settings.v1ApiKey().trim() : null;
+        this.payouts = new PayoutUpdates(settings, spans, budget);
         this.v2 = new ApiV2(settings, spans, budget);
-        if (v2.configured() && this.v1ApiKey == null) {
+        if (v2.configured() && !payouts.configured()) {
             log.info("bridge.firstpromoter.v1-api-key is not set: v2 commissions are closed in FirstPromoter with mark_fulfilled, "
                     + "but fulfilment_pending rewards carry v1 payout ids, closed only with the v1 key, so FirstPromoter is not "
                     + "told about their paid payouts or replayed rewards");
         }
-        this.payoutUpdate = settings.v1ApiBase().replaceAll("/+$", "") + PAYOUT_UPDATE;
         this.readTimeout = settings.readTimeout();
         this.maxAttempts = settings.maxAttempts();
         this.retryBackoff = settings.retryBackoff();
         this.markFulfilledFor = settings.markFulfilledFor();
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(settings.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
         Gauge.builder("bridge.firstpromoter.notices.given.up", () -> {
             try {
                 return notices.unclosedInFirstPromoterCount();
@@ -124,12 +111,12 @@ public class FirstPromoterNotifier {
 
     /** The firstpromoter-notify route exists only when this is true: either key is set. */
     public boolean enabled() {
-        return v1ApiKey != null || v2.configured();
+        return payouts.configured() || v2.configured();
     }
 
     /** The source the route reads legacy rows of: v1 with the v1 key, else none. */
     public String legacySource() {
-        return v1ApiKey != null ? Source.FULFILMENT_PENDING.ledgerSource() : NOT_TOLD;
+        return payouts.configured() ? Source.FULFILMENT_PENDING.ledgerSource() : NOT_TOLD;
     }
 
     /** The state the route reads rows to tell FirstPromoter of in: granted (a legacy payout also when paid). */
@@ -188,7 +175,7 @@ public class FirstPromoterNotifier {
      */
     public void tell(String source, long fulfilmentId, int attemptsBefore) {
         Source kind = Source.ofColumn(source);
-        boolean told = kind == Source.COMMISSION ? v2.configured() : v1ApiKey != null;
+        boolean told = kind == Source.COMMISSION ? v2.configured() : payouts.configured();
         if (!told) {
             return;
         }
@@ -216,7 +203,7 @@ public class FirstPromoterNotifier {
         if (!notices.takeNoticeAttempt(key, attemptsBefore, clock.now().plus(backoff(attempt)))) {
             return false;
         }
-        ApiReply reply = completePayout(payoutId);
+        NoticeReply reply = payouts.complete(payoutId);
         if (reply.sent()) {
             sent(key, attempt);
         } else if (reply.retryable() && attempt < maxAttempts) {
@@ -281,7 +268,7 @@ public class FirstPromoterNotifier {
             budget.giveBack(FirstPromoterBudget.Caller.NOTICE, drawn);
             return;
         }
-        ApiReply reply = markFulfilled(taken.stream().map(t -> t.key().id()).toList());
+        NoticeReply reply = markFulfilled(taken.stream().map(t -> t.key().id()).toList());
         if (reply.sent() || taken.size() == 1 || !reply.oneIdsFault()) {
             taken.forEach(t -> settle(t, reply));
             return;
@@ -297,7 +284,7 @@ public class FirstPromoterNotifier {
         }
     }
 
-    private void settle(TakenAttempt taken, ApiReply reply) {
+    private void settle(TakenAttempt taken, NoticeReply reply) {
         if (reply.sent()) {
             sent(taken.key(), taken.attempt());
         } else if (clock.now().isBefore(taken.giveUpAt())) {
@@ -315,14 +302,14 @@ public class FirstPromoterNotifier {
         log.info("told FirstPromoter that {} is fulfilled (attempt {})", what(key), attempt);
     }
 
-    private void willRetry(FulfilmentKey key, int attempt, ApiReply reply, String attempts, Duration nextIn) {
+    private void willRetry(FulfilmentKey key, int attempt, NoticeReply reply, String attempts, Duration nextIn) {
         notices.noticeFailed(key, attempt, reply.detail());
         count("retry");
         log.warn("telling FirstPromoter that {} is fulfilled failed ({}): {}; next attempt in {}", what(key), attempts,
                 reply.detail(), nextIn.withNanos(nextIn.toMillisPart() * 1_000_000).toString().substring(2).toLowerCase());
     }
 
-    private void gaveUp(FulfilmentKey key, int attempt, ApiReply reply) {
+    private void gaveUp(FulfilmentKey key, int attempt, NoticeReply reply) {
         notices.noticeFailed(key, attempt, reply.detail());
         notices.noticeGaveUp(key, attempt);
         count("gave_up");
@@ -334,59 +321,8 @@ public class FirstPromoterNotifier {
         return (key.source() == Source.COMMISSION ? "commission " : "fulfilment ") + key.id();
     }
 
-    /** API v1 takes its parameters as query parameters, not JSON, and answers the payout object. */
-    private ApiReply completePayout(long payoutId) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(payoutUpdate + "?id=" + payoutId + "&status=completed"))
-                .timeout(readTimeout)
-                .header("X-API-KEY", v1ApiKey)
-                .header("Accept", "application/json")
-                .PUT(HttpRequest.BodyPublishers.noBody())
-                .build();
-        try {
-            // Its span names the path alone: the query holds the payout id, the key is a header.
-            HttpResponse<String> response = spans.http("firstpromoter", "PUT " + PAYOUT_UPDATE,
-                    () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
-            budget.answered(response.statusCode(), response.headers());
-            int status = response.statusCode();
-            if (status >= 200 && status < 300) {
-                String notCompleted = notCompleted(response.body());
-                return notCompleted == null ? ApiReply.SENT : new ApiReply(false, false, "status " + status + ", " + notCompleted);
-            }
-            // A wrong key (401/403) may be fixed while attempts remain; 404 (no such payout) and 422 are final.
-            return new ApiReply(false, ApiV2.retryable(status), "status " + status + v1Excerpt(response.body()));
-        } catch (IOException unreachable) {
-            return new ApiReply(false, true, unreachable.getClass().getSimpleName());
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            return new ApiReply(false, true, "interrupted");
-        }
-    }
-
-    /** The answered payout says a status other than completed, or null. */
-    private String notCompleted(String body) {
-        try {
-            JsonNode payout = JSON.readTree(body == null ? "" : body);
-            String status = payout == null ? "" : payout.path("status").asText("");
-            if (!status.isEmpty() && !"completed".equals(status)) {
-                return "FirstPromoter left the payout" + v1Excerpt(status);
-            }
-        } catch (IOException notJson) {
-            // A 2xx without the documented body still took the request.
-        }
-        return null;
-    }
-
-    /** A short excerpt of FirstPromoter's error, never with the key even if it were echoed. */
-    private String v1Excerpt(String body) {
-        if (!StringUtils.hasText(body)) {
-            return "";
-        }
-        String text = body.replace(v1ApiKey, "[key]").replaceAll("\\s+", " ").trim();
-        return ": " + (text.length() > 200 ? text.substring(0, 200) + "..." : text);
-    }
-
     /** API v2: POST {"ids": [...]}; five ids or fewer are processed at once and answered with the batch's outcome. */
-    private ApiReply markFulfilled(List<Long> commissionIds) {
+    private NoticeReply markFulfilled(List<Long> commissionIds) {
         try {
             String ids = commissionIds.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
             ApiV2.Reply reply = v2.postJson(MARK_FULFILLED, "{\"ids\":[" + ids + "]}", readTimeout);
@@ -394,16 +330,16 @@ public class FirstPromoterNotifier {
                 // A 4xx other than a refused key or a 429 may be one id's (its payout record not there yet): the others are sent alone.
                 int status = reply.status();
                 boolean oneIdsFault = status >= 400 && status < 500 && status != 401 && status != 403 && status != 429;
-                return new ApiReply(false, true, "status " + status + v2.excerpt(reply.body()), oneIdsFault);
+                return new NoticeReply(false, true, "status " + status + v2.excerpt(reply.body()), oneIdsFault);
             }
             String notProcessed = notProcessed(reply.body());
-            return notProcessed == null ? ApiReply.SENT
-                    : new ApiReply(false, true, "status " + reply.status() + ", " + notProcessed, true);
+            return notProcessed == null ? NoticeReply.SENT
+                    : new NoticeReply(false, true, "status " + reply.status() + ", " + notProcessed, true);
         } catch (IOException unreachable) {
-            return new ApiReply(false, true, unreachable.getClass().getSimpleName());
+            return new NoticeReply(false, true, unreachable.getClass().getSimpleName());
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
-            return new ApiReply(false, true, "interrupted");
+            return new NoticeReply(false, true, "interrupted");
         }
     }
 
@@ -443,17 +379,5 @@ public class FirstPromoterNotifier {
     private void count(String outcome) {
         Counter.builder("bridge.firstpromoter.notices").description("Calls telling FirstPromoter a reward is fulfilled, by outcome")
                 .tag("outcome", outcome).register(meters).increment();
-    }
-
-    /**
-     * oneIdsFault: what may be one id's failure, not the call's (a 2xx whose batch says some id was not
-     * processed, which it need not say; a 4xx on the ids): a batch is then sent again one id a call.
-     */
-    private record ApiReply(boolean sent, boolean retryable, String detail, boolean oneIdsFault) {
-        static final ApiReply SENT = new ApiReply(true, false, null);
-
-        ApiReply(boolean sent, boolean retryable, String detail) {
-            this(sent, retryable, detail, false);
-        }
     }
 }

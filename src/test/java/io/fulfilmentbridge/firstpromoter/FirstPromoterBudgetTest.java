@@ -194,7 +194,7 @@ class FirstPromoterBudgetTest {
         Instant paused = jdbc.queryForObject("SELECT paused_until FROM firstpromoter_budget WHERE id = 1", java.sql.Timestamp.class)
                 .toInstant();
         assertThat(Duration.between(Instant.now(), paused)).isBetween(Duration.ofMinutes(9), FirstPromoterBudget.MOST_PAUSE);
-        assertThat(FirstPromoterLists.retryAfter(HttpHeaders.of(Map.of("Retry-After", List.of("Fri, 01 Jan 2100 00:00:00 GMT")),
+        assertThat(ListAnswers.retryAfter(HttpHeaders.of(Map.of("Retry-After", List.of("Fri, 01 Jan 2100 00:00:00 GMT")),
                 (a, b) -> true))).isEqualTo(FirstPromoterBudget.MOST_PAUSE);
     }
 }

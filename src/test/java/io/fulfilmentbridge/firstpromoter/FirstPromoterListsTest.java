@@ -139,10 +139,10 @@ class FirstPromoterListsTest {
     @Test
     void aRetryAfterDateOrNoneIsRead() {
         java.net.http.HttpHeaders none = java.net.http.HttpHeaders.of(java.util.Map.of(), (a, b) -> true);
-        assertThat(FirstPromoterLists.retryAfter(none)).isEqualTo(Duration.ofSeconds(60));
+        assertThat(ListAnswers.retryAfter(none)).isEqualTo(Duration.ofSeconds(60));
         String inAMinute = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
                 java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(90));
         java.net.http.HttpHeaders dated = java.net.http.HttpHeaders.of(java.util.Map.of("Retry-After", List.of(inAMinute)), (a, b) -> true);
-        assertThat(FirstPromoterLists.retryAfter(dated)).isBetween(Duration.ofSeconds(80), Duration.ofSeconds(91));
+        assertThat(ListAnswers.retryAfter(dated)).isBetween(Duration.ofSeconds(80), Duration.ofSeconds(91));
     }
 }
