@@ -141,8 +141,11 @@ public class Reconciliation {
         FirstPromoterLists.Read read;
         // The lease renewed page by page: a long read is no run another instance may take over.
         Runnable renew = () -> runs.renew(lease, LEASE);
+        // Only what the run will apply or close counts: rewards it leaves open (unknown cash, parked) at the front
+        // of the list would otherwise fill every run's pages and keep the newer ones from ever being read.
         FirstPromoterLists.Wanted wanted = new FirstPromoterLists.Wanted(reward -> reward.createdAt() != null
-                && !reward.createdAt().isBefore(lease.since()) && !reward.createdAt().isAfter(newest) && listed(reward), pace);
+                && !reward.createdAt().isBefore(lease.since()) && !reward.createdAt().isAfter(newest) && listed(reward)
+                && willActOn(reward), pace);
         try {
             read = source == Source.COMMISSION ? lists.openCommissions(lease.since(), wanted, renew)
                     : lists.pendingPayouts(wanted, renew);
@@ -165,6 +168,25 @@ public class Reconciliation {
         }
         toAct.sort(Comparator.comparing(ListedReward::createdAt).thenComparing(r -> r.key().id()));
         return new ReconciliationRun(lease, readAt, runs.now(), toAct, read.pages(), beforeSince, young, read.whole());
+    }
+
+    /** Whether {@link #act} would apply the reward or make its close due, as its record is now (nothing changed). */
+    private boolean willActOn(ListedReward reward) {
+        if (reward.commission() && !Unit.of(reward.unit()).ledger() && !Unit.of(reward.unit()).discount()
+                && Unit.of(reward.unit()) != Unit.FREE_MONTHS) {
+            return false;
+        }
+        Optional<ReconciledRecords.Found> found = records.find(reward.key());
+        if (found.isEmpty()) {
+            return !reward.cash();
+        }
+        ReconciledRecords.Found record = found.get();
+        return switch (record.state()) {
+            case RECEIVED -> !reward.cash() && !record.leased();
+            case DENIED, REVERSED -> !reward.cash();
+            case GRANTED, PAID -> record.notice() == null || "GAVE_UP".equals(record.notice());
+            default -> false;
+        };
     }
 
     /** Checked here whatever the server filtered on: its status, its campaign. */

@@ -285,6 +285,21 @@ class ReconciliationTest extends BridgeTest {
     }
 
     @Test
+    void rewardsLeftOpenAtTheFrontOfTheListKeepNoNewerOneFromBeingRead() throws Exception {
+        // More unknown cash, oldest first, than a run reads for (200 at first): left open in FirstPromoter, every run.
+        List<Long> cash = addPayouts("cash", 230, id -> null);
+        long credits = nextId();
+        FIRSTPROMOTER.addPayout(credits, "credits", "20", CREATED.plus(Duration.ofHours(1)), 7100, email(credits), null);
+
+        String summary = reconcileNow();
+
+        assertThat(summary).contains("applied 1,").contains("cash_unknown 230");
+        assertThat(ledgerEntries(credits)).isEqualTo(2);
+        awaitClosed(List.of(credits));
+        assertThat(cash).allSatisfy(id -> assertThat(state(id)).isNull());
+    }
+
+    @Test
     void aCashPayoutStuckInItsDeliveryIsLeftNotQueuedFromTheList() throws Exception {
         long cash = nextId();
         FIRSTPROMOTER.addPayout(cash, "cash", "3000", CREATED, 7006, email(cash), null);
