@@ -33,11 +33,13 @@ final class ApiV2 {
         this.base = settings.apiBase().replaceAll("/+$", "") + COMPANY;
         this.key = StringUtils.hasText(settings.apiKey()) ? settings.apiKey().trim() : null;
         this.accountId = settings.accountId().trim();
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(settings.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+        this.http = client(settings);
+    }
+
+    /** How every call to FirstPromoter is made: HTTP/1.1, its connect timeout, no redirect followed (the key would go with it). */
+    static HttpClient client(FirstPromoterSettings settings) {
+        return HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).followRedirects(HttpClient.Redirect.NEVER)
+                .version(HttpClient.Version.HTTP_1_1).build();
     }
 
     boolean configured() {

@@ -120,8 +120,7 @@ final class FirstPromoterLists {
         this.v2 = new ApiV2(settings, spans, budget);
         this.readTimeout = settings.readTimeout();
         this.campaignIds = reconciliation.campaignIds();
-        this.http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1).build();
+        this.http = ApiV2.client(settings);
     }
 
     // ---- API v1: pending payouts.

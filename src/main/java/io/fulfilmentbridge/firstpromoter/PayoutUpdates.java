@@ -33,11 +33,7 @@ class PayoutUpdates {
         this.readTimeout = settings.readTimeout();
         this.spans = spans;
         this.budget = budget;
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(settings.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+        this.http = ApiV2.client(settings);
     }
 
     /** The v1 key is set: fulfilment_pending rewards are told. */
