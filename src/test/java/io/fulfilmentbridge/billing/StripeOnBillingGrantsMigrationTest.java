@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -53,13 +52,9 @@ class StripeOnBillingGrantsMigrationTest {
         database.drop();
     }
 
-    private FluentConfiguration flyway() {
-        return database.flyway();
-    }
-
     @Test
     void stripesGrantsAndLocksMoveToTheSharedTablesWithTheirKeysAndMarkers() {
-        flyway().target("13").load().migrate();
+        database.flyway().target("13").load().migrate();
         // As StripeGrants wrote them: a trial extension re-sent under its second key, its answer lost; a
         // v2 balance credit stored before key_sent_at existed (V6), applied; a discount of a credit whose
         // answer was lost; a v2 coupon added under its third key.
@@ -71,7 +66,7 @@ class StripeOnBillingGrantsMigrationTest {
         jdbc.update("INSERT INTO stripe_customer_locks (customer_id, holder, locked_until) VALUES (?, ?, ?)",
                 "cus_a", "holder-1", Timestamp.from(LOCKED_UNTIL));
 
-        flyway().load().migrate();
+        database.flyway().load().migrate();
 
         assertThat(jdbc.query("SELECT * FROM billing_grants ORDER BY fulfilment_id, source", (rs, n) -> List.of(
                 rs.getString("source") + " " + rs.getLong("fulfilment_id"), rs.getString("billing_system"),

@@ -7,7 +7,6 @@ import io.fulfilmentbridge.OwnDatabase;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Arrays;
-import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DuplicateKeyException;
@@ -31,20 +30,16 @@ class PayoutDeadLettersMigrationTest {
         database.drop();
     }
 
-    private FluentConfiguration flyway() {
-        return database.flyway();
-    }
-
     @Test
     void deadLettersListedBeforeStayAndEachMessageIsListedOnceAfter() {
-        flyway().target("19").load().migrate();
+        database.flyway().target("19").load().migrate();
         // As V17's bridge wrote them: two of the same reason (two messages, or one delivered twice: nobody knows).
         for (int i = 0; i < 2; i++) {
             jdbc.update("INSERT INTO payout_dead_letters (received_at, reason) VALUES (?, ?)", RECEIVED,
                     "unreadable payout result: not JSON");
         }
 
-        flyway().load().migrate();
+        database.flyway().load().migrate();
 
         assertThat(jdbc.queryForList("SELECT message_id, reason FROM payout_dead_letters ORDER BY entry_id")).hasSize(2)
                 .allSatisfy(row -> assertThat(row).containsEntry("message_id", null)
